@@ -1,0 +1,227 @@
+package tenantplugin
+
+import (
+	"context"
+	"database/sql"
+		"fmt"
+
+	"gorm.io/gorm"
+
+	"github.com/tenantrouter/tenantplugin/internal/sqlerr"
+	"github.com/tenantrouter/tenantplugin/internal/stmtcache"
+)
+
+// router is the root connection pool of a *gorm.DB with the plugin. Every
+// statement is routed by the callbacks before it reaches a pool, so the
+// router sees only what runs no callbacks: Begin and Transaction, and code
+// that calls the pool directly. It routes those by context.
+type router struct{ p *Plugin }
+
+// PrepareContext refuses: a statement cache in front of the router would
+// key statements by SQL text across tenants.
+func (r *router) PrepareContext(context.Context, string) (*sql.Stmt, error) {
+	return nil, ErrBypassedRouting
+}
+
+func (r *router) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	pool, err := r.p.poolFor(ctx, OpRaw, AccessWrite)
+	if err != nil {
+		return nil, err
+	}
+	return pool.ExecContext(ctx, query, args...)
+}
+
+func (r *router) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	pool, err := r.p.poolFor(ctx, OpRaw, AccessWrite)
+	if err != nil {
+		return nil, err
+	}
+	return pool.QueryContext(ctx, query, args...)
+}
+
+func (r *router) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	pool, err := r.p.poolFor(ctx, OpRaw, AccessWrite)
+	if err != nil {
+		return failPool{err}.QueryRowContext(ctx, query, args...)
+	}
+	return pool.QueryRowContext(ctx, query, args...)
+}
+
+// BeginTx begins the transaction on the database of the context's route:
+// a strategy's answer for [OpBegin], else the context's tenant.
+func (r *router) BeginTx(ctx context.Context, opts *sql.TxOptions) (gorm.ConnPool, error) {
+	route := r.p.decide(Statement{Context: ctx, Op: OpBegin})
+	if alias, ok := route.Alias(); ok {
+		rc, err := r.p.reservedConn(alias, false, false)
+		if err != nil {
+			return nil, err
+		}
+		return rc.BeginTx(ctx, opts)
+	}
+	tenant, pool, err := r.p.tenantPool(ctx, AccessWrite)
+	if err != nil {
+		return nil, err
+	}
+	return beginOn(ctx, pool, opts, route, tenant, nil)
+}
+
+// GetDBConn returns the pool the *gorm.DB was opened with (the reserved
+// alias [DefaultAlias]), so that db.DB() keeps working for pool settings,
+// Ping and Close. It routes nothing.
+func (r *router) GetDBConn() (*sql.DB, error) { return r.p.bootstrapDB() }
+
+// Ping checks the pool the *gorm.DB was opened with.
+func (r *router) Ping() error {
+	db, err := r.p.bootstrapDB()
+	if err != nil {
+		return err
+	}
+	return db.Ping()
+}
+
+// beginOn begins a transaction on pool and binds it to route.
+func beginOn(ctx context.Context, pool gorm.ConnPool, opts *sql.TxOptions, route Route, tenant string, cache *stmtcache.Cache) (*rootTx, error) {
+	var inner gorm.Tx
+	switch b := pool.(type) {
+	case gorm.TxBeginner:
+		tx, err := b.BeginTx(ctx, opts)
+		if err != nil {
+			return nil, err
+		}
+		inner = tx
+	case gorm.ConnPoolBeginner:
+		c, err := b.BeginTx(ctx, opts)
+		if err != nil {
+			return nil, err
+		}
+		tx, ok := c.(gorm.Tx)
+		if !ok {
+			_ = rollbackAny(c)
+			return nil, fmt.Errorf("tenantplugin: %T.BeginTx returned %T, not a gorm.Tx", pool, c)
+		}
+		inner = tx
+	default:
+		return nil, gorm.ErrInvalidTransaction
+	}
+	if cache == nil {
+		if sc, ok := inner.(interface{ StmtCache() *stmtcache.Cache }); ok {
+			cache = sc.StmtCache()
+		}
+	}
+	t := &rootTx{Tx: inner, route: route, tenant: tenant}
+	if cache != nil {
+		t.prepared = &stmtcache.Tx{Tx: t, C: cache}
+	}
+	return t, nil
+}
+
+func rollbackAny(c gorm.ConnPool) error {
+	if tc, ok := c.(gorm.TxCommitter); ok {
+		return tc.Rollback()
+	}
+	return nil
+}
+
+// rootTx is a transaction bound to one route. Statements inside it never
+// switch databases; those that would route elsewhere fail.
+type rootTx struct {
+	gorm.Tx
+	route  Route
+	tenant string // for the tenant route
+	// prepared runs statements through the pool's own statement cache,
+	// for sessions with PrepareStmt; nil when the pool has none.
+	prepared *stmtcache.Tx
+}
+
+// GetDBConn returns the *sql.DB of the transaction when the inner
+// transaction can tell it.
+func (t *rootTx) GetDBConn() (*sql.DB, error) {
+	if g, ok := t.Tx.(gorm.GetDBConnector); ok {
+		return g.GetDBConn()
+	}
+	return nil, gorm.ErrInvalidDB
+}
+
+// where names the transaction's database for error messages.
+func (t *rootTx) where() string {
+	if t.route.alias != "" {
+		return t.route.String()
+	}
+	return fmt.Sprintf("tenant %q", t.tenant)
+}
+
+// reservedConn is a reserved database as the callbacks install it on a
+// statement. Transactions begun on it are bound to its alias. A pinned
+// reservedConn was set by an explicit clause and is kept by later
+// statements of the same session.
+type reservedConn struct {
+	alias  string
+	pool   gorm.ConnPool // what statements run on (the cache's Pool when prepared)
+	raw    gorm.ConnPool // what transactions begin on
+	cache  *stmtcache.Cache
+	pinned bool
+}
+
+func (c *reservedConn) PrepareContext(ctx context.Context, q string) (*sql.Stmt, error) {
+	return c.pool.PrepareContext(ctx, q)
+}
+
+func (c *reservedConn) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	return c.pool.ExecContext(ctx, q, args...)
+}
+
+func (c *reservedConn) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	return c.pool.QueryContext(ctx, q, args...)
+}
+
+func (c *reservedConn) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
+	return c.pool.QueryRowContext(ctx, q, args...)
+}
+
+func (c *reservedConn) BeginTx(ctx context.Context, opts *sql.TxOptions) (gorm.ConnPool, error) {
+	return beginOn(ctx, c.raw, opts, Reserved(c.alias), "", c.cache)
+}
+
+func (c *reservedConn) GetDBConn() (*sql.DB, error) { return sqlDBOf(c.raw) }
+
+func sqlDBOf(pool gorm.ConnPool) (*sql.DB, error) {
+	switch p := pool.(type) {
+	case *sql.DB:
+		return p, nil
+	case gorm.GetDBConnector:
+		return p.GetDBConn()
+	}
+	return nil, gorm.ErrInvalidDB
+}
+
+// failPool answers every call with its error: it is installed when routing
+// fails, so that nothing can reach a database even if a caller ignores
+// the statement's error.
+type failPool struct{ err error }
+
+func (f failPool) PrepareContext(context.Context, string) (*sql.Stmt, error) { return nil, f.err }
+func (f failPool) ExecContext(context.Context, string, ...any) (sql.Result, error) {
+	return nil, f.err
+}
+func (f failPool) QueryContext(context.Context, string, ...any) (*sql.Rows, error) {
+	return nil, f.err
+}
+
+// QueryRowContext returns a row whose Scan reports the error.
+func (f failPool) QueryRowContext(ctx context.Context, _ string, _ ...any) *sql.Row {
+	return sqlerr.Row(ctx, f.err)
+}
+
+func (f failPool) BeginTx(context.Context, *sql.TxOptions) (gorm.ConnPool, error) {
+	return nil, f.err
+}
+
+var (
+	_ gorm.ConnPool         = (*router)(nil)
+	_ gorm.ConnPoolBeginner = (*router)(nil)
+	_ gorm.GetDBConnector   = (*router)(nil)
+	_ gorm.Tx               = (*rootTx)(nil)
+	_ gorm.ConnPoolBeginner = (*reservedConn)(nil)
+	_ gorm.GetDBConnector   = (*reservedConn)(nil)
+	_ gorm.ConnPoolBeginner = failPool{}
+)

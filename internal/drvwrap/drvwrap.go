@@ -1,0 +1,236 @@
+// Package drvwrap wraps database/sql/driver connections to observe them,
+// forwarding every optional interface so the wrapped driver behaves as
+// before (argument conversion, sessions, pings).
+package drvwrap
+
+import (
+	"context"
+	"database/sql/driver"
+	"errors"
+	"sync/atomic"
+)
+
+// Hooks observe a wrapped connector. Nil hooks are skipped.
+type Hooks struct {
+	// Connect runs before each connection attempt; an error refuses it.
+	Connect func(ctx context.Context) error
+	// ConnectFailed runs when an attempt allowed by Connect failed.
+	ConnectFailed func()
+	// Statement runs before every statement, prepare and begin sent on a
+	// connection, with the SQL ("BEGIN" for a transaction).
+	Statement func(query string)
+	// Closed runs once when a connection closes.
+	Closed func()
+}
+
+// Connector wraps c with h.
+func Connector(c driver.Connector, h Hooks) driver.Connector { return connector{c, h} }
+
+type connector struct {
+	driver.Connector
+	h Hooks
+}
+
+func (c connector) Connect(ctx context.Context) (driver.Conn, error) {
+	if c.h.Connect != nil {
+		if err := c.h.Connect(ctx); err != nil {
+			return nil, err
+		}
+	}
+	conn, err := c.Connector.Connect(ctx)
+	if err != nil {
+		if c.h.ConnectFailed != nil {
+			c.h.ConnectFailed()
+		}
+		return nil, err
+	}
+	return &Conn{Conn: conn, h: c.h}, nil
+}
+
+// Close closes the inner connector when it can be closed.
+func (c connector) Close() error {
+	if cl, ok := c.Connector.(interface{ Close() error }); ok {
+		return cl.Close()
+	}
+	return nil
+}
+
+// Conn is a wrapped connection.
+type Conn struct {
+	driver.Conn
+	h      Hooks
+	closed atomic.Bool
+}
+
+func (c *Conn) stmt(q string) {
+	if c.h.Statement != nil {
+		c.h.Statement(q)
+	}
+}
+
+// Close closes the connection and runs the Closed hook once.
+func (c *Conn) Close() error {
+	err := c.Conn.Close()
+	if c.closed.CompareAndSwap(false, true) && c.h.Closed != nil {
+		c.h.Closed()
+	}
+	return err
+}
+
+// BeginTx implements driver.ConnBeginTx.
+func (c *Conn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
+	c.stmt("BEGIN")
+	if b, ok := c.Conn.(driver.ConnBeginTx); ok {
+		return b.BeginTx(ctx, opts)
+	}
+	return c.Conn.Begin() //nolint:staticcheck // the documented fallback of database/sql
+}
+
+// Prepare implements driver.Conn.
+func (c *Conn) Prepare(query string) (driver.Stmt, error) {
+	return c.PrepareContext(context.Background(), query)
+}
+
+// PrepareContext implements driver.ConnPrepareContext. The statement's
+// executions are observed too.
+func (c *Conn) PrepareContext(ctx context.Context, query string) (driver.Stmt, error) {
+	c.stmt(query)
+	var st driver.Stmt
+	var err error
+	if p, ok := c.Conn.(driver.ConnPrepareContext); ok {
+		st, err = p.PrepareContext(ctx, query)
+	} else {
+		st, err = c.Conn.Prepare(query)
+	}
+	if err != nil || c.h.Statement == nil {
+		return st, err
+	}
+	return &Stmt{Stmt: st, query: query, c: c}, nil
+}
+
+// Stmt is a wrapped prepared statement.
+type Stmt struct {
+	driver.Stmt
+	query string
+	c     *Conn
+}
+
+// Exec implements driver.Stmt.
+func (s *Stmt) Exec(args []driver.Value) (driver.Result, error) {
+	s.c.stmt(s.query)
+	return s.Stmt.Exec(args) //nolint:staticcheck // forwarding the legacy method
+}
+
+// Query implements driver.Stmt.
+func (s *Stmt) Query(args []driver.Value) (driver.Rows, error) {
+	s.c.stmt(s.query)
+	return s.Stmt.Query(args) //nolint:staticcheck // forwarding the legacy method
+}
+
+// ExecContext implements driver.StmtExecContext.
+func (s *Stmt) ExecContext(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
+	if e, ok := s.Stmt.(driver.StmtExecContext); ok {
+		s.c.stmt(s.query)
+		return e.ExecContext(ctx, args)
+	}
+	vals, err := values(args)
+	if err != nil {
+		return nil, err
+	}
+	return s.Exec(vals)
+}
+
+// QueryContext implements driver.StmtQueryContext.
+func (s *Stmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
+	if q, ok := s.Stmt.(driver.StmtQueryContext); ok {
+		s.c.stmt(s.query)
+		return q.QueryContext(ctx, args)
+	}
+	vals, err := values(args)
+	if err != nil {
+		return nil, err
+	}
+	return s.Query(vals)
+}
+
+// CheckNamedValue implements driver.NamedValueChecker.
+func (s *Stmt) CheckNamedValue(nv *driver.NamedValue) error {
+	if n, ok := s.Stmt.(driver.NamedValueChecker); ok {
+		return n.CheckNamedValue(nv)
+	}
+	return s.c.CheckNamedValue(nv)
+}
+
+func values(args []driver.NamedValue) ([]driver.Value, error) {
+	vals := make([]driver.Value, len(args))
+	for i, a := range args {
+		if a.Name != "" {
+			return nil, errors.New("drvwrap: driver does not support named parameters")
+		}
+		vals[i] = a.Value
+	}
+	return vals, nil
+}
+
+// ExecContext implements driver.ExecerContext.
+func (c *Conn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
+	if e, ok := c.Conn.(driver.ExecerContext); ok {
+		c.stmt(query)
+		return e.ExecContext(ctx, query, args)
+	}
+	return nil, driver.ErrSkip
+}
+
+// QueryContext implements driver.QueryerContext.
+func (c *Conn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
+	if q, ok := c.Conn.(driver.QueryerContext); ok {
+		c.stmt(query)
+		return q.QueryContext(ctx, query, args)
+	}
+	return nil, driver.ErrSkip
+}
+
+// CheckNamedValue implements driver.NamedValueChecker.
+func (c *Conn) CheckNamedValue(nv *driver.NamedValue) error {
+	if n, ok := c.Conn.(driver.NamedValueChecker); ok {
+		return n.CheckNamedValue(nv)
+	}
+	return driver.ErrSkip
+}
+
+// Ping implements driver.Pinger.
+func (c *Conn) Ping(ctx context.Context) error {
+	if p, ok := c.Conn.(driver.Pinger); ok {
+		return p.Ping(ctx)
+	}
+	return nil
+}
+
+// ResetSession implements driver.SessionResetter.
+func (c *Conn) ResetSession(ctx context.Context) error {
+	if r, ok := c.Conn.(driver.SessionResetter); ok {
+		return r.ResetSession(ctx)
+	}
+	return nil
+}
+
+// IsValid implements driver.Validator.
+func (c *Conn) IsValid() bool {
+	if v, ok := c.Conn.(driver.Validator); ok {
+		return v.IsValid()
+	}
+	return true
+}
+
+var (
+	_ driver.ConnBeginTx        = (*Conn)(nil)
+	_ driver.ConnPrepareContext = (*Conn)(nil)
+	_ driver.ExecerContext      = (*Conn)(nil)
+	_ driver.QueryerContext     = (*Conn)(nil)
+	_ driver.NamedValueChecker  = (*Conn)(nil)
+	_ driver.Pinger             = (*Conn)(nil)
+	_ driver.SessionResetter    = (*Conn)(nil)
+	_ driver.Validator          = (*Conn)(nil)
+	_ driver.StmtExecContext    = (*Stmt)(nil)
+	_ driver.StmtQueryContext   = (*Stmt)(nil)
+)

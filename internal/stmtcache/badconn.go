@@ -1,0 +1,5 @@
+package stmtcache
+
+import "database/sql/driver"
+
+var driverErrBadConn = driver.ErrBadConn

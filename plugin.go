@@ -1,0 +1,217 @@
+package tenantplugin
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"sync/atomic"
+
+	"gorm.io/gorm"
+
+	"github.com/tenantrouter/tenantplugin/internal/stmtcache"
+	"github.com/tenantrouter/tenantplugin/internal/stmtkey"
+)
+
+// Name is the plugin's name in gorm.Config.Plugins.
+const Name = "tenantplugin"
+
+// Plugin routes every statement and transaction of a *gorm.DB to the
+// database of the tenant in its context, or to a reserved database chosen
+// by its strategies. Install it with db.Use(tenantplugin.New(cfg)).
+type Plugin struct {
+	cfg         Config
+	strategies  Strategies
+	reserved    map[string]*reservedSet
+	router      *router
+	log         *slog.Logger
+	initialized atomic.Bool
+}
+
+// reservedSet holds the four ways a reserved pool is installed on a
+// statement, built once so that routing allocates nothing.
+type reservedSet struct {
+	plain, prepared             *reservedConn
+	pinnedPlain, pinnedPrepared *reservedConn
+	cache                       *stmtcache.Cache
+}
+
+func (s *reservedSet) conn(prepared, pinned bool) *reservedConn {
+	switch {
+	case prepared && pinned:
+		return s.pinnedPrepared
+	case prepared:
+		return s.prepared
+	case pinned:
+		return s.pinnedPlain
+	}
+	return s.plain
+}
+
+// New returns a plugin for cfg. It never fails: the configuration is
+// checked by Initialize, whose error db.Use returns.
+func New(cfg Config) *Plugin {
+	return &Plugin{cfg: cfg}
+}
+
+// Name implements gorm.Plugin.
+func (p *Plugin) Name() string { return Name }
+
+// Initialize implements gorm.Plugin. It checks the configuration,
+// registers the routing callbacks and installs the routing pool as the
+// *gorm.DB's pool. The pool the *gorm.DB was opened with becomes the
+// reserved alias [DefaultAlias]. Calling it again is a no-op.
+func (p *Plugin) Initialize(db *gorm.DB) error {
+	if !p.initialized.CompareAndSwap(false, true) {
+		return nil
+	}
+	if err := p.init(db); err != nil {
+		p.initialized.Store(false)
+		return err
+	}
+	return nil
+}
+
+func (p *Plugin) init(db *gorm.DB) error {
+	if p.cfg.Resolver == nil {
+		return errors.New("tenantplugin: Config.Resolver is nil")
+	}
+	for i, s := range p.cfg.Strategies {
+		if s == nil {
+			return fmt.Errorf("tenantplugin: Config.Strategies[%d] is nil", i)
+		}
+	}
+	if _, ok := db.Config.ConnPool.(*router); ok {
+		return errors.New("tenantplugin: the *gorm.DB already routes through a tenantplugin")
+	}
+	p.log = p.cfg.Logger
+	if p.log == nil {
+		p.log = slog.Default()
+	}
+	p.strategies = append(Strategies(nil), p.cfg.Strategies...)
+
+	pools := make(map[string]gorm.ConnPool, len(p.cfg.Reserved)+1)
+	boot := db.Config.ConnPool
+	if ps, ok := boot.(*gorm.PreparedStmtDB); ok {
+		boot = ps.ConnPool // keep the raw pool; statements get our own cache
+	}
+	if boot != nil {
+		pools[DefaultAlias] = boot
+	}
+	for alias, pool := range p.cfg.Reserved {
+		if alias == "" {
+			return errors.New("tenantplugin: Config.Reserved has an empty alias")
+		}
+		if pool == nil {
+			return fmt.Errorf("tenantplugin: Config.Reserved[%q] is nil", alias)
+		}
+		pools[alias] = pool
+	}
+	p.reserved = make(map[string]*reservedSet, len(pools))
+	for alias, pool := range pools {
+		p.reserved[alias] = newReservedSet(alias, pool, p.cfg.StmtCacheSize)
+	}
+
+	if err := p.registerCallbacks(db); err != nil {
+		return err
+	}
+	p.router = &router{p: p}
+	db.Config.ConnPool = p.router
+	db.Statement.ConnPool = p.router
+
+	aliases := make([]string, 0, len(p.reserved))
+	for a := range p.reserved {
+		aliases = append(aliases, a)
+	}
+	sort.Strings(aliases)
+	p.log.LogAttrs(context.Background(), slog.LevelInfo, "tenantplugin installed",
+		slog.Any("reserved", aliases), slog.Int("strategies", len(p.strategies)))
+	return nil
+}
+
+func newReservedSet(alias string, pool gorm.ConnPool, cacheSize int) *reservedSet {
+	s := &reservedSet{}
+	prepared := pool
+	if db, err := sqlDBOf(pool); err == nil {
+		s.cache = stmtcache.New(db, cacheSize)
+		prepared = stmtcache.Pool{C: s.cache}
+	}
+	mk := func(p gorm.ConnPool, pinned bool) *reservedConn {
+		return &reservedConn{alias: alias, pool: p, raw: pool, cache: s.cache, pinned: pinned}
+	}
+	s.plain, s.prepared = mk(pool, false), mk(prepared, false)
+	s.pinnedPlain, s.pinnedPrepared = mk(pool, true), mk(prepared, true)
+	return s
+}
+
+// Close closes the prepared statements the plugin cached on reserved
+// pools. It does not close the pools themselves, nor the resolver.
+func (p *Plugin) Close() error {
+	var errs []error
+	for _, s := range p.reserved {
+		if s.cache != nil {
+			errs = append(errs, s.cache.Close())
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (p *Plugin) bootstrapDB() (*sql.DB, error) {
+	s, ok := p.reserved[DefaultAlias]
+	if !ok {
+		return nil, gorm.ErrInvalidDB
+	}
+	return sqlDBOf(s.plain.raw)
+}
+
+// reservedConn returns the reserved pool alias as it should sit on a
+// statement.
+func (p *Plugin) reservedConn(alias string, prepared, pinned bool) (*reservedConn, error) {
+	s, ok := p.reserved[alias]
+	if !ok {
+		return nil, fmt.Errorf("%w: %q", ErrUnknownAlias, alias)
+	}
+	return s.conn(prepared, pinned), nil
+}
+
+// decide runs the strategies; the tenant route when none decides.
+func (p *Plugin) decide(s Statement) Route {
+	if len(p.strategies) == 0 {
+		return TenantRoute
+	}
+	r, _ := p.strategies.Route(s)
+	return r
+}
+
+// tenantPool resolves the pool of the tenant in ctx.
+func (p *Plugin) tenantPool(ctx context.Context, access Access) (string, gorm.ConnPool, error) {
+	tenant, ok := FromContext(ctx)
+	if !ok {
+		return "", nil, ErrNoTenant
+	}
+	if err := ValidateTenantID(tenant); err != nil {
+		return tenant, nil, err
+	}
+	pool, err := p.cfg.Resolver.ConnPool(ctx, tenant, access)
+	if err != nil {
+		return tenant, nil, &TenantError{Tenant: tenant, Err: err}
+	}
+	return tenant, pool, nil
+}
+
+// poolFor routes a statement that carries no model (the router's direct
+// path).
+func (p *Plugin) poolFor(ctx context.Context, op Op, access Access) (gorm.ConnPool, error) {
+	if alias, ok := p.decide(Statement{Context: ctx, Op: op}).Alias(); ok {
+		return p.reservedConn(alias, false, false)
+	}
+	_, pool, err := p.tenantPool(ctx, access)
+	return pool, err
+}
+
+var (
+	_ gorm.Plugin = (*Plugin)(nil)
+	_             = stmtkey.Use
+)

@@ -1,0 +1,79 @@
+package resolver
+
+import (
+	"context"
+	"database/sql/driver"
+	"sync"
+	"sync/atomic"
+
+	"github.com/tenantrouter/tenantplugin/internal/drvwrap"
+)
+
+// budget is the connection budget shared by all tenant pools: a counting
+// semaphore taken by every new connection and given back when the
+// connection closes.
+type budget struct {
+	max int
+	mu  sync.Mutex
+	// used counts connections that exist.
+	used int
+	// freed is closed and replaced whenever a slot is given back.
+	freed chan struct{}
+	// shed asks the resolver to close its least recently used idle pool;
+	// it reports whether it found one.
+	shed  func() bool
+	waits atomic.Uint64
+}
+
+func newBudget(max int, shed func() bool) *budget {
+	return &budget{max: max, freed: make(chan struct{}), shed: shed}
+}
+
+// acquire takes a slot, shedding idle pools and then waiting while the
+// budget is spent.
+func (b *budget) acquire(ctx context.Context) error {
+	counted := false
+	for {
+		b.mu.Lock()
+		if b.used < b.max {
+			b.used++
+			b.mu.Unlock()
+			return nil
+		}
+		freed := b.freed
+		b.mu.Unlock()
+		if !counted {
+			b.waits.Add(1)
+			counted = true
+		}
+		b.shed()
+		select {
+		case <-freed:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+func (b *budget) release() {
+	b.mu.Lock()
+	b.used--
+	close(b.freed)
+	b.freed = make(chan struct{})
+	b.mu.Unlock()
+}
+
+func (b *budget) inUse() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.used
+}
+
+// connector wraps c so that every connection it makes holds a slot.
+func (b *budget) connector(c driver.Connector) driver.Connector {
+	return drvwrap.Connector(c, drvwrap.Hooks{
+		Connect:       b.acquire,
+		ConnectFailed: b.release,
+		Closed:        b.release,
+	})
+}

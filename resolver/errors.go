@@ -1,0 +1,21 @@
+package resolver
+
+import "errors"
+
+var (
+	// ErrInvalidConfig is returned by New and Set for settings that cannot
+	// work; the message names the field. Nothing is changed.
+	ErrInvalidConfig = errors.New("resolver: invalid config")
+
+	// ErrStaleConfig is returned by Set for a config whose Version is
+	// older than the tenant's current one. Nothing is changed.
+	ErrStaleConfig = errors.New("resolver: stale config version")
+
+	// ErrClosed is returned after Close.
+	ErrClosed = errors.New("resolver: closed")
+
+	// ErrPoolsExhausted is returned when a tenant pool must open, MaxPools
+	// pools are open and all in use, and the context ends before one is
+	// released.
+	ErrPoolsExhausted = errors.New("resolver: all tenant pools in use")
+)

@@ -1,0 +1,230 @@
+package resolver
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"sync/atomic"
+	"time"
+
+	"gorm.io/gorm"
+
+	tenantplugin "github.com/tenantrouter/tenantplugin"
+	"github.com/tenantrouter/tenantplugin/internal/sqlerr"
+	"github.com/tenantrouter/tenantplugin/internal/stmtcache"
+)
+
+// retiredBit marks a pool that takes no new leases: it closes when its
+// last lease is released.
+const retiredBit = int64(1) << 62
+
+// pool is one version of a tenant's databases: a primary and its
+// replicas, each with its own statement cache. Work leases it for the
+// duration of each call (or of a transaction); a retired pool closes when
+// no lease is left, off every lock.
+type pool struct {
+	r       *Resolver
+	tenant  string
+	version uint64
+
+	primary     *sql.DB
+	primaryStmt *stmtcache.Cache
+	replicas    []gorm.ConnPool // *sql.DB
+	replicaStmt []gorm.ConnPool // stmtcache.Pool
+
+	refs     atomic.Int64
+	lastUsed atomic.Int64 // nanoseconds since r.epoch
+
+	handles [4]handle // by tenantplugin.Access
+}
+
+func (p *pool) init() {
+	for i := range p.handles {
+		p.handles[i] = handle{p: p, access: tenantplugin.Access(i)}
+	}
+}
+
+// tryAcquire takes a lease unless the pool is retired.
+func (p *pool) tryAcquire() bool {
+	for {
+		n := p.refs.Load()
+		if n&retiredBit != 0 {
+			return false
+		}
+		if p.refs.CompareAndSwap(n, n+1) {
+			p.lastUsed.Store(p.r.now())
+			return true
+		}
+	}
+}
+
+// release gives a lease back, closing a retired pool on the last one.
+func (p *pool) release() {
+	if p.refs.Add(-1) == retiredBit {
+		p.r.closeAsync(p)
+	}
+}
+
+// retire stops new leases; the pool closes when the last lease is
+// released, or now when there is none. It reports whether this call
+// retired the pool.
+func (p *pool) retire() bool {
+	old := p.refs.Or(retiredBit)
+	if old&retiredBit != 0 {
+		return false
+	}
+	if old == 0 {
+		p.r.closeAsync(p)
+	}
+	return true
+}
+
+func (p *pool) retired() bool { return p.refs.Load()&retiredBit != 0 }
+
+func (p *pool) inUse() bool { return p.refs.Load()&^retiredBit != 0 }
+
+// conn returns the physical pool for access.
+func (p *pool) conn(access tenantplugin.Access) gorm.ConnPool {
+	prepared := access&tenantplugin.AccessPrepared != 0
+	if access&tenantplugin.AccessRead != 0 && len(p.replicas) > 0 {
+		var c gorm.ConnPool
+		if prepared {
+			c = p.r.cfg.Policy.Resolve(p.replicaStmt)
+		} else {
+			c = p.r.cfg.Policy.Resolve(p.replicas)
+		}
+		if c != nil {
+			return c
+		}
+	}
+	if prepared {
+		return stmtcache.Pool{C: p.primaryStmt}
+	}
+	return p.primary
+}
+
+func (p *pool) close() error {
+	var errs []error
+	errs = append(errs, p.primaryStmt.Close())
+	for _, c := range p.replicaStmt {
+		errs = append(errs, c.(stmtcache.Pool).C.Close())
+	}
+	errs = append(errs, p.primary.Close())
+	for _, c := range p.replicas {
+		errs = append(errs, c.(*sql.DB).Close())
+	}
+	return errors.Join(errs...)
+}
+
+// handle is what the plugin installs on a statement: a tenant's pool for
+// one kind of access. Each call leases the pool it was made from, or the
+// tenant's current pool when that one has been retired since, so that a
+// config change or an eviction never fails work in flight.
+type handle struct {
+	p      *pool
+	access tenantplugin.Access
+}
+
+func (h *handle) lease(ctx context.Context) (*pool, error) {
+	if h.p.tryAcquire() {
+		return h.p, nil
+	}
+	return h.p.r.acquire(ctx, h.p.tenant)
+}
+
+func (h *handle) PrepareContext(ctx context.Context, query string) (*sql.Stmt, error) {
+	p, err := h.lease(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer p.release()
+	return p.conn(h.access).PrepareContext(ctx, query)
+}
+
+func (h *handle) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	p, err := h.lease(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer p.release()
+	return p.conn(h.access).ExecContext(ctx, query, args...)
+}
+
+// QueryContext runs the query under a lease. The rows outlive the lease:
+// they hold their own connection, which a closing pool lets finish.
+func (h *handle) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	p, err := h.lease(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer p.release()
+	return p.conn(h.access).QueryContext(ctx, query, args...)
+}
+
+func (h *handle) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	p, err := h.lease(ctx)
+	if err != nil {
+		return sqlerr.Row(ctx, err)
+	}
+	defer p.release()
+	return p.conn(h.access).QueryRowContext(ctx, query, args...)
+}
+
+// BeginTx begins on the primary. The transaction keeps its lease until
+// Commit or Rollback.
+func (h *handle) BeginTx(ctx context.Context, opts *sql.TxOptions) (gorm.ConnPool, error) {
+	p, err := h.lease(ctx)
+	if err != nil {
+		return nil, err
+	}
+	tx, err := p.primary.BeginTx(ctx, opts)
+	if err != nil {
+		p.release()
+		return nil, err
+	}
+	return &leasedTx{Tx: tx, p: p}, nil
+}
+
+// GetDBConn returns the tenant's primary *sql.DB, for db.DB().
+func (h *handle) GetDBConn() (*sql.DB, error) { return h.p.primary, nil }
+
+// leasedTx is a transaction holding its pool's lease until it ends.
+type leasedTx struct {
+	*sql.Tx
+	p    *pool
+	done atomic.Bool
+}
+
+func (t *leasedTx) Commit() error {
+	err := t.Tx.Commit()
+	t.end()
+	return err
+}
+
+func (t *leasedTx) Rollback() error {
+	err := t.Tx.Rollback()
+	t.end()
+	return err
+}
+
+func (t *leasedTx) end() {
+	if t.done.CompareAndSwap(false, true) {
+		t.p.release()
+	}
+}
+
+// StmtCache gives the plugin the primary's statement cache, for sessions
+// with PrepareStmt.
+func (t *leasedTx) StmtCache() *stmtcache.Cache { return t.p.primaryStmt }
+
+// GetDBConn returns the transaction's *sql.DB.
+func (t *leasedTx) GetDBConn() (*sql.DB, error) { return t.p.primary, nil }
+
+func (r *Resolver) now() int64 { return int64(time.Since(r.epoch)) }
+
+var (
+	_ gorm.ConnPool         = (*handle)(nil)
+	_ gorm.ConnPoolBeginner = (*handle)(nil)
+	_ gorm.GetDBConnector   = (*handle)(nil)
+	_ gorm.Tx               = (*leasedTx)(nil)
+)

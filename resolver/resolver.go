@@ -1,0 +1,545 @@
+package resolver
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"gorm.io/gorm"
+
+	tenantplugin "github.com/tenantrouter/tenantplugin"
+	"github.com/tenantrouter/tenantplugin/internal/stmtcache"
+)
+
+// Resolver maps tenants to connection pools. It implements
+// tenantplugin.Resolver. Create it with New and stop it with Close.
+type Resolver struct {
+	cfg     Config
+	drivers map[string]Driver
+	tmpl    Driver
+	budget  *budget
+	log     *slog.Logger
+	epoch   time.Time
+
+	mu      sync.RWMutex
+	tenants map[string]*tenant
+
+	// capMu guards the set of live pools and the count of open ones.
+	capMu    sync.Mutex
+	live     map[*pool]struct{} // open and not retired
+	open     int                // open, retired or not, until closed
+	capFreed chan struct{}      // closed and replaced when a pool closes
+
+	closing sync.WaitGroup // pools being closed
+	stop    chan struct{}
+	done    chan struct{}
+	closed  atomic.Bool
+
+	opened, closedPools, evicted, swapped atomic.Uint64
+}
+
+// tenant is one registered tenant: its config and its current pool.
+type tenant struct {
+	id string
+	// openMu serialises opening and swapping this tenant's pool.
+	openMu  sync.Mutex
+	cfg     TenantConfig // guarded by Resolver.mu
+	removed bool         // guarded by Resolver.mu
+	pool    atomic.Pointer[pool]
+}
+
+// New returns a resolver for cfg with no tenants, and starts the
+// goroutine that closes idle pools; Close stops it.
+func New(cfg Config) (*Resolver, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	r := &Resolver{
+		cfg:      cfg,
+		drivers:  make(map[string]Driver, len(cfg.Drivers)),
+		log:      cfg.Logger,
+		epoch:    time.Now(),
+		tenants:  make(map[string]*tenant),
+		live:     make(map[*pool]struct{}),
+		capFreed: make(chan struct{}),
+		stop:     make(chan struct{}),
+		done:     make(chan struct{}),
+	}
+	for i, d := range cfg.Drivers {
+		if d == nil {
+			return nil, fmt.Errorf("%w: Drivers[%d] is nil", ErrInvalidConfig, i)
+		}
+		r.drivers[d.Name()] = d
+	}
+	tmpl, ok := r.drivers[cfg.Template.Driver]
+	if !ok {
+		return nil, fmt.Errorf("%w: Template.Driver %q is not among Drivers", ErrInvalidConfig, cfg.Template.Driver)
+	}
+	r.tmpl = tmpl
+	r.budget = newBudget(cfg.MaxConns, r.shed)
+	go r.janitor()
+	return r, nil
+}
+
+// ConnPool implements tenantplugin.Resolver. It opens the tenant's pool
+// on first use; afterwards it takes a read lock and two atomic loads.
+func (r *Resolver) ConnPool(ctx context.Context, id string, access tenantplugin.Access) (gorm.ConnPool, error) {
+	t, err := r.lookup(id)
+	if err != nil {
+		return nil, err
+	}
+	p := t.pool.Load()
+	if p == nil || p.retired() {
+		if p, err = r.openPool(ctx, t); err != nil {
+			return nil, err
+		}
+	}
+	return &p.handles[access&3], nil
+}
+
+func (r *Resolver) lookup(id string) (*tenant, error) {
+	if r.closed.Load() {
+		return nil, ErrClosed
+	}
+	r.mu.RLock()
+	t := r.tenants[id]
+	r.mu.RUnlock()
+	if t == nil {
+		return nil, fmt.Errorf("%w: %q", tenantplugin.ErrUnknownTenant, id)
+	}
+	return t, nil
+}
+
+// acquire leases the tenant's current pool, opening it if needed.
+func (r *Resolver) acquire(ctx context.Context, id string) (*pool, error) {
+	for range 8 {
+		t, err := r.lookup(id)
+		if err != nil {
+			return nil, err
+		}
+		p := t.pool.Load()
+		if p == nil || p.retired() {
+			if p, err = r.openPool(ctx, t); err != nil {
+				return nil, err
+			}
+		}
+		if p.tryAcquire() {
+			return p, nil
+		}
+		// Retired between open and lease: evicted under pressure. Retry.
+	}
+	return nil, fmt.Errorf("%w: tenant %q pool keeps being evicted", ErrPoolsExhausted, id)
+}
+
+// openPool opens the tenant's pool unless another goroutine just did.
+func (r *Resolver) openPool(ctx context.Context, t *tenant) (*pool, error) {
+	t.openMu.Lock()
+	defer t.openMu.Unlock()
+	if p := t.pool.Load(); p != nil && !p.retired() {
+		return p, nil
+	}
+	r.mu.RLock()
+	cfg, removed := t.cfg, t.removed
+	r.mu.RUnlock()
+	if removed {
+		return nil, fmt.Errorf("%w: %q", tenantplugin.ErrUnknownTenant, t.id)
+	}
+	p, err := r.newPool(ctx, t.id, cfg)
+	if err != nil {
+		return nil, err
+	}
+	t.pool.Store(p)
+	r.log.LogAttrs(ctx, slog.LevelInfo, "tenant pool opened",
+		slog.String("tenant", t.id), slog.Uint64("version", cfg.Version))
+	return p, nil
+}
+
+// newPool takes a slot under MaxPools and builds the tenant's pool. It
+// does no I/O: connections open on first use.
+func (r *Resolver) newPool(ctx context.Context, id string, cfg TenantConfig) (*pool, error) {
+	if err := r.takeSlot(ctx, id); err != nil {
+		return nil, err
+	}
+	p := &pool{r: r, tenant: id, version: cfg.Version}
+	p.init()
+	db, err := r.openDB(cfg.DBConfig)
+	if err != nil {
+		r.giveSlot()
+		return nil, err
+	}
+	p.primary, p.primaryStmt = db, stmtcache.New(db, 0)
+	for i, rc := range cfg.Replicas {
+		rdb, err := r.openDB(rc)
+		if err != nil {
+			_ = p.close()
+			r.giveSlot()
+			return nil, fmt.Errorf("replica %d: %w", i, err)
+		}
+		p.replicas = append(p.replicas, rdb)
+		p.replicaStmt = append(p.replicaStmt, stmtcache.Pool{C: stmtcache.New(rdb, 0)})
+	}
+	p.lastUsed.Store(r.now())
+	r.capMu.Lock()
+	r.live[p] = struct{}{}
+	r.capMu.Unlock()
+	r.opened.Add(1)
+	return p, nil
+}
+
+func (r *Resolver) openDB(c DBConfig) (*sql.DB, error) {
+	conn, err := r.connector(c)
+	if err != nil {
+		return nil, err
+	}
+	db := sql.OpenDB(r.budget.connector(conn))
+	ps := r.cfg.Template.Pool
+	db.SetMaxOpenConns(ps.MaxOpenConns)
+	db.SetMaxIdleConns(ps.MaxIdleConns)
+	db.SetConnMaxLifetime(ps.ConnMaxLifetime)
+	db.SetConnMaxIdleTime(ps.ConnMaxIdleTime)
+	return db, nil
+}
+
+// connector checks c against the template's driver and builds its
+// connector.
+func (r *Resolver) connector(c DBConfig) (driver.Connector, error) {
+	if c.Driver != "" && c.Driver != r.tmpl.Name() {
+		return nil, fmt.Errorf("%w: driver %q, but this resolver's template uses %q (all tenants of one *gorm.DB share its dialect)",
+			ErrInvalidConfig, c.Driver, r.tmpl.Name())
+	}
+	if c.DSN == "" && c.Host == "" && c.Name == "" && c.Port == 0 && c.User == "" && c.Password == "" && len(c.Params) == 0 {
+		return nil, fmt.Errorf("%w: no dsn and no field to merge over the template", ErrInvalidConfig)
+	}
+	conn, err := r.tmpl.Connector(r.cfg.Template.DSN, c)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
+	}
+	return conn, nil
+}
+
+// takeSlot counts a new pool against MaxPools, closing the least
+// recently used idle pool, or waiting for one to close, while the cap is
+// reached.
+func (r *Resolver) takeSlot(ctx context.Context, id string) error {
+	for {
+		r.capMu.Lock()
+		if r.closed.Load() {
+			r.capMu.Unlock()
+			return ErrClosed
+		}
+		if r.open < r.cfg.MaxPools {
+			r.open++
+			r.capMu.Unlock()
+			return nil
+		}
+		freed := r.capFreed
+		victim := r.lruIdleLocked()
+		r.capMu.Unlock()
+		if victim != nil {
+			r.evict(victim, "pool cap")
+		}
+		select {
+		case <-freed:
+		case <-ctx.Done():
+			return fmt.Errorf("%w: tenant %q waited for one of %d pools: %w", ErrPoolsExhausted, id, r.cfg.MaxPools, ctx.Err())
+		}
+	}
+}
+
+// giveSlot undoes takeSlot for a pool that failed to build.
+func (r *Resolver) giveSlot() {
+	r.capMu.Lock()
+	r.open--
+	r.notifyLocked()
+	r.capMu.Unlock()
+}
+
+func (r *Resolver) notifyLocked() {
+	close(r.capFreed)
+	r.capFreed = make(chan struct{})
+}
+
+// lruIdleLocked removes and returns the least recently used live pool
+// that nobody leases, or nil.
+func (r *Resolver) lruIdleLocked() *pool {
+	var victim *pool
+	for p := range r.live {
+		if p.inUse() {
+			continue
+		}
+		if victim == nil || p.lastUsed.Load() < victim.lastUsed.Load() {
+			victim = p
+		}
+	}
+	if victim != nil {
+		delete(r.live, victim)
+	}
+	return victim
+}
+
+// shed evicts the least recently used idle pool to free connection
+// budget; it reports whether there was one.
+func (r *Resolver) shed() bool {
+	r.capMu.Lock()
+	victim := r.lruIdleLocked()
+	r.capMu.Unlock()
+	if victim == nil {
+		return false
+	}
+	r.evict(victim, "connection budget")
+	return true
+}
+
+func (r *Resolver) evict(p *pool, why string) {
+	if p.retire() {
+		r.evicted.Add(1)
+		r.log.LogAttrs(context.Background(), slog.LevelInfo, "tenant pool evicted",
+			slog.String("tenant", p.tenant), slog.String("reason", why))
+	}
+}
+
+// retire takes p out of service: it closes once its leases are released.
+func (r *Resolver) retire(p *pool) {
+	r.capMu.Lock()
+	delete(r.live, p)
+	r.capMu.Unlock()
+	p.retire()
+}
+
+// closeAsync closes p in a goroutine of the resolver's, so that closing
+// never blocks a request or a lock.
+func (r *Resolver) closeAsync(p *pool) {
+	r.closing.Add(1)
+	go func() {
+		defer r.closing.Done()
+		err := p.close()
+		r.capMu.Lock()
+		delete(r.live, p)
+		r.open--
+		r.notifyLocked()
+		r.capMu.Unlock()
+		r.closedPools.Add(1)
+		attrs := []slog.Attr{slog.String("tenant", p.tenant), slog.Uint64("version", p.version)}
+		if err != nil {
+			attrs = append(attrs, slog.String("error", err.Error()))
+		}
+		r.log.LogAttrs(context.Background(), slog.LevelDebug, "tenant pool closed", attrs...)
+	}()
+}
+
+// janitor closes pools left idle for IdleTimeout.
+func (r *Resolver) janitor() {
+	defer close(r.done)
+	tick := time.NewTicker(max(r.cfg.IdleTimeout/4, 10*time.Millisecond))
+	defer tick.Stop()
+	for {
+		select {
+		case <-r.stop:
+			return
+		case <-tick.C:
+			limit := r.now() - int64(r.cfg.IdleTimeout)
+			var idle []*pool
+			r.capMu.Lock()
+			for p := range r.live {
+				if !p.inUse() && p.lastUsed.Load() < limit {
+					delete(r.live, p)
+					idle = append(idle, p)
+				}
+			}
+			r.capMu.Unlock()
+			for _, p := range idle {
+				r.evict(p, "idle")
+			}
+		}
+	}
+}
+
+// Set registers the tenant id with cfg, or changes its config. When the
+// tenant's pool is open, the new databases are opened and pinged first:
+// if that fails, Set returns the error and the tenant stays on its old
+// config. Otherwise new work goes to the new pool at once, while work in
+// flight (transactions, running queries) finishes on the old one, which
+// then closes. A config equal to the current one changes nothing; one
+// with an older Version returns ErrStaleConfig.
+func (r *Resolver) Set(ctx context.Context, id string, cfg TenantConfig) error {
+	if err := tenantplugin.ValidateTenantID(id); err != nil {
+		return err
+	}
+	if r.closed.Load() {
+		return ErrClosed
+	}
+	if err := r.check(cfg); err != nil {
+		return &tenantplugin.TenantError{Tenant: id, Err: err}
+	}
+	r.mu.Lock()
+	t := r.tenants[id]
+	if t == nil {
+		t = &tenant{id: id, cfg: cfg}
+		r.tenants[id] = t
+		r.mu.Unlock()
+		r.log.LogAttrs(ctx, slog.LevelInfo, "tenant added", slog.String("tenant", id), slog.Uint64("version", cfg.Version))
+		return nil
+	}
+	r.mu.Unlock()
+
+	t.openMu.Lock()
+	defer t.openMu.Unlock()
+	r.mu.Lock()
+	cur := t.cfg
+	switch {
+	case t.removed:
+		// Removed since the lookup: register it again.
+		t = &tenant{id: id, cfg: cfg}
+		r.tenants[id] = t
+		r.mu.Unlock()
+		return nil
+	case cfg.Version != 0 && cfg.Version < cur.Version:
+		r.mu.Unlock()
+		return &tenantplugin.TenantError{Tenant: id, Err: fmt.Errorf("%w: have %d, got %d", ErrStaleConfig, cur.Version, cfg.Version)}
+	case cfg.Equal(cur):
+		t.cfg.Version = max(cur.Version, cfg.Version)
+		r.mu.Unlock()
+		return nil
+	}
+	old := t.pool.Load()
+	if old == nil || old.retired() {
+		t.cfg = cfg
+		r.mu.Unlock()
+		r.log.LogAttrs(ctx, slog.LevelInfo, "tenant changed", slog.String("tenant", id), slog.Uint64("version", cfg.Version))
+		return nil
+	}
+	r.mu.Unlock()
+
+	next, err := r.newPool(ctx, id, cfg)
+	if err == nil {
+		err = next.ping(ctx)
+		if err != nil {
+			r.retire(next)
+		}
+	}
+	if err != nil {
+		r.log.LogAttrs(ctx, slog.LevelWarn, "tenant change refused, keeping last good config",
+			slog.String("tenant", id), slog.Uint64("version", cfg.Version), slog.String("error", err.Error()))
+		return &tenantplugin.TenantError{Tenant: id, Err: err}
+	}
+	r.mu.Lock()
+	t.cfg = cfg
+	r.mu.Unlock()
+	t.pool.Store(next)
+	r.retire(old)
+	r.swapped.Add(1)
+	r.log.LogAttrs(ctx, slog.LevelInfo, "tenant pool swapped", slog.String("tenant", id), slog.Uint64("version", cfg.Version))
+	return nil
+}
+
+// check validates a config without opening anything.
+func (r *Resolver) check(cfg TenantConfig) error {
+	if _, err := r.connector(cfg.DBConfig); err != nil {
+		return err
+	}
+	for i, rc := range cfg.Replicas {
+		if _, err := r.connector(rc); err != nil {
+			return fmt.Errorf("replica %d: %w", i, err)
+		}
+	}
+	return nil
+}
+
+func (p *pool) ping(ctx context.Context) error {
+	if err := p.primary.PingContext(ctx); err != nil {
+		return fmt.Errorf("ping primary: %w", err)
+	}
+	for i, c := range p.replicas {
+		if err := c.(*sql.DB).PingContext(ctx); err != nil {
+			return fmt.Errorf("ping replica %d: %w", i, err)
+		}
+	}
+	return nil
+}
+
+// Remove unregisters the tenant: new work gets
+// tenantplugin.ErrUnknownTenant, work in flight finishes, and the pool
+// closes. Removing an unknown tenant returns an error wrapping
+// tenantplugin.ErrUnknownTenant.
+func (r *Resolver) Remove(ctx context.Context, id string) error {
+	r.mu.Lock()
+	t := r.tenants[id]
+	if t == nil {
+		r.mu.Unlock()
+		return fmt.Errorf("%w: %q", tenantplugin.ErrUnknownTenant, id)
+	}
+	delete(r.tenants, id)
+	t.removed = true
+	r.mu.Unlock()
+	t.openMu.Lock()
+	if p := t.pool.Load(); p != nil {
+		r.retire(p)
+	}
+	t.openMu.Unlock()
+	r.log.LogAttrs(ctx, slog.LevelInfo, "tenant removed", slog.String("tenant", id))
+	return nil
+}
+
+// Tenants returns the registered tenant ids, in no order.
+func (r *Resolver) Tenants() []string {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	ids := make([]string, 0, len(r.tenants))
+	for id := range r.tenants {
+		ids = append(ids, id)
+	}
+	return ids
+}
+
+// Config returns the tenant's current config.
+func (r *Resolver) Config(id string) (TenantConfig, bool) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	t := r.tenants[id]
+	if t == nil {
+		return TenantConfig{}, false
+	}
+	return t.cfg, true
+}
+
+// Close closes every tenant pool and stops the resolver's goroutine. It
+// waits for work in flight to release its pools: finish or cancel it
+// first. The resolver answers ErrClosed afterwards.
+func (r *Resolver) Close() error {
+	r.capMu.Lock()
+	if !r.closed.CompareAndSwap(false, true) {
+		r.capMu.Unlock()
+		return ErrClosed
+	}
+	pools := make([]*pool, 0, len(r.live))
+	for p := range r.live {
+		pools = append(pools, p)
+	}
+	clear(r.live)
+	r.capMu.Unlock()
+	close(r.stop)
+	<-r.done
+	for _, p := range pools {
+		p.retire()
+	}
+	for {
+		r.capMu.Lock()
+		open, freed := r.open, r.capFreed
+		r.capMu.Unlock()
+		if open == 0 {
+			break
+		}
+		<-freed
+	}
+	r.closing.Wait()
+	return nil
+}
+
+var _ tenantplugin.Resolver = (*Resolver)(nil)
+

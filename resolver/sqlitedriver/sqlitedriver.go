@@ -1,0 +1,66 @@
+// Package sqlitedriver opens SQLite tenant databases for a resolver, with
+// the pure-Go driver github.com/glebarez/go-sqlite (the one
+// github.com/glebarez/sqlite uses).
+package sqlitedriver
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"strings"
+
+	_ "github.com/glebarez/go-sqlite" // registers "sqlite"
+
+	"github.com/tenantrouter/tenantplugin/resolver"
+)
+
+// Name is the driver's name in configs.
+const Name = "sqlite"
+
+// New returns the SQLite driver.
+func New() resolver.Driver { return sqliteDriver{} }
+
+type sqliteDriver struct{}
+
+func (sqliteDriver) Name() string { return Name }
+
+// Connector uses cfg.DSN, or cfg.Name as the file with the template
+// DSN's query parameters (such as _pragma=busy_timeout(5000)) appended.
+func (sqliteDriver) Connector(templateDSN string, c resolver.DBConfig) (driver.Connector, error) {
+	dsn := c.DSN
+	if dsn == "" {
+		if c.Name == "" {
+			return nil, errors.New("sqlitedriver: no dsn and no name (the database file)")
+		}
+		if c.Host != "" || c.Port != 0 || c.User != "" || c.Password != "" {
+			return nil, errors.New("sqlitedriver: host, port, user and password do not apply to SQLite")
+		}
+		dsn = c.Name
+		if _, q, ok := strings.Cut(templateDSN, "?"); ok && q != "" {
+			sep := "?"
+			if strings.Contains(dsn, "?") {
+				sep = "&"
+			}
+			dsn += sep + q
+		}
+	}
+	return connector{dsn: dsn, drv: sqliteDrv}, nil
+}
+
+var sqliteDrv = func() driver.Driver {
+	db, err := sql.Open("sqlite", "")
+	if err != nil {
+		panic(err) // the driver is registered by the import above
+	}
+	defer db.Close()
+	return db.Driver()
+}()
+
+type connector struct {
+	dsn string
+	drv driver.Driver
+}
+
+func (c connector) Connect(context.Context) (driver.Conn, error) { return c.drv.Open(c.dsn) }
+func (c connector) Driver() driver.Driver                       { return c.drv }

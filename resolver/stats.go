@@ -1,0 +1,57 @@
+package resolver
+
+import "database/sql"
+
+// Stats is a snapshot of the resolver's pools.
+type Stats struct {
+	Tenants   int    // registered tenants
+	OpenPools int    // pools not yet closed, draining ones included
+	Opened    uint64 // pools opened since New
+	Closed    uint64 // pools closed since New
+	Evicted   uint64 // pools closed for the pool cap, the budget or idleness
+	Swapped   uint64 // pools replaced by a config change
+	// ConnsInUse counts connections to tenant databases, open now, against
+	// the budget MaxConns.
+	ConnsInUse int
+	MaxConns   int
+	// BudgetWaits counts connection attempts that found the budget spent.
+	BudgetWaits uint64
+	// Pools holds the database/sql statistics of each tenant's current
+	// primary, for tenants whose pool is open.
+	Pools map[string]sql.DBStats
+}
+
+// Stats returns a snapshot of the resolver's pools.
+func (r *Resolver) Stats() Stats {
+	r.mu.RLock()
+	s := Stats{Tenants: len(r.tenants), Pools: make(map[string]sql.DBStats)}
+	for id, t := range r.tenants {
+		if p := t.pool.Load(); p != nil && !p.retired() {
+			s.Pools[id] = p.primary.Stats()
+		}
+	}
+	r.mu.RUnlock()
+	r.capMu.Lock()
+	s.OpenPools = r.open
+	r.capMu.Unlock()
+	s.Opened, s.Closed = r.opened.Load(), r.closedPools.Load()
+	s.Evicted, s.Swapped = r.evicted.Load(), r.swapped.Load()
+	s.ConnsInUse, s.MaxConns, s.BudgetWaits = r.budget.inUse(), r.budget.max, r.budget.waits.Load()
+	return s
+}
+
+// TenantStats returns the database/sql statistics of the tenant's
+// current primary, and false when its pool is not open.
+func (r *Resolver) TenantStats(id string) (sql.DBStats, bool) {
+	r.mu.RLock()
+	t := r.tenants[id]
+	r.mu.RUnlock()
+	if t == nil {
+		return sql.DBStats{}, false
+	}
+	p := t.pool.Load()
+	if p == nil || p.retired() {
+		return sql.DBStats{}, false
+	}
+	return p.primary.Stats(), true
+}

@@ -1,0 +1,71 @@
+package resolver
+
+import (
+	"fmt"
+	"log/slog"
+	"maps"
+	"slices"
+)
+
+// DBConfig describes one database: a full DSN, or fields merged over the
+// template's DSN.
+type DBConfig struct {
+	// Driver must equal the template's driver when set.
+	Driver string `json:"driver,omitempty"`
+	// DSN, when set, is used as it is and the fields below are ignored.
+	DSN string `json:"dsn,omitempty"`
+
+	Host     string `json:"host,omitempty"`
+	Port     int    `json:"port,omitempty"`
+	Name     string `json:"name,omitempty"` // database name, or file for SQLite
+	User     string `json:"user,omitempty"`
+	Password string `json:"password,omitempty"`
+	// Params are extra connection parameters (PostgreSQL run-time
+	// parameters such as application_name or search_path).
+	Params map[string]string `json:"params,omitempty"`
+}
+
+// TenantConfig is one tenant's database settings.
+type TenantConfig struct {
+	DBConfig
+	// Replicas are read replicas, each merged over the template like the
+	// primary. Reads go to a replica chosen by Config.Policy; writes and
+	// transactions go to the primary.
+	Replicas []DBConfig `json:"replicas,omitempty"`
+	// Version orders changes: Resolver.Set refuses a config older than
+	// the one it has. Zero means unversioned (always applied).
+	Version uint64 `json:"version,omitempty"`
+}
+
+// Equal reports whether two configs describe the same databases,
+// ignoring Version.
+func (c TenantConfig) Equal(o TenantConfig) bool {
+	return c.DBConfig.equal(o.DBConfig) &&
+		slices.EqualFunc(c.Replicas, o.Replicas, DBConfig.equal)
+}
+
+func (c DBConfig) equal(o DBConfig) bool {
+	return c.Driver == o.Driver && c.DSN == o.DSN && c.Host == o.Host && c.Port == o.Port &&
+		c.Name == o.Name && c.User == o.User && c.Password == o.Password && maps.Equal(c.Params, o.Params)
+}
+
+// LogValue implements slog.LogValuer without the DSN or the password.
+func (c TenantConfig) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("driver", c.Driver),
+		slog.String("host", c.Host),
+		slog.String("name", c.Name),
+		slog.Int("replicas", len(c.Replicas)),
+		slog.Uint64("version", c.Version),
+	)
+}
+
+// String describes the config without the DSN or the password.
+func (c TenantConfig) String() string {
+	dsn := ""
+	if c.DSN != "" {
+		dsn = " dsn=[redacted]"
+	}
+	return fmt.Sprintf("driver=%s host=%s port=%d name=%s user=%s%s replicas=%d version=%d",
+		c.Driver, c.Host, c.Port, c.Name, c.User, dsn, len(c.Replicas), c.Version)
+}

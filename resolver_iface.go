@@ -1,0 +1,37 @@
+package tenantplugin
+
+import (
+	"context"
+
+	"gorm.io/gorm"
+)
+
+// Access tells a [Resolver] how a statement will use the pool it asks for.
+type Access uint8
+
+const (
+	// AccessWrite asks for the tenant's primary database. Transactions
+	// always use it. It is the zero Access.
+	AccessWrite Access = 0
+	// AccessRead marks a statement that only reads: the resolver may
+	// answer with a read replica.
+	AccessRead Access = 1 << 0
+	// AccessPrepared asks for a pool that runs statements as prepared
+	// statements cached for that pool alone (GORM's PrepareStmt).
+	AccessPrepared Access = 1 << 1
+)
+
+// Resolver gives the plugin a tenant's connection pool. The resolver
+// package provides the standard implementation.
+//
+// ConnPool is called for every statement routed to a tenant, from many
+// goroutines at once, so it must be safe for concurrent use and fast when
+// the tenant's pool is already open. The tenant id it receives has passed
+// [ValidateTenantID]. For an id it does not know it must return an error
+// wrapping [ErrUnknownTenant]. The pool it returns for [AccessWrite] must
+// implement gorm.TxBeginner or gorm.ConnPoolBeginner, and every pool must
+// stay usable after the tenant's configuration changes: in-flight work
+// finishes on the old database.
+type Resolver interface {
+	ConnPool(ctx context.Context, tenant string, access Access) (gorm.ConnPool, error)
+}

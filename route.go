@@ -1,0 +1,124 @@
+package tenantplugin
+
+import (
+	"context"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/schema"
+)
+
+// Route is where a statement goes: the database of the tenant in its
+// context, or a reserved database shared by all tenants. The zero Route is
+// the tenant route.
+type Route struct {
+	alias string
+}
+
+// TenantRoute sends a statement to the database of the tenant in its
+// context.
+var TenantRoute = Route{}
+
+// Reserved returns the route to the reserved database named alias.
+func Reserved(alias string) Route { return Route{alias: alias} }
+
+// Alias returns the reserved alias of r, and false for the tenant route.
+func (r Route) Alias() (string, bool) { return r.alias, r.alias != "" }
+
+// String returns "tenant" or "reserved:<alias>".
+func (r Route) String() string {
+	if r.alias == "" {
+		return "tenant"
+	}
+	return "reserved:" + r.alias
+}
+
+// Op is the kind of statement a strategy is asked about.
+type Op uint8
+
+// The operations, one per GORM callback processor, plus [OpBegin] for
+// transactions begun without a statement and [OpMigrate] for migration
+// runners that ask where a model's tables live.
+const (
+	OpQuery Op = iota + 1
+	OpRow
+	OpCreate
+	OpUpdate
+	OpDelete
+	OpRaw
+	OpBegin
+	OpMigrate
+)
+
+var opNames = [...]string{"", "query", "row", "create", "update", "delete", "raw", "begin", "migrate"}
+
+// String returns the operation's lower-case name.
+func (o Op) String() string {
+	if int(o) < len(opNames) {
+		return opNames[o]
+	}
+	return "op(?)"
+}
+
+// Statement is what a [Strategy] sees of a statement.
+type Statement struct {
+	// Context is the statement's context.
+	Context context.Context
+	// Op is the kind of statement.
+	Op Op
+	// Table is the statement's table: from its model, from Table(), or,
+	// for Raw and Exec, taken from the SQL text when it names one after
+	// FROM, INTO or UPDATE. Empty when unknown.
+	Table string
+	// Model is the statement's model, if any.
+	Model any
+	// Schema is the parsed schema of Model, if any.
+	Schema *schema.Schema
+}
+
+// Strategy decides where a statement goes. Route returns the route and
+// true when it decides, or false to leave the decision to the next
+// strategy. When no strategy decides, the statement goes to the tenant.
+//
+// Route is called for every statement, from many goroutines at once: it
+// must be safe for concurrent use, fast, and must not run queries.
+type Strategy interface {
+	Route(s Statement) (Route, bool)
+}
+
+// StrategyFunc adapts a function to a [Strategy].
+type StrategyFunc func(s Statement) (Route, bool)
+
+// Route calls f(s).
+func (f StrategyFunc) Route(s Statement) (Route, bool) { return f(s) }
+
+// Strategies is a stack of strategies: the first one that decides wins,
+// like Django's database routers.
+type Strategies []Strategy
+
+// Route asks each strategy in order and returns the first decision.
+func (ss Strategies) Route(s Statement) (Route, bool) {
+	for _, st := range ss {
+		if r, ok := st.Route(s); ok {
+			return r, true
+		}
+	}
+	return Route{}, false
+}
+
+// RouteOf returns where the plugin installed on db sends statements like
+// s, as decided by its strategies, and false when db has no plugin.
+// Migration runners use it with [OpMigrate] to tell tenant models from
+// reserved ones.
+func RouteOf(db *gorm.DB, s Statement) (Route, bool) {
+	p, ok := db.Config.Plugins[Name].(*Plugin)
+	if !ok {
+		return Route{}, false
+	}
+	r, _ := p.strategies.Route(s)
+	return r, true
+}
+
+var (
+	_ Strategy = StrategyFunc(nil)
+	_ Strategy = Strategies(nil)
+)
