@@ -3,7 +3,7 @@ package tenantplugin
 import (
 	"context"
 	"database/sql"
-		"fmt"
+	"fmt"
 
 	"gorm.io/gorm"
 

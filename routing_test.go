@@ -50,7 +50,10 @@ func entryPoints() []entryPoint {
 			return db.Model(&Note{}).Where("tenant = ?", t).Updates(map[string]any{"body": "us"}).Error
 		}},
 		{"Delete", func(db *gorm.DB, t string) error { return db.Where("body = ?", "none").Delete(&Note{}).Error }},
-		{"Raw.Scan", func(db *gorm.DB, t string) error { var n int; return db.Raw("SELECT count(*) FROM notes").Scan(&n).Error }},
+		{"Raw.Scan", func(db *gorm.DB, t string) error {
+			var n int
+			return db.Raw("SELECT count(*) FROM notes").Scan(&n).Error
+		}},
 		{"Exec", func(db *gorm.DB, t string) error { return db.Exec("UPDATE notes SET body = body WHERE id < 0").Error }},
 		{"Row", func(db *gorm.DB, t string) error {
 			var n int

@@ -542,4 +542,3 @@ func (r *Resolver) Close() error {
 }
 
 var _ tenantplugin.Resolver = (*Resolver)(nil)
-

@@ -19,7 +19,7 @@ func Row(ctx context.Context, err error) *sql.Row {
 type connector struct{ err error }
 
 func (c connector) Connect(context.Context) (driver.Conn, error) { return nil, c.err }
-func (c connector) Driver() driver.Driver                       { return drv(c) }
+func (c connector) Driver() driver.Driver                        { return drv(c) }
 
 type drv connector
 

@@ -203,8 +203,8 @@ func isBadConn(err error) bool {
 }
 
 var (
-	_ gorm.ConnPool      = Pool{}
-	_ gorm.TxBeginner    = Pool{}
+	_ gorm.ConnPool       = Pool{}
+	_ gorm.TxBeginner     = Pool{}
 	_ gorm.GetDBConnector = Pool{}
-	_ gorm.ConnPool      = (*Tx)(nil)
+	_ gorm.ConnPool       = (*Tx)(nil)
 )
