@@ -1,0 +1,331 @@
+package tenantplugin_test
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"gorm.io/gorm"
+
+	tenantplugin "github.com/tenantrouter/tenantplugin"
+	"github.com/tenantrouter/tenantplugin/internal/fixture"
+	"github.com/tenantrouter/tenantplugin/internal/testenv"
+	"github.com/tenantrouter/tenantplugin/reserved"
+	"github.com/tenantrouter/tenantplugin/resolver"
+)
+
+// soakOp is one randomized operation for one tenant. It returns how
+// many rows it left committed in the tenant's notes table.
+type soakOp struct {
+	name string
+	run  func(db *gorm.DB, tenant string) (int64, error)
+}
+
+// checkMine fails when a read returns another tenant's row.
+func checkMine(tenant string, notes []Note) error {
+	for _, n := range notes {
+		if n.Tenant != tenant {
+			return fmt.Errorf("LEAK: tenant %s read note %d of tenant %s", tenant, n.ID, n.Tenant)
+		}
+		for _, tg := range n.Tags {
+			if tg.Tenant != tenant {
+				return fmt.Errorf("LEAK: tenant %s read tag %d of tenant %s", tenant, tg.ID, tg.Tenant)
+			}
+		}
+	}
+	return nil
+}
+
+func soakOps() []soakOp {
+	return []soakOp{
+		{"create", func(db *gorm.DB, t string) (int64, error) {
+			return 1, db.Create(&Note{Tenant: t, Body: "c"}).Error
+		}},
+		{"create+tags", func(db *gorm.DB, t string) (int64, error) {
+			return 1, db.Create(&Note{Tenant: t, Body: "ct", Tags: []Tag{{Tenant: t, Name: "a"}, {Tenant: t, Name: "b"}}}).Error
+		}},
+		{"find", func(db *gorm.DB, t string) (int64, error) {
+			var n []Note
+			if err := db.Order("id desc").Limit(20).Find(&n).Error; err != nil {
+				return 0, err
+			}
+			return 0, checkMine(t, n)
+		}},
+		{"first", func(db *gorm.DB, t string) (int64, error) {
+			var n Note
+			err := db.First(&n).Error
+			if errors.Is(err, gorm.ErrRecordNotFound) {
+				return 0, nil
+			}
+			if err != nil {
+				return 0, err
+			}
+			return 0, checkMine(t, []Note{n})
+		}},
+		{"preload", func(db *gorm.DB, t string) (int64, error) {
+			var n []Note
+			if err := db.Preload("Tags").Order("id desc").Limit(5).Find(&n).Error; err != nil {
+				return 0, err
+			}
+			return 0, checkMine(t, n)
+		}},
+		{"raw", func(db *gorm.DB, t string) (int64, error) {
+			var n []Note
+			if err := db.Raw("SELECT * FROM notes ORDER BY id DESC LIMIT 5").Scan(&n).Error; err != nil {
+				return 0, err
+			}
+			return 0, checkMine(t, n)
+		}},
+		{"rows", func(db *gorm.DB, t string) (int64, error) {
+			rows, err := db.Model(&Note{}).Order("id desc").Limit(5).Rows()
+			if err != nil {
+				return 0, err
+			}
+			defer rows.Close()
+			var got []Note
+			for rows.Next() {
+				var n Note
+				if err := db.ScanRows(rows, &n); err != nil {
+					return 0, err
+				}
+				got = append(got, n)
+			}
+			return 0, errors.Join(rows.Err(), checkMine(t, got))
+		}},
+		{"row+pluck+count", func(db *gorm.DB, t string) (int64, error) {
+			var tenants []string
+			if err := db.Model(&Note{}).Distinct().Pluck("tenant", &tenants).Error; err != nil {
+				return 0, err
+			}
+			for _, x := range tenants {
+				if x != t {
+					return 0, fmt.Errorf("LEAK: tenant %s plucked %s", t, x)
+				}
+			}
+			var c int64
+			if err := db.Model(&Note{}).Count(&c).Error; err != nil {
+				return 0, err
+			}
+			var other int64
+			if err := db.Model(&Note{}).Select("count(*)").Where("tenant <> ?", t).Row().Scan(&other); err != nil {
+				return 0, err
+			}
+			if other != 0 {
+				return 0, fmt.Errorf("LEAK: tenant %s sees %d foreign rows", t, other)
+			}
+			return 0, nil
+		}},
+		{"update", func(db *gorm.DB, t string) (int64, error) {
+			return 0, db.Model(&Note{}).Where("body = ?", "c").Update("body", "c").Error
+		}},
+		{"exec", func(db *gorm.DB, t string) (int64, error) {
+			return 0, db.Exec("UPDATE notes SET body = body WHERE id % 7 = 0").Error
+		}},
+		{"create+delete", func(db *gorm.DB, t string) (int64, error) {
+			n := Note{Tenant: t, Body: "to-delete"}
+			if err := db.Create(&n).Error; err != nil {
+				return 0, err
+			}
+			res := db.Delete(&Note{}, n.ID)
+			if res.Error == nil && res.RowsAffected != 1 {
+				return 1, fmt.Errorf("delete affected %d rows", res.RowsAffected)
+			}
+			return 0, res.Error
+		}},
+		{"association", func(db *gorm.DB, t string) (int64, error) {
+			n := Note{Tenant: t, Body: "as"}
+			if err := db.Create(&n).Error; err != nil {
+				return 0, err
+			}
+			return 1, db.Model(&n).Association("Tags").Append(&Tag{Tenant: t, Name: "z"})
+		}},
+		{"transaction", func(db *gorm.DB, t string) (int64, error) {
+			return 2, db.Transaction(func(tx *gorm.DB) error {
+				if err := tx.Create(&Note{Tenant: t, Body: "tx1"}).Error; err != nil {
+					return err
+				}
+				var n []Note
+				if err := tx.Limit(3).Find(&n).Error; err != nil {
+					return err
+				}
+				if err := checkMine(t, n); err != nil {
+					return err
+				}
+				return tx.Create(&Note{Tenant: t, Body: "tx2"}).Error
+			})
+		}},
+		{"transaction rollback", func(db *gorm.DB, t string) (int64, error) {
+			err := db.Transaction(func(tx *gorm.DB) error {
+				if err := tx.Create(&Note{Tenant: t, Body: "rolled-back"}).Error; err != nil {
+					return err
+				}
+				return errRollback
+			})
+			if errors.Is(err, errRollback) {
+				err = nil
+			}
+			return 0, err
+		}},
+		{"nested", func(db *gorm.DB, t string) (int64, error) {
+			return 1, db.Transaction(func(tx *gorm.DB) error {
+				if err := tx.Create(&Note{Tenant: t, Body: "outer"}).Error; err != nil {
+					return err
+				}
+				err := tx.Transaction(func(tx2 *gorm.DB) error {
+					if err := tx2.Create(&Note{Tenant: t, Body: "rolled-back"}).Error; err != nil {
+						return err
+					}
+					return errRollback
+				})
+				if !errors.Is(err, errRollback) {
+					return fmt.Errorf("nested: %w", err)
+				}
+				return nil
+			})
+		}},
+		{"begin commit", func(db *gorm.DB, t string) (int64, error) {
+			tx := db.Begin()
+			if tx.Error != nil {
+				return 0, tx.Error
+			}
+			if err := tx.Create(&Note{Tenant: t, Body: "bc"}).Error; err != nil {
+				tx.Rollback()
+				return 0, err
+			}
+			return 1, tx.Commit().Error
+		}},
+		{"begin rollback", func(db *gorm.DB, t string) (int64, error) {
+			tx := db.Begin()
+			if tx.Error != nil {
+				return 0, tx.Error
+			}
+			if err := tx.Create(&Note{Tenant: t, Body: "rolled-back"}).Error; err != nil {
+				tx.Rollback()
+				return 0, err
+			}
+			return 0, tx.Rollback().Error
+		}},
+		{"first or create", func(db *gorm.DB, t string) (int64, error) {
+			// Every tenant has this row from the start, so nothing is created.
+			var n Note
+			return 0, db.Where(Note{Tenant: t, Body: "seed"}).FirstOrCreate(&n).Error
+		}},
+		{"migrate", func(db *gorm.DB, t string) (int64, error) {
+			return 0, db.AutoMigrate(&Note{}, &Tag{})
+		}},
+	}
+}
+
+// TestIsolationSoak runs 20,000 randomized concurrent operations of every
+// kind over 20 PostgreSQL tenant databases, with and without prepared
+// statements, then checks database by database, with connections of its
+// own, that every row is in its own tenant's database, that no
+// rolled-back row exists, and that each tenant has exactly the rows its
+// committed operations wrote.
+func TestIsolationSoak(t *testing.T) {
+	testenv.PostgresURL(t)
+	const (
+		tenants = 20
+		ops     = 20000
+		workers = 8
+	)
+	e := fixture.New(t, fixture.Postgres, fixture.Options{
+		Tenants:  tenants,
+		Resolver: resolver.Config{MaxPools: tenants + 2, MaxConns: 90},
+	})
+	migrateTenants(t, e)
+	want := map[string]*atomic.Int64{}
+	for _, id := range e.Tenants {
+		want[id] = new(atomic.Int64)
+		if err := e.DB.WithContext(e.Ctx(id)).Create(&Note{Tenant: id, Body: "seed"}).Error; err != nil {
+			t.Fatal(err)
+		}
+		want[id].Add(1)
+	}
+	prepared := e.DB.Session(&gorm.Session{PrepareStmt: true})
+	catalogue := soakOps()
+	counts := make([]atomic.Int64, len(catalogue))
+
+	var wg sync.WaitGroup
+	errc := make(chan error, workers)
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rng := rand.New(rand.NewPCG(uint64(w), 42))
+			for i := 0; i < ops/workers; i++ {
+				tenant := e.Tenants[rng.IntN(tenants)]
+				base := e.DB
+				if rng.IntN(2) == 0 {
+					base = prepared
+				}
+				k := rng.IntN(len(catalogue))
+				op := catalogue[k]
+				if op.name == "migrate" && rng.IntN(10) != 0 {
+					op, k = catalogue[0], 0 // keep migrations rare
+				}
+				n, err := op.run(base.WithContext(e.Ctx(tenant)), tenant)
+				if err != nil {
+					errc <- fmt.Errorf("worker %d op %d %s on %s: %w", w, i, op.name, tenant, err)
+					return
+				}
+				counts[k].Add(1)
+				want[tenant].Add(n)
+			}
+		}()
+	}
+	wg.Wait()
+	close(errc)
+	for err := range errc {
+		t.Error(err)
+	}
+	if t.Failed() {
+		return
+	}
+	total := int64(0)
+	for i, op := range catalogue {
+		total += counts[i].Load()
+		if counts[i].Load() == 0 {
+			t.Errorf("operation %s never ran", op.name)
+		}
+	}
+	st := e.Resolver.Stats()
+	t.Logf("%d operations over %d tenants; pools opened %d, connections %d of %d", total, tenants, st.Opened, st.ConnsInUse, st.MaxConns)
+
+	// Check each database directly, without the plugin.
+	for _, id := range e.Tenants {
+		func() {
+			db, err := sql.Open("pgx", testenv.DSN(t, e.Names[id]))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			ctx := context.Background()
+			var rows, foreign, rolledBack, foreignTags int64
+			q := func(dst *int64, query string, args ...any) {
+				if err := db.QueryRowContext(ctx, query, args...).Scan(dst); err != nil {
+					t.Fatalf("%s: %s: %v", id, query, err)
+				}
+			}
+			q(&rows, "SELECT count(*) FROM notes")
+			q(&foreign, "SELECT count(*) FROM notes WHERE tenant <> $1", id)
+			q(&foreignTags, "SELECT count(*) FROM tags WHERE tenant <> $1", id)
+			q(&rolledBack, "SELECT count(*) FROM notes WHERE body = 'rolled-back'")
+			if foreign != 0 || foreignTags != 0 || rolledBack != 0 {
+				t.Errorf("%s: %d foreign notes, %d foreign tags, %d rolled-back rows: want 0", id, foreign, foreignTags, rolledBack)
+			}
+			if rows != want[id].Load() {
+				t.Errorf("%s: %d notes, want %d", id, rows, want[id].Load())
+			}
+		}()
+	}
+	// Tenant models never reached the central database.
+	if e.DB.Clauses(reserved.Use(tenantplugin.DefaultAlias)).Migrator().HasTable("notes") {
+		t.Error("the central database has a notes table")
+	}
+}
