@@ -1,0 +1,282 @@
+package resolver_test
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/plugin/dbresolver"
+
+	tenantplugin "github.com/tenantrouter/tenantplugin"
+	"github.com/tenantrouter/tenantplugin/resolver"
+	"github.com/tenantrouter/tenantplugin/resolver/sqlitedriver"
+)
+
+func sqliteConfig() resolver.Config {
+	return resolver.Config{
+		Template: resolver.Template{Driver: sqlitedriver.Name, DSN: "x.db?_pragma=busy_timeout(5000)"},
+		Drivers:  []resolver.Driver{sqlitedriver.New()},
+	}
+}
+
+func file(t *testing.T, name string) resolver.TenantConfig {
+	return resolver.TenantConfig{DBConfig: resolver.DBConfig{Name: filepath.Join(t.TempDir(), name)}}
+}
+
+func TestNewRejectsBadConfig(t *testing.T) {
+	tests := []struct {
+		name string
+		cfg  resolver.Config
+		want string
+	}{
+		{"no driver", resolver.Config{}, "Template.Driver"},
+		{"driver missing", resolver.Config{Template: resolver.Template{Driver: "postgres"}, Drivers: []resolver.Driver{sqlitedriver.New()}}, "not among Drivers"},
+		{"nil driver", resolver.Config{Template: resolver.Template{Driver: "sqlite"}, Drivers: []resolver.Driver{nil}}, "Drivers[0]"},
+		{"negative pools", func() resolver.Config { c := sqliteConfig(); c.MaxPools = -1; return c }(), "MaxPools"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := resolver.New(tt.cfg)
+			if !errors.Is(err, resolver.ErrInvalidConfig) || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("err = %v, want ErrInvalidConfig naming %s", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestSetRejectsBadInputAndChangesNothing(t *testing.T) {
+	r := newResolver(t, sqliteConfig())
+	ctx := context.Background()
+	good := file(t, "good.db")
+	if err := r.Set(ctx, "acme", resolver.TenantConfig{DBConfig: good.DBConfig, Version: 5}); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		id   string
+		cfg  resolver.TenantConfig
+		want error
+	}{
+		{"empty id", "", good, tenantplugin.ErrInvalidTenantID},
+		{"long id", strings.Repeat("a", 129), good, tenantplugin.ErrInvalidTenantID},
+		{"dotdot id", "a..b", good, tenantplugin.ErrInvalidTenantID},
+		{"backslash id", `a\b`, good, tenantplugin.ErrInvalidTenantID},
+		{"control id", "a\x00", good, tenantplugin.ErrInvalidTenantID},
+		{"empty config", "acme", resolver.TenantConfig{Version: 6}, resolver.ErrInvalidConfig},
+		{"other driver", "acme", resolver.TenantConfig{DBConfig: resolver.DBConfig{Driver: "postgres", DSN: "x"}, Version: 6}, resolver.ErrInvalidConfig},
+		{"sqlite with host", "acme", resolver.TenantConfig{DBConfig: resolver.DBConfig{Name: "x.db", Host: "h"}, Version: 6}, resolver.ErrInvalidConfig},
+		{"stale version", "acme", resolver.TenantConfig{DBConfig: resolver.DBConfig{Name: "other.db"}, Version: 4}, resolver.ErrStaleConfig},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := r.Set(ctx, tt.id, tt.cfg); !errors.Is(err, tt.want) {
+				t.Fatalf("err = %v, want %v", err, tt.want)
+			}
+			cfg, ok := r.Config("acme")
+			if !ok || cfg.Version != 5 || cfg.Name != good.Name {
+				t.Fatalf("config changed: %+v", cfg)
+			}
+			if len(r.Tenants()) != 1 {
+				t.Fatalf("tenants = %v", r.Tenants())
+			}
+		})
+	}
+}
+
+func TestRemoveThenUnknown(t *testing.T) {
+	r := newResolver(t, sqliteConfig())
+	ctx := context.Background()
+	if err := r.Set(ctx, "acme", file(t, "a.db")); err != nil {
+		t.Fatal(err)
+	}
+	pool, err := r.ConnPool(tctx("acme"), "acme", tenantplugin.AccessWrite)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Remove(ctx, "acme"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.ConnPool(ctx, "acme", tenantplugin.AccessWrite); !errors.Is(err, tenantplugin.ErrUnknownTenant) {
+		t.Fatalf("ConnPool after Remove: %v", err)
+	}
+	// A pool handed out before the removal refuses new work too.
+	if _, err := pool.ExecContext(ctx, "SELECT 1"); !errors.Is(err, tenantplugin.ErrUnknownTenant) {
+		t.Fatalf("old handle after Remove: %v", err)
+	}
+	if err := r.Remove(ctx, "acme"); !errors.Is(err, tenantplugin.ErrUnknownTenant) {
+		t.Fatalf("second Remove: %v", err)
+	}
+}
+
+func TestIdlePoolsClose(t *testing.T) {
+	cfg := sqliteConfig()
+	cfg.IdleTimeout = 40 * time.Millisecond
+	r := newResolver(t, cfg)
+	ctx := context.Background()
+	if err := r.Set(ctx, "acme", file(t, "a.db")); err != nil {
+		t.Fatal(err)
+	}
+	pool, err := r.ConnPool(ctx, "acme", tenantplugin.AccessWrite)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pool.ExecContext(ctx, "SELECT 1"); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(3 * time.Second)
+	for r.Stats().Closed == 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("idle pool not closed: %+v", r.Stats())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	// The handle still works: it reopens the tenant's pool.
+	if _, err := pool.ExecContext(ctx, "SELECT 1"); err != nil {
+		t.Fatalf("after idle close: %v", err)
+	}
+	if st := r.Stats(); st.Opened != 2 || st.Evicted == 0 {
+		t.Fatalf("stats = %+v", st)
+	}
+}
+
+func TestBudgetShedsIdlePools(t *testing.T) {
+	cfg := sqliteConfig()
+	cfg.MaxConns = 1
+	r := newResolver(t, cfg)
+	ctx := context.Background()
+	for _, id := range []string{"a", "b", "c"} {
+		if err := r.Set(ctx, id, file(t, id+".db")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range 3 {
+		for _, id := range []string{"a", "b", "c"} {
+			pool, err := r.ConnPool(ctx, id, tenantplugin.AccessWrite)
+			if err != nil {
+				t.Fatal(err)
+			}
+			qctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			_, err = pool.ExecContext(qctx, "SELECT 1")
+			cancel()
+			if err != nil {
+				t.Fatalf("%s: %v", id, err)
+			}
+			if n := r.Stats().ConnsInUse; n > 1 {
+				t.Fatalf("%d connections with a budget of 1", n)
+			}
+		}
+	}
+	if st := r.Stats(); st.BudgetWaits == 0 || st.Evicted == 0 {
+		t.Fatalf("budget never pressed: %+v", st)
+	}
+}
+
+func TestPoolsExhaustedHonoursContext(t *testing.T) {
+	cfg := sqliteConfig()
+	cfg.MaxPools = 1
+	r := newResolver(t, cfg)
+	ctx := context.Background()
+	for _, id := range []string{"a", "b"} {
+		if err := r.Set(ctx, id, file(t, id+".db")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db := gormWith(t, "sqlite", filepath.Join(t.TempDir(), "central.db"), r)
+	tx := db.WithContext(tctx("a")).Begin() // holds a's pool
+	if tx.Error != nil {
+		t.Fatal(tx.Error)
+	}
+	qctx, cancel := context.WithTimeout(tctx("b"), 100*time.Millisecond)
+	defer cancel()
+	var one int
+	err := db.WithContext(qctx).Raw("SELECT 1").Scan(&one).Error
+	if !errors.Is(err, resolver.ErrPoolsExhausted) {
+		t.Fatalf("err = %v, want ErrPoolsExhausted", err)
+	}
+	tx.Rollback()
+	if err := db.WithContext(tctx("b")).Raw("SELECT 1").Scan(&one).Error; err != nil {
+		t.Fatalf("after release: %v", err)
+	}
+}
+
+type Row struct {
+	ID   uint
+	Name string
+}
+
+// TestReplicas sends reads to the replica and writes and transactions to
+// the primary; dbresolver.Write sends a read to the primary.
+func TestReplicas(t *testing.T) {
+	dir := t.TempDir()
+	r := newResolver(t, sqliteConfig())
+	ctx := context.Background()
+	primary := resolver.DBConfig{Name: filepath.Join(dir, "primary.db")}
+	replica := resolver.DBConfig{Name: filepath.Join(dir, "replica.db")}
+	// Seed each file with a row naming it.
+	for name, c := range map[string]resolver.DBConfig{"primary": primary, "replica": replica} {
+		if err := r.Set(ctx, name, resolver.TenantConfig{DBConfig: c}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db := gormWith(t, "sqlite", filepath.Join(dir, "central.db"), r)
+	for _, name := range []string{"primary", "replica"} {
+		tdb := db.WithContext(tctx(name))
+		if err := tdb.AutoMigrate(&Row{}); err != nil {
+			t.Fatal(err)
+		}
+		if err := tdb.Create(&Row{Name: name}).Error; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := r.Set(ctx, "acme", resolver.TenantConfig{DBConfig: primary, Replicas: []resolver.DBConfig{replica}}); err != nil {
+		t.Fatal(err)
+	}
+	acme := db.WithContext(tctx("acme"))
+	read := func(db *gorm.DB) string {
+		var row Row
+		if err := db.Order("id").First(&row).Error; err != nil {
+			t.Fatal(err)
+		}
+		return row.Name
+	}
+	if got := read(acme); got != "replica" {
+		t.Errorf("read went to %s, want replica", got)
+	}
+	if got := read(acme.Clauses(dbresolver.Write)); got != "primary" {
+		t.Errorf("read with dbresolver.Write went to %s, want primary", got)
+	}
+	if err := acme.Create(&Row{Name: "written"}).Error; err != nil {
+		t.Fatal(err)
+	}
+	var n int64
+	db.WithContext(tctx("primary")).Model(&Row{}).Where("name = ?", "written").Count(&n)
+	if n != 1 {
+		t.Errorf("write did not reach the primary")
+	}
+	_ = acme.Transaction(func(tx *gorm.DB) error {
+		if got := read(tx); got != "primary" {
+			t.Errorf("read in a transaction went to %s, want primary", got)
+		}
+		return nil
+	})
+}
+
+func TestCloseRefusesNewWork(t *testing.T) {
+	r, err := resolver.New(sqliteConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.ConnPool(context.Background(), "x", 0); !errors.Is(err, resolver.ErrClosed) {
+		t.Fatalf("ConnPool after Close: %v", err)
+	}
+	if err := r.Close(); !errors.Is(err, resolver.ErrClosed) {
+		t.Fatalf("second Close: %v", err)
+	}
+}
