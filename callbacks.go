@@ -93,7 +93,7 @@ func (p *Plugin) routeStatement(stmt *gorm.Statement, op Op) error {
 	if prepared {
 		access |= AccessPrepared
 	}
-	if isRead(stmt, op) {
+	if isRead(stmt, op, p.replicas != nil && p.replicas.HasReplicas()) {
 		access |= AccessRead
 	}
 	_, pool, err := p.tenantPool(stmt.Context, access)
@@ -154,9 +154,9 @@ func explicitAlias(stmt *gorm.Statement) (string, bool) {
 	if rc, ok := stmt.ConnPool.(*reservedConn); ok && rc.pinned {
 		return rc.alias, true
 	}
-	if v, ok := stmt.Settings.Load(stmtkey.Use); ok {
-		alias, ok := v.(string)
-		return alias, ok
+	if c, ok := stmt.Clauses[stmtkey.Use]; ok {
+		u, ok := c.Expression.(stmtkey.UseAlias)
+		return u.Alias, ok
 	}
 	return "", false
 }
@@ -199,13 +199,17 @@ const (
 	dbresolverRead  = "gorm:db_resolver:read"
 )
 
-// isRead reports whether a statement may go to a replica.
-func isRead(stmt *gorm.Statement, op Op) bool {
-	if _, ok := stmt.Settings.Load(dbresolverWrite); ok {
-		return false
-	}
-	if _, ok := stmt.Settings.Load(dbresolverRead); ok {
-		return true
+// isRead reports whether a statement may go to a replica. The dbresolver
+// markers are looked up only when replicas exist: the first look-up in a
+// statement's Settings allocates.
+func isRead(stmt *gorm.Statement, op Op, markers bool) bool {
+	if markers {
+		if _, ok := stmt.Settings.Load(dbresolverWrite); ok {
+			return false
+		}
+		if _, ok := stmt.Settings.Load(dbresolverRead); ok {
+			return true
+		}
 	}
 	if stmt.SQL.Len() > 0 { // raw SQL, built before the callbacks
 		return isSelect(stmt.SQL.String())

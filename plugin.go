@@ -12,7 +12,6 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/tenantrouter/tenantplugin/internal/stmtcache"
-	"github.com/tenantrouter/tenantplugin/internal/stmtkey"
 )
 
 // Name is the plugin's name in gorm.Config.Plugins.
@@ -26,6 +25,7 @@ type Plugin struct {
 	strategies  Strategies
 	reserved    map[string]*reservedSet
 	router      *router
+	replicas    replicaReporter // nil when the resolver cannot tell
 	log         *slog.Logger
 	initialized atomic.Bool
 }
@@ -91,6 +91,11 @@ func (p *Plugin) init(db *gorm.DB) error {
 		p.log = slog.Default()
 	}
 	p.strategies = append(Strategies(nil), p.cfg.Strategies...)
+	if rr, ok := p.cfg.Resolver.(replicaReporter); ok {
+		p.replicas = rr
+	} else {
+		p.replicas = alwaysReplicas{}
+	}
 
 	pools := make(map[string]gorm.ConnPool, len(p.cfg.Reserved)+1)
 	boot := db.Config.ConnPool
@@ -211,7 +216,15 @@ func (p *Plugin) poolFor(ctx context.Context, op Op, access Access) (gorm.ConnPo
 	return pool, err
 }
 
+// replicaReporter is implemented by resolvers that can tell whether any
+// tenant has read replicas. Without it the plugin assumes some may.
+type replicaReporter interface{ HasReplicas() bool }
+
+type alwaysReplicas struct{}
+
+func (alwaysReplicas) HasReplicas() bool { return true }
+
 var (
-	_ gorm.Plugin = (*Plugin)(nil)
-	_             = stmtkey.Use
+	_ gorm.Plugin     = (*Plugin)(nil)
+	_ replicaReporter = alwaysReplicas{}
 )

@@ -105,7 +105,7 @@ func entryPoints() []entryPoint {
 					return errRollback
 				})
 				if !errors.Is(inner, errRollback) {
-					return fmt.Errorf("inner transaction: %v", inner)
+					return fmt.Errorf("inner transaction: %w", inner)
 				}
 				return nil
 			})

@@ -30,7 +30,7 @@ type use struct{ alias string }
 
 // ModifyStatement records the alias and routes the statement right away.
 func (u use) ModifyStatement(stmt *gorm.Statement) {
-	stmt.Settings.Store(stmtkey.Use, u.alias)
+	stmt.Clauses[stmtkey.Use] = clause.Clause{Name: stmtkey.Use, Expression: stmtkey.UseAlias{Alias: u.alias}}
 	if fc := stmt.DB.Callback().Query().Get(stmtkey.Callback); fc != nil {
 		fc(stmt.DB)
 	}

@@ -25,8 +25,8 @@ type budget struct {
 	waits atomic.Uint64
 }
 
-func newBudget(max int, shed func() bool) *budget {
-	return &budget{max: max, freed: make(chan struct{}), shed: shed}
+func newBudget(maxConns int, shed func() bool) *budget {
+	return &budget{max: maxConns, freed: make(chan struct{}), shed: shed}
 }
 
 // acquire takes a slot, shedding idle pools and then waiting while the

@@ -36,7 +36,7 @@ func newResolver(t *testing.T, cfg resolver.Config) *resolver.Resolver {
 // gormWith opens a *gorm.DB on dsn with the plugin over r.
 func gormWith(t *testing.T, driver, dsn string, r *resolver.Resolver) *gorm.DB {
 	t.Helper()
-	var d gorm.Dialector = postgres.Open(dsn)
+	d := postgres.Open(dsn)
 	if driver == "sqlite" {
 		d = sqlite.Open(dsn)
 	}

@@ -41,6 +41,8 @@ type Resolver struct {
 	closed  atomic.Bool
 
 	opened, closedPools, evicted, swapped atomic.Uint64
+	// withReplicas counts registered tenants that have read replicas.
+	withReplicas atomic.Int64
 }
 
 // tenant is one registered tenant: its config and its current pool.
@@ -380,7 +382,8 @@ func (r *Resolver) Set(ctx context.Context, id string, cfg TenantConfig) error {
 	r.mu.Lock()
 	t := r.tenants[id]
 	if t == nil {
-		t = &tenant{id: id, cfg: cfg}
+		t = &tenant{id: id}
+		r.setCfgLocked(t, cfg)
 		r.tenants[id] = t
 		r.mu.Unlock()
 		r.log.LogAttrs(ctx, slog.LevelInfo, "tenant added", slog.String("tenant", id), slog.Uint64("version", cfg.Version))
@@ -395,7 +398,8 @@ func (r *Resolver) Set(ctx context.Context, id string, cfg TenantConfig) error {
 	switch {
 	case t.removed:
 		// Removed since the lookup: register it again.
-		t = &tenant{id: id, cfg: cfg}
+		t = &tenant{id: id}
+		r.setCfgLocked(t, cfg)
 		r.tenants[id] = t
 		r.mu.Unlock()
 		return nil
@@ -409,7 +413,7 @@ func (r *Resolver) Set(ctx context.Context, id string, cfg TenantConfig) error {
 	}
 	old := t.pool.Load()
 	if old == nil || old.retired() {
-		t.cfg = cfg
+		r.setCfgLocked(t, cfg)
 		r.mu.Unlock()
 		r.log.LogAttrs(ctx, slog.LevelInfo, "tenant changed", slog.String("tenant", id), slog.Uint64("version", cfg.Version))
 		return nil
@@ -429,7 +433,7 @@ func (r *Resolver) Set(ctx context.Context, id string, cfg TenantConfig) error {
 		return &tenantplugin.TenantError{Tenant: id, Err: err}
 	}
 	r.mu.Lock()
-	t.cfg = cfg
+	r.setCfgLocked(t, cfg)
 	r.mu.Unlock()
 	t.pool.Store(next)
 	r.retire(old)
@@ -475,6 +479,7 @@ func (r *Resolver) Remove(ctx context.Context, id string) error {
 		return fmt.Errorf("%w: %q", tenantplugin.ErrUnknownTenant, id)
 	}
 	delete(r.tenants, id)
+	r.setCfgLocked(t, TenantConfig{})
 	t.removed = true
 	r.mu.Unlock()
 	t.openMu.Lock()
@@ -539,6 +544,17 @@ func (r *Resolver) Close() error {
 	}
 	r.closing.Wait()
 	return nil
+}
+
+// HasReplicas reports whether any registered tenant has read replicas.
+// The plugin asks it to skip replica bookkeeping when none does.
+func (r *Resolver) HasReplicas() bool { return r.withReplicas.Load() > 0 }
+
+// setCfgLocked replaces a tenant's config, keeping the replica count.
+// r.mu must be held.
+func (r *Resolver) setCfgLocked(t *tenant, cfg TenantConfig) {
+	r.withReplicas.Add(int64(min(len(cfg.Replicas), 1) - min(len(t.cfg.Replicas), 1)))
+	t.cfg = cfg
 }
 
 var _ tenantplugin.Resolver = (*Resolver)(nil)

@@ -28,13 +28,13 @@ type Cache struct {
 	closed bool
 }
 
-// New returns a cache of statements prepared on db, holding at most max
-// (DefaultMaxSize when max <= 0).
-func New(db *sql.DB, max int) *Cache {
-	if max <= 0 {
-		max = DefaultMaxSize
+// New returns a cache of statements prepared on db, holding at most
+// maxSize (DefaultMaxSize when maxSize <= 0).
+func New(db *sql.DB, maxSize int) *Cache {
+	if maxSize <= 0 {
+		maxSize = DefaultMaxSize
 	}
-	return &Cache{db: db, max: max, stmts: make(map[string]*sql.Stmt)}
+	return &Cache{db: db, max: maxSize, stmts: make(map[string]*sql.Stmt)}
 }
 
 // Prepare returns the cached statement for query, preparing it first if
