@@ -26,6 +26,15 @@ func (pgDriver) Name() string { return Name }
 // Connector parses cfg.DSN, or the template DSN with cfg's fields set
 // over it. Its errors never quote the DSN.
 func (pgDriver) Connector(templateDSN string, c resolver.DBConfig) (driver.Connector, error) {
+	cc, err := connConfig(templateDSN, c)
+	if err != nil {
+		return nil, err
+	}
+	return stdlib.GetConnector(*cc), nil
+}
+
+// connConfig merges c over the template.
+func connConfig(templateDSN string, c resolver.DBConfig) (*pgx.ConnConfig, error) {
 	dsn := c.DSN
 	if dsn == "" {
 		dsn = templateDSN
@@ -61,7 +70,7 @@ func (pgDriver) Connector(templateDSN string, c resolver.DBConfig) (driver.Conne
 			cc.RuntimeParams[k] = v
 		}
 	}
-	return stdlib.GetConnector(*cc), nil
+	return cc, nil
 }
 
 // parseError drops pgx's copy of the connection string (which it only

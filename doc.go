@@ -1,0 +1,68 @@
+// Package tenantplugin turns a single-tenant GORM application into a
+// multi-tenant one with one database per tenant: a GORM plugin sends each
+// statement and transaction to the database of the tenant in its
+// context, or to a reserved database shared by all tenants.
+//
+// # Usage
+//
+// Keep opening the *gorm.DB as before: its database becomes the reserved
+// database [DefaultAlias]. Give the plugin a [Resolver] (package resolver
+// provides one) and put the tenant in each request's context:
+//
+//	db, err := gorm.Open(postgres.Open(os.Getenv("DATABASE_URL")), &gorm.Config{})
+//	res, err := resolver.New(resolver.Config{
+//		Template: resolver.Template{Driver: "postgres", DSN: os.Getenv("DATABASE_URL")},
+//		Drivers:  []resolver.Driver{pgdriver.New()},
+//	})
+//	err = db.Use(tenantplugin.New(tenantplugin.Config{Resolver: res}))
+//
+//	ctx = tenantplugin.NewContext(ctx, "acme")
+//	db.WithContext(ctx).Find(&patients) // acme's database
+//
+// Every way GORM reaches a database is routed: finishers (Create, Find,
+// First, Update, Delete, ...), Raw and Exec, Row, Rows, Scan, Pluck,
+// Count, associations and Preload, the migrator, GORM's implicit write
+// transactions, and Transaction, Begin, Commit, Rollback, SavePoint and
+// RollbackTo. Sessions with PrepareStmt get one statement cache per
+// physical pool, so a statement prepared for one tenant never serves
+// another.
+//
+// # Transactions
+//
+// Begin and Transaction run no GORM callbacks; the plugin installs a
+// routing pool under the *gorm.DB that begins each transaction on the
+// database of its context (or of a reserved alias chosen before Begin
+// with reserved.Use). A transaction never switches database: a statement
+// inside it whose context names another tenant, or that a strategy or
+// clause sends to another database, fails with [ErrCrossDatabase] and is
+// not sent.
+//
+// # Reserved databases and strategies
+//
+// [Config.Reserved] names databases shared by all tenants.
+// [Config.Strategies] decide, statement by statement, between the tenant
+// and a reserved alias (see package reserved for ready-made ones); the
+// first that decides wins, as with Django's database routers.
+//
+// # Errors
+//
+// The plugin fails closed. A statement with no tenant and no reserved
+// route returns [ErrNoTenant]; an unregistered tenant [ErrUnknownTenant];
+// a malformed id [ErrInvalidTenantID]; an undefined alias
+// [ErrUnknownAlias]. In every case no SQL reaches any database. Errors
+// about a tenant are [*TenantError] values naming it.
+//
+// # Concurrency
+//
+// A *gorm.DB with the plugin is safe for concurrent use, as before. The
+// plugin holds no per-request state: the tenant travels in the context
+// only.
+//
+// # Limits
+//
+// db.DB() returns the pool the *gorm.DB was opened with, since GORM gives
+// it no context; use [Resolver] statistics for tenant pools.
+// db.Connection pins a connection of that pool too; its statements are
+// still routed by their context, so for a pinned tenant connection use a
+// transaction. All tenants of one *gorm.DB share its SQL dialect.
+package tenantplugin

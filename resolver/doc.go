@@ -1,0 +1,46 @@
+// Package resolver maps tenants to connection pools for the tenantplugin
+// GORM plugin: lazily opened, capped, budgeted, evicted when idle, and
+// swapped without failing work in flight when a tenant's config changes.
+//
+// # Usage
+//
+// The application's existing database settings are the [Template]; each
+// tenant's [TenantConfig] gives a full DSN or fields merged over it:
+//
+//	res, err := resolver.New(resolver.Config{
+//		Template: resolver.Template{Driver: pgdriver.Name, DSN: os.Getenv("DATABASE_URL")},
+//		Drivers:  []resolver.Driver{pgdriver.New()},
+//	})
+//	defer res.Close()
+//	err = res.Set(ctx, "acme", resolver.TenantConfig{DBConfig: resolver.DBConfig{Name: "acme"}})
+//	err = db.Use(tenantplugin.New(tenantplugin.Config{Resolver: res}))
+//
+// Set and Remove change tenants at run time; Load applies a whole
+// [Source] (such as memstore.Store).
+//
+// # Pools
+//
+// A tenant's pool opens on its first statement. At most Config.MaxPools
+// are open; opening one more closes the least recently used idle pool.
+// All tenant pools share a budget of Config.MaxConns connections; a
+// connection over budget first closes an idle pool, then waits. Pools
+// unused for Config.IdleTimeout close. Each statement leases the pool it
+// runs on, and a transaction holds its lease until it ends: a pool that
+// is evicted, replaced by Set or removed closes only when its last lease
+// is released, in a goroutine of the resolver's, never under a lock.
+// Replicas take reads (chosen by a dbresolver.Policy), the primary takes
+// writes and transactions.
+//
+// # Concurrency
+//
+// A Resolver is safe for concurrent use. Its one goroutine, which closes
+// idle pools, stops in Close, as do the goroutines that close pools.
+//
+// # Errors
+//
+// Unknown tenants give tenantplugin.ErrUnknownTenant; malformed ids
+// tenantplugin.ErrInvalidTenantID; bad settings [ErrInvalidConfig];
+// out-of-date versions [ErrStaleConfig]; a pool cap that stays full past
+// the context's deadline [ErrPoolsExhausted]. Errors never quote a DSN or
+// a password, and neither do logs.
+package resolver

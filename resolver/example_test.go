@@ -1,0 +1,58 @@
+package resolver_test
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+
+	tenantplugin "github.com/tenantrouter/tenantplugin"
+	"github.com/tenantrouter/tenantplugin/resolver"
+	"github.com/tenantrouter/tenantplugin/resolver/memstore"
+	"github.com/tenantrouter/tenantplugin/resolver/sqlitedriver"
+)
+
+// Example registers tenants from an in-memory source, then moves one to
+// another database at run time.
+func Example() {
+	dir, _ := os.MkdirTemp("", "resolver-example")
+	defer os.RemoveAll(dir)
+	res, _ := resolver.New(resolver.Config{
+		Template: resolver.Template{Driver: sqlitedriver.Name, DSN: "?_pragma=busy_timeout(5000)"},
+		Drivers:  []resolver.Driver{sqlitedriver.New()},
+		MaxPools: 10,
+		Logger:   slog.New(slog.DiscardHandler),
+	})
+	defer res.Close()
+	ctx := context.Background()
+
+	src := memstore.New(map[string]resolver.TenantConfig{
+		"north": {DBConfig: resolver.DBConfig{Name: filepath.Join(dir, "north.db")}, Version: 1},
+		"south": {DBConfig: resolver.DBConfig{Name: filepath.Join(dir, "south.db")}, Version: 1},
+	})
+	if err := res.Load(ctx, src); err != nil {
+		fmt.Println(err)
+	}
+	fmt.Println(len(res.Tenants()), "tenants")
+
+	// Work on north's pool, then move north: new work uses the new file.
+	pool, _ := res.ConnPool(ctx, "north", tenantplugin.AccessWrite)
+	_, _ = pool.ExecContext(ctx, "CREATE TABLE t (x int)")
+	err := res.Set(ctx, "north", resolver.TenantConfig{
+		DBConfig: resolver.DBConfig{Name: filepath.Join(dir, "north-v2.db")}, Version: 2,
+	})
+	fmt.Println("moved:", err == nil)
+	_, err = pool.ExecContext(ctx, "INSERT INTO t VALUES (1)")
+	fmt.Println("table on the new database:", err == nil)
+
+	err = res.Set(ctx, "north", resolver.TenantConfig{
+		DBConfig: resolver.DBConfig{Name: filepath.Join(dir, "north.db")}, Version: 1,
+	})
+	fmt.Println(err)
+	// Output:
+	// 2 tenants
+	// moved: true
+	// table on the new database: false
+	// tenant "north": resolver: stale config version: have 2, got 1
+}

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Runs the benchmarks against throwaway PostgreSQL and Redis servers and
+# prints a Markdown table of medians and the performance targets.
+#
+#   scripts/bench.sh            5 rounds
+#   ROUNDS=9 scripts/bench.sh
+#
+# Each round runs every benchmark once, so that the compared variants
+# alternate through the run and share the machine's noise.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+rounds="${ROUNDS:-5}"
+out="${BENCH_OUT:-bench-results}"
+mkdir -p "$out"
+raw="$out/raw.txt"
+: >"$raw"
+
+# shellcheck source=scripts/services.sh
+. scripts/services.sh
+services_install
+trap services_stop EXIT
+services_start
+
+go test -c -o "$out/benchmarks.test" ./benchmarks
+for i in $(seq 1 "$rounds"); do
+	echo "round $i/$rounds" >&2
+	"$out/benchmarks.test" -test.run '^$' -test.bench 'Routing' -test.benchmem -test.benchtime 2s | tee -a "$raw" >&2
+	"$out/benchmarks.test" -test.run '^$' -test.bench 'FirstByPK' -test.benchtime 3000x | tee -a "$raw" >&2
+	"$out/benchmarks.test" -test.run '^$' -test.bench 'ColdTenant' -test.benchtime 100x | tee -a "$raw" >&2
+	"$out/benchmarks.test" -test.run '^$' -test.bench 'IdleTenantMemory' -test.benchtime 1x | tee -a "$raw" >&2
+done
+
+echo
+echo "Machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(go version | cut -d' ' -f3), PostgreSQL $("$TENANTPLUGIN_PG_BIN/postgres" --version | awk '{print $3}') on loopback; $rounds rounds"
+echo
+go run ./internal/cmd/benchtable <"$raw"
