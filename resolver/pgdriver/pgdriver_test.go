@@ -68,4 +68,3 @@ func TestErrorsHideTheDSN(t *testing.T) {
 		t.Fatal("port 70000 accepted")
 	}
 }
-
