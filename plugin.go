@@ -201,7 +201,10 @@ func (p *Plugin) tenantPool(ctx context.Context, access Access) (string, gorm.Co
 	}
 	pool, err := p.cfg.Resolver.ConnPool(ctx, tenant, access)
 	if err != nil {
-		return tenant, nil, &TenantError{Tenant: tenant, Err: err}
+		if te := (*TenantError)(nil); !errors.As(err, &te) {
+			err = &TenantError{Tenant: tenant, Err: err}
+		}
+		return tenant, nil, err
 	}
 	return tenant, pool, nil
 }

@@ -113,7 +113,7 @@ func (r *Resolver) lookup(id string) (*tenant, error) {
 	t := r.tenants[id]
 	r.mu.RUnlock()
 	if t == nil {
-		return nil, fmt.Errorf("%w: %q", tenantplugin.ErrUnknownTenant, id)
+		return nil, &tenantplugin.TenantError{Tenant: id, Err: tenantplugin.ErrUnknownTenant}
 	}
 	return t, nil
 }
@@ -150,7 +150,7 @@ func (r *Resolver) openPool(ctx context.Context, t *tenant) (*pool, error) {
 	cfg, removed := t.cfg, t.removed
 	r.mu.RUnlock()
 	if removed {
-		return nil, fmt.Errorf("%w: %q", tenantplugin.ErrUnknownTenant, t.id)
+		return nil, &tenantplugin.TenantError{Tenant: t.id, Err: tenantplugin.ErrUnknownTenant}
 	}
 	p, err := r.newPool(ctx, t.id, cfg)
 	if err != nil {
@@ -476,7 +476,7 @@ func (r *Resolver) Remove(ctx context.Context, id string) error {
 	t := r.tenants[id]
 	if t == nil {
 		r.mu.Unlock()
-		return fmt.Errorf("%w: %q", tenantplugin.ErrUnknownTenant, id)
+		return &tenantplugin.TenantError{Tenant: id, Err: tenantplugin.ErrUnknownTenant}
 	}
 	delete(r.tenants, id)
 	r.setCfgLocked(t, TenantConfig{})
