@@ -502,6 +502,14 @@ func (r *Resolver) Tenants() []string {
 	return ids
 }
 
+// Has reports whether the tenant is registered.
+func (r *Resolver) Has(id string) bool {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	_, ok := r.tenants[id]
+	return ok
+}
+
 // Config returns the tenant's current config.
 func (r *Resolver) Config(id string) (TenantConfig, bool) {
 	r.mu.RLock()
