@@ -1,36 +1,43 @@
 package tenantplugin
 
 import (
+	"database/sql"
 	"fmt"
-	"regexp"
-	"strings"
 
 	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 
 	"github.com/tenantrouter/tenantplugin/internal/sqlerr"
 	"github.com/tenantrouter/tenantplugin/internal/stmtcache"
 	"github.com/tenantrouter/tenantplugin/internal/stmtkey"
 )
 
+// unrouteCallback is the name of the callback that takes a statement's
+// routed pool off it once the statement has run.
+const unrouteCallback = "tenantplugin:unroute"
+
 // registerCallbacks puts the routing callback first on every processor,
-// so that it runs before GORM's implicit transaction begins.
+// so that it runs before GORM's implicit transaction begins, and the
+// unrouting callback last.
 func (p *Plugin) registerCallbacks(db *gorm.DB) error {
 	cb := db.Callback()
+	type register func(string, func(*gorm.DB)) error
 	procs := []struct {
-		op  Op
-		reg func(string, func(*gorm.DB)) error
+		op          Op
+		first, last register
 	}{
-		{OpQuery, cb.Query().Before("*").Register},
-		{OpRow, cb.Row().Before("*").Register},
-		{OpCreate, cb.Create().Before("*").Register},
-		{OpUpdate, cb.Update().Before("*").Register},
-		{OpDelete, cb.Delete().Before("*").Register},
-		{OpRaw, cb.Raw().Before("*").Register},
+		{OpQuery, cb.Query().Before("*").Register, cb.Query().After("*").Register},
+		{OpRow, cb.Row().Before("*").Register, cb.Row().After("*").Register},
+		{OpCreate, cb.Create().Before("*").Register, cb.Create().After("*").Register},
+		{OpUpdate, cb.Update().Before("*").Register, cb.Update().After("*").Register},
+		{OpDelete, cb.Delete().Before("*").Register, cb.Delete().After("*").Register},
+		{OpRaw, cb.Raw().Before("*").Register, cb.Raw().After("*").Register},
 	}
 	for _, pr := range procs {
 		op := pr.op
-		if err := pr.reg(stmtkey.Callback, func(db *gorm.DB) { p.route(db, op) }); err != nil {
+		if err := pr.first(stmtkey.Callback, func(db *gorm.DB) { p.route(db, op) }); err != nil {
+			return fmt.Errorf("tenantplugin: register %s callback: %w", op, err)
+		}
+		if err := pr.last(unrouteCallback, unroute); err != nil {
 			return fmt.Errorf("tenantplugin: register %s callback: %w", op, err)
 		}
 	}
@@ -41,8 +48,8 @@ func (p *Plugin) registerCallbacks(db *gorm.DB) error {
 // On failure the statement gets the error and a pool that refuses
 // everything, so no SQL can leave.
 func (p *Plugin) route(db *gorm.DB, op Op) {
-	if db.Error != nil {
-		return
+	if db.Error != nil || db.DryRun {
+		return // DryRun sends nothing: ToSQL works without a tenant.
 	}
 	if err := p.routeStatement(db.Statement, op); err != nil {
 		db.Statement.ConnPool = failPool{err}
@@ -57,17 +64,36 @@ func (p *Plugin) route(db *gorm.DB, op Op) {
 	}
 }
 
+// unroute takes the pool routing installed off a statement that has run,
+// so that a *gorm.DB chain used again (with the same context or another)
+// is routed again, and a Begin on it goes through the routing pool.
+// Transactions and pins set by reserved.Use stay.
+func unroute(db *gorm.DB) {
+	switch c := db.Statement.ConnPool.(type) {
+	case gorm.TxCommitter:
+		return
+	case *reservedConn:
+		if c.pinned {
+			return
+		}
+	}
+	db.Statement.ConnPool = db.Config.ConnPool
+}
+
 func (p *Plugin) routeStatement(stmt *gorm.Statement, op Op) error {
 	prepared := stmt.DB.PrepareStmt
 	cur := stmt.ConnPool
 
-	if tx := txOf(cur); tx != nil {
+	if tx, ok := txOf(cur); ok {
 		return p.routeInTx(stmt, op, tx, prepared)
 	}
-	if _, ok := cur.(gorm.TxCommitter); ok {
-		// A transaction the plugin did not begin (GORM's implicit one, or
-		// the caller's own *sql.Tx): it already has its database.
+	switch cur.(type) {
+	case gorm.TxCommitter:
+		// The caller's own transaction (a *sql.Tx given as the pool):
+		// it already has its database.
 		return nil
+	case *sql.Conn:
+		return fmt.Errorf("%w: db.Connection pins a connection of the database the *gorm.DB was opened with; use Transaction to pin a tenant's connection", ErrBypassedRouting)
 	}
 
 	if alias, ok := explicitAlias(stmt); ok {
@@ -79,8 +105,16 @@ func (p *Plugin) routeStatement(stmt *gorm.Statement, op Op) error {
 		return nil
 	}
 
-	route := p.decide(p.view(stmt, op))
-	if alias, ok := route.Alias(); ok {
+	d := p.strategyRoute(stmt, op)
+	if alias, ok := d.route.Alias(); ok {
+		if d.migration {
+			// A migrator working on a reserved table outside reserved.Use:
+			// usually GORM adding a model's associations to AutoMigrate.
+			// Its other look-ups (the current database, the schema) would
+			// still describe this session's database, so refuse.
+			return fmt.Errorf("%w: table %q belongs to %s: migrate it under reserved.Use(%q) (GORM migrates a model's associations too, unless IgnoreRelationshipsWhenMigrating is set)",
+				ErrCrossDatabase, d.table, d.route, alias)
+		}
 		rc, err := p.reservedConn(alias, prepared, false)
 		if err != nil {
 			return err
@@ -93,7 +127,7 @@ func (p *Plugin) routeStatement(stmt *gorm.Statement, op Op) error {
 	if prepared {
 		access |= AccessPrepared
 	}
-	if isRead(stmt, op, p.replicas != nil && p.replicas.HasReplicas()) {
+	if isRead(stmt, op, p.replicas.HasReplicas()) {
 		access |= AccessRead
 	}
 	_, pool, err := p.tenantPool(stmt.Context, access)
@@ -104,46 +138,84 @@ func (p *Plugin) routeStatement(stmt *gorm.Statement, op Op) error {
 	return nil
 }
 
+// boundTx is what routeStatement knows of a transaction: its database,
+// and what to install on its statements.
+type boundTx struct {
+	route    Route
+	pinned   bool          // begun under reserved.Use
+	tenant   string        // for the tenant route
+	conn     gorm.ConnPool // the transaction itself
+	prepared *stmtcache.Tx // through the pool's statement cache, or nil
+}
+
+func (t boundTx) where() string {
+	if t.route.alias != "" {
+		return t.route.String()
+	}
+	return fmt.Sprintf("tenant %q", t.tenant)
+}
+
+// tenantTx is implemented by the transactions a resolver begins for
+// GORM's implicit write transactions (resolver's leased transactions):
+// it names the tenant the transaction belongs to.
+type tenantTx interface {
+	gorm.Tx
+	TxTenant() string
+}
+
+// txOf recognises the transactions whose database the plugin knows.
+func txOf(cur gorm.ConnPool) (boundTx, bool) {
+	switch c := cur.(type) {
+	case *rootTx:
+		return c.bound(), true
+	case *stmtcache.Tx:
+		if t, ok := c.Tx.(*rootTx); ok {
+			return t.bound(), true
+		}
+	case *gorm.PreparedStmtTX:
+		// A session with PrepareStmt wraps the transaction in GORM's own
+		// cache, keyed by SQL across databases: replace it.
+		switch t := c.Tx.(type) {
+		case *rootTx:
+			return t.bound(), true
+		case tenantTx:
+			return boundTx{route: TenantRoute, tenant: t.TxTenant(), conn: t}, true
+		}
+	case tenantTx:
+		return boundTx{route: TenantRoute, tenant: c.TxTenant(), conn: c}, true
+	}
+	return boundTx{}, false
+}
+
 // routeInTx keeps a statement on its transaction, and refuses it when its
 // context or an explicit decision names another database.
-func (p *Plugin) routeInTx(stmt *gorm.Statement, op Op, tx *rootTx, prepared bool) error {
-	want, decided := Route{}, false
+func (p *Plugin) routeInTx(stmt *gorm.Statement, op Op, tx boundTx, prepared bool) error {
+	var want Route
+	var decided bool
 	if alias, ok := explicitAlias(stmt); ok {
 		want, decided = Reserved(alias), true
-	} else if len(p.strategies) > 0 {
-		want, decided = p.strategies.Route(p.view(stmt, op))
+	} else {
+		d := p.strategyRoute(stmt, op)
+		want, decided = d.route, d.decided
 	}
+	tenant, hasTenant := FromContext(stmt.Context)
 	switch {
 	case decided && want != tx.route:
 		return fmt.Errorf("%w: %s statement routes to %s, transaction is on %s",
 			ErrCrossDatabase, op, want, tx.where())
-	case tx.route == TenantRoute:
-		if tenant, ok := FromContext(stmt.Context); ok && tenant != tx.tenant {
-			return fmt.Errorf("%w: context has tenant %q, transaction is on %s",
-				ErrCrossDatabase, tenant, tx.where())
-		}
+	case tx.route == TenantRoute && hasTenant && tenant != tx.tenant:
+		return fmt.Errorf("%w: context has tenant %q, transaction is on %s",
+			ErrCrossDatabase, tenant, tx.where())
+	case tx.route != TenantRoute && !tx.pinned && !decided && hasTenant:
+		// A tenant statement in a transaction on a reserved database:
+		// only reserved.Use or a strategy may send it there.
+		return fmt.Errorf("%w: %s statement for tenant %q, transaction is on %s (use reserved.Use to send it there)",
+			ErrCrossDatabase, op, tenant, tx.where())
 	}
 	if prepared && tx.prepared != nil {
 		stmt.ConnPool = tx.prepared
 	} else {
-		stmt.ConnPool = tx
-	}
-	return nil
-}
-
-// txOf returns the plugin's transaction under cur, or nil.
-func txOf(cur gorm.ConnPool) *rootTx {
-	switch c := cur.(type) {
-	case *rootTx:
-		return c
-	case *stmtcache.Tx:
-		t, _ := c.Tx.(*rootTx)
-		return t
-	case *gorm.PreparedStmtTX:
-		// A session with PrepareStmt wraps the transaction in GORM's own
-		// cache; routeInTx replaces it with the pool's.
-		t, _ := c.Tx.(*rootTx)
-		return t
+		stmt.ConnPool = tx.conn
 	}
 	return nil
 }
@@ -159,75 +231,4 @@ func explicitAlias(stmt *gorm.Statement) (string, bool) {
 		return u.Alias, ok
 	}
 	return "", false
-}
-
-// view builds what strategies see of a statement.
-func (p *Plugin) view(stmt *gorm.Statement, op Op) Statement {
-	s := Statement{Context: stmt.Context, Op: op, Table: stmt.Table, Model: stmt.Model, Schema: stmt.Schema}
-	if s.Table == "" && s.Schema != nil {
-		s.Table = s.Schema.Table
-	}
-	if s.Table == "" && stmt.SQL.Len() > 0 {
-		// Raw SQL (Raw, Exec, and Raw(...).Scan, which runs as a row
-		// statement).
-		s.Table = tableFromSQL(stmt.SQL.String())
-	}
-	return s
-}
-
-var sqlTable = regexp.MustCompile(`(?i)\b(?:FROM|INTO|UPDATE|JOIN)\s+["` + "`" + `]?([\w.]+)`)
-
-// tableFromSQL returns the first table named after FROM, INTO, UPDATE or
-// JOIN, without schema qualification or quotes.
-func tableFromSQL(sql string) string {
-	m := sqlTable.FindStringSubmatch(sql)
-	if m == nil {
-		return ""
-	}
-	t := m[1]
-	if i := strings.LastIndexByte(t, '.'); i >= 0 {
-		t = t[i+1:]
-	}
-	return t
-}
-
-// The settings keys of gorm.io/plugin/dbresolver's Read and Write
-// clauses, honoured so that db.Clauses(dbresolver.Write) sends a read to
-// the primary.
-const (
-	dbresolverWrite = "gorm:db_resolver:write"
-	dbresolverRead  = "gorm:db_resolver:read"
-)
-
-// isRead reports whether a statement may go to a replica. The dbresolver
-// markers are looked up only when replicas exist: the first look-up in a
-// statement's Settings allocates.
-func isRead(stmt *gorm.Statement, op Op, markers bool) bool {
-	if markers {
-		if _, ok := stmt.Settings.Load(dbresolverWrite); ok {
-			return false
-		}
-		if _, ok := stmt.Settings.Load(dbresolverRead); ok {
-			return true
-		}
-	}
-	if stmt.SQL.Len() > 0 { // raw SQL, built before the callbacks
-		return isSelect(stmt.SQL.String())
-	}
-	switch op {
-	case OpQuery, OpRow:
-		_, locking := stmt.Clauses[clause.Locking{}.Name()]
-		return !locking
-	}
-	return false
-}
-
-func isSelect(sql string) bool {
-	s := strings.TrimSpace(sql)
-	if len(s) < 7 || !strings.EqualFold(s[:6], "select") {
-		return false
-	}
-	l := strings.ToLower(s)
-	return !strings.Contains(l, " for update") && !strings.Contains(l, " for share") &&
-		!strings.Contains(l, " for no key update") && !strings.Contains(l, " for key share")
 }

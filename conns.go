@@ -62,7 +62,7 @@ func (r *router) BeginTx(ctx context.Context, opts *sql.TxOptions) (gorm.ConnPoo
 	if err != nil {
 		return nil, err
 	}
-	return beginOn(ctx, pool, opts, route, tenant, nil)
+	return beginOn(ctx, pool, opts, route, tenant, nil, false)
 }
 
 // GetDBConn returns the pool the *gorm.DB was opened with (the reserved
@@ -80,7 +80,7 @@ func (r *router) Ping() error {
 }
 
 // beginOn begins a transaction on pool and binds it to route.
-func beginOn(ctx context.Context, pool gorm.ConnPool, opts *sql.TxOptions, route Route, tenant string, cache *stmtcache.Cache) (*rootTx, error) {
+func beginOn(ctx context.Context, pool gorm.ConnPool, opts *sql.TxOptions, route Route, tenant string, cache *stmtcache.Cache, pinned bool) (*rootTx, error) {
 	var inner gorm.Tx
 	switch b := pool.(type) {
 	case gorm.TxBeginner:
@@ -108,7 +108,7 @@ func beginOn(ctx context.Context, pool gorm.ConnPool, opts *sql.TxOptions, route
 			cache = sc.StmtCache()
 		}
 	}
-	t := &rootTx{Tx: inner, route: route, tenant: tenant}
+	t := &rootTx{Tx: inner, route: route, tenant: tenant, pinned: pinned}
 	if cache != nil {
 		t.prepared = &stmtcache.Tx{Tx: t, C: cache}
 	}
@@ -128,6 +128,7 @@ type rootTx struct {
 	gorm.Tx
 	route  Route
 	tenant string // for the tenant route
+	pinned bool   // begun under reserved.Use
 	// prepared runs statements through the pool's own statement cache,
 	// for sessions with PrepareStmt; nil when the pool has none.
 	prepared *stmtcache.Tx
@@ -142,12 +143,12 @@ func (t *rootTx) GetDBConn() (*sql.DB, error) {
 	return nil, gorm.ErrInvalidDB
 }
 
-// where names the transaction's database for error messages.
-func (t *rootTx) where() string {
-	if t.route.alias != "" {
-		return t.route.String()
+func (t *rootTx) bound() boundTx {
+	b := boundTx{route: t.route, pinned: t.pinned, tenant: t.tenant, conn: t}
+	if t.prepared != nil {
+		b.prepared = t.prepared
 	}
-	return fmt.Sprintf("tenant %q", t.tenant)
+	return b
 }
 
 // reservedConn is a reserved database as the callbacks install it on a
@@ -179,7 +180,7 @@ func (c *reservedConn) QueryRowContext(ctx context.Context, q string, args ...an
 }
 
 func (c *reservedConn) BeginTx(ctx context.Context, opts *sql.TxOptions) (gorm.ConnPool, error) {
-	return beginOn(ctx, c.raw, opts, Reserved(c.alias), "", c.cache)
+	return beginOn(ctx, c.raw, opts, Reserved(c.alias), "", c.cache, c.pinned)
 }
 
 func (c *reservedConn) GetDBConn() (*sql.DB, error) { return sqlDBOf(c.raw) }

@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sort"
-	"sync/atomic"
+	"sync"
 
 	"gorm.io/gorm"
 
@@ -21,13 +21,15 @@ const Name = "tenantplugin"
 // database of the tenant in its context, or to a reserved database chosen
 // by its strategies. Install it with db.Use(tenantplugin.New(cfg)).
 type Plugin struct {
-	cfg         Config
-	strategies  Strategies
-	reserved    map[string]*reservedSet
-	router      *router
-	replicas    replicaReporter // nil when the resolver cannot tell
-	log         *slog.Logger
-	initialized atomic.Bool
+	cfg        Config
+	strategies Strategies
+	reserved   map[string]*reservedSet
+	router     *router
+	replicas   replicaReporter // nil when the resolver cannot tell
+	log        *slog.Logger
+
+	mu sync.Mutex
+	db *gorm.Config // the *gorm.DB the plugin is installed on
 }
 
 // reservedSet holds the four ways a reserved pool is installed on a
@@ -63,14 +65,21 @@ func (p *Plugin) Name() string { return Name }
 // registers the routing callbacks and installs the routing pool as the
 // *gorm.DB's pool. The pool the *gorm.DB was opened with becomes the
 // reserved alias [DefaultAlias]. Calling it again is a no-op.
+//
+// A Plugin serves one *gorm.DB: Initialize on another returns an error.
 func (p *Plugin) Initialize(db *gorm.DB) error {
-	if !p.initialized.CompareAndSwap(false, true) {
-		return nil
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.db != nil {
+		if p.db == db.Config {
+			return nil
+		}
+		return errors.New("tenantplugin: this Plugin is installed on another *gorm.DB; create one per *gorm.DB with New")
 	}
 	if err := p.init(db); err != nil {
-		p.initialized.Store(false)
 		return err
 	}
+	p.db = db.Config
 	return nil
 }
 
@@ -85,6 +94,11 @@ func (p *Plugin) init(db *gorm.DB) error {
 	}
 	if _, ok := db.Config.ConnPool.(*router); ok {
 		return errors.New("tenantplugin: the *gorm.DB already routes through a tenantplugin")
+	}
+	if db.Callback().Query().Get("gorm:db_resolver") != nil {
+		// dbresolver, installed first, would run after the routing
+		// callback and overwrite its choice.
+		return errors.New("tenantplugin: gorm.io/plugin/dbresolver is installed on this *gorm.DB; tenantplugin replaces it (tenant replicas are in resolver.TenantConfig)")
 	}
 	p.log = p.cfg.Logger
 	if p.log == nil {

@@ -123,6 +123,11 @@ func AutoMigrate(ctx context.Context, db *gorm.DB, tenants []string, models []an
 	}
 	if len(perTenant) > 0 {
 		tr, err := Run(ctx, db, tenants, func(_ context.Context, tdb *gorm.DB) error {
+			// Associations of tenant models may point at reserved models,
+			// which are migrated above on their own database: GORM must
+			// not add them to the tenant's migration.
+			tdb = tdb.Session(&gorm.Session{})
+			tdb.Config.IgnoreRelationshipsWhenMigrating = true
 			return tdb.AutoMigrate(perTenant...)
 		}, opts...)
 		if tr == nil {

@@ -19,8 +19,10 @@ type Hospital struct {
 }
 
 type Patient struct {
-	ID   uint
-	Name string
+	ID         uint
+	Name       string
+	HospitalID uint
+	Hospital   Hospital // central: never migrated on a tenant
 }
 
 func TestAutoMigrateSplitsModels(t *testing.T) {

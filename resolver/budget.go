@@ -3,6 +3,7 @@ package resolver
 import (
 	"context"
 	"database/sql/driver"
+	"fmt"
 	"sync"
 	"sync/atomic"
 
@@ -17,8 +18,10 @@ type budget struct {
 	mu  sync.Mutex
 	// used counts connections that exist.
 	used int
-	// freed is closed and replaced whenever a slot is given back.
-	freed chan struct{}
+	// freed is closed and replaced whenever a slot is given back or an
+	// idle pool may be shed.
+	freed   chan struct{}
+	waiting int
 	// shed asks the resolver to close its least recently used idle pool;
 	// it reports whether it found one.
 	shed  func() bool
@@ -41,18 +44,36 @@ func (b *budget) acquire(ctx context.Context) error {
 			return nil
 		}
 		freed := b.freed
+		b.waiting++
 		b.mu.Unlock()
 		if !counted {
 			b.waits.Add(1)
 			counted = true
 		}
 		b.shed()
+		var err error
 		select {
 		case <-freed:
 		case <-ctx.Done():
-			return ctx.Err()
+			err = fmt.Errorf("%w: %d connections in use: %w", ErrConnBudget, b.max, ctx.Err())
+		}
+		b.mu.Lock()
+		b.waiting--
+		b.mu.Unlock()
+		if err != nil {
+			return err
 		}
 	}
+}
+
+// poke wakes the waiters, if any, to shed again: a pool went idle.
+func (b *budget) poke() {
+	b.mu.Lock()
+	if b.waiting > 0 {
+		close(b.freed)
+		b.freed = make(chan struct{})
+	}
+	b.mu.Unlock()
 }
 
 func (b *budget) release() {

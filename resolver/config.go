@@ -38,6 +38,10 @@ type Config struct {
 	// Default: 5 minutes.
 	IdleTimeout time.Duration
 
+	// StmtCacheSize bounds each tenant database's prepared statement
+	// cache, used by sessions with PrepareStmt. Default: 512 statements.
+	StmtCacheSize int
+
 	// Policy picks a read replica, when a tenant has several.
 	// Default: dbresolver.RandomPolicy.
 	Policy dbresolver.Policy

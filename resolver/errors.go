@@ -14,6 +14,11 @@ var (
 	// ErrClosed is returned after Close.
 	ErrClosed = errors.New("resolver: closed")
 
+	// ErrConnBudget is returned when a connection to a tenant database
+	// waits for the shared budget (Config.MaxConns) until its context
+	// ends.
+	ErrConnBudget = errors.New("resolver: connection budget spent")
+
 	// ErrPoolsExhausted is returned when a tenant pool must open, MaxPools
 	// pools are open and all in use, and the context ends before one is
 	// released.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"sync/atomic"
 	"time"
 
@@ -60,8 +61,12 @@ func (p *pool) tryAcquire() bool {
 
 // release gives a lease back, closing a retired pool on the last one.
 func (p *pool) release() {
-	if p.refs.Add(-1) == retiredBit {
+	switch p.refs.Add(-1) {
+	case retiredBit:
 		p.r.closeAsync(p)
+	case 0:
+		// Idle now: a connection waiting for the budget may shed it.
+		p.r.budget.poke()
 	}
 }
 
@@ -173,6 +178,12 @@ func (h *handle) QueryRowContext(ctx context.Context, query string, args ...any)
 // BeginTx begins on the primary. The transaction keeps its lease until
 // Commit or Rollback.
 func (h *handle) BeginTx(ctx context.Context, opts *sql.TxOptions) (gorm.ConnPool, error) {
+	// A transaction is bound to one tenant for good: refuse one whose
+	// context does not name this handle's tenant.
+	if id, ok := tenantplugin.FromContext(ctx); !ok || id != h.p.tenant {
+		return nil, fmt.Errorf("%w: beginning a transaction on tenant %q's pool with a context for %q",
+			tenantplugin.ErrCrossDatabase, h.p.tenant, id)
+	}
 	p, err := h.lease(ctx)
 	if err != nil {
 		return nil, err
@@ -185,8 +196,17 @@ func (h *handle) BeginTx(ctx context.Context, opts *sql.TxOptions) (gorm.ConnPoo
 	return &leasedTx{Tx: tx, p: p}, nil
 }
 
-// GetDBConn returns the tenant's primary *sql.DB, for db.DB().
-func (h *handle) GetDBConn() (*sql.DB, error) { return h.p.primary, nil }
+// GetDBConn returns the tenant's current primary *sql.DB, for db.DB().
+// It holds no lease: the pool may close after an eviction or a config
+// change.
+func (h *handle) GetDBConn() (*sql.DB, error) {
+	p, err := h.lease(context.Background())
+	if err != nil {
+		return nil, err
+	}
+	defer p.release()
+	return p.primary, nil
+}
 
 // leasedTx is a transaction holding its pool's lease until it ends.
 type leasedTx struct {
@@ -212,6 +232,10 @@ func (t *leasedTx) end() {
 		t.p.release()
 	}
 }
+
+// TxTenant names the tenant the transaction belongs to, so that the
+// plugin keeps its statements on it.
+func (t *leasedTx) TxTenant() string { return t.p.tenant }
 
 // StmtCache gives the plugin the primary's statement cache, for sessions
 // with PrepareStmt.

@@ -175,7 +175,7 @@ func (r *Resolver) newPool(ctx context.Context, id string, cfg TenantConfig) (*p
 		r.giveSlot()
 		return nil, err
 	}
-	p.primary, p.primaryStmt = db, stmtcache.New(db, 0)
+	p.primary, p.primaryStmt = db, stmtcache.New(db, r.cfg.StmtCacheSize)
 	for i, rc := range cfg.Replicas {
 		rdb, err := r.openDB(rc)
 		if err != nil {
@@ -184,13 +184,19 @@ func (r *Resolver) newPool(ctx context.Context, id string, cfg TenantConfig) (*p
 			return nil, fmt.Errorf("replica %d: %w", i, err)
 		}
 		p.replicas = append(p.replicas, rdb)
-		p.replicaStmt = append(p.replicaStmt, stmtcache.Pool{C: stmtcache.New(rdb, 0)})
+		p.replicaStmt = append(p.replicaStmt, stmtcache.Pool{C: stmtcache.New(rdb, r.cfg.StmtCacheSize)})
 	}
 	p.lastUsed.Store(r.now())
+	r.opened.Add(1)
 	r.capMu.Lock()
+	if r.closed.Load() {
+		// Close ran while the pool was built: it is not in Close's list.
+		r.capMu.Unlock()
+		p.retire()
+		return nil, ErrClosed
+	}
 	r.live[p] = struct{}{}
 	r.capMu.Unlock()
-	r.opened.Add(1)
 	return p, nil
 }
 
@@ -379,6 +385,16 @@ func (r *Resolver) Set(ctx context.Context, id string, cfg TenantConfig) error {
 	if err := r.check(cfg); err != nil {
 		return &tenantplugin.TenantError{Tenant: id, Err: err}
 	}
+	for {
+		if done, err := r.set(ctx, id, cfg); done {
+			return err
+		}
+	}
+}
+
+// set applies a checked config. It returns false when the tenant was
+// removed while it waited: Set then starts again.
+func (r *Resolver) set(ctx context.Context, id string, cfg TenantConfig) (bool, error) {
 	r.mu.Lock()
 	t := r.tenants[id]
 	if t == nil {
@@ -387,7 +403,7 @@ func (r *Resolver) Set(ctx context.Context, id string, cfg TenantConfig) error {
 		r.tenants[id] = t
 		r.mu.Unlock()
 		r.log.LogAttrs(ctx, slog.LevelInfo, "tenant added", slog.String("tenant", id), slog.Uint64("version", cfg.Version))
-		return nil
+		return true, nil
 	}
 	r.mu.Unlock()
 
@@ -397,40 +413,35 @@ func (r *Resolver) Set(ctx context.Context, id string, cfg TenantConfig) error {
 	cur := t.cfg
 	switch {
 	case t.removed:
-		// Removed since the lookup: register it again.
-		t = &tenant{id: id}
-		r.setCfgLocked(t, cfg)
-		r.tenants[id] = t
 		r.mu.Unlock()
-		return nil
+		return false, nil
 	case cfg.Version != 0 && cfg.Version < cur.Version:
 		r.mu.Unlock()
-		return &tenantplugin.TenantError{Tenant: id, Err: fmt.Errorf("%w: have %d, got %d", ErrStaleConfig, cur.Version, cfg.Version)}
+		return true, &tenantplugin.TenantError{Tenant: id, Err: fmt.Errorf("%w: have %d, got %d", ErrStaleConfig, cur.Version, cfg.Version)}
 	case cfg.Equal(cur):
 		t.cfg.Version = max(cur.Version, cfg.Version)
 		r.mu.Unlock()
-		return nil
+		return true, nil
 	}
 	old := t.pool.Load()
 	if old == nil || old.retired() {
 		r.setCfgLocked(t, cfg)
 		r.mu.Unlock()
 		r.log.LogAttrs(ctx, slog.LevelInfo, "tenant changed", slog.String("tenant", id), slog.Uint64("version", cfg.Version))
-		return nil
+		return true, nil
 	}
 	r.mu.Unlock()
 
 	next, err := r.newPool(ctx, id, cfg)
 	if err == nil {
-		err = next.ping(ctx)
-		if err != nil {
+		if err = next.ping(ctx); err != nil {
 			r.retire(next)
 		}
 	}
 	if err != nil {
 		r.log.LogAttrs(ctx, slog.LevelWarn, "tenant change refused, keeping last good config",
 			slog.String("tenant", id), slog.Uint64("version", cfg.Version), slog.String("error", err.Error()))
-		return &tenantplugin.TenantError{Tenant: id, Err: err}
+		return true, &tenantplugin.TenantError{Tenant: id, Err: err}
 	}
 	r.mu.Lock()
 	r.setCfgLocked(t, cfg)
@@ -439,7 +450,7 @@ func (r *Resolver) Set(ctx context.Context, id string, cfg TenantConfig) error {
 	r.retire(old)
 	r.swapped.Add(1)
 	r.log.LogAttrs(ctx, slog.LevelInfo, "tenant pool swapped", slog.String("tenant", id), slog.Uint64("version", cfg.Version))
-	return nil
+	return true, nil
 }
 
 // check validates a config without opening anything.

@@ -6,10 +6,15 @@ package stmtcache
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
+	"strings"
 	"sync"
+	"sync/atomic"
 
 	"gorm.io/gorm"
+
+	"github.com/tenantrouter/tenantplugin/internal/sqlerr"
 )
 
 // DefaultMaxSize is the number of statements a Cache keeps by default.
@@ -24,8 +29,29 @@ type Cache struct {
 	max int
 
 	mu     sync.RWMutex
-	stmts  map[string]*sql.Stmt
+	stmts  map[string]*entry
 	closed bool
+}
+
+// entry is a cached statement. It is closed once it has left the cache
+// and nobody uses it any more.
+type entry struct {
+	st      *sql.Stmt
+	refs    atomic.Int64
+	evicted atomic.Bool
+}
+
+func (e *entry) done() {
+	if e.refs.Add(-1) == 0 && e.evicted.Load() {
+		_ = e.st.Close()
+	}
+}
+
+func (e *entry) evict() {
+	e.evicted.Store(true)
+	if e.refs.Load() == 0 {
+		_ = e.st.Close() // closing twice is harmless
+	}
 }
 
 // New returns a cache of statements prepared on db, holding at most
@@ -34,18 +60,21 @@ func New(db *sql.DB, maxSize int) *Cache {
 	if maxSize <= 0 {
 		maxSize = DefaultMaxSize
 	}
-	return &Cache{db: db, max: maxSize, stmts: make(map[string]*sql.Stmt)}
+	return &Cache{db: db, max: maxSize, stmts: make(map[string]*entry)}
 }
 
-// Prepare returns the cached statement for query, preparing it first if
-// needed.
-func (c *Cache) Prepare(ctx context.Context, query string) (*sql.Stmt, error) {
+// get returns the entry for query, prepared if needed, with a reference
+// the caller gives back with done.
+func (c *Cache) get(ctx context.Context, query string) (*entry, error) {
 	c.mu.RLock()
-	st, ok := c.stmts[query]
+	e, ok := c.stmts[query]
+	if ok {
+		e.refs.Add(1)
+	}
 	closed := c.closed
 	c.mu.RUnlock()
 	if ok {
-		return st, nil
+		return e, nil
 	}
 	if closed {
 		return nil, ErrClosed
@@ -62,27 +91,43 @@ func (c *Cache) Prepare(ctx context.Context, query string) (*sql.Stmt, error) {
 	}
 	if old, ok := c.stmts[query]; ok {
 		_ = st.Close()
+		old.refs.Add(1)
 		return old, nil
 	}
 	if len(c.stmts) >= c.max {
 		for k, v := range c.stmts { // evict one arbitrary statement
-			_ = v.Close()
 			delete(c.stmts, k)
+			v.evict()
 			break
 		}
 	}
-	c.stmts[query] = st
-	return st, nil
+	e = &entry{st: st}
+	e.refs.Add(1)
+	c.stmts[query] = e
+	return e, nil
 }
 
-// forget drops a statement whose connection went bad.
+// Prepare returns the cached statement for query, preparing it first if
+// needed. The statement stays valid until the Cache is closed or evicts
+// it; Pool and Tx keep it open while they use it.
+func (c *Cache) Prepare(ctx context.Context, query string) (*sql.Stmt, error) {
+	e, err := c.get(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	e.done()
+	return e.st, nil
+}
+
+// forget drops a statement that went bad.
 func (c *Cache) forget(query string) {
 	c.mu.Lock()
-	if st, ok := c.stmts[query]; ok {
-		_ = st.Close()
-		delete(c.stmts, query)
-	}
+	e, ok := c.stmts[query]
+	delete(c.stmts, query)
 	c.mu.Unlock()
+	if ok {
+		e.evict()
+	}
 }
 
 // Len returns the number of cached statements.
@@ -92,22 +137,50 @@ func (c *Cache) Len() int {
 	return len(c.stmts)
 }
 
-// Close closes every cached statement. Statements in use finish first
-// (database/sql defers the close until they are released).
+// Close closes every cached statement; those in use close when released.
 func (c *Cache) Close() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	var errs []error
-	for k, st := range c.stmts {
-		errs = append(errs, st.Close())
+	for k, e := range c.stmts {
 		delete(c.stmts, k)
+		e.evict()
 	}
 	c.closed = true
-	return errors.Join(errs...)
+	return nil
 }
 
 // DB returns the pool the statements are prepared on.
 func (c *Cache) DB() *sql.DB { return c.db }
+
+// stale reports an error after which a cached statement must be
+// prepared again: a bad connection, or PostgreSQL's refusal to run a
+// plan made before the table changed.
+func stale(err error) bool {
+	return err != nil && (errors.Is(err, driver.ErrBadConn) ||
+		strings.Contains(err.Error(), "cached plan must not change result type"))
+}
+
+// run runs f with the cached statement for query. When the statement was
+// stale it is dropped and, outside transactions, f runs once more on a
+// fresh one: the failed run changed nothing.
+func run[T any](ctx context.Context, c *Cache, query string, retry bool, f func(*sql.Stmt) (T, error)) (T, error) {
+	for attempt := 0; ; attempt++ {
+		e, err := c.get(ctx, query)
+		if err != nil {
+			var zero T
+			return zero, err
+		}
+		res, err := f(e.st)
+		e.done()
+		if !stale(err) {
+			return res, err
+		}
+		c.forget(query)
+		if !retry || attempt > 0 {
+			return res, err
+		}
+	}
+}
 
 // Pool is a gorm.ConnPool that runs every statement as a cached prepared
 // statement of its Cache.
@@ -120,40 +193,26 @@ func (p Pool) PrepareContext(ctx context.Context, query string) (*sql.Stmt, erro
 
 // ExecContext runs query as a cached prepared statement.
 func (p Pool) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	st, err := p.C.Prepare(ctx, query)
-	if err != nil {
-		return nil, err
-	}
-	res, err := st.ExecContext(ctx, args...)
-	if isBadConn(err) {
-		p.C.forget(query)
-	}
-	return res, err
+	return run(ctx, p.C, query, true, func(st *sql.Stmt) (sql.Result, error) {
+		return st.ExecContext(ctx, args...)
+	})
 }
 
 // QueryContext runs query as a cached prepared statement.
 func (p Pool) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	st, err := p.C.Prepare(ctx, query)
-	if err != nil {
-		return nil, err
-	}
-	rows, err := st.QueryContext(ctx, args...)
-	if isBadConn(err) {
-		p.C.forget(query)
-	}
-	return rows, err
+	return run(ctx, p.C, query, true, func(st *sql.Stmt) (*sql.Rows, error) {
+		return st.QueryContext(ctx, args...)
+	})
 }
 
-// QueryRowContext runs query as a cached prepared statement. A prepare
-// error surfaces from the returned row's Scan.
+// QueryRowContext runs query as a cached prepared statement.
 func (p Pool) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
-	st, err := p.C.Prepare(ctx, query)
+	e, err := p.C.get(ctx, query)
 	if err != nil {
-		// database/sql gives no way to build a Row that carries an error:
-		// fall back to the pool, which reports the same error.
-		return p.C.db.QueryRowContext(ctx, query, args...)
+		return sqlerr.Row(ctx, err)
 	}
-	return st.QueryRowContext(ctx, args...)
+	defer e.done()
+	return e.st.QueryRowContext(ctx, args...)
 }
 
 // BeginTx begins a transaction on the underlying pool.
@@ -173,33 +232,26 @@ type Tx struct {
 
 // ExecContext runs query on the transaction as a prepared statement.
 func (t *Tx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	st, err := t.C.Prepare(ctx, query)
-	if err != nil {
-		return nil, err
-	}
-	return t.Tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+	return run(ctx, t.C, query, false, func(st *sql.Stmt) (sql.Result, error) {
+		return t.Tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+	})
 }
 
 // QueryContext runs query on the transaction as a prepared statement.
 func (t *Tx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	st, err := t.C.Prepare(ctx, query)
-	if err != nil {
-		return nil, err
-	}
-	return t.Tx.StmtContext(ctx, st).QueryContext(ctx, args...)
+	return run(ctx, t.C, query, false, func(st *sql.Stmt) (*sql.Rows, error) {
+		return t.Tx.StmtContext(ctx, st).QueryContext(ctx, args...)
+	})
 }
 
 // QueryRowContext runs query on the transaction as a prepared statement.
 func (t *Tx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
-	st, err := t.C.Prepare(ctx, query)
+	e, err := t.C.get(ctx, query)
 	if err != nil {
-		return t.Tx.QueryRowContext(ctx, query, args...)
+		return sqlerr.Row(ctx, err)
 	}
-	return t.Tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
-}
-
-func isBadConn(err error) bool {
-	return err != nil && errors.Is(err, driverErrBadConn)
+	defer e.done()
+	return t.Tx.StmtContext(ctx, e.st).QueryRowContext(ctx, args...)
 }
 
 var (

@@ -1,5 +1,0 @@
-package stmtcache
-
-import "database/sql/driver"
-
-var driverErrBadConn = driver.ErrBadConn
