@@ -16,6 +16,9 @@ const MaxTenantIDLen = 128
 // bytes, invalid UTF-8, control characters, '/', '\' and "..". The error
 // wraps [ErrInvalidTenantID] and says what was wrong.
 func ValidateTenantID(id string) error {
+	if validASCII(id) {
+		return nil
+	}
 	switch {
 	case id == "":
 		return fmt.Errorf("%w: empty", ErrInvalidTenantID)
@@ -32,4 +35,21 @@ func ValidateTenantID(id string) error {
 		}
 	}
 	return nil
+}
+
+// validASCII is the fast path of ValidateTenantID: a short printable
+// ASCII id without '/', '\' or "..".
+func validASCII(id string) bool {
+	if id == "" || len(id) > MaxTenantIDLen {
+		return false
+	}
+	prevDot := false
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if c < 0x20 || c >= 0x7f || c == '/' || c == '\\' || (c == '.' && prevDot) {
+			return false
+		}
+		prevDot = c == '.'
+	}
+	return true
 }

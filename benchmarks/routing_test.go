@@ -4,10 +4,12 @@ import (
 	"context"
 	"database/sql/driver"
 	"testing"
+	"time"
 
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
+	"gorm.io/plugin/dbresolver"
 
 	tenantplugin "github.com/tenantrouter/tenantplugin"
 	"github.com/tenantrouter/tenantplugin/internal/fixture"
@@ -41,49 +43,77 @@ func memGorm(b *testing.B) *gorm.DB {
 // BenchmarkRouting measures what the plugin adds to a primary-key First:
 // the same query, the same dialect, on a driver that answers at once.
 // "plain" is GORM alone, "plugin" is GORM with the plugin routing to one
-// of 100 tenants.
+// of 100 tenants, "dbresolver" GORM with dbresolver and one source. Each
+// iteration runs all three, in rotating order, and times each; it
+// reports the means, the plugin's differences, and the allocations.
 func BenchmarkRouting(b *testing.B) {
-	b.Run("plain", func(b *testing.B) {
-		db := memGorm(b).WithContext(tenantplugin.NewContext(context.Background(), "t042"))
-		runFirst(b, db)
-	})
-	b.Run("plugin", func(b *testing.B) {
-		r, err := resolver.New(resolver.Config{
-			Template: resolver.Template{Driver: "memory"},
-			Drivers:  []resolver.Driver{memDriver{}},
-			Logger:   fixture.Quiet(),
-		})
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer r.Close()
-		for i := range 100 {
-			id := tenantID(i)
-			if err := r.Set(context.Background(), id, resolver.TenantConfig{DBConfig: resolver.DBConfig{Name: id}}); err != nil {
-				b.Fatal(err)
-			}
-		}
-		db := memGorm(b)
-		if err := db.Use(tenantplugin.New(tenantplugin.Config{Resolver: r, Logger: fixture.Quiet()})); err != nil {
-			b.Fatal(err)
-		}
-		runFirst(b, db.WithContext(tenantplugin.NewContext(context.Background(), "t042")))
-	})
-}
+	ctx := tenantplugin.NewContext(context.Background(), "t042")
+	plain := memGorm(b).WithContext(ctx)
 
-func runFirst(b *testing.B, db *gorm.DB) {
-	var row Row
-	if err := db.First(&row, 1).Error; err != nil || row.Name != "x" {
-		b.Fatalf("First: %v %+v", err, row)
+	r, err := resolver.New(resolver.Config{
+		Template: resolver.Template{Driver: "memory"},
+		Drivers:  []resolver.Driver{memDriver{}},
+		Logger:   fixture.Quiet(),
+	})
+	if err != nil {
+		b.Fatal(err)
 	}
-	b.ReportAllocs()
-	b.ResetTimer()
-	for b.Loop() {
-		var row Row
-		if err := db.First(&row, 1).Error; err != nil {
+	defer r.Close()
+	for i := range 100 {
+		id := tenantID(i)
+		if err := r.Set(context.Background(), id, resolver.TenantConfig{DBConfig: resolver.DBConfig{Name: id}}); err != nil {
 			b.Fatal(err)
 		}
 	}
+	routed := memGorm(b)
+	if err := routed.Use(tenantplugin.New(tenantplugin.Config{Resolver: r, Logger: fixture.Quiet()})); err != nil {
+		b.Fatal(err)
+	}
+
+	resolved := memGorm(b)
+	if err := resolved.Use(dbresolver.Register(dbresolver.Config{
+		Sources: []gorm.Dialector{postgres.New(postgres.Config{Conn: memdriver.Open()})},
+	})); err != nil {
+		b.Fatal(err)
+	}
+	modes := []*gorm.DB{plain, routed.WithContext(ctx), resolved.WithContext(ctx)}
+
+	first := func(db *gorm.DB) {
+		var row Row
+		if err := db.First(&row, 1).Error; err != nil || row.Name != "x" {
+			b.Fatalf("First: %v %+v", err, row)
+		}
+	}
+	for range 1000 {
+		for _, m := range modes {
+			first(m)
+		}
+	}
+	var allocs [3]float64
+	for k, m := range modes {
+		allocs[k] = testing.AllocsPerRun(1000, func() { first(m) })
+	}
+
+	var total [3]time.Duration
+	n := 0
+	for b.Loop() {
+		for j := range modes {
+			k := (n + j) % len(modes)
+			s := time.Now()
+			first(modes[k])
+			total[k] += time.Since(s)
+		}
+		n++
+	}
+	per := func(k int) float64 { return float64(total[k].Nanoseconds()) / float64(n) }
+	b.ReportMetric(per(0), "plain-ns/op")
+	b.ReportMetric(per(1), "plugin-ns/op")
+	b.ReportMetric(per(2), "dbresolver-ns/op")
+	b.ReportMetric(per(1)-per(0), "overhead-ns/op")
+	b.ReportMetric(per(1)-per(2), "vs-dbresolver-ns/op")
+	b.ReportMetric(allocs[0], "plain-allocs/op")
+	b.ReportMetric(allocs[1], "plugin-allocs/op")
+	b.ReportMetric(allocs[2], "dbresolver-allocs/op")
 }
 
 func tenantID(i int) string {

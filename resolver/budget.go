@@ -22,6 +22,8 @@ type budget struct {
 	// idle pool may be shed.
 	freed   chan struct{}
 	waiting int
+	// waiters mirrors waiting for poke's lock-free fast path.
+	waiters atomic.Int32
 	// shed asks the resolver to close its least recently used idle pool;
 	// it reports whether it found one.
 	shed  func() bool
@@ -45,6 +47,7 @@ func (b *budget) acquire(ctx context.Context) error {
 		}
 		freed := b.freed
 		b.waiting++
+		b.waiters.Add(1)
 		b.mu.Unlock()
 		if !counted {
 			b.waits.Add(1)
@@ -59,6 +62,7 @@ func (b *budget) acquire(ctx context.Context) error {
 		}
 		b.mu.Lock()
 		b.waiting--
+		b.waiters.Add(-1)
 		b.mu.Unlock()
 		if err != nil {
 			return err
@@ -68,6 +72,9 @@ func (b *budget) acquire(ctx context.Context) error {
 
 // poke wakes the waiters, if any, to shed again: a pool went idle.
 func (b *budget) poke() {
+	if b.waiters.Load() == 0 {
+		return
+	}
 	b.mu.Lock()
 	if b.waiting > 0 {
 		close(b.freed)

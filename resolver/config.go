@@ -34,8 +34,8 @@ type Config struct {
 	// max_connections = 100.
 	MaxConns int
 
-	// IdleTimeout closes a tenant pool unused for this long.
-	// Default: 5 minutes.
+	// IdleTimeout closes a tenant pool unused for this long, give or take
+	// an eighth of it (at most half a second). Default: 5 minutes.
 	IdleTimeout time.Duration
 
 	// StmtCacheSize bounds each tenant database's prepared statement
@@ -73,7 +73,8 @@ type PoolSettings struct {
 	MaxOpenConns int
 	// MaxIdleConns per pool. Default: 2.
 	MaxIdleConns int
-	// ConnMaxLifetime per connection. Default: 30 minutes.
+	// ConnMaxLifetime per connection. Default: none, as in
+	// database/sql (a limit costs a clock read per query).
 	ConnMaxLifetime time.Duration
 	// ConnMaxIdleTime per connection. Default: 1 minute.
 	ConnMaxIdleTime time.Duration
@@ -85,7 +86,6 @@ const (
 	defaultIdleTimeout     = 5 * time.Minute
 	defaultMaxOpenConns    = 10
 	defaultMaxIdleConns    = 2
-	defaultConnMaxLifetime = 30 * time.Minute
 	defaultConnMaxIdleTime = time.Minute
 )
 
@@ -113,7 +113,6 @@ func (c Config) withDefaults() (Config, error) {
 	p := &c.Template.Pool
 	setDefault(&p.MaxOpenConns, defaultMaxOpenConns)
 	setDefault(&p.MaxIdleConns, defaultMaxIdleConns)
-	setDefault(&p.ConnMaxLifetime, defaultConnMaxLifetime)
 	setDefault(&p.ConnMaxIdleTime, defaultConnMaxIdleTime)
 	if p.MaxIdleConns > p.MaxOpenConns {
 		p.MaxIdleConns = p.MaxOpenConns

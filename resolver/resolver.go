@@ -25,6 +25,10 @@ type Resolver struct {
 	budget  *budget
 	log     *slog.Logger
 	epoch   time.Time
+	// clock is the time since epoch, advanced by the janitor every
+	// clockStep: the resolution of LRU order and idle timeouts.
+	clock     atomic.Int64
+	clockStep time.Duration
 
 	mu      sync.RWMutex
 	tenants map[string]*tenant
@@ -85,6 +89,8 @@ func New(cfg Config) (*Resolver, error) {
 	}
 	r.tmpl = tmpl
 	r.budget = newBudget(cfg.MaxConns, r.shed)
+	r.clockStep = min(max(cfg.IdleTimeout/8, 5*time.Millisecond), 500*time.Millisecond)
+	r.tick()
 	go r.janitor()
 	return r, nil
 }
@@ -186,7 +192,7 @@ func (r *Resolver) newPool(ctx context.Context, id string, cfg TenantConfig) (*p
 		p.replicas = append(p.replicas, rdb)
 		p.replicaStmt = append(p.replicaStmt, stmtcache.Pool{C: stmtcache.New(rdb, r.cfg.StmtCacheSize)})
 	}
-	p.lastUsed.Store(r.now())
+	p.lastUsed.Store(r.clock.Load())
 	r.opened.Add(1)
 	r.capMu.Lock()
 	if r.closed.Load() {
@@ -341,17 +347,24 @@ func (r *Resolver) closeAsync(p *pool) {
 	}()
 }
 
-// janitor closes pools left idle for IdleTimeout.
+// janitor advances the clock and closes pools left idle for
+// IdleTimeout.
 func (r *Resolver) janitor() {
 	defer close(r.done)
-	tick := time.NewTicker(max(r.cfg.IdleTimeout/4, 10*time.Millisecond))
+	tick := time.NewTicker(r.clockStep)
 	defer tick.Stop()
+	var lastScan int64
 	for {
 		select {
 		case <-r.stop:
 			return
 		case <-tick.C:
-			limit := r.now() - int64(r.cfg.IdleTimeout)
+			r.tick()
+			if r.clock.Load()-lastScan < int64(r.cfg.IdleTimeout/4) {
+				continue
+			}
+			lastScan = r.clock.Load()
+			limit := r.clock.Load() - int64(r.cfg.IdleTimeout)
 			var idle []*pool
 			r.capMu.Lock()
 			for p := range r.live {

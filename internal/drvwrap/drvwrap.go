@@ -44,7 +44,42 @@ func (c connector) Connect(ctx context.Context) (driver.Conn, error) {
 		}
 		return nil, err
 	}
-	return &Conn{Conn: conn, h: c.h}, nil
+	return wrap(&Conn{Conn: conn, h: c.h}), nil
+}
+
+// wrap exposes driver.Validator and driver.SessionResetter only when the
+// inner connection has them, so that database/sql does the same work as
+// without the wrapper.
+func wrap(c *Conn) driver.Conn {
+	_, v := c.Conn.(driver.Validator)
+	_, r := c.Conn.(driver.SessionResetter)
+	switch {
+	case v && r:
+		return connVR{c}
+	case v:
+		return connV{c}
+	case r:
+		return connR{c}
+	}
+	return c
+}
+
+type connV struct{ *Conn }
+
+func (c connV) IsValid() bool { return c.Conn.Conn.(driver.Validator).IsValid() }
+
+type connR struct{ *Conn }
+
+func (c connR) ResetSession(ctx context.Context) error {
+	return c.Conn.Conn.(driver.SessionResetter).ResetSession(ctx)
+}
+
+type connVR struct{ *Conn }
+
+func (c connVR) IsValid() bool { return c.Conn.Conn.(driver.Validator).IsValid() }
+
+func (c connVR) ResetSession(ctx context.Context) error {
+	return c.Conn.Conn.(driver.SessionResetter).ResetSession(ctx)
 }
 
 // Close closes the inner connector when it can be closed.
@@ -206,22 +241,6 @@ func (c *Conn) Ping(ctx context.Context) error {
 	return nil
 }
 
-// ResetSession implements driver.SessionResetter.
-func (c *Conn) ResetSession(ctx context.Context) error {
-	if r, ok := c.Conn.(driver.SessionResetter); ok {
-		return r.ResetSession(ctx)
-	}
-	return nil
-}
-
-// IsValid implements driver.Validator.
-func (c *Conn) IsValid() bool {
-	if v, ok := c.Conn.(driver.Validator); ok {
-		return v.IsValid()
-	}
-	return true
-}
-
 var (
 	_ driver.ConnBeginTx        = (*Conn)(nil)
 	_ driver.ConnPrepareContext = (*Conn)(nil)
@@ -229,8 +248,10 @@ var (
 	_ driver.QueryerContext     = (*Conn)(nil)
 	_ driver.NamedValueChecker  = (*Conn)(nil)
 	_ driver.Pinger             = (*Conn)(nil)
-	_ driver.SessionResetter    = (*Conn)(nil)
-	_ driver.Validator          = (*Conn)(nil)
+	_ driver.SessionResetter    = connR{}
+	_ driver.Validator          = connV{}
+	_ driver.SessionResetter    = connVR{}
+	_ driver.Validator          = connVR{}
 	_ driver.StmtExecContext    = (*Stmt)(nil)
 	_ driver.StmtQueryContext   = (*Stmt)(nil)
 )

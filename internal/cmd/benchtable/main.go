@@ -25,9 +25,19 @@ var cpuSuffix = regexp.MustCompile(`-\d+$`)
 
 type key struct{ bench, unit string }
 
+// ratio collects, run by run, a/b - 1 of two metrics of one benchmark.
+type ratio struct {
+	bench, a, b string
+	vals        []float64
+}
+
 func run(in io.Reader, out io.Writer) error {
 	vals := map[key][]float64{}
 	var order []key
+	ratios := []*ratio{
+		{bench: "FirstByPK", a: "plugin-p50-us", b: "plain-p50-us"},
+		{bench: "FirstByPK", a: "plugin-p50-us", b: "dbresolver-p50-us"},
+	}
 	sc := bufio.NewScanner(in)
 	for sc.Scan() {
 		f := strings.Fields(sc.Text())
@@ -35,6 +45,19 @@ func run(in io.Reader, out io.Writer) error {
 			continue
 		}
 		name := cpuSuffix.ReplaceAllString(strings.TrimPrefix(f[0], "Benchmark"), "")
+		line := map[string]float64{}
+		for i := 2; i+1 < len(f); i += 2 {
+			if v, err := strconv.ParseFloat(f[i], 64); err == nil {
+				line[f[i+1]] = v
+			}
+		}
+		for _, r := range ratios {
+			a, okA := line[r.a]
+			b, okB := line[r.b]
+			if name == r.bench && okA && okB && b > 0 {
+				r.vals = append(r.vals, a/b-1)
+			}
+		}
 		for i := 2; i+1 < len(f); i += 2 {
 			v, err := strconv.ParseFloat(f[i], 64)
 			if err != nil {
@@ -79,20 +102,26 @@ func run(in io.Reader, out io.Writer) error {
 	if plain, ok := med("FirstByPK", "plain-p50-us"); ok {
 		plug, _ := med("FirstByPK", "plugin-p50-us")
 		dbr, _ := med("FirstByPK", "dbresolver-p50-us")
-		d := (plug/plain - 1) * 100
+		rp, rd := ratios[0], ratios[1]
 		check("plugin p50 within 3% of plain GORM (PostgreSQL, First by PK)",
-			fmt.Sprintf("%s µs vs %s µs (%+.1f%%)", num(plug), num(plain), d), d <= 3)
+			fmt.Sprintf("%s µs vs %s µs; per run %s", num(plug), num(plain), spread(rp.vals)), median(rp.vals) <= 0.03)
 		check("plugin p50 not slower than dbresolver",
-			fmt.Sprintf("%s µs vs %s µs", num(plug), num(dbr)), plug <= dbr)
+			fmt.Sprintf("%s µs vs %s µs; per run %s", num(plug), num(dbr), spread(rd.vals)), plug <= dbr)
 	}
-	if plain, ok := med("Routing/plain", "ns/op"); ok {
-		plug, _ := med("Routing/plugin", "ns/op")
-		pa, _ := med("Routing/plain", "allocs/op")
-		ua, _ := med("Routing/plugin", "allocs/op")
+	if over, ok := med("Routing", "overhead-ns/op"); ok {
+		plain, _ := med("Routing", "plain-ns/op")
+		plug, _ := med("Routing", "plugin-ns/op")
+		pa, _ := med("Routing", "plain-allocs/op")
+		ua, _ := med("Routing", "plugin-allocs/op")
 		check("routing ≤ 300 ns over plain GORM (in-memory driver)",
-			fmt.Sprintf("%+.0f ns (%s vs %s ns/op)", plug-plain, num(plug), num(plain)), plug-plain <= 300)
+			fmt.Sprintf("%+.0f ns (%s vs %s ns/op)", over, num(plug), num(plain)), over <= 300)
 		check("routing ≤ 2 allocs over plain GORM",
 			fmt.Sprintf("%+.0f allocs (%s vs %s)", ua-pa, num(ua), num(pa)), ua-pa <= 2)
+		if vs, ok := med("Routing", "vs-dbresolver-ns/op"); ok {
+			dbr, _ := med("Routing", "dbresolver-ns/op")
+			check("routing cost next to dbresolver's (in-memory driver; reported)",
+				fmt.Sprintf("%+.0f ns (%s vs %s ns/op)", vs, num(plug), num(dbr)), true)
+		}
 	}
 	if cold, ok := med("ColdTenant", "cold-p50-us"); ok {
 		check("first query to a cold tenant (p50, reported)", fmt.Sprintf("%s µs", num(cold)), true)
@@ -101,6 +130,15 @@ func run(in io.Reader, out io.Writer) error {
 		check("≤ 4 KiB per idle tenant (10,000 tenants)", fmt.Sprintf("%s B", num(per)), per <= 4096)
 	}
 	return nil
+}
+
+// spread describes per-run relative differences: median and range.
+func spread(v []float64) string {
+	if len(v) == 0 {
+		return "n/a"
+	}
+	lo, hi := slices.Min(v), slices.Max(v)
+	return fmt.Sprintf("median %+.1f%% (%+.1f%% to %+.1f%%)", median(v)*100, lo*100, hi*100)
 }
 
 func median(v []float64) float64 {
