@@ -97,8 +97,7 @@ func BenchmarkRouting(b *testing.B) {
 	var total [3]time.Duration
 	n := 0
 	for b.Loop() {
-		for j := range modes {
-			k := (n + j) % len(modes)
+		for _, k := range orders3[n%len(orders3)] {
 			s := time.Now()
 			first(modes[k])
 			total[k] += time.Since(s)

@@ -1,5 +1,3 @@
-// Package memstore is an in-process tenant source for a resolver: for
-// tests, the embedded demo and single-node use.
 package memstore
 
 import (

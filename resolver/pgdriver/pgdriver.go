@@ -1,5 +1,3 @@
-// Package pgdriver opens PostgreSQL tenant databases for a resolver, with
-// pgx (the driver gorm.io/driver/postgres uses).
 package pgdriver
 
 import (

@@ -1,6 +1,3 @@
-// Package sqlitedriver opens SQLite tenant databases for a resolver, with
-// the pure-Go driver github.com/glebarez/go-sqlite (the one
-// github.com/glebarez/sqlite uses).
 package sqlitedriver
 
 import (

@@ -1,0 +1,15 @@
+// Package sqlitedriver opens SQLite tenant databases for a resolver, with
+// the pure-Go driver github.com/glebarez/go-sqlite (the one
+// github.com/glebarez/sqlite uses): no C compiler, nothing to install.
+//
+// # Usage
+//
+//	res, err := resolver.New(resolver.Config{
+//		Template: resolver.Template{Driver: sqlitedriver.Name, DSN: "?_pragma=busy_timeout(5000)"},
+//		Drivers:  []resolver.Driver{sqlitedriver.New()},
+//	})
+//	err = res.Set(ctx, "acme", resolver.TenantConfig{DBConfig: resolver.DBConfig{Name: "data/acme.db"}})
+//
+// A tenant's Name is its database file; the template DSN's query
+// parameters (pragmas) are appended to it.
+package sqlitedriver
