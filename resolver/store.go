@@ -1,0 +1,97 @@
+package resolver
+
+import (
+	"context"
+	"errors"
+)
+
+// ServiceConfig is one tenant's configuration for one service, as the
+// tenant config file and the config stores hold it.
+type ServiceConfig struct {
+	// ORM maps an ORM id ("gorm") to template aliases ("default") to the
+	// tenant's database for that template.
+	ORM map[string]map[string]TenantConfig `json:"orm_config"`
+	// Cache maps a template cache alias to the tenant's cache.
+	Cache map[string]CacheConfig `json:"cache_config,omitempty"`
+}
+
+// CacheConfig is a tenant's cache for one template cache alias.
+type CacheConfig struct {
+	URL string `json:"url"`
+}
+
+// Database returns the tenant's database for the template alias of orm,
+// and whether there is one.
+func (c ServiceConfig) Database(orm, alias string) (TenantConfig, bool) {
+	db, ok := c.ORM[orm][alias]
+	return db, ok
+}
+
+// Record is a tenant's configuration with the version the store gave it.
+// Versions only grow: a store never gives a change a version lower than
+// one it gave before.
+type Record struct {
+	Config  ServiceConfig
+	Version uint64
+}
+
+// Op is what a Change does.
+type Op uint8
+
+const (
+	// Put creates or replaces a tenant's configuration.
+	Put Op = iota + 1
+	// Delete removes a tenant.
+	Delete
+)
+
+// Change is one tenant's change, applied by Store.Apply.
+type Change struct {
+	Op     Op
+	Tenant string
+	Config ServiceConfig // for Put
+	// Create makes a Put fail with ErrExists if the tenant exists.
+	Create bool
+	// Existing makes a Put or Delete fail with
+	// tenantplugin.ErrUnknownTenant if the tenant does not exist.
+	Existing bool
+}
+
+// ErrExists is returned by Store.Apply for a Change with Create on a
+// tenant that exists.
+var ErrExists = errors.New("resolver: tenant exists")
+
+// Store keeps the tenants of one service, shared by every instance of it.
+// Implementations: resolver/memstore (in process) and
+// resolver/redisstore. Every implementation passes the conformance suite
+// in resolver/storetest.
+type Store interface {
+	// List returns the tenant ids, in no order.
+	List(ctx context.Context) ([]string, error)
+	// Get returns a tenant's record, or an error wrapping
+	// tenantplugin.ErrUnknownTenant.
+	Get(ctx context.Context, tenant string) (Record, error)
+	// Snapshot returns every tenant's record, read at one instant.
+	Snapshot(ctx context.Context) (map[string]Record, error)
+	// Apply applies changes all or nothing, gives each a new version, and
+	// announces them to watchers. It returns the versions given, in order.
+	Apply(ctx context.Context, changes ...Change) ([]uint64, error)
+}
+
+// Event announces a change made by Store.Apply. It carries no
+// configuration (no secret travels in it): watchers read the record.
+type Event struct {
+	Tenant  string
+	Version uint64
+	Deleted bool
+}
+
+// Watcher is implemented by stores that announce changes.
+type Watcher interface {
+	// Watch calls events for every change announced after Watch returns
+	// with its subscription confirmed, and resync whenever announcements
+	// may have been missed (a reconnection): the caller must then reload
+	// a snapshot. The callbacks run on one goroutine, in order; Watch's
+	// goroutine stops when ctx is done, and stop waits for it.
+	Watch(ctx context.Context, events func(Event), resync func()) (stop func(), err error)
+}
