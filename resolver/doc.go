@@ -16,7 +16,9 @@
 //	err = db.Use(tenantplugin.New(tenantplugin.Config{Resolver: res}))
 //
 // Set and Remove change tenants at run time; Load applies a whole
-// [Source] (such as memstore.Store).
+// [Source] (such as memstore.Source). A [Store] shares tenants between
+// the instances of a service; resolver/tenantsync keeps a resolver in
+// step with one.
 //
 // # Pools
 //

@@ -27,7 +27,7 @@ func Example() {
 	defer res.Close()
 	ctx := context.Background()
 
-	src := memstore.New(map[string]resolver.TenantConfig{
+	src := memstore.NewSource(map[string]resolver.TenantConfig{
 		"north": {DBConfig: resolver.DBConfig{Name: filepath.Join(dir, "north.db")}, Version: 1},
 		"south": {DBConfig: resolver.DBConfig{Name: filepath.Join(dir, "south.db")}, Version: 1},
 	})

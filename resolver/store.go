@@ -3,6 +3,10 @@ package resolver
 import (
 	"context"
 	"errors"
+	"fmt"
+	"maps"
+
+	tenantplugin "github.com/tenantrouter/tenantplugin"
 )
 
 // ServiceConfig is one tenant's configuration for one service, as the
@@ -94,4 +98,57 @@ type Watcher interface {
 	// a snapshot. The callbacks run on one goroutine, in order; Watch's
 	// goroutine stops when ctx is done, and stop waits for it.
 	Watch(ctx context.Context, events func(Event), resync func()) (stop func(), err error)
+}
+
+// Clone returns a deep copy of c.
+func (c ServiceConfig) Clone() ServiceConfig {
+	out := ServiceConfig{}
+	if c.ORM != nil {
+		out.ORM = make(map[string]map[string]TenantConfig, len(c.ORM))
+		for orm, aliases := range c.ORM {
+			m := make(map[string]TenantConfig, len(aliases))
+			for alias, db := range aliases {
+				m[alias] = db.Clone()
+			}
+			out.ORM[orm] = m
+		}
+	}
+	if c.Cache != nil {
+		out.Cache = maps.Clone(c.Cache)
+	}
+	return out
+}
+
+// Clone returns a deep copy of c.
+func (c TenantConfig) Clone() TenantConfig {
+	c.Params = maps.Clone(c.Params)
+	if c.Replicas != nil {
+		reps := make([]DBConfig, len(c.Replicas))
+		for i, r := range c.Replicas {
+			r.Params = maps.Clone(r.Params)
+			reps[i] = r
+		}
+		c.Replicas = reps
+	}
+	return c
+}
+
+// CheckChanges checks changes before a store applies them: valid tenant
+// ids and known operations. Stores call it first.
+func CheckChanges(changes []Change) error {
+	if len(changes) == 0 {
+		return fmt.Errorf("%w: no change", ErrInvalidConfig)
+	}
+	for i, c := range changes {
+		if err := tenantplugin.ValidateTenantID(c.Tenant); err != nil {
+			return fmt.Errorf("change %d: %w", i, err)
+		}
+		if c.Op != Put && c.Op != Delete {
+			return fmt.Errorf("%w: change %d: unknown op %d", ErrInvalidConfig, i, c.Op)
+		}
+		if c.Op == Delete && c.Create {
+			return fmt.Errorf("%w: change %d: Create on a Delete", ErrInvalidConfig, i)
+		}
+	}
+	return nil
 }

@@ -1,12 +1,16 @@
-// Package memstore is an in-process tenant source for a resolver: for
-// tests, the embedded demo and single-node use.
+// Package memstore keeps tenants in process: a resolver.Store (with
+// watching) for tests, the embedded demo and single-node use, and a plain
+// resolver.Source.
 //
 // # Usage
 //
-//	src := memstore.New(map[string]resolver.TenantConfig{"acme": {...}})
-//	err := res.Load(ctx, src)
+//	store := memstore.New()
+//	_, err := store.Apply(ctx, resolver.Change{Op: resolver.Put, Tenant: "acme", Config: cfg})
+//
+//	src := memstore.NewSource(map[string]resolver.TenantConfig{"acme": {...}})
+//	err = res.Load(ctx, src)
 //
 // # Concurrency
 //
-// A Store is safe for concurrent use. Tenants returns a copy.
+// Both types are safe for concurrent use and return copies.
 package memstore

@@ -9,8 +9,8 @@ import (
 	"github.com/tenantrouter/tenantplugin/resolver/memstore"
 )
 
-func Example() {
-	s := memstore.New(nil)
+func ExampleSource() {
+	s := memstore.NewSource(nil)
 	s.Put("north", resolver.TenantConfig{DBConfig: resolver.DBConfig{Name: "north"}})
 	s.Put("south", resolver.TenantConfig{DBConfig: resolver.DBConfig{Name: "south"}})
 	s.Delete("north")

@@ -85,7 +85,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	defer sqlDB.Close()
 
 	// 2. Tenants: one database file each, merged over the template.
-	tenants := memstore.New(map[string]resolver.TenantConfig{
+	tenants := memstore.NewSource(map[string]resolver.TenantConfig{
 		"tenant-1.localhost": {DBConfig: resolver.DBConfig{Name: file("tenant-1")}},
 		"tenant-2.localhost": {DBConfig: resolver.DBConfig{Name: file("tenant-2")}},
 	})

@@ -8,26 +8,27 @@ import (
 	"github.com/tenantrouter/tenantplugin/resolver"
 )
 
-// Store holds tenant configs in memory. It is safe for concurrent use.
-type Store struct {
+// Source holds tenant configs for one template in memory: the simplest
+// resolver.Source. It is safe for concurrent use.
+type Source struct {
 	mu      sync.RWMutex
 	tenants map[string]resolver.TenantConfig
 }
 
-// New returns a store holding a copy of tenants.
-func New(tenants map[string]resolver.TenantConfig) *Store {
-	return &Store{tenants: maps.Clone(tenants)}
+// NewSource returns a source holding a copy of tenants.
+func NewSource(tenants map[string]resolver.TenantConfig) *Source {
+	return &Source{tenants: maps.Clone(tenants)}
 }
 
 // Tenants implements resolver.Source.
-func (s *Store) Tenants(context.Context) (map[string]resolver.TenantConfig, error) {
+func (s *Source) Tenants(context.Context) (map[string]resolver.TenantConfig, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	return maps.Clone(s.tenants), nil
 }
 
 // Put sets a tenant's config.
-func (s *Store) Put(id string, cfg resolver.TenantConfig) {
+func (s *Source) Put(id string, cfg resolver.TenantConfig) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.tenants == nil {
@@ -37,10 +38,10 @@ func (s *Store) Put(id string, cfg resolver.TenantConfig) {
 }
 
 // Delete removes a tenant.
-func (s *Store) Delete(id string) {
+func (s *Source) Delete(id string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	delete(s.tenants, id)
 }
 
-var _ resolver.Source = (*Store)(nil)
+var _ resolver.Source = (*Source)(nil)

@@ -1,0 +1,174 @@
+package memstore
+
+import (
+	"context"
+	"sync"
+
+	tenantplugin "github.com/tenantrouter/tenantplugin"
+	"github.com/tenantrouter/tenantplugin/resolver"
+)
+
+// Store is an in-process resolver.Store and resolver.Watcher.
+type Store struct {
+	mu       sync.Mutex
+	records  map[string]resolver.Record
+	version  uint64
+	watchers map[*watch]struct{}
+}
+
+// New returns an empty store.
+func New() *Store {
+	return &Store{records: map[string]resolver.Record{}, watchers: map[*watch]struct{}{}}
+}
+
+// List implements resolver.Store.
+func (s *Store) List(context.Context) ([]string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ids := make([]string, 0, len(s.records))
+	for id := range s.records {
+		ids = append(ids, id)
+	}
+	return ids, nil
+}
+
+// Get implements resolver.Store.
+func (s *Store) Get(_ context.Context, tenant string) (resolver.Record, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, ok := s.records[tenant]
+	if !ok {
+		return resolver.Record{}, &tenantplugin.TenantError{Tenant: tenant, Err: tenantplugin.ErrUnknownTenant}
+	}
+	return clone(r), nil
+}
+
+// Snapshot implements resolver.Store.
+func (s *Store) Snapshot(context.Context) (map[string]resolver.Record, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[string]resolver.Record, len(s.records))
+	for id, r := range s.records {
+		out[id] = clone(r)
+	}
+	return out, nil
+}
+
+// Apply implements resolver.Store.
+func (s *Store) Apply(ctx context.Context, changes ...resolver.Change) ([]uint64, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := resolver.CheckChanges(changes); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	// Check every condition first: all or nothing.
+	exists := func(id string) bool { _, ok := s.records[id]; return ok }
+	seen := map[string]bool{}
+	for _, c := range changes {
+		present := exists(c.Tenant)
+		if d, ok := seen[c.Tenant]; ok {
+			present = d
+		}
+		switch {
+		case c.Create && present:
+			return nil, &tenantplugin.TenantError{Tenant: c.Tenant, Err: resolver.ErrExists}
+		case c.Existing && !present:
+			return nil, &tenantplugin.TenantError{Tenant: c.Tenant, Err: tenantplugin.ErrUnknownTenant}
+		}
+		seen[c.Tenant] = c.Op == resolver.Put
+	}
+	versions := make([]uint64, len(changes))
+	events := make([]resolver.Event, len(changes))
+	for i, c := range changes {
+		s.version++
+		versions[i] = s.version
+		switch c.Op {
+		case resolver.Put:
+			s.records[c.Tenant] = clone(resolver.Record{Config: c.Config, Version: s.version})
+		case resolver.Delete:
+			delete(s.records, c.Tenant)
+		}
+		events[i] = resolver.Event{Tenant: c.Tenant, Version: s.version, Deleted: c.Op == resolver.Delete}
+	}
+	for w := range s.watchers {
+		w.send(events)
+	}
+	return versions, nil
+}
+
+// Watch implements resolver.Watcher. An in-process store loses nothing,
+// so resync is never called.
+func (s *Store) Watch(ctx context.Context, events func(resolver.Event), _ func()) (func(), error) {
+	w := &watch{wake: make(chan struct{}, 1), done: make(chan struct{})}
+	ctx, cancel := context.WithCancel(ctx)
+	s.mu.Lock()
+	s.watchers[w] = struct{}{}
+	s.mu.Unlock()
+	go func() {
+		defer close(w.done)
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-w.wake:
+			}
+			for _, e := range w.take() {
+				events(e)
+			}
+		}
+	}()
+	stop := func() {
+		s.mu.Lock()
+		delete(s.watchers, w)
+		s.mu.Unlock()
+		cancel()
+		<-w.done
+	}
+	return stop, nil
+}
+
+// watch queues events for one watcher without ever blocking Apply.
+type watch struct {
+	mu    sync.Mutex
+	queue []resolver.Event
+	wake  chan struct{}
+	done  chan struct{}
+}
+
+func (w *watch) send(es []resolver.Event) {
+	w.mu.Lock()
+	w.queue = append(w.queue, es...)
+	w.mu.Unlock()
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (w *watch) take() []resolver.Event {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	q := w.queue
+	w.queue = nil
+	return q
+}
+
+func clone(r resolver.Record) resolver.Record {
+	r.Config = r.Config.Clone()
+	return r
+}
+
+// Len returns the number of tenants.
+func (s *Store) Len() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.records)
+}
+
+var (
+	_ resolver.Store   = (*Store)(nil)
+	_ resolver.Watcher = (*Store)(nil)
+)

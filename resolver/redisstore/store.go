@@ -1,0 +1,236 @@
+package redisstore
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+
+	"github.com/redis/go-redis/v9"
+
+	tenantplugin "github.com/tenantrouter/tenantplugin"
+	"github.com/tenantrouter/tenantplugin/resolver"
+)
+
+// Store is a resolver.Store and resolver.Watcher on Redis.
+type Store struct {
+	client  redis.UniversalClient
+	service string
+	codec   Codec
+	log     *slog.Logger
+
+	configs, versions, revision, channel string
+}
+
+// Option configures a Store.
+type Option func(*Store)
+
+// WithPrefix sets the key prefix. Default: "tenantplugin".
+func WithPrefix(prefix string) Option {
+	return func(s *Store) { s.keys(prefix) }
+}
+
+// WithCodec sets the codec. Default: JSON.
+func WithCodec(c Codec) Option { return func(s *Store) { s.codec = c } }
+
+// WithLogger sets the logger of the watcher. Default: slog.Default().
+func WithLogger(l *slog.Logger) Option { return func(s *Store) { s.log = l } }
+
+// New returns the store of service on client, which may be a single
+// node, Sentinel or Cluster client.
+func New(client redis.UniversalClient, service string, opts ...Option) (*Store, error) {
+	if client == nil {
+		return nil, errors.New("redisstore: nil client")
+	}
+	if service == "" {
+		return nil, errors.New("redisstore: empty service name")
+	}
+	s := &Store{client: client, service: service, codec: JSON{}, log: slog.Default()}
+	s.keys("tenantplugin")
+	for _, o := range opts {
+		o(s)
+	}
+	if s.codec == nil {
+		return nil, errors.New("redisstore: nil codec")
+	}
+	return s, nil
+}
+
+func (s *Store) keys(prefix string) {
+	tag := "{" + prefix + ":" + s.service + "}"
+	s.configs, s.versions, s.revision, s.channel = tag+":configs", tag+":versions", tag+":revision", tag+":changes"
+}
+
+// Service returns the service name.
+func (s *Store) Service() string { return s.service }
+
+// String names the store for messages, without credentials.
+func (s *Store) String() string {
+	return fmt.Sprintf("redis store %q (keys %s*)", s.service, s.configs[:len(s.configs)-len("configs")])
+}
+
+// List implements resolver.Store.
+func (s *Store) List(ctx context.Context) ([]string, error) {
+	ids, err := s.client.HKeys(ctx, s.versions).Result()
+	if err != nil {
+		return nil, fmt.Errorf("redisstore: list: %w", err)
+	}
+	return ids, nil
+}
+
+// Get implements resolver.Store.
+func (s *Store) Get(ctx context.Context, tenant string) (resolver.Record, error) {
+	var cfg, ver *redis.StringCmd
+	_, err := s.client.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		cfg = p.HGet(ctx, s.configs, tenant)
+		ver = p.HGet(ctx, s.versions, tenant)
+		return nil
+	})
+	if errors.Is(err, redis.Nil) || errors.Is(cfg.Err(), redis.Nil) || errors.Is(ver.Err(), redis.Nil) {
+		return resolver.Record{}, &tenantplugin.TenantError{Tenant: tenant, Err: tenantplugin.ErrUnknownTenant}
+	}
+	if err != nil {
+		return resolver.Record{}, fmt.Errorf("redisstore: get %q: %w", tenant, err)
+	}
+	return s.decode(tenant, cfg.Val(), ver.Val())
+}
+
+func (s *Store) decode(tenant, data, version string) (resolver.Record, error) {
+	v, err := strconv.ParseUint(version, 10, 64)
+	if err != nil {
+		return resolver.Record{}, fmt.Errorf("redisstore: tenant %q: bad version: %w", tenant, err)
+	}
+	var c resolver.ServiceConfig
+	if err := s.codec.Unmarshal([]byte(data), &c); err != nil {
+		// The codec's error may quote the data: keep only that it failed.
+		return resolver.Record{}, fmt.Errorf("redisstore: tenant %q: config does not decode (%T)", tenant, err)
+	}
+	return resolver.Record{Config: c, Version: v}, nil
+}
+
+// Snapshot implements resolver.Store: both hashes are read in one
+// MULTI/EXEC, so the configs and versions match.
+func (s *Store) Snapshot(ctx context.Context) (map[string]resolver.Record, error) {
+	var cfgs, vers *redis.MapStringStringCmd
+	_, err := s.client.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		cfgs = p.HGetAll(ctx, s.configs)
+		vers = p.HGetAll(ctx, s.versions)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("redisstore: snapshot: %w", err)
+	}
+	out := make(map[string]resolver.Record, len(cfgs.Val()))
+	var errs []error
+	for id, data := range cfgs.Val() {
+		r, err := s.decode(id, data, vers.Val()[id])
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		out[id] = r
+	}
+	return out, errors.Join(errs...)
+}
+
+// apply checks every change, then applies them, gives each the next
+// version and publishes it, all in one script: no reader sees half a
+// change, and no change goes unannounced.
+var apply = redis.NewScript(`
+local n = tonumber(ARGV[2])
+local present = {}
+for i = 0, n - 1 do
+  local op, tenant, flag = ARGV[3 + i*4], ARGV[4 + i*4], ARGV[5 + i*4]
+  local here = present[tenant]
+  if here == nil then here = redis.call('HEXISTS', KEYS[2], tenant) == 1 end
+  if flag == 'create' and here then return {'exists', i} end
+  if flag == 'existing' and not here then return {'missing', i} end
+  present[tenant] = (op == 'put')
+end
+local versions = {}
+for i = 0, n - 1 do
+  local op, tenant, payload = ARGV[3 + i*4], ARGV[4 + i*4], ARGV[6 + i*4]
+  local v = redis.call('INCR', KEYS[3])
+  if op == 'put' then
+    redis.call('HSET', KEYS[1], tenant, payload)
+    redis.call('HSET', KEYS[2], tenant, v)
+  else
+    redis.call('HDEL', KEYS[1], tenant)
+    redis.call('HDEL', KEYS[2], tenant)
+  end
+  redis.call('PUBLISH', ARGV[1], cjson.encode({t = tenant, v = v, d = (op == 'delete')}))
+  versions[#versions + 1] = v
+end
+return versions
+`)
+
+// Apply implements resolver.Store.
+func (s *Store) Apply(ctx context.Context, changes ...resolver.Change) ([]uint64, error) {
+	if err := resolver.CheckChanges(changes); err != nil {
+		return nil, err
+	}
+	args := []any{s.channel, len(changes)}
+	for i, c := range changes {
+		op, flag, payload := "put", "", []byte(nil)
+		if c.Op == resolver.Delete {
+			op = "delete"
+		} else {
+			var err error
+			if payload, err = s.codec.Marshal(c.Config); err != nil {
+				return nil, fmt.Errorf("redisstore: change %d: encode: %w", i, err)
+			}
+		}
+		switch {
+		case c.Create:
+			flag = "create"
+		case c.Existing:
+			flag = "existing"
+		}
+		args = append(args, op, c.Tenant, flag, payload)
+	}
+	res, err := apply.Run(ctx, s.client, []string{s.configs, s.versions, s.revision}, args...).Slice()
+	if err != nil {
+		return nil, fmt.Errorf("redisstore: apply: %w", err)
+	}
+	if len(res) == 2 {
+		if kind, ok := res[0].(string); ok {
+			i, _ := res[1].(int64)
+			tenant := changes[i].Tenant
+			if kind == "exists" {
+				return nil, &tenantplugin.TenantError{Tenant: tenant, Err: resolver.ErrExists}
+			}
+			return nil, &tenantplugin.TenantError{Tenant: tenant, Err: tenantplugin.ErrUnknownTenant}
+		}
+	}
+	versions := make([]uint64, len(res))
+	for i, v := range res {
+		n, ok := v.(int64)
+		if !ok {
+			return nil, fmt.Errorf("redisstore: apply: unexpected reply %T", v)
+		}
+		versions[i] = uint64(n)
+	}
+	return versions, nil
+}
+
+// message is what Apply publishes.
+type message struct {
+	Tenant  string `json:"t"`
+	Version uint64 `json:"v"`
+	Deleted bool   `json:"d"`
+}
+
+func parseMessage(payload string) (resolver.Event, error) {
+	var m message
+	if err := json.Unmarshal([]byte(payload), &m); err != nil || m.Tenant == "" || m.Version == 0 {
+		return resolver.Event{}, fmt.Errorf("redisstore: malformed announcement %q", payload)
+	}
+	return resolver.Event{Tenant: m.Tenant, Version: m.Version, Deleted: m.Deleted}, nil
+}
+
+var (
+	_ resolver.Store   = (*Store)(nil)
+	_ resolver.Watcher = (*Store)(nil)
+)
