@@ -1,0 +1,344 @@
+package tenantsync
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	tenantplugin "github.com/tenantrouter/tenantplugin"
+	"github.com/tenantrouter/tenantplugin/resolver"
+)
+
+// ErrEmptyStore is returned by Start when the store holds no tenant and
+// Options.AllowEmpty is not set.
+var ErrEmptyStore = errors.New("tenantsync: the store holds no tenant")
+
+// Target is what a Syncer changes: *resolver.Resolver.
+type Target interface {
+	Set(ctx context.Context, id string, cfg resolver.TenantConfig) error
+	Remove(ctx context.Context, id string) error
+}
+
+// Options configure a Syncer. Zero values mean the documented defaults.
+type Options struct {
+	// ORM and Alias pick the database of each tenant's service config
+	// that the resolver serves. Default: "gorm" and "default".
+	ORM, Alias string
+	// ResyncInterval is the period of the full resync. Default: 30 s.
+	ResyncInterval time.Duration
+	// ApplyTimeout bounds one change (opening and pinging a new
+	// database). Default: 10 s.
+	ApplyTimeout time.Duration
+	// AllowEmpty lets Start succeed on a store with no tenant.
+	AllowEmpty bool
+	// Hooks run in order after the first snapshot is applied, like the
+	// original's bootstrap callables. An error fails Start.
+	Hooks []func(ctx context.Context) error
+	// Name names the store in messages. Default: fmt.Sprint(store).
+	Name string
+	// Logger receives changes, refusals and resyncs, never a DSN.
+	// Default: slog.Default().
+	Logger *slog.Logger
+}
+
+// Stats counts what a Syncer did.
+type Stats struct {
+	Tenants     int    // tenants applied and not removed
+	Applied     uint64 // changes applied (set or removed)
+	Refused     uint64 // changes refused (bad config, unreachable database)
+	Stale       uint64 // announcements or entries older than what was applied
+	Resyncs     uint64 // full resyncs
+	EmptyStore  uint64 // resyncs that found the store empty while tenants were known
+	LastVersion uint64 // highest version applied
+}
+
+// Syncer applies a store's tenants to a resolver.
+type Syncer struct {
+	store  resolver.Store
+	target Target
+	opt    Options
+	log    *slog.Logger
+
+	mu      sync.Mutex
+	pending map[string]resolver.Event // coalesced announcements
+	resync  bool
+	wake    chan struct{}
+
+	// Owned by the run goroutine (and Start before it).
+	known   map[string]uint64 // tenant → version applied (or deleted at)
+	present map[string]bool   // tenants currently set on the target
+
+	stats struct {
+		tenants                                          atomic.Int64
+		applied, refused, stale, resyncs, empty, lastVer atomic.Uint64
+	}
+	stopWatch func()
+	cancel    context.CancelFunc
+	done      chan struct{}
+}
+
+// Start subscribes (when the store is a resolver.Watcher), loads the
+// snapshot into target, runs the hooks and keeps target in step until
+// Close.
+func Start(ctx context.Context, store resolver.Store, target Target, opt Options) (*Syncer, error) {
+	if store == nil || target == nil {
+		return nil, errors.New("tenantsync: nil store or target")
+	}
+	if opt.ORM == "" {
+		opt.ORM = "gorm"
+	}
+	if opt.Alias == "" {
+		opt.Alias = "default"
+	}
+	if opt.ResyncInterval <= 0 {
+		opt.ResyncInterval = 30 * time.Second
+	}
+	if opt.ApplyTimeout <= 0 {
+		opt.ApplyTimeout = 10 * time.Second
+	}
+	if opt.Name == "" {
+		opt.Name = fmt.Sprint(store)
+	}
+	if opt.Logger == nil {
+		opt.Logger = slog.Default()
+	}
+	s := &Syncer{
+		store: store, target: target, opt: opt, log: opt.Logger,
+		pending: map[string]resolver.Event{}, wake: make(chan struct{}, 1),
+		known: map[string]uint64{}, present: map[string]bool{}, done: make(chan struct{}),
+	}
+	if w, ok := store.(resolver.Watcher); ok {
+		stop, err := w.Watch(context.WithoutCancel(ctx), s.announce, s.requestResync)
+		if err != nil {
+			return nil, fmt.Errorf("tenantsync: watch %s: %w", opt.Name, err)
+		}
+		s.stopWatch = stop
+	}
+	snap, err := store.Snapshot(ctx)
+	if err != nil && len(snap) == 0 {
+		s.stop()
+		return nil, fmt.Errorf("tenantsync: load %s: %w", opt.Name, err)
+	}
+	if err != nil {
+		s.log.LogAttrs(ctx, slog.LevelError, "some tenants do not decode", slog.String("error", err.Error()))
+	}
+	if len(snap) == 0 && !opt.AllowEmpty {
+		s.stop()
+		return nil, fmt.Errorf("%w: no configuration for the service in %s; load one (tenantctl load) or set AllowEmpty", ErrEmptyStore, opt.Name)
+	}
+	s.applySnapshot(ctx, snap)
+	for i, h := range opt.Hooks {
+		if err := h(ctx); err != nil {
+			s.stop()
+			return nil, fmt.Errorf("tenantsync: hook %d: %w", i, err)
+		}
+	}
+	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	s.cancel = cancel
+	go s.run(runCtx)
+	return s, nil
+}
+
+// announce queues an announcement, folding it into one waiting for the
+// same tenant.
+func (s *Syncer) announce(e resolver.Event) {
+	s.mu.Lock()
+	if old, ok := s.pending[e.Tenant]; !ok || e.Version > old.Version {
+		s.pending[e.Tenant] = e
+	}
+	s.mu.Unlock()
+	s.poke()
+}
+
+func (s *Syncer) requestResync() {
+	s.mu.Lock()
+	s.resync = true
+	s.mu.Unlock()
+	s.poke()
+}
+
+func (s *Syncer) poke() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (s *Syncer) run(ctx context.Context) {
+	defer close(s.done)
+	tick := time.NewTicker(s.opt.ResyncInterval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			s.requestResync()
+		case <-s.wake:
+		}
+		s.mu.Lock()
+		pending, resync := s.pending, s.resync
+		s.pending, s.resync = map[string]resolver.Event{}, false
+		s.mu.Unlock()
+		if resync {
+			snap, err := s.store.Snapshot(ctx)
+			if err != nil && len(snap) == 0 {
+				s.log.LogAttrs(ctx, slog.LevelWarn, "resync failed, will retry",
+					slog.String("store", s.opt.Name), slog.String("error", err.Error()))
+				time.AfterFunc(time.Second, s.requestResync)
+			} else {
+				s.applySnapshot(ctx, snap)
+			}
+		}
+		s.applyEvents(ctx, pending)
+	}
+}
+
+// applySnapshot makes the target hold the snapshot's tenants.
+func (s *Syncer) applySnapshot(ctx context.Context, snap map[string]resolver.Record) {
+	s.stats.resyncs.Add(1)
+	if len(snap) == 0 && len(s.present) > 0 {
+		s.stats.empty.Add(1)
+		s.log.LogAttrs(ctx, slog.LevelError, "the config store is empty: keeping the tenants already known; if it restarted without persistence, load the tenants again",
+			slog.String("store", s.opt.Name), slog.Int("tenants_kept", len(s.present)))
+		return
+	}
+	for _, id := range sortedKeys(snap) {
+		s.put(ctx, id, snap[id])
+	}
+	for id := range s.present {
+		if _, ok := snap[id]; !ok {
+			s.remove(ctx, id, 0)
+		}
+	}
+}
+
+func (s *Syncer) applyEvents(ctx context.Context, pending map[string]resolver.Event) {
+	for _, id := range sortedKeys(pending) {
+		e := pending[id]
+		if e.Version <= s.known[id] {
+			s.stats.stale.Add(1)
+			continue
+		}
+		if e.Deleted {
+			s.remove(ctx, id, e.Version)
+			continue
+		}
+		rec, err := s.store.Get(ctx, id)
+		switch {
+		case errors.Is(err, tenantplugin.ErrUnknownTenant):
+			s.remove(ctx, id, e.Version) // removed since: its announcement follows
+		case err != nil:
+			s.log.LogAttrs(ctx, slog.LevelWarn, "reading an announced tenant failed, resyncing",
+				slog.String("tenant", id), slog.String("error", err.Error()))
+			s.requestResync()
+		default:
+			s.put(ctx, id, rec)
+		}
+	}
+}
+
+// put applies a record unless an equal or newer one was applied.
+func (s *Syncer) put(ctx context.Context, id string, rec resolver.Record) {
+	if rec.Version <= s.known[id] {
+		if rec.Version < s.known[id] {
+			s.stats.stale.Add(1)
+		}
+		return
+	}
+	db, ok := rec.Config.Database(s.opt.ORM, s.opt.Alias)
+	if !ok {
+		s.refuse(ctx, id, rec.Version, fmt.Errorf("no orm_config.%s.%s", s.opt.ORM, s.opt.Alias))
+		return
+	}
+	db.Version = rec.Version
+	actx, cancel := context.WithTimeout(ctx, s.opt.ApplyTimeout)
+	err := s.target.Set(actx, id, db)
+	cancel()
+	if err != nil && !errors.Is(err, resolver.ErrStaleConfig) {
+		s.refuse(ctx, id, rec.Version, err)
+		return
+	}
+	s.known[id] = rec.Version
+	if !s.present[id] {
+		s.present[id] = true
+		s.stats.tenants.Add(1)
+	}
+	s.stats.applied.Add(1)
+	s.bump(rec.Version)
+}
+
+func (s *Syncer) remove(ctx context.Context, id string, version uint64) {
+	if version > s.known[id] {
+		s.known[id] = version
+		s.bump(version)
+	}
+	if !s.present[id] {
+		return
+	}
+	if err := s.target.Remove(ctx, id); err != nil && !errors.Is(err, tenantplugin.ErrUnknownTenant) {
+		s.log.LogAttrs(ctx, slog.LevelWarn, "removing a tenant failed", slog.String("tenant", id), slog.String("error", err.Error()))
+	}
+	delete(s.present, id)
+	s.stats.tenants.Add(-1)
+	s.stats.applied.Add(1)
+}
+
+func (s *Syncer) refuse(ctx context.Context, id string, version uint64, err error) {
+	s.stats.refused.Add(1)
+	s.log.LogAttrs(ctx, slog.LevelWarn, "tenant change refused, keeping its last good config",
+		slog.String("tenant", id), slog.Uint64("version", version), slog.String("error", err.Error()))
+}
+
+func (s *Syncer) bump(v uint64) {
+	for {
+		cur := s.stats.lastVer.Load()
+		if v <= cur || s.stats.lastVer.CompareAndSwap(cur, v) {
+			return
+		}
+	}
+}
+
+// Stats returns what the Syncer did so far.
+func (s *Syncer) Stats() Stats {
+	return Stats{
+		Tenants: int(s.stats.tenants.Load()), Applied: s.stats.applied.Load(), Refused: s.stats.refused.Load(),
+		Stale: s.stats.stale.Load(), Resyncs: s.stats.resyncs.Load(), EmptyStore: s.stats.empty.Load(),
+		LastVersion: s.stats.lastVer.Load(),
+	}
+}
+
+// Resync asks for a full resync now.
+func (s *Syncer) Resync() { s.requestResync() }
+
+// Close stops watching and applying, and waits for both.
+func (s *Syncer) Close() error {
+	s.stop()
+	return nil
+}
+
+func (s *Syncer) stop() {
+	if s.stopWatch != nil {
+		s.stopWatch()
+		s.stopWatch = nil
+	}
+	if s.cancel != nil {
+		s.cancel()
+		<-s.done
+		s.cancel = nil
+	}
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
