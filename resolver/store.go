@@ -152,3 +152,12 @@ func CheckChanges(changes []Change) error {
 	}
 	return nil
 }
+
+// Mapper is implemented by stores that keep the mapping metadata of the
+// tenant config file: deployment keys (such as POSTGRES_URL) to config
+// paths (such as orm_config.gorm.default.dsn), so that tools can set a
+// tenant's values without knowing the layout.
+type Mapper interface {
+	Mapping(ctx context.Context) (map[string]string, error)
+	SetMapping(ctx context.Context, mapping map[string]string) error
+}

@@ -2,6 +2,7 @@ package memstore
 
 import (
 	"context"
+	"maps"
 	"sync"
 
 	tenantplugin "github.com/tenantrouter/tenantplugin"
@@ -14,6 +15,7 @@ type Store struct {
 	records  map[string]resolver.Record
 	version  uint64
 	watchers map[*watch]struct{}
+	mapping  map[string]string
 }
 
 // New returns an empty store.
@@ -172,3 +174,20 @@ var (
 	_ resolver.Store   = (*Store)(nil)
 	_ resolver.Watcher = (*Store)(nil)
 )
+
+// Mapping implements resolver.Mapper.
+func (s *Store) Mapping(context.Context) (map[string]string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return maps.Clone(s.mapping), nil
+}
+
+// SetMapping implements resolver.Mapper.
+func (s *Store) SetMapping(_ context.Context, m map[string]string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.mapping = maps.Clone(m)
+	return nil
+}
+
+var _ resolver.Mapper = (*Store)(nil)

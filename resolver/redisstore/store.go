@@ -21,7 +21,7 @@ type Store struct {
 	codec   Codec
 	log     *slog.Logger
 
-	configs, versions, revision, channel string
+	configs, versions, revision, channel, mapping string
 }
 
 // Option configures a Store.
@@ -61,6 +61,7 @@ func New(client redis.UniversalClient, service string, opts ...Option) (*Store, 
 func (s *Store) keys(prefix string) {
 	tag := "{" + prefix + ":" + s.service + "}"
 	s.configs, s.versions, s.revision, s.channel = tag+":configs", tag+":versions", tag+":revision", tag+":changes"
+	s.mapping = tag + ":mapping"
 }
 
 // Service returns the service name.
@@ -230,7 +231,33 @@ func parseMessage(payload string) (resolver.Event, error) {
 	return resolver.Event{Tenant: m.Tenant, Version: m.Version, Deleted: m.Deleted}, nil
 }
 
+// Mapping implements resolver.Mapper.
+func (s *Store) Mapping(ctx context.Context) (map[string]string, error) {
+	m, err := s.client.HGetAll(ctx, s.mapping).Result()
+	if err != nil {
+		return nil, fmt.Errorf("redisstore: mapping: %w", err)
+	}
+	return m, nil
+}
+
+// SetMapping implements resolver.Mapper: the mapping is replaced in one
+// MULTI/EXEC.
+func (s *Store) SetMapping(ctx context.Context, m map[string]string) error {
+	_, err := s.client.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.Del(ctx, s.mapping)
+		if len(m) > 0 {
+			p.HSet(ctx, s.mapping, m)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("redisstore: set mapping: %w", err)
+	}
+	return nil
+}
+
 var (
+	_ resolver.Mapper  = (*Store)(nil)
 	_ resolver.Store   = (*Store)(nil)
 	_ resolver.Watcher = (*Store)(nil)
 )

@@ -166,6 +166,32 @@ func Run(t *testing.T, newStore func(t *testing.T) resolver.Store) {
 			}
 		}
 	})
+	t.Run("Mapping", func(t *testing.T) {
+		s := newStore(t)
+		m, ok := s.(resolver.Mapper)
+		if !ok {
+			t.Skip("not a resolver.Mapper")
+		}
+		got, err := m.Mapping(ctx)
+		if err != nil || len(got) != 0 {
+			t.Fatalf("empty mapping = %v, %v", got, err)
+		}
+		want := map[string]string{"POSTGRES_URL": "orm_config.gorm.default.dsn", "CACHE_URL": "cache_config.default.url"}
+		for range 2 {
+			if err := m.SetMapping(ctx, want); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got, err := m.Mapping(ctx); err != nil || !reflect.DeepEqual(got, want) {
+			t.Fatalf("Mapping = %v, %v", got, err)
+		}
+		if err := m.SetMapping(ctx, map[string]string{"A": "cache_config.default.url"}); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := m.Mapping(ctx); len(got) != 1 {
+			t.Fatalf("SetMapping did not replace: %v", got)
+		}
+	})
 	t.Run("Watch", func(t *testing.T) {
 		s := newStore(t)
 		w, ok := s.(resolver.Watcher)
