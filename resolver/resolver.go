@@ -227,8 +227,12 @@ func (r *Resolver) connector(c DBConfig) (driver.Connector, error) {
 		return nil, fmt.Errorf("%w: driver %q, but this resolver's template uses %q (all tenants of one *gorm.DB share its dialect)",
 			ErrInvalidConfig, c.Driver, r.tmpl.Name())
 	}
-	if c.DSN == "" && c.Host == "" && c.Name == "" && c.Port == 0 && c.User == "" && c.Password == "" && len(c.Params) == 0 {
+	fields := c.Host != "" || c.Name != "" || c.Port != 0 || c.User != "" || c.Password != "" || len(c.Params) > 0
+	switch {
+	case c.DSN == "" && !fields:
 		return nil, fmt.Errorf("%w: no dsn and no field to merge over the template", ErrInvalidConfig)
+	case c.DSN != "" && fields:
+		return nil, fmt.Errorf("%w: a dsn and fields: the fields would be ignored", ErrInvalidConfig)
 	}
 	conn, err := r.tmpl.Connector(r.cfg.Template.DSN, c)
 	if err != nil {

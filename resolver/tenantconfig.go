@@ -33,8 +33,9 @@ type TenantConfig struct {
 	// transactions go to the primary.
 	Replicas []DBConfig `json:"replicas,omitempty"`
 	// Version orders changes: Resolver.Set refuses a config older than
-	// the one it has. Zero means unversioned (always applied).
-	Version uint64 `json:"version,omitempty"`
+	// the one it has. Zero means unversioned (always applied). Stores
+	// keep versions beside configs (Record.Version), never in them.
+	Version uint64 `json:"-"`
 }
 
 // Equal reports whether two configs describe the same databases,

@@ -1,0 +1,303 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/redis/go-redis/v9"
+
+	tenantplugin "github.com/tenantrouter/tenantplugin"
+	"github.com/tenantrouter/tenantplugin/resolver"
+	"github.com/tenantrouter/tenantplugin/resolver/redisstore"
+	"github.com/tenantrouter/tenantplugin/resolver/tenantfile"
+)
+
+// globals are the flags before the command.
+type globals struct {
+	service, redisURL, prefix string
+}
+
+func dispatch(ctx context.Context, args []string, getenv func(string) string, out io.Writer) error {
+	fs := flag.NewFlagSet("tenantctl", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	g := globals{}
+	fs.StringVar(&g.service, "service", "hospital", "service name")
+	fs.StringVar(&g.redisURL, "redis", getenv("REDIS_URL"), "Redis URL")
+	fs.StringVar(&g.prefix, "prefix", "tenantplugin", "key prefix")
+	if err := fs.Parse(args); err != nil {
+		return usagef("%v", err)
+	}
+	rest := fs.Args()
+	if len(rest) == 0 {
+		return usagef("no command")
+	}
+	cmd, rest := rest[0], rest[1:]
+	var run func(context.Context, resolver.Store, []string, io.Writer) error
+	switch cmd {
+	case "load":
+		run = load
+	case "add":
+		run = func(ctx context.Context, s resolver.Store, a []string, w io.Writer) error {
+			return put(ctx, s, a, w, true)
+		}
+	case "update":
+		run = func(ctx context.Context, s resolver.Store, a []string, w io.Writer) error {
+			return put(ctx, s, a, w, false)
+		}
+	case "remove":
+		run = remove
+	case "list":
+		run = list
+	case "show":
+		run = show
+	default:
+		return usagef("unknown command %q", cmd)
+	}
+	if g.redisURL == "" {
+		return usagef("no Redis: set -redis or REDIS_URL")
+	}
+	opts, err := redis.ParseURL(g.redisURL)
+	if err != nil {
+		return usagef("bad Redis URL (%T)", err) // the URL may hold a password
+	}
+	client := redis.NewClient(opts)
+	defer client.Close()
+	store, err := redisstore.New(client, g.service, redisstore.WithPrefix(g.prefix))
+	if err != nil {
+		return err
+	}
+	return run(ctx, store, rest, out)
+}
+
+// idAndFlags takes the tenant id in front of, or among, the flags.
+func idAndFlags(fs *flag.FlagSet, args []string) (string, error) {
+	var id string
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		id, args = args[0], args[1:]
+	}
+	if err := fs.Parse(args); err != nil {
+		return "", usagef("%v", err)
+	}
+	if id == "" && fs.NArg() > 0 {
+		id = fs.Arg(0)
+		if err := fs.Parse(fs.Args()[1:]); err != nil {
+			return "", usagef("%v", err)
+		}
+	}
+	if fs.NArg() > 0 {
+		return "", usagef("unexpected arguments %q", fs.Args())
+	}
+	if id == "" {
+		return "", usagef("no tenant id")
+	}
+	return id, nil
+}
+
+type setFlags map[string]string
+
+func (s setFlags) String() string { return "" }
+
+func (s setFlags) Set(v string) error {
+	k, val, ok := strings.Cut(v, "=")
+	if !ok || k == "" {
+		return errors.New("want KEY=VALUE")
+	}
+	if _, dup := s[k]; dup {
+		return fmt.Errorf("%s set twice", k)
+	}
+	s[k] = val
+	return nil
+}
+
+func put(ctx context.Context, store resolver.Store, args []string, out io.Writer, create bool) error {
+	fs := flag.NewFlagSet("put", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	dsn := fs.String("dsn", "", "the tenant's database URL")
+	orm := fs.String("orm", "gorm", "ORM id")
+	alias := fs.String("alias", "default", "template alias")
+	sets := setFlags{}
+	fs.Var(sets, "set", "deployment KEY=VALUE (repeatable)")
+	id, err := idAndFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if *dsn == "" && len(sets) == 0 {
+		return usagef("give --dsn or --set")
+	}
+	if err := tenantplugin.ValidateTenantID(id); err != nil {
+		return err
+	}
+	mapping := map[string]string{}
+	if len(sets) > 0 {
+		m, ok := store.(resolver.Mapper)
+		if !ok {
+			return errors.New("this store keeps no mapping metadata")
+		}
+		if mapping, err = m.Mapping(ctx); err != nil {
+			return err
+		}
+		if len(mapping) == 0 {
+			return errors.New("the store has no mapping_metadata: load a tenant config file first, or use --dsn")
+		}
+	}
+	values := maps(sets)
+	if *dsn != "" {
+		const key = "\x00dsn" // cannot collide with a deployment key given on the command line
+		mapping[key] = "orm_config." + *orm + "." + *alias + ".dsn"
+		values[key] = *dsn
+	}
+	cfg, err := tenantfile.Deploy(mapping, resolver.ServiceConfig{}, values)
+	if err != nil {
+		return err
+	}
+	change := resolver.Change{Op: resolver.Put, Tenant: id, Config: cfg, Create: create, Existing: !create}
+	vs, err := store.Apply(ctx, change)
+	if err != nil {
+		return err
+	}
+	verb := "updated"
+	if create {
+		verb = "added"
+	}
+	fmt.Fprintf(out, "%s %s (version %d)\n", verb, id, vs[0])
+	return nil
+}
+
+func maps(s setFlags) map[string]string {
+	m := make(map[string]string, len(s)+1)
+	for k, v := range s {
+		m[k] = v
+	}
+	return m
+}
+
+func remove(ctx context.Context, store resolver.Store, args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("remove", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	id, err := idAndFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := tenantplugin.ValidateTenantID(id); err != nil {
+		return err
+	}
+	vs, err := store.Apply(ctx, resolver.Change{Op: resolver.Delete, Tenant: id, Existing: true})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "removed %s (version %d)\n", id, vs[0])
+	return nil
+}
+
+func list(ctx context.Context, store resolver.Store, args []string, out io.Writer) error {
+	if len(args) > 0 {
+		return usagef("list takes no argument")
+	}
+	ids, err := store.List(ctx)
+	if err != nil {
+		return err
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		fmt.Fprintln(out, id)
+	}
+	return nil
+}
+
+func show(ctx context.Context, store resolver.Store, args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("show", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	id, err := idAndFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	rec, err := store.Get(ctx, id)
+	if err != nil {
+		return err
+	}
+	b, err := json.MarshalIndent(struct {
+		Tenant  string                 `json:"tenant"`
+		Version uint64                 `json:"version"`
+		Config  resolver.ServiceConfig `json:"config"`
+	}{id, rec.Version, tenantfile.Redact(rec.Config)}, "", "  ")
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "%s\n", b)
+	return nil
+}
+
+func load(ctx context.Context, store resolver.Store, args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("load", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	dry := fs.Bool("dry-run", false, "print the changes, write nothing")
+	path, err := idAndFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	service := storeService(store)
+	f, err := tenantfile.Parse(data, tenantfile.Options{Service: service})
+	if err != nil {
+		return err
+	}
+	want := f.Service(service)
+	if len(want) == 0 {
+		return fmt.Errorf("%s configures no tenant for service %q: nothing loaded", path, service)
+	}
+	snap, err := store.Snapshot(ctx)
+	if err != nil {
+		return err
+	}
+	have := make(map[string]resolver.ServiceConfig, len(snap))
+	for id, r := range snap {
+		have[id] = r.Config
+	}
+	diff := tenantfile.Diff(have, want)
+	for _, c := range diff {
+		fmt.Fprintln(out, c)
+	}
+	if *dry {
+		fmt.Fprintf(out, "dry run: %d changes, nothing written\n", len(diff))
+		return nil
+	}
+	if m, ok := store.(resolver.Mapper); ok {
+		if err := m.SetMapping(ctx, f.MappingMetadata); err != nil {
+			return err
+		}
+	}
+	if len(diff) == 0 {
+		fmt.Fprintln(out, "no change")
+		return nil
+	}
+	changes := make([]resolver.Change, len(diff))
+	for i, c := range diff {
+		if c.Kind == tenantfile.Removed {
+			changes[i] = resolver.Change{Op: resolver.Delete, Tenant: c.Tenant}
+		} else {
+			changes[i] = resolver.Change{Op: resolver.Put, Tenant: c.Tenant, Config: c.New}
+		}
+	}
+	if _, err := store.Apply(ctx, changes...); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "loaded %d changes\n", len(changes))
+	return nil
+}
+
+func storeService(s resolver.Store) string {
+	if rs, ok := s.(*redisstore.Store); ok {
+		return rs.Service()
+	}
+	return ""
+}

@@ -1,0 +1,123 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/alicebob/miniredis/v2"
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+type cli struct {
+	t   *testing.T
+	env map[string]string
+}
+
+func newCLI(t *testing.T) *cli {
+	mr := miniredis.RunT(t)
+	return &cli{t: t, env: map[string]string{"REDIS_URL": "redis://" + mr.Addr() + "/0"}}
+}
+
+// run runs tenantctl and returns its exit status and output.
+func (c *cli) run(args ...string) (int, string, string) {
+	var out, errOut bytes.Buffer
+	code := run(context.Background(), args, func(k string) string { return c.env[k] }, &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+func (c *cli) must(args ...string) string {
+	c.t.Helper()
+	code, out, errOut := c.run(args...)
+	if code != 0 {
+		c.t.Fatalf("tenantctl %v: exit %d: %s", args, code, errOut)
+	}
+	return out
+}
+
+func TestCommands(t *testing.T) {
+	c := newCLI(t)
+	file := filepath.Join("..", "..", "tenant_config.json")
+
+	out := c.must("load", file, "--dry-run")
+	if !strings.Contains(out, "+ tenant-1.localhost") || !strings.Contains(out, "nothing written") {
+		t.Fatalf("dry run output:\n%s", out)
+	}
+	if strings.Contains(out, "tenant-1-password") || strings.Contains(out, "tenant-2-password") {
+		t.Fatalf("dry run shows a password:\n%s", out)
+	}
+	if got := c.must("list"); got != "" {
+		t.Fatalf("dry run wrote: %q", got)
+	}
+	c.must("load", file)
+	if got := c.must("list"); got != "tenant-1.localhost\ntenant-2.localhost\n" {
+		t.Fatalf("list after load = %q", got)
+	}
+	if out := c.must("load", file); !strings.Contains(out, "no change") {
+		t.Fatalf("second load: %q", out)
+	}
+
+	c.must("add", "tenant-3.localhost", "--set", "POSTGRES_URL=postgres://u:tenant-3-password@db/t3")
+	c.must("update", "--dsn", "postgres://u:tenant-3-new@db/t3b", "tenant-3.localhost")
+	show := c.must("show", "tenant-3.localhost")
+	if strings.Contains(show, "tenant-3-new") || !strings.Contains(show, "t3b") || !strings.Contains(show, "[redacted]") {
+		t.Fatalf("show:\n%s", show)
+	}
+	c.must("remove", "tenant-3.localhost")
+	if got := c.must("list"); strings.Contains(got, "tenant-3") {
+		t.Fatalf("removed tenant listed: %q", got)
+	}
+}
+
+func TestRejections(t *testing.T) {
+	c := newCLI(t)
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.json")
+	if err := os.WriteFile(bad, []byte(`{"tenant_config": {"a/b": {"hospital": {"orm_config": {"gorm": {"default": {"driver": "mysql", "password": "hunter2"}}}}}}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c.must("add", "acme", "--dsn", "postgres://db/acme")
+	tests := []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"bad file", []string{"load", bad}, 1, "$.tenant_config"},
+		{"missing file", []string{"load", filepath.Join(dir, "nope.json")}, 1, "no such file"},
+		{"add existing", []string{"add", "acme", "--dsn", "postgres://db/x"}, 1, "exists"},
+		{"update missing", []string{"update", "nobody", "--dsn", "postgres://db/x"}, 1, "unknown tenant"},
+		{"remove missing", []string{"remove", "nobody"}, 1, "unknown tenant"},
+		{"bad id", []string{"add", "../x", "--dsn", "postgres://db/x"}, 1, "invalid tenant id"},
+		{"set without mapping", []string{"add", "beta", "--set", "POSTGRES_URL=postgres://db/x"}, 1, "mapping"},
+		{"show missing", []string{"show", "nobody"}, 1, "unknown tenant"},
+		{"no command", nil, 2, "no command"},
+		{"unknown command", []string{"frobnicate"}, 2, "unknown command"},
+		{"add without value", []string{"add", "beta"}, 2, "--dsn or --set"},
+		{"bad flag", []string{"add", "beta", "--nope"}, 2, "flag provided but not defined"},
+		{"extra argument", []string{"remove", "a", "b"}, 2, "unexpected"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _, errOut := c.run(tt.args...)
+			if code != tt.code || !strings.Contains(errOut, tt.want) {
+				t.Fatalf("exit %d, stderr %q; want %d and %q", code, errOut, tt.code, tt.want)
+			}
+			if strings.Contains(errOut, "hunter2") {
+				t.Fatalf("stderr shows a password: %q", errOut)
+			}
+			if got := c.must("list"); got != "acme\n" {
+				t.Fatalf("a rejected command wrote: %q", got)
+			}
+		})
+	}
+	delete(c.env, "REDIS_URL")
+	if code, _, errOut := c.run("list"); code != 2 || !strings.Contains(errOut, "REDIS_URL") {
+		t.Fatalf("no Redis: exit %d %q", code, errOut)
+	}
+}
