@@ -25,7 +25,7 @@ type Plugin struct {
 	strategies Strategies
 	reserved   map[string]*reservedSet
 	router     *router
-	replicas   replicaReporter // nil when the resolver cannot tell
+	replicas   replicaReporter // alwaysReplicas when the resolver cannot tell
 	log        *slog.Logger
 
 	mu sync.Mutex
