@@ -23,12 +23,14 @@ trap services_stop EXIT
 services_start
 
 go test -c -o "$out/benchmarks.test" ./benchmarks
+go test -c -o "$out/e2e.test" ./internal/e2e
 for i in $(seq 1 "$rounds"); do
 	echo "round $i/$rounds" >&2
 	"$out/benchmarks.test" -test.run '^$' -test.bench 'Routing' -test.benchmem -test.benchtime 2s | tee -a "$raw" >&2
 	"$out/benchmarks.test" -test.run '^$' -test.bench 'FirstByPK' -test.benchtime 6000x | tee -a "$raw" >&2
 	"$out/benchmarks.test" -test.run '^$' -test.bench 'ColdTenant' -test.benchtime 100x | tee -a "$raw" >&2
 	"$out/benchmarks.test" -test.run '^$' -test.bench 'IdleTenantMemory' -test.benchtime 1x | tee -a "$raw" >&2
+	"$out/e2e.test" -test.run '^$' -test.bench 'Propagation|Recovery' -test.benchtime 1x | tee -a "$raw" >&2
 done
 
 echo
