@@ -456,8 +456,7 @@ func (r *Resolver) set(ctx context.Context, id string, cfg TenantConfig) (bool, 
 		}
 	}
 	if err != nil {
-		r.log.LogAttrs(ctx, slog.LevelWarn, "tenant change refused, keeping last good config",
-			slog.String("tenant", id), slog.Uint64("version", cfg.Version), slog.String("error", err.Error()))
+		// The caller reports it (tenantsync logs and counts refusals).
 		return true, &tenantplugin.TenantError{Tenant: id, Err: err}
 	}
 	r.mu.Lock()

@@ -13,9 +13,14 @@ import (
 	"github.com/tenantrouter/tenantplugin/resolver"
 )
 
-// receiveTimeout bounds one wait for a message; on expiry the watcher
-// pings, so that a dead connection is noticed and replaced.
-const receiveTimeout = 5 * time.Second
+const (
+	// receiveTimeout bounds one wait for a message; on expiry the watcher
+	// pings, so that a dead connection is noticed and replaced.
+	receiveTimeout = 5 * time.Second
+	// maxBackoff caps the pause between reconnection attempts: it bounds
+	// how long after Redis returns the watcher resyncs.
+	maxBackoff = 200 * time.Millisecond
+)
 
 // Watch implements resolver.Watcher. It returns once Redis has confirmed
 // the subscription. After a lost connection go-redis reconnects and
@@ -71,7 +76,7 @@ func (s *Store) receive(ctx context.Context, ps *redis.PubSub, events func(resol
 				return
 			case <-time.After(backoff):
 			}
-			backoff = min(backoff*2, time.Second)
+			backoff = min(backoff*2, maxBackoff)
 			continue
 		}
 		backoff = 10 * time.Millisecond

@@ -15,7 +15,9 @@ import (
 
 	tenantplugin "github.com/tenantrouter/tenantplugin"
 	"github.com/tenantrouter/tenantplugin/resolver"
+	"github.com/tenantrouter/tenantplugin/resolver/pgdriver"
 	"github.com/tenantrouter/tenantplugin/resolver/redisstore"
+	"github.com/tenantrouter/tenantplugin/resolver/sqlitedriver"
 	"github.com/tenantrouter/tenantplugin/resolver/tenantfile"
 )
 
@@ -157,6 +159,9 @@ func put(ctx context.Context, store resolver.Store, args []string, out io.Writer
 	if err != nil {
 		return err
 	}
+	if err := checkDSNs(cfg); err != nil {
+		return err
+	}
 	change := resolver.Change{Op: resolver.Put, Tenant: id, Config: cfg, Create: create, Existing: !create}
 	vs, err := store.Apply(ctx, change)
 	if err != nil {
@@ -247,7 +252,7 @@ func load(ctx context.Context, store resolver.Store, args []string, out io.Write
 		return err
 	}
 	service := storeService(store)
-	f, err := tenantfile.Parse(data, tenantfile.Options{Service: service})
+	f, err := tenantfile.Parse(data, tenantfile.Options{Service: service, Drivers: drivers})
 	if err != nil {
 		return err
 	}
@@ -292,6 +297,30 @@ func load(ctx context.Context, store resolver.Store, args []string, out io.Write
 		return err
 	}
 	fmt.Fprintf(out, "loaded %d changes\n", len(changes))
+	return nil
+}
+
+// drivers are the drivers the library ships.
+var drivers = []string{pgdriver.Name, sqlitedriver.Name}
+
+// checkDSNs parses each PostgreSQL DSN as the resolver will, so that a
+// DSN no instance could use is refused here rather than by every
+// instance. Errors never quote the DSN.
+func checkDSNs(c resolver.ServiceConfig) error {
+	for orm, aliases := range c.ORM {
+		for alias, db := range aliases {
+			if db.Driver != "" && !slices.Contains(drivers, db.Driver) {
+				return fmt.Errorf("orm_config.%s.%s: unsupported driver %q", orm, alias, db.Driver)
+			}
+			pg := db.Driver == pgdriver.Name || (db.Driver == "" && (strings.HasPrefix(db.DSN, "postgres://") || strings.HasPrefix(db.DSN, "postgresql://")))
+			if db.DSN == "" || !pg {
+				continue
+			}
+			if _, err := pgdriver.New().Connector("", resolver.DBConfig{DSN: db.DSN}); err != nil {
+				return fmt.Errorf("orm_config.%s.%s.dsn: %w", orm, alias, err)
+			}
+		}
+	}
 	return nil
 }
 

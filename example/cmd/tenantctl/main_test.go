@@ -81,6 +81,10 @@ func TestRejections(t *testing.T) {
 	if err := os.WriteFile(bad, []byte(`{"tenant_config": {"a/b": {"hospital": {"orm_config": {"gorm": {"default": {"driver": "mysql", "password": "hunter2"}}}}}}}`), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	mysql := filepath.Join(dir, "mysql.json")
+	if err := os.WriteFile(mysql, []byte(`{"tenant_config": {"beta": {"hospital": {"orm_config": {"gorm": {"default": {"driver": "mysql", "dsn": "mysql://u:hunter2@db/x"}}}}}}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	c.must("add", "acme", "--dsn", "postgres://db/acme")
 	tests := []struct {
 		name string
@@ -89,11 +93,13 @@ func TestRejections(t *testing.T) {
 		want string
 	}{
 		{"bad file", []string{"load", bad}, 1, "$.tenant_config"},
+		{"unsupported driver", []string{"load", mysql}, 1, "unsupported driver"},
 		{"missing file", []string{"load", filepath.Join(dir, "nope.json")}, 1, "no such file"},
 		{"add existing", []string{"add", "acme", "--dsn", "postgres://db/x"}, 1, "exists"},
 		{"update missing", []string{"update", "nobody", "--dsn", "postgres://db/x"}, 1, "unknown tenant"},
 		{"remove missing", []string{"remove", "nobody"}, 1, "unknown tenant"},
 		{"bad id", []string{"add", "../x", "--dsn", "postgres://db/x"}, 1, "invalid tenant id"},
+		{"bad dsn", []string{"add", "beta", "--dsn", "postgres://u:hunter2@db:99999999/x"}, 1, "dsn"},
 		{"set without mapping", []string{"add", "beta", "--set", "POSTGRES_URL=postgres://db/x"}, 1, "mapping"},
 		{"show missing", []string{"show", "nobody"}, 1, "unknown tenant"},
 		{"no command", nil, 2, "no command"},
