@@ -127,6 +127,17 @@ func run(in io.Reader, out io.Writer) error {
 				fmt.Sprintf("%+.0f ns (%s vs %s ns/op)", vs, num(plug), num(dbr)), true)
 		}
 	}
+	if p50, ok := med("Propagation", "prop-p50-us"); ok {
+		p99, _ := med("Propagation", "prop-p99-us")
+		known, _ := med("Propagation", "known-p50-us")
+		check("propagation to 3 processes, p50 ≤ 5 ms (tenantctl add returns → each routes a query)",
+			fmt.Sprintf("%.2f ms (known to the instance: %.2f ms)", p50/1000, known/1000), p50 <= 5000)
+		check("propagation, p99 ≤ 50 ms", fmt.Sprintf("%.2f ms", p99/1000), p99 <= 50000)
+	}
+	if rec, ok := med("Recovery", "recovery-ms"); ok {
+		worst, _ := med("Recovery", "recovery-max-ms")
+		check("recovery after Redis returns ≤ 2 s", fmt.Sprintf("median %.0f ms, worst %.0f ms", rec, worst), worst <= 2000)
+	}
 	if cold, ok := med("ColdTenant", "cold-p50-us"); ok {
 		check("first query to a cold tenant (p50, reported)", fmt.Sprintf("%s µs", num(cold)), true)
 	}
