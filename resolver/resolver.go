@@ -469,6 +469,32 @@ func (r *Resolver) set(ctx context.Context, id string, cfg TenantConfig) (bool, 
 	return true, nil
 }
 
+// Verify opens cfg's databases with one connection each, pings them and
+// closes them: it tells whether a config can serve before it is applied.
+// The connections count against the connection budget.
+func (r *Resolver) Verify(ctx context.Context, cfg TenantConfig) error {
+	if err := r.check(cfg); err != nil {
+		return err
+	}
+	dbs := append([]DBConfig{cfg.DBConfig}, cfg.Replicas...)
+	for i, c := range dbs {
+		db, err := r.openDB(c)
+		if err != nil {
+			return err
+		}
+		db.SetMaxOpenConns(1)
+		err = db.PingContext(ctx)
+		_ = db.Close()
+		if err != nil {
+			if i == 0 {
+				return fmt.Errorf("ping primary: %w", err)
+			}
+			return fmt.Errorf("ping replica %d: %w", i-1, err)
+		}
+	}
+	return nil
+}
+
 // check validates a config without opening anything.
 func (r *Resolver) check(cfg TenantConfig) error {
 	if _, err := r.connector(cfg.DBConfig); err != nil {

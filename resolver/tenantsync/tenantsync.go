@@ -24,6 +24,12 @@ type Target interface {
 	Remove(ctx context.Context, id string) error
 }
 
+// verifier is implemented by targets that can check a config's
+// databases before it is applied (*resolver.Resolver).
+type verifier interface {
+	Verify(ctx context.Context, cfg resolver.TenantConfig) error
+}
+
 // Options configure a Syncer. Zero values mean the documented defaults.
 type Options struct {
 	// ORM and Alias pick the database of each tenant's service config
@@ -258,8 +264,17 @@ func (s *Syncer) put(ctx context.Context, id string, rec resolver.Record) {
 	}
 	db.Version = rec.Version
 	actx, cancel := context.WithTimeout(ctx, s.opt.ApplyTimeout)
+	defer cancel()
+	if v, ok := s.target.(verifier); ok && s.present[id] {
+		// A change to a serving tenant must reach databases that answer;
+		// otherwise the tenant stays on its last good config. (With an
+		// open pool the resolver pings anyway; this covers idle ones.)
+		if err := v.Verify(actx, db); err != nil {
+			s.refuse(ctx, id, rec.Version, err)
+			return
+		}
+	}
 	err := s.target.Set(actx, id, db)
-	cancel()
 	if err != nil && !errors.Is(err, resolver.ErrStaleConfig) {
 		s.refuse(ctx, id, rec.Version, err)
 		return

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
@@ -23,9 +25,32 @@ import (
 	"github.com/tenantrouter/tenantplugin/resolver/tenantsync"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+// dir holds the tests' database files.
+var dir string
 
+func TestMain(m *testing.M) {
+	d, err := os.MkdirTemp("", "tenantsync")
+	if err != nil {
+		panic(err)
+	}
+	dir = d
+	code := m.Run()
+	_ = os.RemoveAll(d)
+	if code == 0 {
+		if err := goleak.Find(); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			code = 1
+		}
+	}
+	os.Exit(code)
+}
+
+// cfg configures a tenant's database as a file of the tests' directory,
+// unless name is already a path.
 func cfg(name string) resolver.ServiceConfig {
+	if !filepath.IsAbs(name) && name != "" {
+		name = filepath.Join(dir, name)
+	}
 	return resolver.ServiceConfig{ORM: map[string]map[string]resolver.TenantConfig{
 		"gorm": {"default": {DBConfig: resolver.DBConfig{Name: name}}},
 	}}
@@ -76,7 +101,7 @@ func state(r *resolver.Resolver) map[string]string {
 	out := map[string]string{}
 	for _, id := range r.Tenants() {
 		c, _ := r.Config(id)
-		out[id] = c.Name
+		out[id] = filepath.Base(c.Name)
 	}
 	return out
 }
@@ -88,7 +113,7 @@ func storeState(t *testing.T, s resolver.Store) map[string]string {
 	}
 	out := map[string]string{}
 	for id, rec := range snap {
-		out[id] = rec.Config.ORM["gorm"]["default"].Name
+		out[id] = filepath.Base(rec.Config.ORM["gorm"]["default"].Name)
 	}
 	return out
 }
@@ -262,6 +287,20 @@ func TestBadConfigKeepsLastGood(t *testing.T) {
 	}
 	if s.Stats().Refused == 0 {
 		t.Fatal("refusal not counted")
+	}
+}
+
+// TestUnreachableDatabaseKeepsLastGood changes a tenant, whose pool is
+// not open, to a database that cannot be opened: it stays on the old one.
+func TestUnreachableDatabaseKeepsLastGood(t *testing.T) {
+	store := memstore.New()
+	mustApply(t, store, put("a", filepath.Join(t.TempDir(), "a1.db")))
+	r := newResolver(t)
+	s := start(t, store, r, tenantsync.Options{})
+	mustApply(t, store, put("a", filepath.Join(t.TempDir(), "no", "such", "dir", "a2.db")))
+	eventually(t, time.Second, "refusal counted", func() bool { return s.Stats().Refused > 0 })
+	if got := state(r)["a"]; !strings.HasSuffix(got, "a1.db") {
+		t.Fatalf("a = %q, want its last good a1.db", got)
 	}
 }
 
