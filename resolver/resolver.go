@@ -436,7 +436,11 @@ func (r *Resolver) set(ctx context.Context, id string, cfg TenantConfig) (bool, 
 		r.mu.Unlock()
 		return true, &tenantplugin.TenantError{Tenant: id, Err: fmt.Errorf("%w: have %d, got %d", ErrStaleConfig, cur.Version, cfg.Version)}
 	case cfg.Equal(cur):
-		t.cfg.Version = max(cur.Version, cfg.Version)
+		if cfg.Version == 0 {
+			t.cfg.Version = 0 // unversioned: later versions apply again
+		} else {
+			t.cfg.Version = max(cur.Version, cfg.Version)
+		}
 		r.mu.Unlock()
 		return true, nil
 	}

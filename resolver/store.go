@@ -95,10 +95,33 @@ type Watcher interface {
 	// Watch calls events for every change announced after Watch returns
 	// with its subscription confirmed, and resync whenever announcements
 	// may have been missed (a reconnection): the caller must then reload
-	// a snapshot. The callbacks run on one goroutine, in order; Watch's
-	// goroutine stops when ctx is done, and stop waits for it.
+	// a snapshot. ctx bounds the subscription only; the callbacks then run
+	// on one goroutine, in order, until stop, which waits for it.
 	Watch(ctx context.Context, events func(Event), resync func()) (stop func(), err error)
 }
+
+// Reviser is implemented by stores that can tell the last version they
+// gave. A store whose revision is below a version it gave before has lost
+// data (a Redis restarted without persistence, or flushed).
+type Reviser interface {
+	Revision(ctx context.Context) (uint64, error)
+}
+
+// UndecodableError is returned by Store.Snapshot, beside the records that
+// did decode, when some tenants' configs do not: callers must leave those
+// tenants as they are rather than take them for removed.
+type UndecodableError struct {
+	Tenants []string
+	Err     error
+}
+
+// Error implements error.
+func (e *UndecodableError) Error() string {
+	return fmt.Sprintf("resolver: %d tenant configs do not decode: %v", len(e.Tenants), e.Err)
+}
+
+// Unwrap returns the decoding errors.
+func (e *UndecodableError) Unwrap() error { return e.Err }
 
 // Clone returns a deep copy of c.
 func (c ServiceConfig) Clone() ServiceConfig {

@@ -104,8 +104,11 @@ func (s *Store) Apply(ctx context.Context, changes ...resolver.Change) ([]uint64
 // Watch implements resolver.Watcher. An in-process store loses nothing,
 // so resync is never called.
 func (s *Store) Watch(ctx context.Context, events func(resolver.Event), _ func()) (func(), error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	w := &watch{wake: make(chan struct{}, 1), done: make(chan struct{})}
-	ctx, cancel := context.WithCancel(ctx)
+	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	s.mu.Lock()
 	s.watchers[w] = struct{}{}
 	s.mu.Unlock()
@@ -163,6 +166,16 @@ func clone(r resolver.Record) resolver.Record {
 	return r
 }
 
+// Revision implements resolver.Reviser.
+func (s *Store) Revision(context.Context) (uint64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.version, nil
+}
+
+// String names the store, without its contents.
+func (s *Store) String() string { return "in-process store" }
+
 // Len returns the number of tenants.
 func (s *Store) Len() int {
 	s.mu.Lock()
@@ -190,4 +203,7 @@ func (s *Store) SetMapping(_ context.Context, m map[string]string) error {
 	return nil
 }
 
-var _ resolver.Mapper = (*Store)(nil)
+var (
+	_ resolver.Mapper  = (*Store)(nil)
+	_ resolver.Reviser = (*Store)(nil)
+)

@@ -125,15 +125,33 @@ func (s *Store) Snapshot(ctx context.Context) (map[string]resolver.Record, error
 	}
 	out := make(map[string]resolver.Record, len(cfgs.Val()))
 	var errs []error
+	var bad []string
 	for id, data := range cfgs.Val() {
 		r, err := s.decode(id, data, vers.Val()[id])
 		if err != nil {
 			errs = append(errs, err)
+			bad = append(bad, id)
 			continue
 		}
 		out[id] = r
 	}
-	return out, errors.Join(errs...)
+	if len(bad) > 0 {
+		return out, &resolver.UndecodableError{Tenants: bad, Err: errors.Join(errs...)}
+	}
+	return out, nil
+}
+
+// Revision implements resolver.Reviser: the last version given, 0 for a
+// store that never gave one (or lost its data).
+func (s *Store) Revision(ctx context.Context) (uint64, error) {
+	v, err := s.client.Get(ctx, s.revision).Uint64()
+	if errors.Is(err, redis.Nil) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("redisstore: revision: %w", err)
+	}
+	return v, nil
 }
 
 // apply checks every change, then applies them, gives each the next
@@ -257,6 +275,7 @@ func (s *Store) SetMapping(ctx context.Context, m map[string]string) error {
 }
 
 var (
+	_ resolver.Reviser = (*Store)(nil)
 	_ resolver.Mapper  = (*Store)(nil)
 	_ resolver.Store   = (*Store)(nil)
 	_ resolver.Watcher = (*Store)(nil)

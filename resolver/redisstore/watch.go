@@ -20,6 +20,9 @@ const (
 	// maxBackoff caps the pause between reconnection attempts: it bounds
 	// how long after Redis returns the watcher resyncs.
 	maxBackoff = 200 * time.Millisecond
+	// subscribeTimeout bounds the wait for the first subscription
+	// confirmation when ctx has no deadline.
+	subscribeTimeout = 10 * time.Second
 )
 
 // Watch implements resolver.Watcher. It returns once Redis has confirmed
@@ -28,7 +31,18 @@ const (
 // since announcements made in between are lost.
 func (s *Store) Watch(ctx context.Context, events func(resolver.Event), resync func()) (func(), error) {
 	ps := s.client.Subscribe(ctx, s.channel)
-	msg, err := ps.Receive(ctx)
+	// Wait for the confirmation no longer than ctx allows (a server that
+	// accepts and never answers must not hang the caller).
+	wait := subscribeTimeout
+	if d, ok := ctx.Deadline(); ok {
+		wait = max(time.Until(d), time.Millisecond)
+	}
+	unblock := context.AfterFunc(ctx, func() { _ = ps.Close() })
+	msg, err := ps.ReceiveTimeout(ctx, wait)
+	unblock()
+	if err == nil && ctx.Err() != nil {
+		err = ctx.Err()
+	}
 	if err != nil {
 		_ = ps.Close()
 		return nil, fmt.Errorf("redisstore: subscribe %s: %w", s.channel, err)
@@ -37,7 +51,7 @@ func (s *Store) Watch(ctx context.Context, events func(resolver.Event), resync f
 		_ = ps.Close()
 		return nil, fmt.Errorf("redisstore: subscribe %s: unexpected reply %T", s.channel, msg)
 	}
-	ctx, cancel := context.WithCancel(ctx)
+	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	done := make(chan struct{})
 	go func() {
 		defer close(done)

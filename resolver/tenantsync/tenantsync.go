@@ -86,6 +86,7 @@ type Syncer struct {
 	stopWatch func()
 	cancel    context.CancelFunc
 	done      chan struct{}
+	closeOnce sync.Once
 }
 
 // Start subscribes (when the store is a resolver.Watcher), loads the
@@ -108,7 +109,13 @@ func Start(ctx context.Context, store resolver.Store, target Target, opt Options
 		opt.ApplyTimeout = 10 * time.Second
 	}
 	if opt.Name == "" {
-		opt.Name = fmt.Sprint(store)
+		// Only a store's own description: printing its fields could show
+		// configs and secrets.
+		if st, ok := store.(fmt.Stringer); ok {
+			opt.Name = st.String()
+		} else {
+			opt.Name = fmt.Sprintf("%T", store)
+		}
 	}
 	if opt.Logger == nil {
 		opt.Logger = slog.Default()
@@ -119,25 +126,23 @@ func Start(ctx context.Context, store resolver.Store, target Target, opt Options
 		known: map[string]uint64{}, present: map[string]bool{}, done: make(chan struct{}),
 	}
 	if w, ok := store.(resolver.Watcher); ok {
-		stop, err := w.Watch(context.WithoutCancel(ctx), s.announce, s.requestResync)
+		stop, err := w.Watch(ctx, s.announce, s.requestResync)
 		if err != nil {
 			return nil, fmt.Errorf("tenantsync: watch %s: %w", opt.Name, err)
 		}
 		s.stopWatch = stop
 	}
 	snap, err := store.Snapshot(ctx)
-	if err != nil && len(snap) == 0 {
+	undecodable, err := undecodableOf(err)
+	if err != nil {
 		s.stop()
 		return nil, fmt.Errorf("tenantsync: load %s: %w", opt.Name, err)
 	}
-	if err != nil {
-		s.log.LogAttrs(ctx, slog.LevelError, "some tenants do not decode", slog.String("error", err.Error()))
-	}
-	if len(snap) == 0 && !opt.AllowEmpty {
+	if len(snap) == 0 && len(undecodable) == 0 && !opt.AllowEmpty {
 		s.stop()
 		return nil, fmt.Errorf("%w: no configuration for the service in %s; load one (tenantctl load) or set AllowEmpty", ErrEmptyStore, opt.Name)
 	}
-	s.applySnapshot(ctx, snap)
+	s.applySnapshot(ctx, snap, undecodable)
 	for i, h := range opt.Hooks {
 		if err := h(ctx); err != nil {
 			s.stop()
@@ -193,42 +198,87 @@ func (s *Syncer) run(ctx context.Context) {
 		s.mu.Unlock()
 		if resync {
 			snap, err := s.store.Snapshot(ctx)
-			if err != nil && len(snap) == 0 {
+			undecodable, err := undecodableOf(err)
+			if err != nil {
 				s.log.LogAttrs(ctx, slog.LevelWarn, "resync failed, will retry",
 					slog.String("store", s.opt.Name), slog.String("error", err.Error()))
 				time.AfterFunc(time.Second, s.requestResync)
 			} else {
-				s.applySnapshot(ctx, snap)
+				s.applySnapshot(ctx, snap, undecodable)
 			}
 		}
 		s.applyEvents(ctx, pending)
 	}
 }
 
-// applySnapshot makes the target hold the snapshot's tenants.
-func (s *Syncer) applySnapshot(ctx context.Context, snap map[string]resolver.Record) {
+// undecodableOf splits a snapshot error: the tenants whose configs do
+// not decode (to be left as they are), or a failure of the whole read.
+func undecodableOf(err error) (map[string]bool, error) {
+	var ue *resolver.UndecodableError
+	if err == nil || !errors.As(err, &ue) {
+		return nil, err
+	}
+	bad := make(map[string]bool, len(ue.Tenants))
+	for _, id := range ue.Tenants {
+		bad[id] = true
+	}
+	return bad, nil
+}
+
+// applySnapshot makes the target hold the snapshot's tenants. A snapshot
+// is read from the store as it is now, so it is never older than what
+// was applied: a version lower than the applied one means the store went
+// back (it lost data), and the snapshot wins. Tenants whose configs do
+// not decode are left as they are.
+func (s *Syncer) applySnapshot(ctx context.Context, snap map[string]resolver.Record, undecodable map[string]bool) {
 	s.stats.resyncs.Add(1)
-	if len(snap) == 0 && len(s.present) > 0 {
+	for id := range undecodable {
+		s.refuse(ctx, id, 0, errors.New("its config does not decode"))
+	}
+	if len(snap) == 0 && len(undecodable) == 0 && len(s.present) > 0 && !s.reallyEmpty(ctx) {
 		s.stats.empty.Add(1)
 		s.log.LogAttrs(ctx, slog.LevelError, "the config store is empty: keeping the tenants already known; if it restarted without persistence, load the tenants again",
 			slog.String("store", s.opt.Name), slog.Int("tenants_kept", len(s.present)))
+		// Whatever the store holds next starts its versions again.
+		clear(s.known)
 		return
 	}
 	for _, id := range sortedKeys(snap) {
-		s.put(ctx, id, snap[id])
+		rec := snap[id]
+		if rec.Version != s.known[id] {
+			s.put(ctx, id, rec, rec.Version < s.known[id])
+		}
 	}
 	for id := range s.present {
-		if _, ok := snap[id]; !ok {
+		if _, ok := snap[id]; !ok && !undecodable[id] {
 			s.remove(ctx, id, 0)
 		}
 	}
 }
 
+// reallyEmpty tells an emptied store (every tenant removed: its revision
+// is at least the last version applied) from a store that lost its data.
+// Without a revision, an empty store is taken for one that lost its data.
+func (s *Syncer) reallyEmpty(ctx context.Context) bool {
+	r, ok := s.store.(resolver.Reviser)
+	if !ok {
+		return false
+	}
+	rev, err := r.Revision(ctx)
+	return err == nil && rev > 0 && rev >= s.stats.lastVer.Load()
+}
+
 func (s *Syncer) applyEvents(ctx context.Context, pending map[string]resolver.Event) {
 	for _, id := range sortedKeys(pending) {
 		e := pending[id]
-		if e.Version <= s.known[id] {
+		switch known := s.known[id]; {
+		case e.Version == known:
+			continue // a duplicate
+		case e.Version < known:
+			// Older than what was applied: reordered, or the store went
+			// back. A resync tells which.
 			s.stats.stale.Add(1)
+			s.requestResync()
 			continue
 		}
 		if e.Deleted {
@@ -244,14 +294,15 @@ func (s *Syncer) applyEvents(ctx context.Context, pending map[string]resolver.Ev
 				slog.String("tenant", id), slog.String("error", err.Error()))
 			s.requestResync()
 		default:
-			s.put(ctx, id, rec)
+			s.put(ctx, id, rec, false)
 		}
 	}
 }
 
-// put applies a record unless an equal or newer one was applied.
-func (s *Syncer) put(ctx context.Context, id string, rec resolver.Record) {
-	if rec.Version <= s.known[id] {
+// put applies a record unless an equal or newer one was applied, or,
+// with force, whatever was applied (the store went back).
+func (s *Syncer) put(ctx context.Context, id string, rec resolver.Record, force bool) {
+	if !force && rec.Version <= s.known[id] {
 		if rec.Version < s.known[id] {
 			s.stats.stale.Add(1)
 		}
@@ -263,6 +314,9 @@ func (s *Syncer) put(ctx context.Context, id string, rec resolver.Record) {
 		return
 	}
 	db.Version = rec.Version
+	if force {
+		db.Version = 0 // unversioned: replaces the resolver's newer version
+	}
 	actx, cancel := context.WithTimeout(ctx, s.opt.ApplyTimeout)
 	defer cancel()
 	if v, ok := s.target.(verifier); ok && s.present[id] {
@@ -275,7 +329,13 @@ func (s *Syncer) put(ctx context.Context, id string, rec resolver.Record) {
 		}
 	}
 	err := s.target.Set(actx, id, db)
-	if err != nil && !errors.Is(err, resolver.ErrStaleConfig) {
+	if errors.Is(err, resolver.ErrStaleConfig) {
+		// The target holds a newer version than the store now has: the
+		// store went back (it lost data). The store is the truth.
+		db.Version = 0
+		err = s.target.Set(actx, id, db)
+	}
+	if err != nil {
 		s.refuse(ctx, id, rec.Version, err)
 		return
 	}
@@ -333,7 +393,7 @@ func (s *Syncer) Resync() { s.requestResync() }
 
 // Close stops watching and applying, and waits for both.
 func (s *Syncer) Close() error {
-	s.stop()
+	s.closeOnce.Do(s.stop)
 	return nil
 }
 

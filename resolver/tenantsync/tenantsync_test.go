@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -350,4 +352,120 @@ func TestRedisRestart(t *testing.T) {
 	eventually(t, 3*time.Second, "changes made during the restart applied", func() bool {
 		return reflect.DeepEqual(state(r), map[string]string{"a": "a2.db", "b": "b.db"})
 	})
+}
+
+// TestStoreWentBack: the store loses its data and starts its versions
+// again (a Redis restarted without persistence, or flushed, then
+// reloaded): its new, lower versions are applied, by announcement and by
+// resync.
+func TestStoreWentBack(t *testing.T) {
+	store := &scriptedStore{Store: memstore.New()}
+	for i := range 5 {
+		mustApply(t, store, put("a", fmt.Sprintf("a%d.db", i)))
+	}
+	r := newResolver(t)
+	start(t, store, r, tenantsync.Options{ResyncInterval: time.Hour})
+	store.Store = memstore.New() // wiped
+	store.resync()
+	time.Sleep(20 * time.Millisecond)
+	if state(r)["a"] != "a4.db" {
+		t.Fatalf("a = %q after the wipe, want a4.db kept", state(r)["a"])
+	}
+	v := mustApply(t, store, put("a", "reloaded.db")) // version 1 again
+	store.events(resolver.Event{Tenant: "a", Version: v[0]})
+	eventually(t, time.Second, "the reloaded config applied", func() bool { return state(r)["a"] == "reloaded.db" })
+	v = mustApply(t, store, put("a", "next.db"))
+	store.events(resolver.Event{Tenant: "a", Version: v[0]})
+	eventually(t, time.Second, "the next change applied", func() bool { return state(r)["a"] == "next.db" })
+}
+
+// undecodableStore reports tenant "a" as not decoding in its snapshots
+// once broken is set.
+type undecodableStore struct {
+	*scriptedStore
+	broken atomic.Bool
+}
+
+func (s *undecodableStore) Snapshot(ctx context.Context) (map[string]resolver.Record, error) {
+	snap, err := s.scriptedStore.Snapshot(ctx)
+	if err != nil || !s.broken.Load() {
+		return snap, err
+	}
+	delete(snap, "a")
+	return snap, &resolver.UndecodableError{Tenants: []string{"a"}, Err: errors.New("bad json")}
+}
+
+func TestUndecodableConfigKeepsTenant(t *testing.T) {
+	store := &undecodableStore{scriptedStore: &scriptedStore{Store: memstore.New()}}
+	mustApply(t, store, put("a", "a1.db"), put("b", "b1.db"))
+	r := newResolver(t)
+	s := start(t, store, r, tenantsync.Options{ResyncInterval: time.Hour})
+	store.broken.Store(true)
+	store.resync()
+	eventually(t, time.Second, "the undecodable config counted", func() bool { return s.Stats().Refused > 0 })
+	if !r.Has("a") || !r.Has("b") {
+		t.Fatalf("tenants after the resync: %v", r.Tenants())
+	}
+}
+
+// TestLastTenantDeletedWithoutAnnouncement: the store was emptied on
+// purpose (its revision says so): the resync removes the tenant.
+func TestLastTenantDeletedWithoutAnnouncement(t *testing.T) {
+	store := &scriptedStore{Store: memstore.New()}
+	mustApply(t, store, put("a", "a1.db"))
+	r := newResolver(t)
+	s := start(t, store, r, tenantsync.Options{ResyncInterval: time.Hour})
+	mustApply(t, store, resolver.Change{Op: resolver.Delete, Tenant: "a"}) // announcement lost
+	store.resync()
+	eventually(t, time.Second, "a removed", func() bool { return !r.Has("a") })
+	if s.Stats().EmptyStore != 0 {
+		t.Fatalf("an emptied store taken for a lost one: %+v", s.Stats())
+	}
+}
+
+// TestStartDoesNotHang: against a server that accepts and never answers,
+// Start fails within the client's own timeouts (go-redis's read timeout
+// bounds its handshake) and its subscription wait.
+func TestStartDoesNotHang(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	var conns []net.Conn
+	var mu sync.Mutex
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+		}
+	}()
+	defer func() {
+		mu.Lock()
+		for _, c := range conns {
+			c.Close()
+		}
+		mu.Unlock()
+	}()
+	client := redis.NewClient(&redis.Options{Addr: ln.Addr().String(), MaxRetries: -1})
+	defer client.Close()
+	store, err := redisstore.New(client, "hospital", redisstore.WithLogger(fixture.Quiet()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	begin := time.Now()
+	_, err = tenantsync.Start(ctx, store, newResolver(t), tenantsync.Options{Logger: fixture.Quiet()})
+	if err == nil {
+		t.Fatal("Start succeeded against a server that never answers")
+	}
+	if d := time.Since(begin); d > 15*time.Second {
+		t.Fatalf("Start returned after %v", d)
+	}
 }

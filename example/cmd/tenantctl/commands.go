@@ -94,7 +94,8 @@ func idAndFlags(fs *flag.FlagSet, args []string) (string, error) {
 		}
 	}
 	if fs.NArg() > 0 {
-		return "", usagef("unexpected arguments %q", fs.Args())
+		// Not quoted: a misplaced argument may be a DSN with a password.
+		return "", usagef("%d unexpected arguments", fs.NArg())
 	}
 	if id == "" {
 		return "", usagef("no tenant id")
@@ -102,21 +103,36 @@ func idAndFlags(fs *flag.FlagSet, args []string) (string, error) {
 	return id, nil
 }
 
-type setFlags map[string]string
+// setFlags collects --set KEY=VALUE. Its problems are kept aside and
+// reported after parsing: the flag package would quote the value, which
+// may hold a password.
+type setFlags struct {
+	values map[string]string
+	err    error
+}
 
-func (s setFlags) String() string { return "" }
+func (s *setFlags) String() string { return "" }
 
-func (s setFlags) Set(v string) error {
+func (s *setFlags) Set(v string) error {
 	k, val, ok := strings.Cut(v, "=")
-	if !ok || k == "" {
-		return errors.New("want KEY=VALUE")
+	switch {
+	case !ok || k == "":
+		s.note(errors.New("--set wants KEY=VALUE"))
+	case s.values[k] != "" || hasKey(s.values, k):
+		s.note(fmt.Errorf("--set %s given twice", k))
+	default:
+		s.values[k] = val
 	}
-	if _, dup := s[k]; dup {
-		return fmt.Errorf("%s set twice", k)
-	}
-	s[k] = val
 	return nil
 }
+
+func (s *setFlags) note(err error) {
+	if s.err == nil {
+		s.err = err
+	}
+}
+
+func hasKey(m map[string]string, k string) bool { _, ok := m[k]; return ok }
 
 func put(ctx context.Context, store resolver.Store, args []string, out io.Writer, create bool) error {
 	fs := flag.NewFlagSet("put", flag.ContinueOnError)
@@ -124,20 +140,23 @@ func put(ctx context.Context, store resolver.Store, args []string, out io.Writer
 	dsn := fs.String("dsn", "", "the tenant's database URL")
 	orm := fs.String("orm", "gorm", "ORM id")
 	alias := fs.String("alias", "default", "template alias")
-	sets := setFlags{}
+	sets := &setFlags{values: map[string]string{}}
 	fs.Var(sets, "set", "deployment KEY=VALUE (repeatable)")
 	id, err := idAndFlags(fs, args)
 	if err != nil {
 		return err
 	}
-	if *dsn == "" && len(sets) == 0 {
+	if sets.err != nil {
+		return usageError{sets.err.Error()}
+	}
+	if *dsn == "" && len(sets.values) == 0 {
 		return usagef("give --dsn or --set")
 	}
 	if err := tenantplugin.ValidateTenantID(id); err != nil {
 		return err
 	}
 	mapping := map[string]string{}
-	if len(sets) > 0 {
+	if len(sets.values) > 0 {
 		m, ok := store.(resolver.Mapper)
 		if !ok {
 			return errors.New("this store keeps no mapping metadata")
@@ -149,7 +168,7 @@ func put(ctx context.Context, store resolver.Store, args []string, out io.Writer
 			return errors.New("the store has no mapping_metadata: load a tenant config file first, or use --dsn")
 		}
 	}
-	values := maps(sets)
+	values := maps(sets.values)
 	if *dsn != "" {
 		const key = "\x00dsn" // cannot collide with a deployment key given on the command line
 		mapping[key] = "orm_config." + *orm + "." + *alias + ".dsn"
@@ -175,7 +194,7 @@ func put(ctx context.Context, store resolver.Store, args []string, out io.Writer
 	return nil
 }
 
-func maps(s setFlags) map[string]string {
+func maps(s map[string]string) map[string]string {
 	m := make(map[string]string, len(s)+1)
 	for k, v := range s {
 		m[k] = v

@@ -107,6 +107,9 @@ func TestRejections(t *testing.T) {
 		{"add without value", []string{"add", "beta"}, 2, "--dsn or --set"},
 		{"bad flag", []string{"add", "beta", "--nope"}, 2, "flag provided but not defined"},
 		{"extra argument", []string{"remove", "a", "b"}, 2, "unexpected"},
+		{"dsn without flag", []string{"add", "beta", "postgres://u:hunter2@db/x"}, 2, "unexpected"},
+		{"set twice", []string{"add", "beta", "--set", "P=postgres://u:hunter2@db/x", "--set", "P=postgres://u:hunter2@db/y"}, 2, "twice"},
+		{"set without key", []string{"add", "beta", "--set", "=postgres://u:hunter2@db/x"}, 2, "KEY=VALUE"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
