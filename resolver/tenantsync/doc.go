@@ -20,13 +20,17 @@
 // pub/sub lost. Each change goes through resolver.Set or Remove: new work
 // uses the new pool, work in flight finishes on the old one.
 //
-// A config that does not validate, or whose database cannot be opened,
-// leaves that tenant on its last good config; it is logged, counted in
-// Stats, and tried again at the next resync. Other tenants are
-// untouched. A store that comes back empty while tenants are known (Redis
-// restarted without persistence, or flushed) changes nothing: it is
-// logged as an error and counted, and the tenants stay until the store
-// holds them again or they are removed one by one.
+// A config that does not validate, does not decode, or whose database
+// cannot be opened (a change to a serving tenant is pinged first), leaves
+// that tenant on its last good config; it is logged, counted in Stats,
+// and tried again at the next resync. Other tenants are untouched.
+//
+// A store that comes back empty while tenants are known (Redis restarted
+// without persistence, or flushed: its revision is below the versions
+// applied) changes nothing: it is logged as an error and counted, and the
+// tenants stay. A store emptied on purpose (its revision says so) removes
+// them. When a store lost data and starts its versions again, what it
+// holds wins over the newer versions applied before.
 //
 // # Boot
 //
