@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -16,10 +17,11 @@ import (
 
 // Store is a resolver.Store and resolver.Watcher on Redis.
 type Store struct {
-	client  redis.UniversalClient
-	service string
-	codec   Codec
-	log     *slog.Logger
+	client       redis.UniversalClient
+	service      string
+	codec        Codec
+	log          *slog.Logger
+	pingInterval time.Duration
 
 	configs, versions, revision, channel, mapping string
 }
@@ -35,6 +37,12 @@ func WithPrefix(prefix string) Option {
 // WithCodec sets the codec. Default: JSON.
 func WithCodec(c Codec) Option { return func(s *Store) { s.codec = c } }
 
+// WithPingInterval sets how long the watcher waits for a message before
+// it pings Redis; a ping unanswered for as long again makes it subscribe
+// on a new connection (a half-open connection takes writes and never
+// answers). Default: 5 s.
+func WithPingInterval(d time.Duration) Option { return func(s *Store) { s.pingInterval = d } }
+
 // WithLogger sets the logger of the watcher. Default: slog.Default().
 func WithLogger(l *slog.Logger) Option { return func(s *Store) { s.log = l } }
 
@@ -47,13 +55,16 @@ func New(client redis.UniversalClient, service string, opts ...Option) (*Store, 
 	if service == "" {
 		return nil, errors.New("redisstore: empty service name")
 	}
-	s := &Store{client: client, service: service, codec: JSON{}, log: slog.Default()}
+	s := &Store{client: client, service: service, codec: JSON{}, log: slog.Default(), pingInterval: defaultPingInterval}
 	s.keys("tenantplugin")
 	for _, o := range opts {
 		o(s)
 	}
 	if s.codec == nil {
 		return nil, errors.New("redisstore: nil codec")
+	}
+	if s.pingInterval <= 0 {
+		return nil, errors.New("redisstore: ping interval must be positive")
 	}
 	return s, nil
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -14,9 +15,10 @@ import (
 )
 
 const (
-	// receiveTimeout bounds one wait for a message; on expiry the watcher
-	// pings, so that a dead connection is noticed and replaced.
-	receiveTimeout = 5 * time.Second
+	// defaultPingInterval bounds one wait for a message; on expiry the
+	// watcher pings, and a ping left unanswered for another interval
+	// makes it subscribe on a new connection.
+	defaultPingInterval = 5 * time.Second
 	// maxBackoff caps the pause between reconnection attempts: it bounds
 	// how long after Redis returns the watcher resyncs.
 	maxBackoff = 200 * time.Millisecond
@@ -52,31 +54,70 @@ func (s *Store) Watch(ctx context.Context, events func(resolver.Event), resync f
 		return nil, fmt.Errorf("redisstore: subscribe %s: unexpected reply %T", s.channel, msg)
 	}
 	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	w := &watch{ps: ps}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		s.receive(ctx, ps, events, resync)
+		s.receive(ctx, w, events, resync)
 	}()
 	stop := func() {
 		cancel()
-		_ = ps.Close() // unblocks Receive
+		w.close() // unblocks Receive
 		<-done
 	}
 	return stop, nil
 }
 
-func (s *Store) receive(ctx context.Context, ps *redis.PubSub, events func(resolver.Event), resync func()) {
+// watch holds the current subscription, which the receiving goroutine
+// replaces when its connection stops answering.
+type watch struct {
+	mu sync.Mutex
+	ps *redis.PubSub
+}
+
+func (w *watch) current() *redis.PubSub {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.ps
+}
+
+func (w *watch) replace(ps *redis.PubSub) {
+	w.mu.Lock()
+	old := w.ps
+	w.ps = ps
+	w.mu.Unlock()
+	_ = old.Close()
+}
+
+func (w *watch) close() { _ = w.current().Close() }
+
+func (s *Store) receive(ctx context.Context, w *watch, events func(resolver.Event), resync func()) {
+	defer w.close() // the subscription current when the watch stops
 	backoff := 10 * time.Millisecond
-	lost := false
+	lost, pinged := false, false
 	for ctx.Err() == nil {
-		msg, err := ps.ReceiveTimeout(ctx, receiveTimeout)
+		ps := w.current()
+		msg, err := ps.ReceiveTimeout(ctx, s.pingInterval)
 		if err != nil {
 			if ctx.Err() != nil {
 				return
 			}
 			var ne net.Error
 			if errors.As(err, &ne) && ne.Timeout() {
-				if perr := ps.Ping(ctx); perr == nil {
+				if !pinged {
+					if perr := ps.Ping(ctx); perr == nil {
+						pinged = true
+						continue
+					}
+				} else {
+					// The last ping got no answer: a half-open connection
+					// takes writes and never answers. Subscribe anew; the
+					// confirmation brings a resync.
+					s.log.LogAttrs(ctx, slog.LevelWarn, "Redis stopped answering, subscribing again",
+						slog.String("service", s.service))
+					pinged = false
+					lost = true
+					w.replace(s.client.Subscribe(ctx, s.channel))
 					continue
 				}
 			}
@@ -84,7 +125,7 @@ func (s *Store) receive(ctx context.Context, ps *redis.PubSub, events func(resol
 				s.log.LogAttrs(ctx, slog.LevelWarn, "tenant announcements lost, reconnecting",
 					slog.String("service", s.service), slog.String("error", err.Error()))
 			}
-			lost = true
+			lost, pinged = true, false
 			select {
 			case <-ctx.Done():
 				return
@@ -93,7 +134,7 @@ func (s *Store) receive(ctx context.Context, ps *redis.PubSub, events func(resol
 			backoff = min(backoff*2, maxBackoff)
 			continue
 		}
-		backoff = 10 * time.Millisecond
+		backoff, pinged = 10*time.Millisecond, false
 		switch m := msg.(type) {
 		case *redis.Subscription:
 			if m.Kind == "subscribe" {

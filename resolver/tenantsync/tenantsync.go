@@ -146,6 +146,10 @@ func Start(ctx context.Context, store resolver.Store, target Target, opt Options
 	for i, h := range opt.Hooks {
 		if err := h(ctx); err != nil {
 			s.stop()
+			// Leave the target as it was found.
+			for id := range s.present {
+				_ = target.Remove(ctx, id)
+			}
 			return nil, fmt.Errorf("tenantsync: hook %d: %w", i, err)
 		}
 	}

@@ -161,10 +161,14 @@ func TestHooksRunInOrderAfterBoot(t *testing.T) {
 		t.Fatalf("hooks ran %v", order)
 	}
 	boom := errors.New("boom")
-	_, err := tenantsync.Start(context.Background(), store, newResolver(t), tenantsync.Options{
+	r2 := newResolver(t)
+	_, err := tenantsync.Start(context.Background(), store, r2, tenantsync.Options{
 		Logger: fixture.Quiet(), Hooks: []func(context.Context) error{func(context.Context) error { return boom }}})
 	if !errors.Is(err, boom) {
 		t.Fatalf("hook error: %v", err)
+	}
+	if len(r2.Tenants()) != 0 {
+		t.Fatalf("a failed Start left tenants: %v", r2.Tenants())
 	}
 }
 
