@@ -2,7 +2,6 @@ package redisstore_test
 
 import (
 	"context"
-	"io"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -74,10 +73,7 @@ func (p *proxy) pipe(dst, src net.Conn, frozen *atomic.Bool) {
 			}
 		}
 		if err != nil {
-			if err != io.EOF {
-				return
-			}
-			return
+			return // io.EOF or a closed connection
 		}
 	}
 }
