@@ -59,7 +59,15 @@ type Change struct {
 	// Existing makes a Put or Delete fail with
 	// tenantplugin.ErrUnknownTenant if the tenant does not exist.
 	Existing bool
+	// IfVersion, when not zero, makes the change fail with ErrConflict
+	// unless the tenant exists at exactly this version: a read, then a
+	// conditional write, loses nobody else's change.
+	IfVersion uint64
 }
+
+// ErrConflict is returned by Store.Apply for a Change whose IfVersion is
+// not the tenant's current version: someone changed it meanwhile.
+var ErrConflict = errors.New("resolver: tenant changed meanwhile")
 
 // ErrExists is returned by Store.Apply for a Change with Create on a
 // tenant that exists.

@@ -69,6 +69,7 @@ func (s *Store) Apply(ctx context.Context, changes ...resolver.Change) ([]uint64
 	// Check every condition first: all or nothing.
 	exists := func(id string) bool { _, ok := s.records[id]; return ok }
 	seen := map[string]bool{}
+	touched := map[string]bool{}
 	for _, c := range changes {
 		present := exists(c.Tenant)
 		if d, ok := seen[c.Tenant]; ok {
@@ -79,8 +80,11 @@ func (s *Store) Apply(ctx context.Context, changes ...resolver.Change) ([]uint64
 			return nil, &tenantplugin.TenantError{Tenant: c.Tenant, Err: resolver.ErrExists}
 		case c.Existing && !present:
 			return nil, &tenantplugin.TenantError{Tenant: c.Tenant, Err: tenantplugin.ErrUnknownTenant}
+		case c.IfVersion != 0 && (touched[c.Tenant] || !present || s.records[c.Tenant].Version != c.IfVersion):
+			return nil, &tenantplugin.TenantError{Tenant: c.Tenant, Err: resolver.ErrConflict}
 		}
 		seen[c.Tenant] = c.Op == resolver.Put
+		touched[c.Tenant] = true
 	}
 	versions := make([]uint64, len(changes))
 	events := make([]resolver.Event, len(changes))

@@ -170,18 +170,22 @@ func (s *Store) Revision(ctx context.Context) (uint64, error) {
 // change, and no change goes unannounced.
 var apply = redis.NewScript(`
 local n = tonumber(ARGV[2])
-local present = {}
+local present, touched = {}, {}
 for i = 0, n - 1 do
-  local op, tenant, flag = ARGV[3 + i*4], ARGV[4 + i*4], ARGV[5 + i*4]
+  local op, tenant, flag, want = ARGV[3 + i*5], ARGV[4 + i*5], ARGV[5 + i*5], ARGV[7 + i*5]
   local here = present[tenant]
   if here == nil then here = redis.call('HEXISTS', KEYS[2], tenant) == 1 end
   if flag == 'create' and here then return {'exists', i} end
   if flag == 'existing' and not here then return {'missing', i} end
+  if want ~= '0' then
+    if touched[tenant] or redis.call('HGET', KEYS[2], tenant) ~= want then return {'conflict', i} end
+  end
   present[tenant] = (op == 'put')
+  touched[tenant] = true
 end
 local versions = {}
 for i = 0, n - 1 do
-  local op, tenant, payload = ARGV[3 + i*4], ARGV[4 + i*4], ARGV[6 + i*4]
+  local op, tenant, payload = ARGV[3 + i*5], ARGV[4 + i*5], ARGV[6 + i*5]
   local v = redis.call('INCR', KEYS[3])
   if op == 'put' then
     redis.call('HSET', KEYS[1], tenant, payload)
@@ -218,7 +222,7 @@ func (s *Store) Apply(ctx context.Context, changes ...resolver.Change) ([]uint64
 		case c.Existing:
 			flag = "existing"
 		}
-		args = append(args, op, c.Tenant, flag, payload)
+		args = append(args, op, c.Tenant, flag, payload, strconv.FormatUint(c.IfVersion, 10))
 	}
 	res, err := apply.Run(ctx, s.client, []string{s.configs, s.versions, s.revision}, args...).Slice()
 	if err != nil {
@@ -228,8 +232,11 @@ func (s *Store) Apply(ctx context.Context, changes ...resolver.Change) ([]uint64
 		if kind, ok := res[0].(string); ok {
 			i, _ := res[1].(int64)
 			tenant := changes[i].Tenant
-			if kind == "exists" {
+			switch kind {
+			case "exists":
 				return nil, &tenantplugin.TenantError{Tenant: tenant, Err: resolver.ErrExists}
+			case "conflict":
+				return nil, &tenantplugin.TenantError{Tenant: tenant, Err: resolver.ErrConflict}
 			}
 			return nil, &tenantplugin.TenantError{Tenant: tenant, Err: tenantplugin.ErrUnknownTenant}
 		}

@@ -2,7 +2,9 @@ package redisstore_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
+	"time"
 
 	"github.com/alicebob/miniredis/v2"
 	"github.com/redis/go-redis/v9"
@@ -17,14 +19,12 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-var services = 0
-
-// newStore returns a store on its own service name, so that tests
-// sharing one Redis do not meet.
+// newStore returns a store on a service name of its own, so that tests
+// sharing one Redis, in this run or an earlier one, do not meet.
 func newStore(t *testing.T, client redis.UniversalClient) resolver.Store {
 	t.Helper()
-	services++
-	s, err := redisstore.New(client, t.Name()+"-"+string(rune('a'+services%26)), redisstore.WithLogger(fixture.Quiet()))
+	service := fmt.Sprintf("%s-%d", t.Name(), time.Now().UnixNano())
+	s, err := redisstore.New(client, service, redisstore.WithLogger(fixture.Quiet()))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -127,6 +127,21 @@ func Run(t *testing.T, newStore func(t *testing.T) resolver.Store) {
 				}
 			})
 		}
+		// IfVersion: the current version applies, any other conflicts.
+		cur, _ := s.Get(ctx, "a")
+		if _, err := s.Apply(ctx, resolver.Change{Op: resolver.Put, Tenant: "a", Config: Config("x"), IfVersion: cur.Version + 1}); !errors.Is(err, resolver.ErrConflict) {
+			t.Fatalf("stale IfVersion: %v", err)
+		}
+		if _, err := s.Apply(ctx, resolver.Change{Op: resolver.Delete, Tenant: "zz", IfVersion: 1}); !errors.Is(err, resolver.ErrConflict) {
+			t.Fatalf("IfVersion on a missing tenant: %v", err)
+		}
+		after, _ := s.Snapshot(ctx)
+		if !reflect.DeepEqual(before, after) {
+			t.Fatal("a conflicting Apply changed the store")
+		}
+		if _, err := s.Apply(ctx, resolver.Change{Op: resolver.Put, Tenant: "a", Config: Config("db_a2"), IfVersion: cur.Version}); err != nil {
+			t.Fatalf("current IfVersion: %v", err)
+		}
 		// Conditions see earlier changes of the same call.
 		if _, err := s.Apply(ctx, resolver.Change{Op: resolver.Delete, Tenant: "a"}, resolver.Change{Op: resolver.Put, Tenant: "a", Config: Config("new"), Create: true}); err != nil {
 			t.Fatalf("delete then create: %v", err)

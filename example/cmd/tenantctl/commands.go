@@ -304,15 +304,23 @@ func load(ctx context.Context, store resolver.Store, args []string, out io.Write
 		fmt.Fprintln(out, "no change")
 		return nil
 	}
+	// Every change is conditional on what the diff was made from, so a
+	// change someone else makes meanwhile is never overwritten.
 	changes := make([]resolver.Change, len(diff))
 	for i, c := range diff {
-		if c.Kind == tenantfile.Removed {
-			changes[i] = resolver.Change{Op: resolver.Delete, Tenant: c.Tenant}
-		} else {
-			changes[i] = resolver.Change{Op: resolver.Put, Tenant: c.Tenant, Config: c.New}
+		switch c.Kind {
+		case tenantfile.Removed:
+			changes[i] = resolver.Change{Op: resolver.Delete, Tenant: c.Tenant, IfVersion: snap[c.Tenant].Version}
+		case tenantfile.Added:
+			changes[i] = resolver.Change{Op: resolver.Put, Tenant: c.Tenant, Config: c.New, Create: true}
+		default:
+			changes[i] = resolver.Change{Op: resolver.Put, Tenant: c.Tenant, Config: c.New, IfVersion: snap[c.Tenant].Version}
 		}
 	}
 	if _, err := store.Apply(ctx, changes...); err != nil {
+		if errors.Is(err, resolver.ErrConflict) || errors.Is(err, resolver.ErrExists) {
+			return fmt.Errorf("the store changed while loading, nothing written: run load again (%w)", err)
+		}
 		return err
 	}
 	fmt.Fprintf(out, "loaded %d changes\n", len(changes))
