@@ -3,6 +3,7 @@ package benchmarks
 import (
 	"context"
 	"database/sql/driver"
+	"fmt"
 	"testing"
 	"time"
 
@@ -115,6 +116,4 @@ func BenchmarkRouting(b *testing.B) {
 	b.ReportMetric(allocs[2], "dbresolver-allocs/op")
 }
 
-func tenantID(i int) string {
-	return "t" + string(rune('0'+i/100%10)) + string(rune('0'+i/10%10)) + string(rune('0'+i%10))
-}
+func tenantID(i int) string { return fmt.Sprintf("t%03d", i) }

@@ -20,9 +20,8 @@ type budget struct {
 	used int
 	// freed is closed and replaced whenever a slot is given back or an
 	// idle pool may be shed.
-	freed   chan struct{}
-	waiting int
-	// waiters mirrors waiting for poke's lock-free fast path.
+	freed chan struct{}
+	// waiters counts acquire calls waiting for a slot.
 	waiters atomic.Int32
 	// shed asks the resolver to close its least recently used idle pool;
 	// it reports whether it found one.
@@ -46,7 +45,6 @@ func (b *budget) acquire(ctx context.Context) error {
 			return nil
 		}
 		freed := b.freed
-		b.waiting++
 		b.waiters.Add(1)
 		b.mu.Unlock()
 		if !counted {
@@ -60,10 +58,7 @@ func (b *budget) acquire(ctx context.Context) error {
 		case <-ctx.Done():
 			err = fmt.Errorf("%w: %d connections in use: %w", ErrConnBudget, b.max, ctx.Err())
 		}
-		b.mu.Lock()
-		b.waiting--
 		b.waiters.Add(-1)
-		b.mu.Unlock()
 		if err != nil {
 			return err
 		}
@@ -76,7 +71,7 @@ func (b *budget) poke() {
 		return
 	}
 	b.mu.Lock()
-	if b.waiting > 0 {
+	if b.waiters.Load() > 0 {
 		close(b.freed)
 		b.freed = make(chan struct{})
 	}

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"slices"
 	"strings"
@@ -27,8 +28,7 @@ type globals struct {
 }
 
 func dispatch(ctx context.Context, args []string, getenv func(string) string, out io.Writer) error {
-	fs := flag.NewFlagSet("tenantctl", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
+	fs := newFlags("tenantctl")
 	g := globals{}
 	fs.StringVar(&g.service, "service", "hospital", "service name")
 	fs.StringVar(&g.redisURL, "redis", getenv("REDIS_URL"), "Redis URL")
@@ -76,6 +76,13 @@ func dispatch(ctx context.Context, args []string, getenv func(string) string, ou
 		return err
 	}
 	return run(ctx, store, rest, out)
+}
+
+// newFlags returns a flag set that reports errors to its caller only.
+func newFlags(name string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	return fs
 }
 
 // idAndFlags takes the tenant id in front of, or among, the flags.
@@ -135,8 +142,7 @@ func (s *setFlags) note(err error) {
 func hasKey(m map[string]string, k string) bool { _, ok := m[k]; return ok }
 
 func put(ctx context.Context, store resolver.Store, args []string, out io.Writer, create bool) error {
-	fs := flag.NewFlagSet("put", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
+	fs := newFlags("put")
 	dsn := fs.String("dsn", "", "the tenant's database URL")
 	orm := fs.String("orm", "gorm", "ORM id")
 	alias := fs.String("alias", "default", "template alias")
@@ -168,7 +174,7 @@ func put(ctx context.Context, store resolver.Store, args []string, out io.Writer
 			return errors.New("the store has no mapping_metadata: load a tenant config file first, or use --dsn")
 		}
 	}
-	values := maps(sets.values)
+	values := maps.Clone(sets.values)
 	if *dsn != "" {
 		const key = "\x00dsn" // cannot collide with a deployment key given on the command line
 		mapping[key] = "orm_config." + *orm + "." + *alias + ".dsn"
@@ -194,17 +200,8 @@ func put(ctx context.Context, store resolver.Store, args []string, out io.Writer
 	return nil
 }
 
-func maps(s map[string]string) map[string]string {
-	m := make(map[string]string, len(s)+1)
-	for k, v := range s {
-		m[k] = v
-	}
-	return m
-}
-
 func remove(ctx context.Context, store resolver.Store, args []string, out io.Writer) error {
-	fs := flag.NewFlagSet("remove", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
+	fs := newFlags("remove")
 	id, err := idAndFlags(fs, args)
 	if err != nil {
 		return err
@@ -236,8 +233,7 @@ func list(ctx context.Context, store resolver.Store, args []string, out io.Write
 }
 
 func show(ctx context.Context, store resolver.Store, args []string, out io.Writer) error {
-	fs := flag.NewFlagSet("show", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
+	fs := newFlags("show")
 	id, err := idAndFlags(fs, args)
 	if err != nil {
 		return err
@@ -259,8 +255,7 @@ func show(ctx context.Context, store resolver.Store, args []string, out io.Write
 }
 
 func load(ctx context.Context, store resolver.Store, args []string, out io.Writer) error {
-	fs := flag.NewFlagSet("load", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
+	fs := newFlags("load")
 	dry := fs.Bool("dry-run", false, "print the changes, write nothing")
 	path, err := idAndFlags(fs, args)
 	if err != nil {
