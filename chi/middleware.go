@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"reflect"
 	"strings"
 
 	tenantplugin "github.com/tenantrouter/tenantplugin"
@@ -72,10 +73,11 @@ func WithErrorHandler(h func(w http.ResponseWriter, r *http.Request, status int,
 }
 
 // Middleware puts the tenant of each request in its context. It panics
-// at start-up if reg is nil or an option is invalid.
+// at start-up if reg is nil (a typed nil such as a nil *resolver.Resolver
+// too) or an option is invalid.
 func Middleware(reg Registry, opts ...Option) func(http.Handler) http.Handler {
-	if reg == nil {
-		panic("tenantchi: Middleware needs a Registry")
+	if isNil(reg) {
+		panic(fmt.Sprintf("tenantchi: Middleware needs a Registry, got a nil %T", reg))
 	}
 	o := options{extractors: []Extractor{FromHost}, onError: plainError}
 	for _, opt := range opts {
@@ -141,4 +143,17 @@ func (o *options) whitelisted(path string) bool {
 func plainError(w http.ResponseWriter, _ *http.Request, status int, _ error) {
 	// The error stays out of the response: it may name tenants.
 	http.Error(w, http.StatusText(status), status)
+}
+
+// isNil reports whether reg is nil, or a typed nil such as a nil
+// *resolver.Resolver, whose methods would fail on the first request.
+func isNil(reg Registry) bool {
+	if reg == nil {
+		return true
+	}
+	switch v := reflect.ValueOf(reg); v.Kind() {
+	case reflect.Pointer, reflect.Map, reflect.Slice, reflect.Func, reflect.Chan, reflect.Interface:
+		return v.IsNil()
+	}
+	return false
 }

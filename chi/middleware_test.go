@@ -7,6 +7,7 @@ import (
 
 	tenantplugin "github.com/tenantrouter/tenantplugin"
 	tenantchi "github.com/tenantrouter/tenantplugin/chi"
+	"github.com/tenantrouter/tenantplugin/resolver"
 )
 
 func TestMiddleware(t *testing.T) {
@@ -67,6 +68,29 @@ func TestMiddlewarePanicsOnBadSetup(t *testing.T) {
 				}
 			}()
 			f()
+		})
+	}
+}
+
+// TestMiddlewareRefusesNilRegistry: a nil registry, typed or not, fails
+// at construction rather than on the first request.
+func TestMiddlewareRefusesNilRegistry(t *testing.T) {
+	tests := []struct {
+		name string
+		reg  tenantchi.Registry
+	}{
+		{"untyped nil", nil},
+		{"typed nil resolver", (*resolver.Resolver)(nil)},
+		{"typed nil map", registry(nil)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			defer func() {
+				if recover() == nil {
+					t.Fatal("Middleware accepted a nil registry")
+				}
+			}()
+			tenantchi.Middleware(tt.reg)
 		})
 	}
 }
