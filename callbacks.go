@@ -1,6 +1,7 @@
 package tenantplugin
 
 import (
+	"context"
 	"database/sql"
 	"fmt"
 
@@ -48,8 +49,16 @@ func (p *Plugin) registerCallbacks(db *gorm.DB) error {
 // On failure the statement gets the error and a pool that refuses
 // everything, so no SQL can leave.
 func (p *Plugin) route(db *gorm.DB, op Op) {
-	if db.Error != nil || db.DryRun {
-		return // DryRun sends nothing: ToSQL works without a tenant.
+	if db.Error != nil {
+		return
+	}
+	if db.DryRun {
+		// DryRun sends nothing, so ToSQL works without a tenant; the dry
+		// pool keeps GORM's implicit transaction from sending a BEGIN.
+		if _, ok := db.Statement.ConnPool.(gorm.TxCommitter); !ok {
+			db.Statement.ConnPool = dryRunPool{}
+		}
+		return
 	}
 	if err := p.routeStatement(db.Statement, op); err != nil {
 		db.Statement.ConnPool = failPool{err}
@@ -87,13 +96,8 @@ func (p *Plugin) routeStatement(stmt *gorm.Statement, op Op) error {
 	if tx, ok := txOf(cur); ok {
 		return p.routeInTx(stmt, op, tx, prepared)
 	}
-	switch cur.(type) {
-	case gorm.TxCommitter:
-		// The caller's own transaction (a *sql.Tx given as the pool):
-		// it already has its database.
-		return nil
-	case *sql.Conn:
-		return fmt.Errorf("%w: db.Connection pins a connection of the database the *gorm.DB was opened with; use Transaction to pin a tenant's connection", ErrBypassedRouting)
+	if foreign(cur) {
+		return p.refuseForeign(stmt, op, cur)
 	}
 
 	if alias, ok := explicitAlias(stmt); ok {
@@ -138,6 +142,36 @@ func (p *Plugin) routeStatement(stmt *gorm.Statement, op Op) error {
 	return nil
 }
 
+// foreign reports whether pool is a transaction or a pinned connection
+// that the plugin did not begin: the database it is on is unknown.
+func foreign(pool gorm.ConnPool) bool {
+	switch pool.(type) {
+	case gorm.TxCommitter, *sql.Conn:
+		return true
+	}
+	return false
+}
+
+// refuseForeign is the error for a statement on a foreign pool. When the
+// statement has no route at all it wraps ErrNoTenant too, as it would
+// without the foreign pool.
+func (p *Plugin) refuseForeign(stmt *gorm.Statement, op Op, pool gorm.ConnPool) error {
+	what := "a transaction the plugin did not begin (db.Connection, or a *sql.Tx set as the pool)"
+	hint := "begin transactions with Begin or Transaction on the routed *gorm.DB, or adopt your own with tenantplugin.AdoptTx"
+	if _, ok := pool.(*sql.Conn); ok {
+		what = "a connection pinned by db.Connection, which belongs to the database the *gorm.DB was opened with"
+		hint = "use Transaction to pin a tenant's connection"
+	}
+	err := fmt.Errorf("%w: %s statement runs on %s; %s", ErrBypassedRouting, op, what, hint)
+	if _, ok := explicitAlias(stmt); ok {
+		return err
+	}
+	if _, ok := FromContext(stmt.Context); !ok && !p.strategyRoute(stmt, op).decided {
+		return fmt.Errorf("%w: %w", ErrNoTenant, err)
+	}
+	return err
+}
+
 // boundTx is what routeStatement knows of a transaction: its database,
 // and what to install on its statements.
 type boundTx struct {
@@ -155,14 +189,6 @@ func (t boundTx) where() string {
 	return fmt.Sprintf("tenant %q", t.tenant)
 }
 
-// tenantTx is implemented by the transactions a resolver begins for
-// GORM's implicit write transactions (resolver's leased transactions):
-// it names the tenant the transaction belongs to.
-type tenantTx interface {
-	gorm.Tx
-	TxTenant() string
-}
-
 // txOf recognises the transactions whose database the plugin knows.
 func txOf(cur gorm.ConnPool) (boundTx, bool) {
 	switch c := cur.(type) {
@@ -178,10 +204,10 @@ func txOf(cur gorm.ConnPool) (boundTx, bool) {
 		switch t := c.Tx.(type) {
 		case *rootTx:
 			return t.bound(), true
-		case tenantTx:
+		case TenantTx:
 			return boundTx{route: TenantRoute, tenant: t.TxTenant(), conn: t}, true
 		}
-	case tenantTx:
+	case TenantTx:
 		return boundTx{route: TenantRoute, tenant: c.TxTenant(), conn: c}, true
 	}
 	return boundTx{}, false
@@ -198,7 +224,21 @@ func (p *Plugin) routeInTx(stmt *gorm.Statement, op Op, tx boundTx, prepared boo
 		d := p.strategyRoute(stmt, op)
 		want, decided = d.route, d.decided
 	}
-	tenant, hasTenant := FromContext(stmt.Context)
+	if err := tx.admits(stmt.Context, op, want, decided); err != nil {
+		return err
+	}
+	if prepared && tx.prepared != nil {
+		stmt.ConnPool = tx.prepared
+	} else {
+		stmt.ConnPool = tx.conn
+	}
+	return nil
+}
+
+// admits checks a statement of the transaction: want is where an explicit
+// clause or a strategy sends it, if decided.
+func (tx boundTx) admits(ctx context.Context, op Op, want Route, decided bool) error {
+	tenant, hasTenant := FromContext(ctx)
 	switch {
 	case decided && want != tx.route:
 		return fmt.Errorf("%w: %s statement routes to %s, transaction is on %s",
@@ -212,10 +252,30 @@ func (p *Plugin) routeInTx(stmt *gorm.Statement, op Op, tx boundTx, prepared boo
 		return fmt.Errorf("%w: %s statement for tenant %q, transaction is on %s (use reserved.Use to send it there)",
 			ErrCrossDatabase, op, tenant, tx.where())
 	}
-	if prepared && tx.prepared != nil {
-		stmt.ConnPool = tx.prepared
-	} else {
-		stmt.ConnPool = tx.conn
+	return nil
+}
+
+// checkTxControl checks a transaction control statement that a dialector
+// sends for db (SAVEPOINT, ROLLBACK TO): on the plugin's transactions its
+// context must agree with the transaction, as any statement's; on a
+// foreign pool it is refused. It names no table, so strategies see none.
+func (p *Plugin) checkTxControl(db *gorm.DB) error {
+	stmt := db.Statement
+	cur := stmt.ConnPool
+	if ps, ok := cur.(*gorm.PreparedStmtTX); ok {
+		cur = ps.Tx
+	}
+	if tx, ok := txOf(cur); ok {
+		want, decided := Route{}, false
+		if alias, ok := explicitAlias(stmt); ok {
+			want, decided = Reserved(alias), true
+		} else if len(p.strategies) > 0 {
+			want, decided = p.strategies.Route(Statement{Context: stmt.Context, Op: OpRaw})
+		}
+		return tx.admits(stmt.Context, OpRaw, want, decided)
+	}
+	if foreign(cur) {
+		return p.refuseForeign(stmt, OpRaw, cur)
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package tenantplugin
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 
 	"gorm.io/gorm"
@@ -134,13 +135,12 @@ type rootTx struct {
 	prepared *stmtcache.Tx
 }
 
-// GetDBConn returns the *sql.DB of the transaction when the inner
-// transaction can tell it.
+// GetDBConn refuses: tx.DB() and tx.Connection would hand out the
+// connection pool the transaction runs on, where work for any tenant
+// could run outside the transaction and after the pool closes.
 func (t *rootTx) GetDBConn() (*sql.DB, error) {
-	if g, ok := t.Tx.(gorm.GetDBConnector); ok {
-		return g.GetDBConn()
-	}
-	return nil, gorm.ErrInvalidDB
+	return nil, fmt.Errorf("%w: db.DB() and db.Connection inside a transaction on %s would hand out its connection pool outside the transaction; run statements on the transaction, and lease a tenant's *sql.DB with resolver's Lease",
+		ErrBypassedRouting, t.bound().where())
 }
 
 func (t *rootTx) bound() boundTx {
@@ -217,6 +217,27 @@ func (f failPool) BeginTx(context.Context, *sql.TxOptions) (gorm.ConnPool, error
 	return nil, f.err
 }
 
+// dryRunPool is installed on DryRun statements. GORM begins no implicit
+// transaction on it (ErrInvalidTransaction tells GORM to go without), and
+// nothing sent to it leaves.
+type dryRunPool struct{}
+
+var errDryRun = errors.New("tenantplugin: a DryRun statement sends nothing")
+
+func (dryRunPool) PrepareContext(context.Context, string) (*sql.Stmt, error) { return nil, errDryRun }
+func (dryRunPool) ExecContext(context.Context, string, ...any) (sql.Result, error) {
+	return nil, errDryRun
+}
+func (dryRunPool) QueryContext(context.Context, string, ...any) (*sql.Rows, error) {
+	return nil, errDryRun
+}
+func (dryRunPool) QueryRowContext(ctx context.Context, _ string, _ ...any) *sql.Row {
+	return sqlerr.Row(ctx, errDryRun)
+}
+func (dryRunPool) BeginTx(context.Context, *sql.TxOptions) (gorm.ConnPool, error) {
+	return nil, gorm.ErrInvalidTransaction
+}
+
 var (
 	_ gorm.ConnPool         = (*router)(nil)
 	_ gorm.ConnPoolBeginner = (*router)(nil)
@@ -225,4 +246,5 @@ var (
 	_ gorm.ConnPoolBeginner = (*reservedConn)(nil)
 	_ gorm.GetDBConnector   = (*reservedConn)(nil)
 	_ gorm.ConnPoolBeginner = failPool{}
+	_ gorm.ConnPoolBeginner = dryRunPool{}
 )

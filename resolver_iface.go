@@ -29,9 +29,19 @@ const (
 // the tenant's pool is already open. The tenant id it receives has passed
 // [ValidateTenantID]. For an id it does not know it must return an error
 // wrapping [ErrUnknownTenant]. The pool it returns for [AccessWrite] must
-// implement gorm.TxBeginner or gorm.ConnPoolBeginner, and every pool must
-// stay usable after the tenant's configuration changes: in-flight work
-// finishes on the old database.
+// implement gorm.ConnPoolBeginner, and the transactions it begins must be
+// [TenantTx] values: GORM begins its implicit write transactions on that
+// pool, and the plugin refuses statements on any transaction it cannot
+// attribute to a tenant. Every pool must stay usable after the tenant's
+// configuration changes: in-flight work finishes on the old database.
 type Resolver interface {
 	ConnPool(ctx context.Context, tenant string, access Access) (gorm.ConnPool, error)
+}
+
+// TenantTx is a transaction begun by a [Resolver]'s pool: it names the
+// tenant whose database it is on, so that the plugin keeps its statements
+// there and refuses those of other tenants.
+type TenantTx interface {
+	gorm.Tx
+	TxTenant() string
 }

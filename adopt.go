@@ -1,0 +1,64 @@
+package tenantplugin
+
+import (
+	"errors"
+	"fmt"
+
+	"gorm.io/gorm"
+)
+
+// AdoptTx returns a session of db whose statements run in tx, a
+// transaction the application began itself (for instance on a tenant's
+// *sql.DB leased from the resolver, or on a reserved database). The
+// plugin refuses statements on transactions it did not begin, because it
+// cannot tell which database they are on; AdoptTx is the application's
+// statement of where tx is: on the database of the tenant in db's
+// context for [TenantRoute], or on the reserved alias route names. The
+// plugin cannot check that promise.
+//
+// Statements of the session are then checked as in the plugin's own
+// transactions: one whose context names another tenant, or that a clause
+// or strategy sends to another database, fails with [ErrCrossDatabase].
+// Commit and Rollback on the session end tx.
+//
+// When db has no tenant for [TenantRoute], an invalid one, or route names
+// an alias the plugin does not know, the session carries the error
+// ([ErrNoTenant], [ErrInvalidTenantID], [ErrUnknownAlias]) and sends
+// nothing.
+func AdoptTx(db *gorm.DB, tx gorm.Tx, route Route) *gorm.DB {
+	s := db.Session(&gorm.Session{})
+	t, err := adopt(db, tx, route)
+	if err != nil {
+		s.Statement.ConnPool = failPool{err}
+		_ = s.AddError(err)
+		return s
+	}
+	s.Statement.ConnPool = t
+	return s
+}
+
+func adopt(db *gorm.DB, tx gorm.Tx, route Route) (*rootTx, error) {
+	p, ok := db.Config.Plugins[Name].(*Plugin)
+	if !ok {
+		return nil, errors.New("tenantplugin: AdoptTx on a *gorm.DB without the plugin")
+	}
+	if tx == nil {
+		return nil, errors.New("tenantplugin: AdoptTx given a nil transaction")
+	}
+	t := &rootTx{Tx: tx, route: route}
+	if alias, ok := route.Alias(); ok {
+		if _, ok := p.reserved[alias]; !ok {
+			return nil, fmt.Errorf("%w: %q", ErrUnknownAlias, alias)
+		}
+		return t, nil
+	}
+	tenant, ok := FromContext(db.Statement.Context)
+	if !ok {
+		return nil, ErrNoTenant
+	}
+	if err := ValidateTenantID(tenant); err != nil {
+		return nil, err
+	}
+	t.tenant = tenant
+	return t, nil
+}

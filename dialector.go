@@ -1,0 +1,65 @@
+package tenantplugin
+
+import "gorm.io/gorm"
+
+// dialector wraps the *gorm.DB's dialector so that savepoints are checked
+// like statements. GORM's PostgreSQL and SQLite dialectors run SAVEPOINT
+// and ROLLBACK TO with an Exec whose error they drop: a refusal would be
+// invisible. Everything else is the wrapped dialector's.
+type dialector struct {
+	gorm.Dialector
+	p *Plugin
+}
+
+// SavePoint checks the transaction, then lets the wrapped dialector set
+// the savepoint.
+func (d dialector) SavePoint(tx *gorm.DB, name string) error {
+	sp, ok := d.Dialector.(gorm.SavePointerDialectorInterface)
+	if !ok {
+		return gorm.ErrUnsupportedDriver
+	}
+	if err := d.p.checkTxControl(tx); err != nil {
+		return err
+	}
+	return sp.SavePoint(tx, name)
+}
+
+// RollbackTo checks the transaction, then lets the wrapped dialector roll
+// back to the savepoint.
+func (d dialector) RollbackTo(tx *gorm.DB, name string) error {
+	sp, ok := d.Dialector.(gorm.SavePointerDialectorInterface)
+	if !ok {
+		return gorm.ErrUnsupportedDriver
+	}
+	if err := d.p.checkTxControl(tx); err != nil {
+		return err
+	}
+	return sp.RollbackTo(tx, name)
+}
+
+// Translate forwards to the wrapped dialector's error translation, if it
+// has one.
+func (d dialector) Translate(err error) error {
+	if t, ok := d.Dialector.(gorm.ErrorTranslator); ok {
+		return t.Translate(err)
+	}
+	return err
+}
+
+// Unwrap returns the dialector the *gorm.DB was opened with.
+func (d dialector) Unwrap() gorm.Dialector { return d.Dialector }
+
+// OriginalDialector returns the dialector db was opened with. With the
+// plugin installed, db.Dialector is a wrapper that checks savepoints;
+// code that asserts the dialector's concrete type should use this.
+func OriginalDialector(db *gorm.DB) gorm.Dialector {
+	if d, ok := db.Dialector.(dialector); ok {
+		return d.Dialector
+	}
+	return db.Dialector
+}
+
+var (
+	_ gorm.SavePointerDialectorInterface = dialector{}
+	_ gorm.ErrorTranslator               = dialector{}
+)
