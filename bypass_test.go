@@ -299,5 +299,3 @@ func TestSavePointRefusalIsVisible(t *testing.T) {
 		}
 	})
 }
-
-
