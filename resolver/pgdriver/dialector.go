@@ -67,7 +67,8 @@ func (d pgDriver) WithDialector(gd gorm.Dialector) (resolver.DialectorDriver, er
 		}
 		return d, nil
 	}
-	return pgDriver{dialect: next}, nil
+	d.dialect = next // d is a copy: the receiver is unchanged
+	return d, nil
 }
 
 // dialectOf reads what GORM applies to the pool it opens for cfg.
