@@ -128,6 +128,12 @@ func (p *Plugin) init(db *gorm.DB) error {
 		}
 		pools[alias] = pool
 	}
+	if u, ok := p.cfg.Resolver.(interface{ UseDialector(gorm.Dialector) error }); ok {
+		// Tenant pools open as the *gorm.DB's own pool does.
+		if err := u.UseDialector(db.Dialector); err != nil {
+			return fmt.Errorf("tenantplugin: %w", err)
+		}
+	}
 	p.reserved = make(map[string]*reservedSet, len(pools))
 	for alias, pool := range pools {
 		p.reserved[alias] = newReservedSet(alias, pool, p.cfg.StmtCacheSize)

@@ -21,7 +21,8 @@ import (
 type Resolver struct {
 	cfg     Config
 	drivers map[string]Driver
-	tmpl    Driver
+	tmpl    Driver // as given; see driver for the one pools use
+	dialect dialectState
 	budget  *budget
 	log     *slog.Logger
 	epoch   time.Time
@@ -174,6 +175,7 @@ func (r *Resolver) newPool(ctx context.Context, id string, cfg TenantConfig) (*p
 	if err := r.takeSlot(ctx, id); err != nil {
 		return nil, err
 	}
+	settings := r.dialect.drv.Load() // compared again below, under capMu
 	p := &pool{r: r, tenant: id, version: cfg.Version}
 	p.init()
 	db, err := r.openDB(cfg.DBConfig)
@@ -200,6 +202,13 @@ func (r *Resolver) newPool(ctx context.Context, id string, cfg TenantConfig) (*p
 		r.capMu.Unlock()
 		p.retire()
 		return nil, ErrClosed
+	}
+	if r.dialect.drv.Load() != settings {
+		// UseDialector ran while the pool was built, and did not see it:
+		// build it again with the new settings.
+		r.capMu.Unlock()
+		p.retire()
+		return r.newPool(ctx, id, cfg)
 	}
 	r.live[p] = struct{}{}
 	r.capMu.Unlock()
@@ -234,7 +243,7 @@ func (r *Resolver) connector(c DBConfig) (driver.Connector, error) {
 	case c.DSN != "" && fields:
 		return nil, fmt.Errorf("%w: a dsn and fields: the fields would be ignored", ErrInvalidConfig)
 	}
-	conn, err := r.tmpl.Connector(r.cfg.Template.DSN, c)
+	conn, err := r.driver().Connector(r.cfg.Template.DSN, c)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
 	}

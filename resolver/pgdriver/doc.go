@@ -10,7 +10,50 @@
 //
 // A tenant's DSN is used as it is; otherwise its host, port, name, user,
 // password and params (run-time parameters) replace the template's. With
-// a new host, the template's fallback hosts are dropped.
+// a new host, the template's fallback hosts are dropped. Param names are
+// case-insensitive, as PostgreSQL's are: a tenant's "timezone" replaces
+// the template's "TimeZone".
+//
+// # Settings from the GORM dialector
+//
+// Installing the tenantplugin plugin calls
+// [resolver.Resolver.UseDialector] with the *gorm.DB's dialector, which
+// configures this driver through WithDialector: tenant pools then open
+// the way gorm.io/driver/postgres opens the application's own pool.
+// What that means depends on how the dialector opens it:
+//
+//   - From its DSN (postgres.Open, or postgres.New without Conn or
+//     DriverName): PreferSimpleProtocol sets pgx's
+//     QueryExecModeSimpleProtocol (needed behind PgBouncer in
+//     transaction mode), OptionOpenDB is passed to every tenant's
+//     connector, and GORM's TimeZone rule (below) applies to every
+//     tenant's DSN.
+//   - From an existing pool (Conn), or with DriverName "pgx" or "pgx/v5":
+//     GORM applies none of these settings, and neither does this driver.
+//     Tenant pools are what pgx makes of their DSN; put settings such as
+//     default_query_exec_mode=simple_protocol in the template DSN.
+//   - With another DriverName: WithDialector returns an error, and db.Use
+//     fails. Tenant pools use pgx and cannot go through another
+//     database/sql driver; give the resolver a [resolver.Driver] of your
+//     own (one without WithDialector is left as it is).
+//   - Any other dialector, such as a SQLite one: an error naming it.
+//
+// The TimeZone rule is GORM's: it looks for time_zone=, TimeZone= or
+// timezone= in the text of the DSN, up to the next &, space or the end
+// (so a zone in a URL is written unescaped: TimeZone=Asia/Shanghai). The
+// driver looks in the tenant's own DSN or, for a tenant given as fields,
+// in its params (timezone in any case, or time_zone), then in the
+// template DSN. With a zone, the session's timezone parameter is set to
+// it and timestamp (without time zone) values are read as wall-clock
+// times in that zone, as GORM reads them; without one, pgx reads them as
+// UTC. An unknown zone is an error when the tenant is set, not at each
+// connection. As in GORM, the zone's connect hook replaces an
+// OptionAfterConnect of the application's. The hook GORM adds to the
+// dialector's OptionOpenDB for the application's own DSN is not copied:
+// each tenant's DSN decides.
+//
+// A driver from New alone, never configured, opens pools as pgx's
+// sql.Open("pgx", dsn) would.
 //
 // # Errors
 //

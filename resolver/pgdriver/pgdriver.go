@@ -4,9 +4,9 @@ import (
 	"database/sql/driver"
 	"errors"
 	"strconv"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/tenantrouter/tenantplugin/resolver"
 )
@@ -14,21 +14,24 @@ import (
 // Name is the driver's name in configs.
 const Name = "postgres"
 
-// New returns the PostgreSQL driver.
+// New returns the PostgreSQL driver. It opens pools as pgx reads their
+// DSN until WithDialector configures a copy from a GORM dialector.
 func New() resolver.Driver { return pgDriver{} }
 
-type pgDriver struct{}
+type pgDriver struct {
+	dialect *dialect // nil: pgx's defaults; see WithDialector
+}
 
 func (pgDriver) Name() string { return Name }
 
 // Connector parses cfg.DSN, or the template DSN with cfg's fields set
 // over it. Its errors never quote the DSN.
-func (pgDriver) Connector(templateDSN string, c resolver.DBConfig) (driver.Connector, error) {
+func (d pgDriver) Connector(templateDSN string, c resolver.DBConfig) (driver.Connector, error) {
 	cc, err := connConfig(templateDSN, c)
 	if err != nil {
 		return nil, err
 	}
-	return stdlib.GetConnector(*cc), nil
+	return d.dialect.connector(cc, templateDSN, c)
 }
 
 // connConfig merges c over the template.
@@ -64,11 +67,29 @@ func connConfig(templateDSN string, c resolver.DBConfig) (*pgx.ConnConfig, error
 		if c.Password != "" {
 			cc.Password = c.Password
 		}
-		for k, v := range c.Params {
-			cc.RuntimeParams[k] = v
+		if err := mergeParams(cc.RuntimeParams, c.Params); err != nil {
+			return nil, err
 		}
 	}
 	return cc, nil
+}
+
+// mergeParams sets params over the template's run-time parameters. Their
+// names are case-insensitive, as PostgreSQL's are: a tenant's "timezone"
+// replaces the template's "TimeZone".
+func mergeParams(dst, params map[string]string) error {
+	for k, v := range params {
+		for old := range dst {
+			if strings.EqualFold(old, k) {
+				if _, dup := params[old]; dup && old != k {
+					return errors.New("pgdriver: params " + strconv.Quote(old) + " and " + strconv.Quote(k) + " name the same setting")
+				}
+				delete(dst, old)
+			}
+		}
+		dst[k] = v
+	}
+	return nil
 }
 
 // parseError drops pgx's copy of the connection string (which it only

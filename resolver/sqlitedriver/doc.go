@@ -12,4 +12,9 @@
 //
 // A tenant's Name is its database file; the template DSN's query
 // parameters (pragmas) are appended to it.
+//
+// Installing the tenantplugin plugin hands the *gorm.DB's dialector to
+// WithDialector. A SQLite dialector has no pool setting to copy and is
+// accepted; a dialector for another database, or a glebarez/sqlite
+// DriverName other than "sqlite", makes db.Use fail.
 package sqlitedriver
