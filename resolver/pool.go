@@ -225,4 +225,5 @@ var (
 	_ gorm.ConnPoolBeginner = (*handle)(nil)
 	_ gorm.GetDBConnector   = (*handle)(nil)
 	_ gorm.Tx               = (*leasedTx)(nil)
+	_ gorm.GetDBConnector   = (*leasedTx)(nil)
 )

@@ -34,10 +34,12 @@ type Resolver struct {
 	tenants map[string]*tenant
 
 	// capMu guards the set of live pools and the count of open ones.
-	capMu    sync.Mutex
-	live     map[*pool]struct{} // open and not retired
-	open     int                // open, retired or not, until closed
-	capFreed chan struct{}      // closed and replaced when a pool closes, or goes idle while slotWaiters > 0
+	capMu sync.Mutex
+	live  map[*pool]struct{} // open and not retired
+	open  int                // open, retired or not, until closed
+	// capFreed is closed and replaced when a pool closes, and when one
+	// goes idle while slotWaiters > 0.
+	capFreed chan struct{}
 	// slotWaiters counts takeSlot calls waiting for a slot: a pool whose
 	// last lease goes wakes them, so that they evict it.
 	slotWaiters atomic.Int32
