@@ -3,6 +3,7 @@ package resolver_test
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +12,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -21,6 +23,7 @@ import (
 	"github.com/tenantrouter/tenantplugin/internal/testenv"
 	"github.com/tenantrouter/tenantplugin/resolver"
 	"github.com/tenantrouter/tenantplugin/resolver/pgdriver"
+	"github.com/tenantrouter/tenantplugin/resolver/sqlitedriver"
 )
 
 // leakEnv is a resolver with MaxPools 1 over tenants "a" and "b", and a
@@ -302,4 +305,73 @@ func serverConns(t *testing.T, admin *sql.DB, app string) int {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// flakyDriver's connections refuse BEGIN with driver.ErrBadConn while
+// fails is positive, counting it down.
+type flakyDriver struct {
+	resolver.Driver
+	fails *atomic.Int32
+}
+
+func (d flakyDriver) Connector(tmpl string, c resolver.DBConfig) (driver.Connector, error) {
+	conn, err := d.Driver.Connector(tmpl, c)
+	return flakyConnector{conn, d.fails}, err
+}
+
+type flakyConnector struct {
+	driver.Connector
+	fails *atomic.Int32
+}
+
+func (c flakyConnector) Connect(ctx context.Context) (driver.Conn, error) {
+	conn, err := c.Connector.Connect(ctx)
+	return flakyConn{conn, c.fails}, err
+}
+
+type flakyConn struct {
+	driver.Conn
+	fails *atomic.Int32
+}
+
+func (c flakyConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
+	if c.fails.Add(-1) >= 0 {
+		return nil, driver.ErrBadConn
+	}
+	return c.Conn.(driver.ConnBeginTx).BeginTx(ctx, opts)
+}
+
+// TestBeginRetriesBadConn: a transaction begins on another connection
+// when the driver reports a bad one, as database/sql's BeginTx does, and
+// gives up after two retries with the lease released.
+func TestBeginRetriesBadConn(t *testing.T) {
+	fails := new(atomic.Int32)
+	cfg := sqliteConfig()
+	cfg.Drivers = []resolver.Driver{flakyDriver{sqlitedriver.New(), fails}}
+	r := newResolver(t, cfg)
+	if err := r.Set(context.Background(), "a", file(t, "a.db")); err != nil {
+		t.Fatal(err)
+	}
+	pool, err := r.ConnPool(context.Background(), "a", tenantplugin.AccessWrite)
+	if err != nil {
+		t.Fatal(err)
+	}
+	begin := pool.(gorm.ConnPoolBeginner)
+
+	fails.Store(2)
+	c, err := begin.BeginTx(tctx("a"), nil)
+	if err != nil {
+		t.Fatalf("BEGIN failing twice: %v", err)
+	}
+	if err := c.(gorm.TxCommitter).Commit(); err != nil {
+		t.Fatal(err)
+	}
+
+	fails.Store(3)
+	if _, err := begin.BeginTx(tctx("a"), nil); !errors.Is(err, driver.ErrBadConn) {
+		t.Fatalf("BEGIN failing three times: err = %v, want driver.ErrBadConn", err)
+	}
+	if n := resolver.LeaseCount(pool); n != 0 {
+		t.Fatalf("%d leases after a failed BEGIN", n)
+	}
 }
