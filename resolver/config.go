@@ -22,8 +22,8 @@ type Config struct {
 	// MaxPools caps the tenant pools open at once (counting pools still
 	// draining after eviction or a config change). When a pool must open
 	// and the cap is reached, the least recently used idle pool is
-	// closed; if every pool is in use, the opener waits for one, up to its
-	// context's deadline. Default: 20.
+	// closed; if every pool is in use, the opener waits for one to go
+	// idle, up to its context's deadline. Default: 20.
 	MaxPools int
 
 	// MaxConns is the connection budget shared by all tenant pools: at

@@ -27,11 +27,21 @@
 // All tenant pools share a budget of Config.MaxConns connections; a
 // connection over budget first closes an idle pool, then waits. Pools
 // unused for Config.IdleTimeout close. Each statement leases the pool it
-// runs on, and a transaction holds its lease until it ends: a pool that
-// is evicted, replaced by Set or removed closes only when its last lease
-// is released, in a goroutine of the resolver's, never under a lock.
-// Replicas take reads (chosen by a dbresolver.Policy), the primary takes
-// writes and transactions.
+// runs on, and a transaction holds its lease until it ends: at Commit or
+// Rollback, or when its context ends (database/sql rolls it back then,
+// and net/http cancels a request's context when its handler returns). A
+// pool that is evicted, replaced by Set or removed closes only when its
+// last lease is released, in a goroutine of the resolver's, never under a
+// lock. Replicas take reads (chosen by a dbresolver.Policy), the primary
+// takes writes and transactions.
+//
+// # A tenant's *sql.DB
+//
+// db.DB() on a *gorm.DB with the plugin returns the central database
+// (GORM gives it no context), and fails inside a tenant's transaction.
+// Tools that need a tenant's *sql.DB (goose, golang-migrate) take it
+// from [Resolver.Lease]: it holds the pool open until Release or until
+// its context ends.
 //
 // # Concurrency
 //

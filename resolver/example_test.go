@@ -56,3 +56,39 @@ func Example() {
 	// table on the new database: false
 	// tenant "north": resolver: stale config version: have 2, got 1
 }
+
+// ExampleResolver_Lease gives a tool that needs a *sql.DB (goose,
+// golang-migrate, database/sql code) a tenant's database under a lease.
+// db.DB() on a *gorm.DB with the plugin would return the central
+// database instead.
+func ExampleResolver_Lease() {
+	dir, _ := os.MkdirTemp("", "resolver-lease")
+	defer os.RemoveAll(dir)
+	res, _ := resolver.New(resolver.Config{
+		Template: resolver.Template{Driver: sqlitedriver.Name, DSN: "?_pragma=busy_timeout(5000)"},
+		Drivers:  []resolver.Driver{sqlitedriver.New()},
+		Logger:   slog.New(slog.DiscardHandler),
+	})
+	defer res.Close()
+	ctx := context.Background()
+	_ = res.Set(ctx, "north", resolver.TenantConfig{DBConfig: resolver.DBConfig{Name: filepath.Join(dir, "north.db")}})
+
+	// The lease ends at Release, or when ctx ends.
+	lease, err := res.Lease(ctx, "north")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer lease.Release()
+	db := lease.DB() // valid while leased; do not close it
+	_, _ = db.ExecContext(ctx, "CREATE TABLE notes (body text)")
+	var tables int
+	_ = db.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_master WHERE name = 'notes'").Scan(&tables)
+	fmt.Println(lease.Tenant(), "has", tables, "notes table")
+
+	_, err = res.Lease(ctx, "south")
+	fmt.Println(err)
+	// Output:
+	// north has 1 notes table
+	// tenant "south": tenantplugin: unknown tenant
+}

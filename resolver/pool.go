@@ -67,8 +67,12 @@ func (p *pool) release() {
 	case retiredBit:
 		p.r.closeAsync(p)
 	case 0:
-		// Idle now: a connection waiting for the budget may shed it.
+		// Idle now: a connection waiting for the budget may shed it, and
+		// an opener waiting for a pool slot may evict it.
 		p.r.budget.poke()
+		if p.r.slotWaiters.Load() != 0 {
+			p.r.wakeSlotWaiters()
+		}
 	}
 }
 
@@ -177,8 +181,9 @@ func (h *handle) QueryRowContext(ctx context.Context, query string, args ...any)
 	return p.conn(h.access).QueryRowContext(ctx, query, args...)
 }
 
-// BeginTx begins on the primary. The transaction keeps its lease until
-// Commit or Rollback.
+// BeginTx begins on the primary. The transaction holds its lease until
+// Commit or Rollback, or until ctx ends: database/sql rolls the
+// transaction back then, and callers may drop it without ending it.
 func (h *handle) BeginTx(ctx context.Context, opts *sql.TxOptions) (gorm.ConnPool, error) {
 	// A transaction is bound to one tenant for good: refuse one whose
 	// context does not name this handle's tenant.
@@ -190,61 +195,26 @@ func (h *handle) BeginTx(ctx context.Context, opts *sql.TxOptions) (gorm.ConnPoo
 	if err != nil {
 		return nil, err
 	}
-	tx, err := p.primary.BeginTx(ctx, opts)
+	tx, err := p.beginTx(ctx, opts)
 	if err != nil {
 		p.release()
 		return nil, err
 	}
-	return &leasedTx{Tx: tx, p: p}, nil
+	return tx, nil
 }
 
-// GetDBConn returns the tenant's current primary *sql.DB, for db.DB().
-// It holds no lease: the pool may close after an eviction or a config
-// change.
-func (h *handle) GetDBConn() (*sql.DB, error) {
-	p, err := h.lease(context.Background())
-	if err != nil {
-		return nil, err
-	}
-	defer p.release()
-	return p.primary, nil
+// GetDBConn refuses: db.DB() and db.Connection have no context to lease
+// the pool with, and a tenant's *sql.DB handed out without a lease may
+// serve another tenant's work, or close under its user. Resolver.Lease
+// hands one out under a lease.
+func (h *handle) GetDBConn() (*sql.DB, error) { return nil, unleasedDB(h.p.tenant) }
+
+// unleasedDB is the error of GetDBConn on a tenant's pool or transaction.
+func unleasedDB(tenant string) error {
+	return &tenantplugin.TenantError{Tenant: tenant, Err: fmt.Errorf(
+		"%w: a tenant's *sql.DB is handed out only under a lease: use Resolver.Lease for it (db.DB() outside a transaction returns the central database)",
+		tenantplugin.ErrBypassedRouting)}
 }
-
-// leasedTx is a transaction holding its pool's lease until it ends.
-type leasedTx struct {
-	*sql.Tx
-	p    *pool
-	done atomic.Bool
-}
-
-func (t *leasedTx) Commit() error {
-	err := t.Tx.Commit()
-	t.end()
-	return err
-}
-
-func (t *leasedTx) Rollback() error {
-	err := t.Tx.Rollback()
-	t.end()
-	return err
-}
-
-func (t *leasedTx) end() {
-	if t.done.CompareAndSwap(false, true) {
-		t.p.release()
-	}
-}
-
-// TxTenant names the tenant the transaction belongs to, so that the
-// plugin keeps its statements on it.
-func (t *leasedTx) TxTenant() string { return t.p.tenant }
-
-// StmtCache gives the plugin the primary's statement cache, for sessions
-// with PrepareStmt.
-func (t *leasedTx) StmtCache() *stmtcache.Cache { return t.p.primaryStmt }
-
-// GetDBConn returns the transaction's *sql.DB.
-func (t *leasedTx) GetDBConn() (*sql.DB, error) { return t.p.primary, nil }
 
 // tick advances the resolver's clock. Leases read it instead of the
 // system clock, which costs more than the rest of a lease.
@@ -255,4 +225,5 @@ var (
 	_ gorm.ConnPoolBeginner = (*handle)(nil)
 	_ gorm.GetDBConnector   = (*handle)(nil)
 	_ gorm.Tx               = (*leasedTx)(nil)
+	_ gorm.GetDBConnector   = (*leasedTx)(nil)
 )

@@ -35,10 +35,19 @@ type Resolver struct {
 	tenants map[string]*tenant
 
 	// capMu guards the set of live pools and the count of open ones.
-	capMu    sync.Mutex
-	live     map[*pool]struct{} // open and not retired
-	open     int                // open, retired or not, until closed
-	capFreed chan struct{}      // closed and replaced when a pool closes
+	capMu sync.Mutex
+	live  map[*pool]struct{} // open and not retired
+	open  int                // open, retired or not, until closed
+	// capFreed is closed and replaced when a pool closes, and when one
+	// goes idle while slotWaiters > 0.
+	capFreed chan struct{}
+	// slotWaiters counts takeSlot calls waiting for a slot: a pool whose
+	// last lease goes wakes them, so that they evict it.
+	slotWaiters atomic.Int32
+
+	// leaseMu guards leases, the Leases not yet released.
+	leaseMu sync.Mutex
+	leases  map[*Lease]struct{}
 
 	closing sync.WaitGroup // pools being closed
 	stop    chan struct{}
@@ -75,6 +84,7 @@ func New(cfg Config) (*Resolver, error) {
 		tenants:  make(map[string]*tenant),
 		live:     make(map[*pool]struct{}),
 		capFreed: make(chan struct{}),
+		leases:   make(map[*Lease]struct{}),
 		stop:     make(chan struct{}),
 		done:     make(chan struct{}),
 	}
@@ -251,8 +261,8 @@ func (r *Resolver) connector(c DBConfig) (driver.Connector, error) {
 }
 
 // takeSlot counts a new pool against MaxPools, closing the least
-// recently used idle pool, or waiting for one to close, while the cap is
-// reached.
+// recently used idle pool, or waiting for one to close or to go idle,
+// while the cap is reached.
 func (r *Resolver) takeSlot(ctx context.Context, id string) error {
 	for {
 		r.capMu.Lock()
@@ -265,18 +275,34 @@ func (r *Resolver) takeSlot(ctx context.Context, id string) error {
 			r.capMu.Unlock()
 			return nil
 		}
+		// Counted before looking for an idle pool: a pool whose last lease
+		// goes after the look sees the count and wakes this waiter.
+		r.slotWaiters.Add(1)
 		freed := r.capFreed
 		victim := r.lruIdleLocked()
 		r.capMu.Unlock()
 		if victim != nil {
 			r.evict(victim, "pool cap")
 		}
+		var err error
 		select {
 		case <-freed:
 		case <-ctx.Done():
-			return fmt.Errorf("%w: tenant %q waited for one of %d pools: %w", ErrPoolsExhausted, id, r.cfg.MaxPools, ctx.Err())
+			err = fmt.Errorf("%w: tenant %q waited for one of %d pools: %w", ErrPoolsExhausted, id, r.cfg.MaxPools, ctx.Err())
+		}
+		r.slotWaiters.Add(-1)
+		if err != nil {
+			return err
 		}
 	}
+}
+
+// wakeSlotWaiters wakes the takeSlot calls waiting for a slot: a pool
+// went idle, and they may evict it.
+func (r *Resolver) wakeSlotWaiters() {
+	r.capMu.Lock()
+	r.notifyLocked()
+	r.capMu.Unlock()
 }
 
 // giveSlot undoes takeSlot for a pool that failed to build.
@@ -287,6 +313,8 @@ func (r *Resolver) giveSlot() {
 	r.capMu.Unlock()
 }
 
+// notifyLocked wakes the takeSlot and Close calls waiting for a pool
+// slot. r.capMu must be held.
 func (r *Resolver) notifyLocked() {
 	close(r.capFreed)
 	r.capFreed = make(chan struct{})
@@ -589,7 +617,12 @@ func (r *Resolver) Config(id string) (TenantConfig, bool) {
 
 // Close closes every tenant pool and stops the resolver's goroutine. It
 // waits for work in flight to release its pools: finish or cancel it
-// first. The resolver answers ErrClosed afterwards.
+// first. Statements end by themselves, and transactions at Commit,
+// Rollback or when their context ends; a transaction whose context never
+// ends and that is never ended keeps Close waiting. Close ends the
+// [Lease] values still held instead of waiting for them: their *sql.DB
+// closes (running queries finish, new ones fail). The resolver answers
+// ErrClosed afterwards.
 func (r *Resolver) Close() error {
 	r.capMu.Lock()
 	if !r.closed.CompareAndSwap(false, true) {
@@ -607,6 +640,7 @@ func (r *Resolver) Close() error {
 	for _, p := range pools {
 		p.retire()
 	}
+	r.endLeases()
 	for {
 		r.capMu.Lock()
 		open, freed := r.open, r.capFreed
