@@ -183,7 +183,7 @@ func (g *gen) expr() {
 		}
 		g.w(g.decoy())
 	case 7:
-		g.w(g.quote("FROM "+g.decoy()))
+		g.w(g.quote("FROM " + g.decoy()))
 	case 8:
 		g.w(g.decoy(), " IS NOT DISTINCT FROM ", g.decoy())
 	case 9:

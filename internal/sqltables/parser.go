@@ -110,11 +110,11 @@ type parser struct {
 	sqlite bool
 
 	frames [frameSlots]frame // frames[maxDepth] stands for every level deeper than tracked
-	depth  int              // index of the current tracked level
-	over   int              // levels open beyond maxDepth
-	top    int              // index of the current level: depth, or maxDepth when over > 0
-	floors [maxBodies]int      // depth of each DO body's first level
-	body   int                 // DO bodies being read
+	depth  int               // index of the current tracked level
+	over   int               // levels open beyond maxDepth
+	top    int               // index of the current level: depth, or maxDepth when over > 0
+	floors [maxBodies]int    // depth of each DO body's first level
+	body   int               // DO bodies being read
 
 	prev, prev2 uint8 // the two previous tokens: a keyword or a p* class
 	start       bool  // the next token starts a statement
