@@ -24,7 +24,7 @@ const (
 )
 
 // maxBodies bounds the nesting of DO bodies read as SQL.
-const maxBodies = 4
+const maxBodies = 8
 
 // body is a DO body being read: where it ends, where the text resumes
 // after it, and the end limit to restore.

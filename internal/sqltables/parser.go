@@ -341,8 +341,14 @@ func (p *parser) none(f *frame, k tokKind, kw uint8) {
 			f.exp = expRel
 		}
 	case tSemi:
+		// A statement ends: so do the parentheses it left open.
 		p.endStatement()
-		*f = frame{flags: flQuery}
+		p.depth, p.over = 0, 0
+		if p.body > 0 {
+			p.depth = p.floors[p.body-1]
+		}
+		p.setTop()
+		p.frames[p.depth] = frame{flags: flQuery}
 	case tBodyEnd:
 		p.endStatement()
 		p.body--
@@ -430,7 +436,7 @@ func (p *parser) keyword(f *frame, kw uint8) {
 		f.flags &^= flList
 	case kwUpdate:
 		switch p.prev {
-		case kwFor, kwKey, kwDo, kwOn, kwAs, kwOr, kwBefore, kwAfter, kwOf:
+		case kwFor, kwKey, kwDo, kwOn, kwOr, kwBefore, kwAfter, kwOf:
 			return // FOR [NO KEY] UPDATE, DO UPDATE, ON UPDATE, trigger events
 		}
 		f.flags |= flQuery
@@ -664,8 +670,8 @@ func (p *parser) rel(f *frame, k tokKind, kw uint8, first bool) bool {
 			case kw == kwOr && (f.rk == rkUpdate || f.rk == rkInto):
 				f.exp = expOrAction // SQLite: UPDATE OR IGNORE t
 				return false
-			case kw == kwGrantObject && f.rk == rkGrant:
-				f.exp = expNone
+			case f.rk == rkGrant && (kw == kwGrantObject || kw == kwAll):
+				f.exp = expNone // ON SCHEMA s, ON ALL TABLES IN SCHEMA s
 				f.flags &^= flList
 				return false
 			case kwFlags[kw]&fReserved != 0 || first && kwFlags[kw]&fStmt != 0:
@@ -941,6 +947,9 @@ func (p *parser) do(f *frame, k tokKind, kw uint8) bool {
 			start, stop = l.start+l.tag, l.stop-l.tag
 		}
 		if p.over > 0 || p.depth == maxDepth-1 || !l.enter(start, stop, l.stop) {
+			// Deeper than the state kept: refuse rather than miss what
+			// the body names.
+			l.fail(whatDeepDO)
 			return false
 		}
 		p.depth++

@@ -31,25 +31,40 @@ type Ref struct {
 	Func bool
 }
 
-// ErrUnterminated is wrapped by every *Error: the SQL ends inside a
+// ErrUnterminated is wrapped by the *Error of SQL that ends inside a
 // comment, a string, a quoted identifier or a dollar-quoted string.
 var ErrUnterminated = errors.New("sqltables: unterminated comment, string or quoted identifier")
 
+// whatDeepDO is the What of an *Error for DO blocks nested in the body of
+// more than maxBodies others, the one thing besides an unterminated token
+// that stops the reading.
+const whatDeepDO = "DO block: nested too deeply"
+
 // Error reports SQL that cannot be read: an unterminated comment, string,
-// quoted identifier or dollar-quoted string. Offset is the byte offset of
-// its opening delimiter. errors.Is(err, ErrUnterminated) holds.
+// quoted identifier or dollar-quoted string (errors.Is(err,
+// ErrUnterminated) holds), or DO blocks nested in each other's bodies
+// more than 8 deep. Offset is the byte offset where the unterminated
+// token, or the DO body too deep, starts.
 type Error struct {
 	Offset int
-	What   string // "block comment", "string literal", "quoted identifier", "dollar-quoted string"
+	What   string // "block comment", "string literal", "quoted identifier", "dollar-quoted string", "DO block: nested too deeply"
 }
 
-// Error names what is unterminated and where it starts.
+// Error names what cannot be read and where it starts.
 func (e *Error) Error() string {
+	if e.What == whatDeepDO {
+		return "sqltables: " + e.What + " at byte " + strconv.Itoa(e.Offset)
+	}
 	return "sqltables: unterminated " + e.What + " at byte " + strconv.Itoa(e.Offset)
 }
 
-// Unwrap returns ErrUnterminated.
-func (e *Error) Unwrap() error { return ErrUnterminated }
+// Unwrap returns ErrUnterminated, or nil for DO blocks nested too deeply.
+func (e *Error) Unwrap() error {
+	if e.What == whatDeepDO {
+		return nil
+	}
+	return ErrUnterminated
+}
 
 // Tables returns the relations sql names (and FROM-position functions,
 // with Func set), in order of first appearance, without duplicates. sql
