@@ -82,3 +82,28 @@ func TestTablesLimits(t *testing.T) {
 		}
 	})
 }
+
+// TestTablesMany reads texts that name thousands of relations and CTEs.
+func TestTablesMany(t *testing.T) {
+	for _, d := range []Dialect{Postgres, SQLite} {
+		var b strings.Builder
+		var want []Ref
+		b.WriteString("WITH ")
+		for i := range 100 {
+			fmt.Fprintf(&b, "C%d AS (SELECT 1 FROM r%d), ", i, i)
+			want = append(want, Ref{Name: fmt.Sprintf("r%d", i)})
+		}
+		b.WriteString("last AS (SELECT 1) SELECT * FROM last")
+		for i := range 5000 {
+			fmt.Fprintf(&b, ", t%d, c%d, r%d", i, i%100, i%100)
+			want = append(want, Ref{Name: fmt.Sprintf("t%d", i)})
+		}
+		got, err := Tables(b.String(), d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != len(want) || !reflect.DeepEqual(got, want) {
+			t.Fatalf("dialect %d: got %d relations, want %d", d, len(got), len(want))
+		}
+	}
+}

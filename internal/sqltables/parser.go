@@ -18,6 +18,11 @@ const (
 	maxLocalCTEs = 8
 )
 
+// manyRefs is how many relations are looked up one by one before a map
+// is built, so that a text naming thousands is not read in quadratic
+// time.
+const manyRefs = 32
+
 // What the next token of a level is expected to be.
 const (
 	expNone       uint8 = iota
@@ -127,11 +132,13 @@ type parser struct {
 	refs      [maxLocalRefs]Ref
 	more      []Ref
 	n         int
-	stmtFirst int // index of the current statement's first relation
+	stmtFirst int              // index of the current statement's first relation
+	seen      map[Ref]struct{} // the relations, once there are many
 
 	ctes     [maxLocalCTEs]string
 	moreCTEs []string
 	ncte     int
+	cteSet   map[string]struct{} // the CTE names, once there are many
 }
 
 func (p *parser) init(sql string, d Dialect, fromList bool) {
@@ -771,9 +778,24 @@ func (p *parser) add(rk uint8, fn bool) {
 	if n >= 2 {
 		r.Schema = p.ident(p.parts[n-2])
 	}
-	for i := 0; i < p.n; i++ {
-		if *p.ref(i) == r {
+	if p.seen != nil {
+		if _, ok := p.seen[r]; ok {
 			return
+		}
+		p.seen[r] = struct{}{}
+	} else {
+		for i := 0; i < p.n; i++ {
+			if *p.ref(i) == r {
+				return
+			}
+		}
+		if p.n == manyRefs {
+			// Many relations: look them up in a map from now on.
+			p.seen = make(map[Ref]struct{}, 2*manyRefs)
+			for i := 0; i < p.n; i++ {
+				p.seen[*p.ref(i)] = struct{}{}
+			}
+			p.seen[r] = struct{}{}
 		}
 	}
 	if p.n < maxLocalRefs {
@@ -882,26 +904,39 @@ func (p *parser) addCTE(name string) {
 	if p.ncte < maxLocalCTEs {
 		p.ctes[p.ncte] = name
 	} else {
+		if p.cteSet == nil {
+			p.cteSet = make(map[string]struct{})
+			for i := 0; i < p.ncte; i++ {
+				p.cteSet[p.cteKey(p.ctes[i])] = struct{}{}
+			}
+		}
 		p.moreCTEs = append(p.moreCTEs, name)
+		p.cteSet[p.cteKey(name)] = struct{}{}
 	}
 	p.ncte++
 }
 
+// cteKey is how CTE names compare: SQLite ignores case even in quoted
+// names.
+func (p *parser) cteKey(name string) string {
+	if p.sqlite {
+		return strings.ToLower(name)
+	}
+	return name
+}
+
 func (p *parser) isCTE(name string) bool {
+	if p.cteSet != nil {
+		_, ok := p.cteSet[p.cteKey(name)]
+		return ok
+	}
 	for i := 0; i < p.ncte; i++ {
-		c := p.cteAt(i)
+		c := p.ctes[i]
 		if c == name || p.sqlite && strings.EqualFold(c, name) {
 			return true
 		}
 	}
 	return false
-}
-
-func (p *parser) cteAt(i int) string {
-	if i < maxLocalCTEs {
-		return p.ctes[i]
-	}
-	return p.moreCTEs[i-maxLocalCTEs]
 }
 
 // endStatement drops the current statement's references to its CTEs.
@@ -911,6 +946,9 @@ func (p *parser) endStatement() {
 		for i := p.stmtFirst; i < p.n; i++ {
 			r := *p.ref(i)
 			if r.Schema == "" && !r.Func && p.isCTE(r.Name) {
+				if p.seen != nil {
+					delete(p.seen, r)
+				}
 				continue
 			}
 			*p.ref(w) = r
@@ -924,6 +962,7 @@ func (p *parser) endStatement() {
 		}
 		p.ncte = 0
 		p.moreCTEs = p.moreCTEs[:0]
+		p.cteSet = nil
 	}
 	p.stmtFirst = p.n
 }
