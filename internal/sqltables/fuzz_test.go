@@ -46,6 +46,7 @@ type gen struct {
 	ctes  []string // CTE names in scope of the current statement
 	n     int      // counter for unique names
 	depth int
+	inDO  bool // writing the body of a DO block
 }
 
 func newGen(data []byte, d Dialect) *gen {
@@ -93,7 +94,9 @@ func (g *gen) rel() {
 	n := g.n
 	var text string
 	var r Ref
-	switch g.pick(6) {
+	switch g.pick(7) {
+	case 6:
+		text, r = fmt.Sprintf("sch_%d /* . x */ . -- .\n rel_%d", n, n), Ref{Schema: fmt.Sprintf("sch_%d", n), Name: fmt.Sprintf("rel_%d", n)}
 	case 0:
 		text, r = fmt.Sprintf("Rel_%d", n), Ref{Name: fmt.Sprintf("rel_%d", n)}
 	case 1:
@@ -423,7 +426,20 @@ func (g *gen) statement() {
 		g.ctes = names
 		g.sp()
 	}
-	switch g.pick(6) {
+	if len(g.ctes) > 0 {
+		switch g.pick(4) {
+		case 0:
+			g.insertStmt()
+		case 1:
+			g.updateStmt()
+		case 2:
+			g.deleteStmt()
+		default:
+			g.selectStmt()
+		}
+		return
+	}
+	switch g.pick(12) {
 	case 0:
 		g.insertStmt()
 	case 1:
@@ -431,14 +447,86 @@ func (g *gen) statement() {
 	case 2:
 		g.deleteStmt()
 	case 3:
-		if g.d == Postgres && len(g.ctes) == 0 {
-			g.w("TRUNCATE TABLE ")
+		g.w("TRUNCATE TABLE ")
+		g.rel()
+		g.w(", ")
+		g.rel()
+	case 4:
+		g.w("CREATE TABLE ")
+		g.rel()
+		g.w(" AS ")
+		g.selectStmt()
+	case 5:
+		g.w("CREATE VIEW ")
+		g.rel()
+		g.w(" (", g.decoy(), ") AS ")
+		g.selectStmt()
+	case 6:
+		g.w("TABLE ")
+		g.rel()
+	case 7:
+		if g.d == SQLite {
+			g.w([]string{"INSERT OR REPLACE INTO ", "REPLACE INTO ", "INSERT OR IGNORE INTO "}[g.pick(3)])
 			g.rel()
-			g.w(", ")
-			g.rel()
+			g.w(" (", g.decoy(), ") VALUES (")
+			g.str()
+			g.w(")")
 			return
 		}
+		g.w("MERGE INTO ")
+		g.rel()
+		g.alias()
+		g.w(" USING ")
+		g.fromItem()
+		g.w(" ON ")
+		g.cond()
+		g.w(" WHEN MATCHED THEN UPDATE SET ", g.decoy(), " = ")
+		g.expr()
+		g.w(" WHEN NOT MATCHED THEN INSERT (", g.decoy(), ") VALUES (")
+		g.str()
+		g.w(")")
+	case 8:
+		if g.d == SQLite {
+			g.w("UPDATE OR IGNORE ")
+			g.rel()
+			g.w(" SET ", g.decoy(), " = ")
+			g.str()
+			return
+		}
+		if g.inDO {
+			g.selectStmt()
+			return
+		}
+		g.w("SELECT ", g.decoy(), " INTO ", []string{"", "TEMP ", "UNLOGGED TABLE "}[g.pick(3)])
+		g.rel()
+		g.w(" FROM ")
+		g.fromList()
+	case 9:
+		if g.d == SQLite {
+			g.selectStmt()
+			return
+		}
+		if g.pick(2) == 0 {
+			g.w("COPY ")
+			g.rel()
+			g.w(" (", g.decoy(), ") FROM STDIN WITH (FORMAT csv)")
+			return
+		}
+		g.w("COPY (")
 		g.selectStmt()
+		g.w(") TO STDOUT")
+	case 10:
+		if g.d == SQLite || g.inDO {
+			g.selectStmt()
+			return
+		}
+		g.inDO = true
+		g.w("DO $do$ BEGIN ")
+		g.statement()
+		g.w("; ")
+		g.statement()
+		g.w("; END $do$")
+		g.inDO = false
 	default:
 		g.selectStmt()
 	}

@@ -397,7 +397,7 @@ func (l *lexer) number() tokKind {
 	for i < l.end && class[src[i]] == cDigit {
 		i++
 	}
-	if i < l.end && src[i] == '.' && !(i+1 < l.end && src[i+1] == '.') {
+	if i < l.end && src[i] == '.' && (i+1 == l.end || src[i+1] != '.') {
 		i++
 		for i < l.end && class[src[i]] == cDigit {
 			i++

@@ -463,9 +463,13 @@ func (p *parser) keyword(f *frame, kw uint8) {
 	case kwTable:
 		switch p.prev {
 		case pStart, pSemi, pLParen, pRParen, kwUnion, kwIntersect, kwExcept, kwAll, kwDistinct, kwAs:
-			f.flags |= flQuery
-			relation(f, rkTable)
+		default:
+			if !p.start {
+				return // RETURNS TABLE, REFERENCING NEW TABLE ...
+			}
 		}
+		f.flags |= flQuery
+		relation(f, rkTable)
 	case kwReferences:
 		relation(f, rkRef)
 	case kwOn:
@@ -609,6 +613,8 @@ func (p *parser) preamble(f *frame, k tokKind, kw uint8) bool {
 			f.stmt = stOnRel
 			f.exp = expNone
 		default:
+			// ALTER INDEX, SEQUENCE ...: RENAME TO names no relation.
+			f.stmt = stCreate
 			f.exp = expNone
 		}
 	case expComment:
