@@ -1,0 +1,63 @@
+// Package sqltables finds every relation a SQL text names, so that raw
+// SQL can be routed by the tables it touches.
+//
+// # Usage
+//
+//	refs, err := sqltables.Tables(`SELECT n.body FROM notes n JOIN audit_logs a ON a.note_id = n.id`, sqltables.Postgres)
+//	// refs: notes, audit_logs
+//	refs, err = sqltables.FromList(`notes AS n`, sqltables.Postgres) // GORM's Table("notes AS n")
+//
+// Tables reads whole statements (several, separated by ';') and
+// fragments: a WHERE condition, a JOIN clause. FromList reads what GORM's
+// Table() takes: a FROM list. Both return each relation once, in order of
+// first appearance, qualified as written (Schema "" when unqualified),
+// unquoted names folded to lower case and quoted ones kept as written.
+//
+// # What it finds
+//
+// A real lexer (comments, PostgreSQL's nested block comments, string
+// literals in every form, E'...' escape strings, dollar quotes, quoted identifiers,
+// SQLite's `ident` and [ident], parameters) feeds a small finder that
+// knows where a relation may stand: FROM lists and every JOIN, with
+// ONLY, LATERAL and parenthesised joins and subqueries; INSERT, MERGE,
+// REPLACE and SELECT ... INTO targets; UPDATE (not FOR UPDATE, DO UPDATE,
+// ON DUPLICATE KEY UPDATE); DELETE ... USING and MERGE ... USING; TRUNCATE,
+// LOCK, the TABLE statement; CREATE, ALTER and DROP of tables and views,
+// CREATE INDEX ... ON, REFERENCES, LIKE, INHERITS, PARTITION OF; COMMENT
+// ON TABLE and COLUMN; GRANT and REVOKE ... ON; COPY; VACUUM, ANALYZE,
+// CLUSTER, REINDEX TABLE, REFRESH MATERIALIZED VIEW; triggers, rules and
+// policies ON a table. Functions in FROM positions (generate_series(...),
+// unnest(...), pragma_table_info(?), ROWS FROM (...)) are returned with
+// Func set. CTE names are not relations anywhere in their statement, and
+// neither are aliases, column names, placeholders, or what strings,
+// comments and quoted identifiers hold. The FROM of EXTRACT, substring,
+// trim, overlay and IS DISTINCT FROM, and the FROM of FETCH, MOVE, COPY
+// and REVOKE, is no FROM clause. The body of a DO block runs at once: it
+// is read as SQL too, where an extra relation may be found but none is
+// missed.
+//
+// # What it cannot see
+//
+// Relations a statement touches without naming them: those read or
+// written by functions and procedures it calls, by triggers and rules,
+// by EXECUTE of dynamic SQL (in a DO body or elsewhere), and those behind
+// a view (the view is found, not its definition). Function bodies
+// (CREATE FUNCTION ... AS $$...$$) run later and are not read; nor are
+// DO bodies given as E'...' strings. A name is resolved by no search_path:
+// Schema is what the text says.
+//
+// # Errors
+//
+// SQL that cannot be read returns a *Error and no relation: an
+// unterminated comment, string literal, quoted identifier or
+// dollar-quoted string (errors.Is(err, ErrUnterminated)), or DO blocks
+// nested in each other's bodies more than 8 deep. Anything else the
+// finder does not know is read on: it never panics and always ends, in
+// time linear in the text.
+//
+// # Concurrency
+//
+// The functions keep no state between calls and are safe for concurrent
+// use. A call allocates only the slice it returns (none when nothing is
+// found), and a string for a name it must fold or unquote.
+package sqltables

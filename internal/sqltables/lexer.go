@@ -1,0 +1,420 @@
+package sqltables
+
+import "strings"
+
+// tokKind is the kind of a token.
+type tokKind uint8
+
+const (
+	tEOF     tokKind = iota
+	tWord            // unquoted identifier or keyword
+	tQuoted          // quoted identifier: "x", U&"x", `x`, [x]
+	tString          // plain string literal '...'
+	tXString         // prefixed string literal: E'...', B'...', X'...', N'...', U&'...'
+	tDollar          // dollar-quoted string $tag$...$tag$
+	tNumber          // numeric literal
+	tParam           // placeholder: ?, ?1, $1, :name, @name, $name
+	tLParen          // (
+	tRParen          // )
+	tComma           // ,
+	tDot             // .
+	tSemi            // ;
+	tOp              // any other operator or punctuation
+	tBodyEnd         // end of a DO body entered with enter
+)
+
+// maxBodies bounds the nesting of DO bodies read as SQL.
+const maxBodies = 8
+
+// body is a DO body being read: where it ends, where the text resumes
+// after it, and the end limit to restore.
+type body struct{ end, resume, outer int }
+
+// lexer splits SQL into tokens, one at a time, without allocating.
+type lexer struct {
+	src    string
+	pos    int // next byte to read
+	end    int // bytes from end on are not read (the end of a DO body)
+	pg     bool
+	start  int // the current token is src[start:stop]
+	stop   int
+	tag    int // length of a tDollar token's $tag$
+	nb     int
+	bodies [maxBodies]body
+	err    *Error
+}
+
+// Character classes: what a token starting with the byte is.
+const (
+	cOther uint8 = iota
+	cSpace
+	cIdent // a letter, '_' or a byte of a multi-byte character
+	cDigit
+	cLParen
+	cRParen
+	cComma
+	cSemi
+	cDot
+	cQuote
+	cDQuote
+	cBacktick
+	cLBracket
+	cMinus
+	cSlash
+	cDollar
+	cQuestion
+	cColon
+	cAt
+)
+
+var class = func() (t [256]uint8) {
+	for c := 0; c < 256; c++ {
+		switch {
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v':
+			t[c] = cSpace
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c == '_', c >= 0x80:
+			t[c] = cIdent
+		case c >= '0' && c <= '9':
+			t[c] = cDigit
+		}
+	}
+	for c, k := range map[byte]uint8{'(': cLParen, ')': cRParen, ',': cComma, ';': cSemi, '.': cDot,
+		'\'': cQuote, '"': cDQuote, '`': cBacktick, '[': cLBracket, '-': cMinus, '/': cSlash,
+		'$': cDollar, '?': cQuestion, ':': cColon, '@': cAt} {
+		t[c] = k
+	}
+	return t
+}()
+
+// identTab holds the bytes that may continue an identifier (which may
+// hold '$' after its first character).
+var identTab = func() (t [256]bool) {
+	for c := 0; c < 256; c++ {
+		t[c] = class[c] == cIdent || class[c] == cDigit || c == '$'
+	}
+	return t
+}()
+
+// identCont reports whether c may continue an identifier.
+func identCont(c byte) bool { return identTab[c] }
+
+// tagCont reports whether c may continue a dollar-quote tag.
+func tagCont(c byte) bool { return class[c] == cIdent || class[c] == cDigit }
+
+// enter makes the lexer read src[start:stop] (a DO body) as SQL, then
+// return tBodyEnd and resume at resume.
+func (l *lexer) enter(start, stop, resume int) bool {
+	if l.nb == maxBodies {
+		return false
+	}
+	l.bodies[l.nb] = body{end: stop, resume: resume, outer: l.end}
+	l.nb++
+	l.pos, l.end = start, stop
+	return true
+}
+
+func (l *lexer) fail(what string) tokKind {
+	l.err = &Error{Offset: l.start, What: what}
+	l.pos = len(l.src)
+	l.end = l.pos
+	l.nb = 0
+	return tEOF
+}
+
+// next reads the next token: its kind, and its bytes in src[start:stop].
+// It returns tEOF at the end of the text and on an error, left in err.
+func (l *lexer) next() tokKind {
+	src := l.src[:l.end]
+	for {
+		pos := l.pos
+		for pos < len(src) && class[src[pos]] == cSpace {
+			pos++
+		}
+		l.pos, l.start = pos, pos
+		if pos >= len(src) {
+			return l.atEnd()
+		}
+		c := src[pos]
+		cl := class[c]
+		if cl == cIdent {
+			i := pos + 1
+			for i < len(src) && identTab[src[i]] {
+				i++
+			}
+			if i == pos+1 && i < len(src) && (src[i] == '\'' || src[i] == '&') {
+				if k := l.prefixed(c, i); k != tEOF || l.err != nil {
+					return k
+				}
+			}
+			l.pos, l.stop = i, i
+			return tWord
+		}
+		switch cl {
+		case cDigit:
+			return l.number()
+		case cLParen:
+			l.pos, l.stop = pos+1, pos+1
+			return tLParen
+		case cRParen:
+			l.pos, l.stop = pos+1, pos+1
+			return tRParen
+		case cComma:
+			l.pos, l.stop = pos+1, pos+1
+			return tComma
+		case cSemi:
+			l.pos, l.stop = pos+1, pos+1
+			return tSemi
+		case cDot:
+			if pos+1 < len(src) && class[src[pos+1]] == cDigit {
+				return l.number()
+			}
+			l.pos, l.stop = pos+1, pos+1
+			return tDot
+		case cQuote:
+			return l.quoted(pos, '\'', false, tString)
+		case cDQuote:
+			return l.quoted(pos, '"', false, tQuoted)
+		case cBacktick:
+			if !l.pg {
+				return l.quoted(pos, '`', false, tQuoted)
+			}
+		case cLBracket:
+			if !l.pg {
+				i := strings.IndexByte(src[pos+1:], ']')
+				if i < 0 {
+					return l.fail("quoted identifier")
+				}
+				l.pos = pos + i + 2
+				l.stop = l.pos
+				return tQuoted
+			}
+		case cMinus:
+			if pos+1 < len(src) && src[pos+1] == '-' {
+				i := strings.IndexByte(src[pos:], '\n')
+				if i < 0 {
+					l.pos = len(src)
+				} else {
+					l.pos = pos + i + 1
+				}
+				continue
+			}
+		case cSlash:
+			if pos+1 < len(src) && src[pos+1] == '*' {
+				if !l.comment() {
+					return l.fail("block comment")
+				}
+				continue
+			}
+		case cDollar:
+			return l.dollar()
+		case cQuestion:
+			i := pos + 1
+			for i < len(src) && class[src[i]] == cDigit {
+				i++
+			}
+			l.pos, l.stop = i, i
+			return tParam
+		case cColon:
+			if pos+1 < len(src) {
+				switch n := src[pos+1]; {
+				case n == ':':
+					l.pos, l.stop = pos+2, pos+2
+					return tOp
+				case class[n] == cIdent:
+					return l.param()
+				}
+			}
+		case cAt:
+			if pos+1 < len(src) && class[src[pos+1]] == cIdent {
+				return l.param()
+			}
+		}
+		l.pos, l.stop = pos+1, pos+1
+		return tOp
+	}
+}
+
+// atEnd returns tBodyEnd at the end of a DO body, else tEOF.
+func (l *lexer) atEnd() tokKind {
+	if l.nb > 0 {
+		l.nb--
+		b := l.bodies[l.nb]
+		l.pos, l.end = b.resume, b.outer
+		l.start, l.stop = b.end, b.end
+		return tBodyEnd
+	}
+	l.stop = l.end
+	return tEOF
+}
+
+func (l *lexer) one(k tokKind) tokKind {
+	l.pos++
+	l.stop = l.pos
+	return k
+}
+
+// param reads :name, @name or $name.
+func (l *lexer) param() tokKind {
+	i := l.pos + 2
+	for i < l.end && identCont(l.src[i]) {
+		i++
+	}
+	l.pos, l.stop = i, i
+	return tParam
+}
+
+// prefixed reads a prefixed string (E”, B”, X”, N”, U&”) or
+// identifier (U&""), whose one-letter prefix c is before src[i]; it
+// returns tEOF (and no error) when there is none.
+func (l *lexer) prefixed(c byte, i int) tokKind {
+	src := l.src
+	switch c | 0x20 {
+	case 'e':
+		if l.pg && src[i] == '\'' {
+			return l.quoted(i, '\'', true, tXString)
+		}
+	case 'b', 'n':
+		if l.pg && src[i] == '\'' {
+			return l.quoted(i, '\'', false, tXString)
+		}
+	case 'x':
+		if src[i] == '\'' {
+			return l.quoted(i, '\'', false, tXString)
+		}
+	case 'u':
+		if l.pg && src[i] == '&' && i+1 < l.end {
+			switch src[i+1] {
+			case '\'':
+				return l.quoted(i+1, '\'', false, tXString)
+			case '"':
+				return l.quoted(i+1, '"', false, tQuoted)
+			}
+		}
+	}
+	return tEOF
+}
+
+// quoted reads from the delimiter q at src[i] to its closing twin; a
+// doubled delimiter stands for itself, and so does any byte after a
+// backslash when backslash is set.
+func (l *lexer) quoted(i int, q byte, backslash bool, k tokKind) tokKind {
+	src := l.src
+	i++
+	for {
+		j := strings.IndexByte(src[i:l.end], q)
+		if backslash {
+			if b := strings.IndexByte(src[i:l.end], '\\'); b >= 0 && (j < 0 || b < j) {
+				i += b + 2
+				if i > l.end {
+					break
+				}
+				continue
+			}
+		}
+		if j < 0 {
+			break
+		}
+		i += j + 1
+		if i < l.end && src[i] == q {
+			i++
+			continue
+		}
+		l.pos, l.stop = i, i
+		return k
+	}
+	if k == tQuoted {
+		return l.fail("quoted identifier")
+	}
+	return l.fail("string literal")
+}
+
+// comment skips a block comment; PostgreSQL's nest, SQLite's do not.
+func (l *lexer) comment() bool {
+	src := l.src
+	depth := 1
+	i := l.pos + 2
+	for i+1 < l.end {
+		switch {
+		case src[i] == '*' && src[i+1] == '/':
+			i += 2
+			depth--
+			if depth == 0 {
+				l.pos = i
+				return true
+			}
+		case l.pg && src[i] == '/' && src[i+1] == '*':
+			i += 2
+			depth++
+		default:
+			i++
+		}
+	}
+	return false
+}
+
+// dollar reads what starts with '$': a $1 parameter, a dollar-quoted
+// string (PostgreSQL), a $name parameter (SQLite) or an operator.
+func (l *lexer) dollar() tokKind {
+	src := l.src
+	i := l.pos + 1
+	if i < l.end && class[src[i]] == cDigit {
+		for i < l.end && class[src[i]] == cDigit {
+			i++
+		}
+		l.pos, l.stop = i, i
+		return tParam
+	}
+	if l.pg {
+		j := i
+		if j < l.end && class[src[j]] == cIdent {
+			for j < l.end && tagCont(src[j]) {
+				j++
+			}
+		}
+		if j < l.end && src[j] == '$' {
+			tag := src[l.pos : j+1]
+			k := strings.Index(src[j+1:l.end], tag)
+			if k < 0 {
+				return l.fail("dollar-quoted string")
+			}
+			l.tag = len(tag)
+			l.pos = j + 1 + k + len(tag)
+			l.stop = l.pos
+			return tDollar
+		}
+	}
+	if i < l.end && class[src[i]] == cIdent {
+		return l.param()
+	}
+	return l.one(tOp)
+}
+
+// number reads digits, a fraction and an exponent; letters after it
+// start a new token.
+func (l *lexer) number() tokKind {
+	src := l.src
+	i := l.pos
+	for i < l.end && class[src[i]] == cDigit {
+		i++
+	}
+	if i < l.end && src[i] == '.' && (i+1 == l.end || src[i+1] != '.') {
+		i++
+		for i < l.end && class[src[i]] == cDigit {
+			i++
+		}
+	}
+	if i+1 < l.end && src[i]|0x20 == 'e' {
+		j := i + 1
+		if src[j] == '+' || src[j] == '-' {
+			j++
+		}
+		if j < l.end && class[src[j]] == cDigit {
+			for j < l.end && class[src[j]] == cDigit {
+				j++
+			}
+			i = j
+		}
+	}
+	l.pos, l.stop = i, i
+	return tNumber
+}

@@ -1,0 +1,1010 @@
+package sqltables
+
+import "strings"
+
+// maxDepth bounds the parentheses tracked one by one. Deeper levels are
+// still read, as query levels whose function calls are not told apart
+// from subqueries.
+const maxDepth = 32
+
+// frameSlots is a power of two above maxDepth, so that indexing needs
+// no bounds check.
+const frameSlots = 64
+
+// maxLocal is how many relations and CTE names fit before the parser
+// allocates.
+const (
+	maxLocalRefs = 8
+	maxLocalCTEs = 8
+)
+
+// manyRefs is how many relations are looked up one by one before a map
+// is built, so that a text naming thousands is not read in quadratic
+// time.
+const manyRefs = 32
+
+// What the next token of a level is expected to be.
+const (
+	expNone       uint8 = iota
+	expRel              // a relation, or a modifier (ONLY, LATERAL, IF NOT EXISTS ...) before it
+	expName             // after a name part: '.' or the end of the name
+	expPart             // after '.': the next name part
+	expOrAction         // UPDATE OR <action>: skip the action
+	expRowsFrom         // ROWS FROM: '(' and a list of functions
+	expCTEName          // WITH: a CTE name (or RECURSIVE)
+	expCTECols          // after a CTE name: '(' columns ')' or AS
+	expCTEAs            // after AS: [NOT] MATERIALIZED, then '(' body
+	expCTENext          // after a CTE body: ',' and another CTE
+	expCreate           // CREATE ...: the object type
+	expDrop             // DROP ...: the object type
+	expAlter            // ALTER ...: the object type
+	expComment          // COMMENT: ON
+	expCommentOn        // COMMENT ON: the object type
+	expIndex            // CREATE INDEX ...: until ON
+	expInherits         // INHERITS: '(' and a list of relations
+	expReindex          // REINDEX: TABLE, or something else
+	expDo               // DO: [LANGUAGE name] and a body
+	expDoLanguage       // DO LANGUAGE: the language's name
+)
+
+// Kinds of relation positions: which modifiers they take, whether a
+// name followed by '(' is a function call.
+const (
+	rkFrom        uint8 = iota // FROM, JOIN, USING of DELETE and MERGE
+	rkUpdate                   // UPDATE [OR action] [ONLY]
+	rkTable                    // the TABLE statement
+	rkInto                     // INSERT INTO, MERGE INTO, REPLACE INTO
+	rkSelectInto               // SELECT ... INTO [TEMP|TEMPORARY|UNLOGGED] [TABLE]
+	rkDDL                      // TRUNCATE, LOCK, DROP, ALTER, CREATE VIEW, ON of an index or trigger
+	rkCreateTable              // CREATE TABLE: '(' after it holds column definitions
+	rkRefresh                  // REFRESH MATERIALIZED VIEW [CONCURRENTLY]
+	rkMaint                    // VACUUM, ANALYZE, CLUSTER: options in parentheses
+	rkGrant                    // GRANT/REVOKE ... ON [TABLE]
+	rkRef                      // REFERENCES, LIKE, INHERITS, PARTITION OF
+	rkCopy                     // COPY t or COPY (query)
+	rkColumn                   // COMMENT ON COLUMN t.c: the relation is before the last part
+)
+
+// Statement kinds, for what depends on the statement.
+const (
+	stNone        uint8 = iota
+	stSelect            // SELECT, VALUES
+	stInsert            // INSERT
+	stUpdate            // UPDATE
+	stDelete            // DELETE: USING is a relation list
+	stMerge             // MERGE: USING is a relation
+	stCreate            // CREATE (other objects)
+	stCreateTable       // CREATE TABLE: FROM (partition bounds) is not a FROM clause
+	stAlter             // ALTER TABLE: RENAME TO, INHERIT name relations
+	stIndex             // CREATE INDEX
+	stElems             // inside CREATE TABLE's parentheses: LIKE names a relation
+	stGrant             // GRANT, REVOKE: only ON matters (sticky)
+	stOnRel             // CREATE/DROP/ALTER TRIGGER or POLICY: ON names the relation (sticky)
+	stCopy              // COPY: FROM and TO name files (sticky)
+	stOpaque            // FETCH, MOVE, PRAGMA, SQLite VACUUM: nothing to find (sticky)
+)
+
+// Frame flags.
+const (
+	flQuery  uint8 = 1 << iota // FROM starts a FROM clause here
+	flList                     // ',' starts another relation of kind rk
+	flFirst                    // no token read at this level yet
+	flUsing                    // DELETE or MERGE: the next USING names relations
+	flRuleTo                   // CREATE RULE: the next TO names the relation
+)
+
+// frame is the state of one parenthesis level.
+type frame struct {
+	exp   uint8
+	rk    uint8
+	stmt  uint8
+	flags uint8
+}
+
+// span is a token's bytes in the text.
+type span struct {
+	start, stop int
+	kind        tokKind
+}
+
+// parser finds relations in one pass over the tokens, with a fixed-size
+// state: a stack of parenthesis levels, the name being read, and the
+// relations found so far.
+type parser struct {
+	lx     lexer
+	sqlite bool
+
+	frames [frameSlots]frame // frames[maxDepth] stands for every level deeper than tracked
+	depth  int               // index of the current tracked level
+	over   int               // levels open beyond maxDepth
+	top    int               // index of the current level: depth, or maxDepth when over > 0
+	floors [maxBodies]int    // depth of each DO body's first level
+	body   int               // DO bodies being read
+
+	prev, prev2 uint8 // the two previous tokens: a keyword or a p* class
+	start       bool  // the next token starts a statement
+
+	parts  [3]span // the last three parts of the name being read
+	nparts int
+	partKw uint8 // keyword of the name's first part
+	cte    span  // candidate CTE name
+
+	refs      [maxLocalRefs]Ref
+	more      []Ref
+	n         int
+	stmtFirst int              // index of the current statement's first relation
+	seen      map[Ref]struct{} // the relations, once there are many
+
+	ctes     [maxLocalCTEs]string
+	moreCTEs []string
+	ncte     int
+	cteSet   map[string]struct{} // the CTE names, once there are many
+}
+
+func (p *parser) init(sql string, d Dialect, fromList bool) {
+	p.lx = lexer{src: sql, end: len(sql), pg: d != SQLite}
+	p.sqlite = d == SQLite
+	p.prev, p.prev2 = pStart, pStart
+	if fromList {
+		p.frames[0] = frame{exp: expRel, rk: rkFrom, flags: flQuery | flList}
+		return
+	}
+	p.frames[0] = frame{flags: flQuery}
+	p.start = true
+}
+
+func (p *parser) run() ([]Ref, error) {
+	for {
+		k := p.lx.next()
+		if k == tEOF {
+			break
+		}
+		kw := kwNone
+		if k == tWord && p.prev != pDot && maybeKeyword(p.lx.src[p.lx.start:p.lx.stop]) {
+			kw = keyword(p.lx.src[p.lx.start:p.lx.stop])
+		}
+		// Most tokens (identifiers, literals, operators, most keywords)
+		// have nothing to do where no relation is expected: only
+		// remember them.
+		if f := p.cur(); f.exp == expNone && f.flags&flFirst == 0 {
+			prev := pNone
+			switch {
+			case kw == kwNone:
+				if boring[k] || k == tComma && f.flags&flList == 0 {
+					prev = prevOf[k]
+				}
+			case kwFlags[kw]&fNoop != 0 && !sticky(f.stmt):
+				prev = kw
+			}
+			if prev != pNone {
+				p.prev2, p.prev = p.prev, prev
+				p.start = false
+				continue
+			}
+			// A keyword, a parenthesis, a comma or a ';': no state of a
+			// relation position to go through.
+			p.none(f, k, kw)
+			p.setPrev(k, kw)
+			continue
+		}
+		p.token(k, kw)
+	}
+	if p.lx.err != nil {
+		return nil, p.lx.err
+	}
+	p.token(tEOF, kwNone)
+	p.endStatement()
+	if p.n == 0 {
+		return nil, nil
+	}
+	out := make([]Ref, p.n)
+	c := copy(out, p.refs[:min(p.n, maxLocalRefs)])
+	copy(out[c:], p.more)
+	return out, nil
+}
+
+// cur returns the current level.
+func (p *parser) cur() *frame {
+	return &p.frames[p.top&(frameSlots-1)]
+}
+
+// setTop makes top follow depth and over.
+func (p *parser) setTop() {
+	p.top = p.depth
+	if p.over > 0 {
+		p.top = maxDepth
+	}
+}
+
+func (p *parser) push(f frame) {
+	f.flags |= flFirst
+	if p.over > 0 || p.depth == maxDepth-1 {
+		p.over++
+		p.frames[maxDepth] = f
+	} else {
+		p.depth++
+		p.frames[p.depth] = f
+	}
+	p.setTop()
+}
+
+func (p *parser) pop() {
+	switch {
+	case p.over > 1:
+		p.over--
+		// The state of this level was not kept: read on as in a query.
+		p.frames[maxDepth] = frame{flags: flQuery}
+	case p.over == 1:
+		p.over = 0
+	case p.body > 0 && p.depth == p.floors[p.body-1]:
+		// An unbalanced ')' in a DO body does not leave it.
+	case p.depth > 0:
+		p.depth--
+	}
+	p.setTop()
+}
+
+// token feeds one token to the parser: kw is the keyword it is, if any.
+func (p *parser) token(k tokKind, kw uint8) {
+	f := p.cur()
+	first := f.flags&flFirst != 0
+	f.flags &^= flFirst
+	entered := p.body
+	for p.step(k, kw, first) {
+	}
+	p.setPrev(k, kw)
+	if p.body > entered {
+		p.start = true
+		p.prev = pSemi
+	}
+}
+
+// setPrev records token k (keyword kw) as the previous one, and whether
+// a statement starts after it.
+func (p *parser) setPrev(k tokKind, kw uint8) {
+	p.prev2 = p.prev
+	if kw != kwNone {
+		p.prev = kw
+	} else {
+		p.prev = prevOf[k]
+	}
+	switch {
+	case k == tSemi || k == tBodyEnd:
+		p.start = true
+	case p.body > 0 && (kw == kwBegin || kw == kwThen || kw == kwElse || kw == kwLoop):
+		// PL/pgSQL: a statement follows.
+		p.start = true
+	default:
+		p.start = false
+	}
+}
+
+// boring marks the tokens that matter only where a relation is
+// expected, or (a word) when they are keywords.
+var boring = [tBodyEnd + 1]bool{tWord: true, tQuoted: true, tString: true, tXString: true, tDollar: true,
+	tNumber: true, tParam: true, tOp: true, tDot: true}
+
+// prevOf is parser.prev after a token that is not a keyword.
+var prevOf = [...]uint8{
+	tEOF: pOther, tWord: pIdent, tQuoted: pIdent, tString: pOther, tXString: pOther,
+	tDollar: pOther, tNumber: pOther, tParam: pOther, tLParen: pLParen, tRParen: pRParen,
+	tComma: pComma, tDot: pDot, tSemi: pSemi, tOp: pOther, tBodyEnd: pSemi,
+}
+
+// step handles a token in the current state. It returns true when the
+// state changed and the token must be handled again.
+func (p *parser) step(k tokKind, kw uint8, first bool) bool {
+	f := p.cur()
+	switch f.exp {
+	case expNone:
+		p.none(f, k, kw)
+		return false
+	case expRel:
+		return p.rel(f, k, kw, first)
+	case expName:
+		if k == tDot {
+			f.exp = expPart
+			return false
+		}
+		return p.finish(f, k, kw)
+	case expPart:
+		if k == tWord || k == tQuoted || (k == tString && p.sqlite) {
+			p.addPart()
+			f.exp = expName
+			return false
+		}
+		return p.finish(f, k, kw)
+	case expOrAction:
+		f.exp = expRel
+		return k != tWord
+	case expRowsFrom:
+		f.exp = expNone
+		if k == tLParen {
+			p.push(frame{exp: expRel, rk: rkFrom, flags: flQuery | flList})
+			return false
+		}
+		return true
+	case expCTEName, expCTECols, expCTEAs, expCTENext:
+		return p.with(f, k, kw)
+	case expDo, expDoLanguage:
+		return p.do(f, k, kw)
+	}
+	return p.preamble(f, k, kw)
+}
+
+// none handles a token outside any relation position.
+func (p *parser) none(f *frame, k tokKind, kw uint8) {
+	switch k {
+	case tLParen:
+		var n frame
+		if f.stmt == stOpaque {
+			n.stmt = stOpaque
+		}
+		p.push(n)
+	case tRParen:
+		p.pop()
+	case tComma:
+		if f.flags&flList != 0 && f.stmt != stOpaque {
+			f.exp = expRel
+		}
+	case tSemi:
+		// A statement ends: so do the parentheses it left open.
+		p.endStatement()
+		p.depth, p.over = 0, 0
+		if p.body > 0 {
+			p.depth = p.floors[p.body-1]
+		}
+		p.setTop()
+		p.frames[p.depth] = frame{flags: flQuery}
+	case tBodyEnd:
+		p.endStatement()
+		p.body--
+		p.depth = p.floors[p.body] - 1
+		p.over = 0
+		p.setTop()
+		// What follows the body (LANGUAGE name) names nothing.
+		p.frames[p.depth] = frame{stmt: stOpaque}
+	case tWord:
+		if kw != kwNone && f.stmt != stOpaque {
+			p.keyword(f, kw)
+		}
+	}
+}
+
+// sticky reports whether st stays the statement kind whatever follows.
+func sticky(st uint8) bool { return st >= stElems }
+
+func setStmt(f *frame, st uint8) {
+	if !sticky(f.stmt) {
+		f.stmt = st
+	}
+}
+
+// relation expects a relation of kind rk at f.
+func relation(f *frame, rk uint8) {
+	f.rk = rk
+	f.exp = expRel
+}
+
+// keyword handles a keyword outside any relation position.
+func (p *parser) keyword(f *frame, kw uint8) {
+	if f.stmt == stGrant {
+		switch kw {
+		case kwOn:
+			relation(f, rkGrant)
+			f.flags |= flList
+		case kwTo, kwFrom:
+			f.flags &^= flList
+		}
+		return
+	}
+	if p.start && p.statement(f, kw) {
+		return
+	}
+	if kwFlags[kw]&fEnder != 0 {
+		f.flags &^= flList
+	}
+	switch kw {
+	case kwSelect, kwValues:
+		if p.prev == kwFor {
+			return // FOR VALUES of a partition
+		}
+		f.flags |= flQuery
+		setStmt(f, stSelect)
+	case kwFrom:
+		if f.flags&flQuery == 0 || f.stmt == stCopy || f.stmt == stCreateTable {
+			return
+		}
+		if p.prev == kwDistinct && (p.prev2 == kwIs || p.prev2 == kwNot) {
+			return // IS [NOT] DISTINCT FROM
+		}
+		relation(f, rkFrom)
+		f.flags |= flList
+	case kwJoin:
+		relation(f, rkFrom)
+	case kwUsing:
+		if f.flags&flUsing != 0 {
+			f.flags &^= flUsing
+			relation(f, rkFrom)
+			if f.stmt == stDelete {
+				f.flags |= flList
+			}
+		}
+	case kwInto:
+		switch p.prev {
+		case kwInsert, kwReplace, kwMerge, kwIgnore, kwAbort, kwFail, kwRollback:
+			relation(f, rkInto)
+		default:
+			if p.body > 0 {
+				return // PL/pgSQL: SELECT ... INTO variables
+			}
+			relation(f, rkSelectInto)
+		}
+		f.flags &^= flList
+	case kwUpdate:
+		switch p.prev {
+		case kwFor, kwKey, kwDo, kwOn, kwOr, kwBefore, kwAfter, kwOf:
+			return // FOR [NO KEY] UPDATE, DO UPDATE, ON UPDATE, trigger events
+		}
+		f.flags |= flQuery
+		setStmt(f, stUpdate)
+		relation(f, rkUpdate)
+	case kwDelete:
+		f.flags |= flQuery | flUsing
+		setStmt(f, stDelete)
+	case kwMerge:
+		f.flags |= flQuery | flUsing
+		setStmt(f, stMerge)
+	case kwInsert:
+		f.flags |= flQuery
+		setStmt(f, stInsert)
+	case kwWith:
+		f.exp = expCTEName
+	case kwTable:
+		switch p.prev {
+		case pStart, pSemi, pLParen, pRParen, kwUnion, kwIntersect, kwExcept, kwAll, kwDistinct, kwAs:
+		default:
+			if !p.start {
+				return // RETURNS TABLE, REFERENCING NEW TABLE ...
+			}
+		}
+		f.flags |= flQuery
+		relation(f, rkTable)
+	case kwReferences:
+		relation(f, rkRef)
+	case kwOn:
+		if f.stmt == stOnRel {
+			relation(f, rkDDL)
+		}
+	case kwTo:
+		switch {
+		case f.flags&flRuleTo != 0:
+			f.flags &^= flRuleTo
+			relation(f, rkRef)
+		case p.prev == kwRename && f.stmt == stAlter:
+			relation(f, rkDDL)
+		}
+	case kwOf:
+		if p.prev == kwPartition {
+			relation(f, rkRef)
+		}
+	case kwPartition:
+		if p.prev == kwAttach || p.prev == kwDetach {
+			relation(f, rkRef)
+		}
+	case kwInherits:
+		f.exp = expInherits
+	case kwInherit:
+		if f.stmt == stAlter {
+			relation(f, rkRef)
+		}
+	case kwLike:
+		if f.stmt == stElems && (p.prev == pLParen || p.prev == pComma) {
+			relation(f, rkRef)
+		}
+	case kwGrant, kwRevoke:
+		f.stmt = stGrant
+		f.flags &^= flList
+	}
+}
+
+// statement handles a keyword that starts a statement; it returns false
+// when kw is not such a keyword.
+func (p *parser) statement(f *frame, kw uint8) bool {
+	switch kw {
+	case kwTruncate, kwLock:
+		relation(f, rkDDL)
+		f.flags |= flList
+	case kwCopy:
+		f.stmt = stCopy
+		relation(f, rkCopy)
+	case kwCreate:
+		f.stmt = stCreate
+		f.exp = expCreate
+	case kwAlter:
+		f.stmt = stAlter
+		f.exp = expAlter
+	case kwDrop:
+		f.stmt = stCreate
+		f.exp = expDrop
+	case kwComment:
+		f.exp = expComment
+	case kwAnalyze, kwCluster:
+		relation(f, rkMaint)
+		f.flags |= flList
+	case kwVacuum:
+		if p.sqlite {
+			f.stmt = stOpaque // VACUUM [schema] [INTO file]
+			return true
+		}
+		relation(f, rkMaint)
+		f.flags |= flList
+	case kwRefresh:
+		relation(f, rkRefresh)
+	case kwReindex:
+		f.exp = expReindex
+	case kwFetch, kwMove, kwPragma:
+		f.stmt = stOpaque
+	case kwDo:
+		if p.sqlite {
+			return false
+		}
+		f.exp = expDo
+	default:
+		return false
+	}
+	return true
+}
+
+// preamble handles the words between a DDL verb and its relation.
+func (p *parser) preamble(f *frame, k tokKind, kw uint8) bool {
+	if k == tLParen && (f.exp == expIndex || f.exp == expReindex) {
+		p.push(frame{})
+		return false
+	}
+	if f.exp == expInherits {
+		f.exp = expNone
+		if k == tLParen {
+			p.push(frame{exp: expRel, rk: rkRef, flags: flList})
+			return false
+		}
+		return true
+	}
+	if k != tWord {
+		if f.exp == expIndex && k != tSemi && k != tRParen && k != tBodyEnd {
+			return false
+		}
+		f.exp = expNone
+		return true
+	}
+	switch f.exp {
+	case expCreate:
+		switch kw {
+		case kwOr, kwReplace, kwTemp, kwTemporary, kwUnlogged, kwGlobal, kwLocal, kwUnique,
+			kwRecursive, kwMaterialized, kwForeign, kwVirtual, kwConstraint:
+			return false
+		case kwTable:
+			f.stmt = stCreateTable
+			relation(f, rkCreateTable)
+		case kwView:
+			relation(f, rkDDL)
+		case kwIndex:
+			f.stmt = stIndex
+			f.exp = expIndex
+		case kwTrigger, kwPolicy:
+			f.stmt = stOnRel
+			f.exp = expNone
+		case kwRule:
+			f.flags |= flRuleTo
+			f.exp = expNone
+		default:
+			f.exp = expNone
+		}
+	case expDrop, expAlter:
+		switch kw {
+		case kwMaterialized, kwForeign:
+			return false
+		case kwTable, kwView:
+			if f.exp == expDrop {
+				f.flags |= flList
+			}
+			relation(f, rkDDL)
+		case kwTrigger, kwPolicy, kwRule:
+			f.stmt = stOnRel
+			f.exp = expNone
+		default:
+			// ALTER INDEX, SEQUENCE ...: RENAME TO names no relation.
+			f.stmt = stCreate
+			f.exp = expNone
+		}
+	case expComment:
+		f.exp = expNone
+		if kw == kwOn {
+			f.exp = expCommentOn
+		}
+	case expCommentOn:
+		switch kw {
+		case kwMaterialized, kwForeign:
+			return false
+		case kwTable, kwView:
+			relation(f, rkDDL)
+		case kwColumn:
+			relation(f, rkColumn)
+		case kwTrigger, kwPolicy, kwRule:
+			f.stmt = stOnRel
+			f.exp = expNone
+		default:
+			f.exp = expNone
+		}
+	case expIndex:
+		if kw == kwOn {
+			relation(f, rkDDL)
+		}
+	case expReindex:
+		if kw == kwTable {
+			relation(f, rkDDL)
+			return false
+		}
+		if kw != kwConcurrently && kw != kwVerbose {
+			f.exp = expNone
+		}
+	}
+	return false
+}
+
+// modifier reports whether kw is a word of a relation position of kind
+// rk that comes before the relation's name.
+func modifier(rk, kw uint8) bool {
+	switch rk {
+	case rkFrom:
+		return kw == kwOnly || kw == kwLateral
+	case rkUpdate, rkTable, rkGrant:
+		return kw == kwOnly || kw == kwTable && rk == rkGrant
+	case rkSelectInto:
+		return kw == kwTemp || kw == kwTemporary || kw == kwUnlogged || kw == kwTable
+	case rkDDL, rkCreateTable:
+		return kw == kwTable || kw == kwOnly || kw == kwIf || kw == kwNot || kw == kwExists || kw == kwConcurrently
+	case rkRefresh:
+		return kw == kwMaterialized || kw == kwView || kw == kwConcurrently
+	case rkMaint:
+		return kw == kwFull || kw == kwFreeze || kw == kwVerbose || kw == kwAnalyze
+	}
+	return false
+}
+
+// rel handles a token where a relation is expected.
+func (p *parser) rel(f *frame, k tokKind, kw uint8, first bool) bool {
+	switch k {
+	case tWord:
+		if kw != kwNone {
+			switch {
+			case modifier(f.rk, kw):
+				return false
+			case kw == kwOr && (f.rk == rkUpdate || f.rk == rkInto):
+				f.exp = expOrAction // SQLite: UPDATE OR IGNORE t
+				return false
+			case f.rk == rkGrant && (kw == kwGrantObject || kw == kwAll):
+				f.exp = expNone // ON SCHEMA s, ON ALL TABLES IN SCHEMA s
+				f.flags &^= flList
+				return false
+			case kwFlags[kw]&fReserved != 0 || first && kwFlags[kw]&fStmt != 0:
+				f.exp = expNone
+				return true
+			}
+		}
+	case tQuoted:
+	case tString:
+		if !p.sqlite {
+			f.exp = expNone
+			return true
+		}
+		// SQLite reads a string where a table name must be as the name.
+	case tLParen:
+		switch f.rk {
+		case rkFrom, rkCopy:
+			// A subquery, a parenthesised join, or (?).
+			f.exp = expNone
+			p.push(frame{exp: expRel, rk: rkFrom, flags: flQuery | flList})
+			return false
+		case rkMaint:
+			p.push(frame{}) // options
+			return false
+		}
+		f.exp = expNone
+		return true
+	default:
+		f.exp = expNone
+		return true
+	}
+	p.nparts = 0
+	p.partKw = kw
+	p.addPart()
+	f.exp = expName
+	return false
+}
+
+func (p *parser) addPart() {
+	s := span{start: p.lx.start, stop: p.lx.stop}
+	if p.lx.start < p.lx.stop {
+		s.kind = tWord
+		switch p.lx.src[p.lx.start] {
+		case '"', '`', '[':
+			s.kind = tQuoted
+		case '\'':
+			s.kind = tString
+		case 'u', 'U':
+			if p.lx.stop-p.lx.start > 2 && p.lx.src[p.lx.start+1] == '&' {
+				s.kind = tQuoted
+			}
+		}
+	}
+	if p.nparts == len(p.parts) {
+		copy(p.parts[:], p.parts[1:])
+		p.nparts--
+	}
+	p.parts[p.nparts] = s
+	p.nparts++
+}
+
+// finish ends the name being read at token k: the name is a function
+// when k is '(' in a FROM position.
+func (p *parser) finish(f *frame, k tokKind, kw uint8) bool {
+	f.exp = expNone
+	single := p.nparts == 1 && p.parts[0].kind == tWord
+	if single && kw == kwFrom && p.partKw == kwRows && f.rk == rkFrom {
+		f.exp = expRowsFrom
+		return false
+	}
+	if k == tLParen {
+		switch f.rk {
+		case rkFrom:
+			p.add(f.rk, true)
+			p.push(frame{})
+			return false
+		case rkCreateTable:
+			p.add(f.rk, false)
+			p.push(frame{stmt: stElems})
+			return false
+		}
+	}
+	p.add(f.rk, false)
+	return true
+}
+
+// add records the name read as a relation, or a function.
+func (p *parser) add(rk uint8, fn bool) {
+	n := p.nparts
+	if rk == rkColumn {
+		n-- // COMMENT ON COLUMN [schema.]table.column
+	}
+	if n < 1 {
+		return
+	}
+	r := Ref{Name: p.ident(p.parts[n-1]), Func: fn}
+	if n >= 2 {
+		r.Schema = p.ident(p.parts[n-2])
+	}
+	if p.seen != nil {
+		if _, ok := p.seen[r]; ok {
+			return
+		}
+		p.seen[r] = struct{}{}
+	} else {
+		for i := 0; i < p.n; i++ {
+			if *p.ref(i) == r {
+				return
+			}
+		}
+		if p.n == manyRefs {
+			// Many relations: look them up in a map from now on.
+			p.seen = make(map[Ref]struct{}, 2*manyRefs)
+			for i := 0; i < p.n; i++ {
+				p.seen[*p.ref(i)] = struct{}{}
+			}
+			p.seen[r] = struct{}{}
+		}
+	}
+	if p.n < maxLocalRefs {
+		p.refs[p.n] = r
+	} else {
+		p.more = append(p.more, r)
+	}
+	p.n++
+}
+
+func (p *parser) ref(i int) *Ref {
+	if i < maxLocalRefs {
+		return &p.refs[i]
+	}
+	return &p.more[i-maxLocalRefs]
+}
+
+// ident returns the name a token stands for.
+func (p *parser) ident(s span) string {
+	t := p.lx.src[s.start:s.stop]
+	switch s.kind {
+	case tQuoted:
+		switch t[0] {
+		case '[':
+			return t[1 : len(t)-1]
+		case '`':
+			return undouble(t[1:len(t)-1], '`')
+		case '"':
+			return undouble(t[1:len(t)-1], '"')
+		}
+		return undouble(t[3:len(t)-1], '"') // U&"..."
+	case tString:
+		return undouble(t[1:len(t)-1], '\'')
+	}
+	return lower(t)
+}
+
+// undouble replaces each doubled q in s with one q.
+func undouble(s string, q byte) string {
+	if strings.IndexByte(s, q) < 0 {
+		return s
+	}
+	return strings.ReplaceAll(s, string([]byte{q, q}), string(q))
+}
+
+// lower folds ASCII letters to lower case, as PostgreSQL folds unquoted
+// identifiers; it allocates only when s changes.
+func lower(s string) string {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= 'A' && c <= 'Z' {
+			b := []byte(s)
+			for j := i; j < len(b); j++ {
+				if c := b[j]; c >= 'A' && c <= 'Z' {
+					b[j] = c + 'a' - 'A'
+				}
+			}
+			return string(b)
+		}
+	}
+	return s
+}
+
+// with reads a WITH clause: name [(columns)] AS [NOT] [MATERIALIZED] (body), ...
+func (p *parser) with(f *frame, k tokKind, kw uint8) bool {
+	switch f.exp {
+	case expCTEName:
+		if kw == kwRecursive {
+			return false
+		}
+		if k == tQuoted || k == tWord && kw != kwOrdinality && (kw == kwNone || kwFlags[kw]&fReserved == 0) {
+			p.cte = span{start: p.lx.start, stop: p.lx.stop, kind: k}
+			f.exp = expCTECols
+			return false
+		}
+	case expCTECols:
+		if k == tLParen {
+			p.push(frame{})
+			return false
+		}
+		if kw == kwAs {
+			f.exp = expCTEAs
+			return false
+		}
+	case expCTEAs:
+		if kw == kwNot || kw == kwMaterialized {
+			return false
+		}
+		if k == tLParen {
+			p.addCTE(p.ident(p.cte))
+			f.flags = f.flags&^flList | flQuery
+			f.exp = expCTENext
+			p.push(frame{flags: flQuery})
+			return false
+		}
+	case expCTENext:
+		if k == tComma {
+			f.exp = expCTEName
+			return false
+		}
+	}
+	f.exp = expNone
+	return true
+}
+
+func (p *parser) addCTE(name string) {
+	if p.ncte < maxLocalCTEs {
+		p.ctes[p.ncte] = name
+	} else {
+		if p.cteSet == nil {
+			p.cteSet = make(map[string]struct{})
+			for i := 0; i < p.ncte; i++ {
+				p.cteSet[p.cteKey(p.ctes[i])] = struct{}{}
+			}
+		}
+		p.moreCTEs = append(p.moreCTEs, name)
+		p.cteSet[p.cteKey(name)] = struct{}{}
+	}
+	p.ncte++
+}
+
+// cteKey is how CTE names compare: SQLite ignores case even in quoted
+// names.
+func (p *parser) cteKey(name string) string {
+	if p.sqlite {
+		return strings.ToLower(name)
+	}
+	return name
+}
+
+func (p *parser) isCTE(name string) bool {
+	if p.cteSet != nil {
+		_, ok := p.cteSet[p.cteKey(name)]
+		return ok
+	}
+	for i := 0; i < p.ncte; i++ {
+		c := p.ctes[i]
+		if c == name || p.sqlite && strings.EqualFold(c, name) {
+			return true
+		}
+	}
+	return false
+}
+
+// endStatement drops the current statement's references to its CTEs.
+func (p *parser) endStatement() {
+	if p.ncte > 0 {
+		w := p.stmtFirst
+		for i := p.stmtFirst; i < p.n; i++ {
+			r := *p.ref(i)
+			if r.Schema == "" && !r.Func && p.isCTE(r.Name) {
+				if p.seen != nil {
+					delete(p.seen, r)
+				}
+				continue
+			}
+			*p.ref(w) = r
+			w++
+		}
+		p.n = w
+		if w > maxLocalRefs {
+			p.more = p.more[:w-maxLocalRefs]
+		} else {
+			p.more = p.more[:0]
+		}
+		p.ncte = 0
+		p.moreCTEs = p.moreCTEs[:0]
+		p.cteSet = nil
+	}
+	p.stmtFirst = p.n
+}
+
+// do reads DO [LANGUAGE name] body: the body, run at once, is read as SQL.
+func (p *parser) do(f *frame, k tokKind, kw uint8) bool {
+	if f.exp == expDoLanguage {
+		f.exp = expDo
+		return k != tWord && k != tQuoted && k != tString
+	}
+	switch {
+	case kw == kwLanguage:
+		f.exp = expDoLanguage
+		return false
+	case k == tDollar || k == tString:
+		f.exp = expNone
+		f.stmt = stOpaque
+		l := &p.lx
+		start, stop := l.start+1, l.stop-1
+		if k == tDollar {
+			start, stop = l.start+l.tag, l.stop-l.tag
+		}
+		if p.over > 0 || p.depth == maxDepth-1 || !l.enter(start, stop, l.stop) {
+			// Deeper than the state kept: refuse rather than miss what
+			// the body names.
+			l.fail(whatDeepDO)
+			return false
+		}
+		p.depth++
+		p.setTop()
+		p.frames[p.depth] = frame{flags: flQuery}
+		p.floors[p.body] = p.depth
+		p.body++
+		p.endStatement()
+		return false
+	}
+	f.exp = expNone
+	return true
+}

@@ -1,0 +1,89 @@
+package sqltables
+
+import (
+	"errors"
+	"strconv"
+)
+
+// Dialect selects the lexical rules of a SQL text.
+type Dialect uint8
+
+const (
+	// Postgres reads PostgreSQL: nested block comments, E'' strings,
+	// dollar-quoted strings, $1 parameters. It is the zero value.
+	Postgres Dialect = iota
+	// SQLite reads SQLite: `ident` and [ident] quoting, flat block
+	// comments, ?NNN, :name, @name and $name parameters, and a string
+	// literal in a table position read as a table name.
+	SQLite
+)
+
+// Ref is a relation (table, view) or a function used as one.
+type Ref struct {
+	// Schema is the qualifier, "" when unqualified; for a.b.c it is b.
+	Schema string
+	// Name is the relation's name: unquoted identifiers folded to lower
+	// case, quoted ones kept as written with the quotes removed.
+	Name string
+	// Func is set for a function called in a FROM position
+	// (generate_series(...), pragma_table_info(?), unnest(...)): not a
+	// relation.
+	Func bool
+}
+
+// ErrUnterminated is wrapped by the *Error of SQL that ends inside a
+// comment, a string, a quoted identifier or a dollar-quoted string.
+var ErrUnterminated = errors.New("sqltables: unterminated comment, string or quoted identifier")
+
+// whatDeepDO is the What of an *Error for DO blocks nested in the body of
+// more than maxBodies others, the one thing besides an unterminated token
+// that stops the reading.
+const whatDeepDO = "DO block: nested too deeply"
+
+// Error reports SQL that cannot be read: an unterminated comment, string,
+// quoted identifier or dollar-quoted string (errors.Is(err,
+// ErrUnterminated) holds), or DO blocks nested in each other's bodies
+// more than 8 deep. Offset is the byte offset where the unterminated
+// token, or the DO body too deep, starts.
+type Error struct {
+	Offset int
+	What   string // "block comment", "string literal", "quoted identifier", "dollar-quoted string", "DO block: nested too deeply"
+}
+
+// Error names what cannot be read and where it starts.
+func (e *Error) Error() string {
+	if e.What == whatDeepDO {
+		return "sqltables: " + e.What + " at byte " + strconv.Itoa(e.Offset)
+	}
+	return "sqltables: unterminated " + e.What + " at byte " + strconv.Itoa(e.Offset)
+}
+
+// Unwrap returns ErrUnterminated, or nil for DO blocks nested too deeply.
+func (e *Error) Unwrap() error {
+	if e.What == whatDeepDO {
+		return nil
+	}
+	return ErrUnterminated
+}
+
+// Tables returns the relations sql names (and FROM-position functions,
+// with Func set), in order of first appearance, without duplicates. sql
+// may be one statement, several separated by ';', or a fragment: a WHERE
+// condition ("id IN (SELECT x FROM t)"), a JOIN clause ("LEFT JOIN t ON
+// ..."). It returns nil when sql names nothing, and a *Error (and no
+// relation) when sql cannot be read.
+func Tables(sql string, d Dialect) ([]Ref, error) {
+	var p parser
+	p.init(sql, d, false)
+	return p.run()
+}
+
+// FromList returns the relations of a FROM-list fragment as GORM's
+// Table() takes it: "notes", "notes AS n", "notes n", "public.notes",
+// "a, b", "(SELECT ... FROM t) AS s", "(?) AS s". Errors and nil are as
+// for Tables.
+func FromList(expr string, d Dialect) ([]Ref, error) {
+	var p parser
+	p.init(expr, d, true)
+	return p.run()
+}
