@@ -71,7 +71,7 @@ func TestForeignTransactionsAreRefused(t *testing.T) {
 			{"Connection+Begin", fixture.Central, func() error {
 				return e.DB.WithContext(e.Ctx(a)).Connection(func(c *gorm.DB) error {
 					tx := c.Begin()
-					defer tx.Rollback()
+					defer func() { _ = tx.Rollback() }()
 					return leak(tx, a)
 				})
 			}, nil},
@@ -101,7 +101,7 @@ func TestForeignTransactionsAreRefused(t *testing.T) {
 				if err != nil {
 					return err
 				}
-				defer tx.Rollback()
+				defer func() { _ = tx.Rollback() }()
 				s := e.DB.WithContext(e.Ctx(a)).Session(&gorm.Session{})
 				s.Statement.ConnPool = tx
 				return leak(s, a)
@@ -201,7 +201,7 @@ func TestAdoptTx(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer tx.Rollback()
+			defer func() { _ = tx.Rollback() }()
 			for _, c := range []struct {
 				db    *gorm.DB
 				route tenantplugin.Route
@@ -273,7 +273,7 @@ func TestSavePointRefusalIsVisible(t *testing.T) {
 				if tx.Error != nil {
 					t.Fatal(tx.Error)
 				}
-				defer tx.Rollback()
+				defer func() { _ = tx.Rollback() }()
 				before := e.Counter.Total()
 				other := tx.WithContext(e.Ctx(e.Tenants[1]))
 				if err := other.SavePoint("sp1").Error; !errors.Is(err, tenantplugin.ErrCrossDatabase) {

@@ -109,16 +109,11 @@ func (p *Plugin) routeStatement(stmt *gorm.Statement, op Op) error {
 		return nil
 	}
 
-	d := p.strategyRoute(stmt, op)
+	d, err := p.strategyRoute(stmt, op)
+	if err != nil {
+		return err
+	}
 	if alias, ok := d.route.Alias(); ok {
-		if d.migration {
-			// A migrator working on a reserved table outside reserved.Use:
-			// usually GORM adding a model's associations to AutoMigrate.
-			// Its other look-ups (the current database, the schema) would
-			// still describe this session's database, so refuse.
-			return fmt.Errorf("%w: table %q belongs to %s: migrate it under reserved.Use(%q) (GORM migrates a model's associations too, unless IgnoreRelationshipsWhenMigrating is set)",
-				ErrCrossDatabase, d.table, d.route, alias)
-		}
 		rc, err := p.reservedConn(alias, prepared, false)
 		if err != nil {
 			return err
@@ -166,7 +161,10 @@ func (p *Plugin) refuseForeign(stmt *gorm.Statement, op Op, pool gorm.ConnPool) 
 	if _, ok := explicitAlias(stmt); ok {
 		return err
 	}
-	if _, ok := FromContext(stmt.Context); !ok && !p.strategyRoute(stmt, op).decided {
+	if _, ok := FromContext(stmt.Context); ok {
+		return err
+	}
+	if d, derr := p.strategyRoute(stmt, op); derr == nil && !d.decided {
 		return fmt.Errorf("%w: %w", ErrNoTenant, err)
 	}
 	return err
@@ -221,7 +219,10 @@ func (p *Plugin) routeInTx(stmt *gorm.Statement, op Op, tx boundTx, prepared boo
 	if alias, ok := explicitAlias(stmt); ok {
 		want, decided = Reserved(alias), true
 	} else {
-		d := p.strategyRoute(stmt, op)
+		d, err := p.strategyRoute(stmt, op)
+		if err != nil {
+			return err
+		}
 		want, decided = d.route, d.decided
 	}
 	if err := tx.admits(stmt.Context, op, want, decided); err != nil {
@@ -237,20 +238,20 @@ func (p *Plugin) routeInTx(stmt *gorm.Statement, op Op, tx boundTx, prepared boo
 
 // admits checks a statement of the transaction: want is where an explicit
 // clause or a strategy sends it, if decided.
-func (tx boundTx) admits(ctx context.Context, op Op, want Route, decided bool) error {
+func (t boundTx) admits(ctx context.Context, op Op, want Route, decided bool) error {
 	tenant, hasTenant := FromContext(ctx)
 	switch {
-	case decided && want != tx.route:
+	case decided && want != t.route:
 		return fmt.Errorf("%w: %s statement routes to %s, transaction is on %s",
-			ErrCrossDatabase, op, want, tx.where())
-	case tx.route == TenantRoute && hasTenant && tenant != tx.tenant:
+			ErrCrossDatabase, op, want, t.where())
+	case t.route == TenantRoute && hasTenant && tenant != t.tenant:
 		return fmt.Errorf("%w: context has tenant %q, transaction is on %s",
-			ErrCrossDatabase, tenant, tx.where())
-	case tx.route != TenantRoute && !tx.pinned && !decided && hasTenant:
+			ErrCrossDatabase, tenant, t.where())
+	case t.route != TenantRoute && !t.pinned && !decided && hasTenant:
 		// A tenant statement in a transaction on a reserved database:
 		// only reserved.Use or a strategy may send it there.
 		return fmt.Errorf("%w: %s statement for tenant %q, transaction is on %s (use reserved.Use to send it there)",
-			ErrCrossDatabase, op, tenant, tx.where())
+			ErrCrossDatabase, op, tenant, t.where())
 	}
 	return nil
 }

@@ -29,6 +29,14 @@ type Config struct {
 	// Default: none (every statement goes to the tenant).
 	Strategies []Strategy
 
+	// NoTextRouting makes the plugin never read SQL text: raw statements
+	// (Raw, Exec) go to the tenant unless reserved.Use sends them
+	// elsewhere, and strategies see only a GORM-built statement's model
+	// and the table GORM names (for Table("x AS y"), the alias y).
+	// Default: false, SQL text is read by a lexer and every relation it
+	// names counts.
+	NoTextRouting bool
+
 	// StmtCacheSize bounds each pool's prepared statement cache, used by
 	// sessions with PrepareStmt. Default: 512 statements.
 	StmtCacheSize int

@@ -139,7 +139,7 @@ type rootTx struct {
 // connection pool the transaction runs on, where work for any tenant
 // could run outside the transaction and after the pool closes.
 func (t *rootTx) GetDBConn() (*sql.DB, error) {
-	return nil, fmt.Errorf("%w: db.DB() and db.Connection inside a transaction on %s would hand out its connection pool outside the transaction; run statements on the transaction, and lease a tenant's *sql.DB with resolver's Lease",
+	return nil, fmt.Errorf("%w: db.DB() and db.Connection inside a transaction on %s would hand out its connection pool outside the transaction; run statements on the transaction, and lease a tenant's *sql.DB with Resolver.Lease",
 		ErrBypassedRouting, t.bound().where())
 }
 

@@ -1,103 +1,414 @@
 package tenantplugin
 
 import (
-	"regexp"
+	"fmt"
+	"reflect"
 	"strings"
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
-)
+	"gorm.io/gorm/schema"
 
-// strategyRoute asks the strategies about a statement. Migrator look-ups
-// of the system catalogs name their table in a bound value, not in the
-// SQL: each string value is then offered as the table. migration reports
-// whether the decision was about a migrator statement (a catalog look-up
-// or DDL), which only reserved.Use may send to a reserved database.
-func (p *Plugin) strategyRoute(stmt *gorm.Statement, op Op) decision {
-	if len(p.strategies) == 0 {
-		return decision{}
-	}
-	s := p.view(stmt, op)
-	if r, ok := p.strategies.Route(s); ok {
-		return decision{route: r, decided: true, migration: s.Model == nil && isDDL(stmt), table: s.Table}
-	}
-	if s.Model == nil && catalogTables[strings.ToLower(s.Table)] {
-		for _, v := range stmt.Vars {
-			name, ok := v.(string)
-			if !ok || name == "" {
-				continue
-			}
-			s.Table = name
-			if r, ok := p.strategies.Route(s); ok {
-				return decision{route: r, decided: true, migration: true, table: name}
-			}
-		}
-	}
-	return decision{}
-}
+	"github.com/tenantrouter/tenantplugin/internal/sqltables"
+)
 
 // decision is what the strategies said of a statement.
 type decision struct {
-	route     Route
-	decided   bool
-	migration bool   // a migrator statement: a catalog look-up or DDL
-	table     string // the table the decision was about
+	route   Route
+	decided bool
 }
 
-// isDDL reports whether a statement's raw SQL changes a schema.
-func isDDL(stmt *gorm.Statement) bool {
-	if stmt.SQL.Len() == 0 {
-		return false
+// strategyRoute asks the strategies where a statement goes, once for
+// every relation it names: its model's table or its Table(), the tables of
+// its joins, and those its SQL fragments (Raw and Exec, Where, Select,
+// subqueries) name, read by a lexer. They must agree: a statement whose
+// relations live in different databases fails with ErrCrossDatabase. A
+// statement that names no relation is asked about once, with no table.
+func (p *Plugin) strategyRoute(stmt *gorm.Statement, op Op) (decision, error) {
+	if len(p.strategies) == 0 {
+		return decision{}, nil
 	}
-	s := strings.TrimSpace(stmt.SQL.String())
-	for _, kw := range [...]string{"CREATE ", "ALTER ", "DROP ", "COMMENT ", "TRUNCATE "} {
-		if len(s) >= len(kw) && strings.EqualFold(s[:len(kw)], kw) {
-			return true
+	a := acc{p: p, base: Statement{Context: stmt.Context, Op: op}}
+	if stmt.SQL.Len() > 0 {
+		// Raw SQL (Raw, Exec, Raw(...).Find, and the migrators'
+		// statements): its text alone says what it reads, never the
+		// destination's model.
+		if p.cfg.NoTextRouting {
+			return decision{}, nil
+		}
+		a.rawSQL(stmt)
+	} else {
+		a.built(stmt, 0)
+	}
+	return a.result()
+}
+
+// maxDepth bounds the subqueries followed into.
+const maxDepth = 8
+
+// acc collects the routes of a statement's relations.
+type acc struct {
+	p    *Plugin
+	base Statement
+
+	n       int // relations asked about
+	route   Route
+	decided bool
+	table   string // the first relation, for messages
+	err     error
+	catalog bool // a relation of the system catalogs was named
+}
+
+// add asks the strategies about one relation.
+func (a *acc) add(table string, model any, sch *schema.Schema) {
+	if a.err != nil {
+		return
+	}
+	s := a.base
+	s.Table, s.Model, s.Schema = table, model, sch
+	r, ok := a.p.strategies.Route(s)
+	a.merge(r, ok, table)
+}
+
+func (a *acc) merge(r Route, ok bool, table string) {
+	if !ok {
+		r = TenantRoute
+	}
+	switch {
+	case a.n == 0:
+		a.route, a.table = r, table
+	case r != a.route:
+		a.err = fmt.Errorf("%w: the statement names %s (%s) and %s (%s); a statement cannot span databases: split it, or send it with reserved.Use",
+			ErrCrossDatabase, quoteTable(a.table), a.route, quoteTable(table), r)
+		return
+	}
+	a.n++
+	a.decided = a.decided || ok
+}
+
+func quoteTable(t string) string {
+	if t == "" {
+		return "no table"
+	}
+	return fmt.Sprintf("table %q", t)
+}
+
+func (a *acc) result() (decision, error) {
+	if a.err != nil {
+		return decision{}, a.err
+	}
+	if a.n == 0 {
+		// No relation: what the strategies say of the statement itself.
+		r, ok := a.p.strategies.Route(a.base)
+		return decision{route: r, decided: ok}, nil
+	}
+	if !a.decided {
+		return decision{}, nil
+	}
+	return decision{route: a.route, decided: true}, nil
+}
+
+// rawSQL routes a statement by its SQL text.
+func (a *acc) rawSQL(stmt *gorm.Statement) {
+	refs, err := a.p.tables.tables(stmt.SQL.String(), false)
+	if err != nil {
+		a.err = err
+		return
+	}
+	a.refs(refs)
+	if a.err != nil || a.n > 0 || !a.catalog {
+		return
+	}
+	// A look-up in the system catalogs names the table it is about in a
+	// bound value (GORM's migrators do this): it goes where that table
+	// lives. The migrator runs a reserved model's whole migration on a
+	// session pinned to its database (see migrator.go), so that its
+	// look-ups that name no table go there too.
+	for _, v := range stmt.Vars {
+		name, ok := v.(string)
+		if !ok || name == "" {
+			continue
+		}
+		s := a.base
+		s.Table = name
+		if r, ok := a.p.strategies.Route(s); ok {
+			a.merge(r, true, name)
+			return
 		}
 	}
+}
+
+// refs asks about the relations the lexer found. Catalog relations exist
+// in every database: they are noted, not asked about.
+func (a *acc) refs(refs []sqltables.Ref) {
+	for _, r := range refs {
+		if isCatalog(r) {
+			a.catalog = true
+			continue
+		}
+		if r.Func {
+			continue
+		}
+		t := r.Name
+		if r.Schema != "" {
+			t = r.Schema + "." + r.Name
+		}
+		a.add(t, nil, nil)
+	}
+}
+
+// text asks about the relations named in an SQL fragment.
+func (a *acc) text(sql string, from bool) {
+	if sql == "" || a.err != nil || a.p.cfg.NoTextRouting {
+		return
+	}
+	refs, err := a.p.tables.tables(sql, from)
+	if err != nil {
+		a.err = err
+		return
+	}
+	a.refs(refs)
+}
+
+// built routes a statement that GORM builds from its model and clauses.
+func (a *acc) built(stmt *gorm.Statement, depth int) {
+	if depth > maxDepth || a.err != nil {
+		return
+	}
+	// An explicit Table() beats the model's type.
+	if te := stmt.TableExpr; te != nil {
+		if a.p.cfg.NoTextRouting {
+			a.add(stmt.Table, nil, nil)
+		} else {
+			a.text(te.SQL, true)
+			a.vars(te.Vars, depth)
+		}
+	} else {
+		sch := stmt.Schema
+		table := stmt.Table
+		if table == "" && stmt.Model != nil {
+			if sch = a.p.parse(stmt); sch != nil {
+				table = sch.Table
+			}
+		}
+		if table != "" || stmt.Model != nil {
+			a.add(table, stmt.Model, sch)
+		}
+	}
+	for _, j := range stmt.Joins {
+		a.join(stmt, j.Name, j.Conds, depth)
+	}
+	for _, s := range stmt.Selects {
+		if strings.ContainsAny(s, " (") {
+			a.text(s, false)
+		}
+	}
+	for _, c := range stmt.Clauses {
+		a.expr(c.BeforeExpression, depth)
+		a.expr(c.Expression, depth)
+		a.expr(c.AfterExpression, depth)
+	}
+	if m, ok := stmt.Dest.(map[string]any); ok {
+		for _, v := range m {
+			a.value(v, depth)
+		}
+	}
+}
+
+// join asks about a Joins() argument: an association of the model, or
+// SQL.
+func (a *acc) join(stmt *gorm.Statement, name string, conds []any, depth int) {
+	if stmt.Schema != nil && !strings.ContainsAny(name, " \t\n") {
+		if rel := relation(stmt.Schema, name); rel != nil {
+			if a.err != nil {
+				return
+			}
+			fs := rel.FieldSchema
+			a.add(fs.Table, reflect.New(fs.ModelType).Interface(), fs)
+			if a.err != nil {
+				a.err = fmt.Errorf("%w: Joins(%q) reads %s's table %q in the same statement: a join cannot reach another database; use Preload(%q), which reads it with a statement of its own",
+					ErrCrossDatabase, name, fs.Name, fs.Table, name)
+			}
+			a.vars(conds, depth)
+			return
+		}
+	}
+	a.text(name, false)
+	a.vars(conds, depth)
+}
+
+// relation finds a (possibly nested, "A.B") association of sch.
+func relation(sch *schema.Schema, name string) *schema.Relationship {
+	var rel *schema.Relationship
+	for part := range strings.SplitSeq(name, ".") {
+		if sch == nil {
+			return nil
+		}
+		r, ok := sch.Relationships.Relations[part]
+		if !ok {
+			return nil
+		}
+		rel, sch = r, r.FieldSchema
+	}
+	return rel
+}
+
+// expr asks about the relations a clause expression names.
+func (a *acc) expr(e clause.Expression, depth int) {
+	if e == nil || a.err != nil {
+		return
+	}
+	switch x := e.(type) {
+	case clause.Expr:
+		a.text(x.SQL, false)
+		a.vars(x.Vars, depth)
+	case *clause.Expr:
+		if x != nil {
+			a.text(x.SQL, false)
+			a.vars(x.Vars, depth)
+		}
+	case clause.NamedExpr:
+		a.text(x.SQL, false)
+		a.vars(x.Vars, depth)
+	case clause.Where:
+		a.exprs(x.Exprs, depth)
+	case clause.AndConditions:
+		a.exprs(x.Exprs, depth)
+	case clause.OrConditions:
+		a.exprs(x.Exprs, depth)
+	case clause.NotConditions:
+		a.exprs(x.Exprs, depth)
+	case clause.IN:
+		a.vars(x.Values, depth)
+	case clause.Eq:
+		a.value(x.Value, depth)
+	case clause.Neq:
+		a.value(x.Value, depth)
+	case clause.Gt:
+		a.value(x.Value, depth)
+	case clause.Gte:
+		a.value(x.Value, depth)
+	case clause.Lt:
+		a.value(x.Value, depth)
+	case clause.Lte:
+		a.value(x.Value, depth)
+	case clause.Like:
+		a.value(x.Value, depth)
+	case clause.Select:
+		a.expr(x.Expression, depth)
+		for _, c := range x.Columns {
+			a.column(c)
+		}
+	case clause.GroupBy:
+		for _, c := range x.Columns {
+			a.column(c)
+		}
+		a.exprs(x.Having, depth)
+	case clause.OrderBy:
+		for _, c := range x.Columns {
+			a.column(c.Column)
+		}
+		a.expr(x.Expression, depth)
+	case clause.From:
+		for _, t := range x.Tables {
+			a.tableRef(t)
+		}
+		for _, j := range x.Joins {
+			a.tableRef(j.Table)
+			a.exprs(j.ON.Exprs, depth)
+			a.expr(j.Expression, depth)
+		}
+	case clause.Set:
+		for _, as := range x {
+			a.value(as.Value, depth)
+		}
+	case clause.OnConflict:
+		a.exprs(x.Where.Exprs, depth)
+		a.exprs(x.TargetWhere.Exprs, depth)
+		a.expr(x.DoUpdates, depth)
+	}
+}
+
+func (a *acc) exprs(es []clause.Expression, depth int) {
+	for _, e := range es {
+		a.expr(e, depth)
+	}
+}
+
+// column asks about a raw column (Order("(SELECT ...)"), Group(...)).
+func (a *acc) column(c clause.Column) {
+	if c.Raw {
+		a.text(c.Name, false)
+	}
+}
+
+// tableRef asks about a table given as a clause.Table.
+func (a *acc) tableRef(t clause.Table) {
+	switch {
+	case t.Raw:
+		a.text(t.Name, true)
+	case t.Name != "" && t.Name != clause.CurrentTable:
+		a.add(t.Name, nil, nil)
+	}
+}
+
+func (a *acc) vars(vs []any, depth int) {
+	for _, v := range vs {
+		a.value(v, depth)
+	}
+}
+
+// value asks about a bound value that is itself SQL: a subquery, an
+// expression or a table.
+func (a *acc) value(v any, depth int) {
+	switch x := v.(type) {
+	case *gorm.DB:
+		if x != nil && x.Statement != nil {
+			sub := x.Statement
+			if sub.SQL.Len() > 0 {
+				a.text(sub.SQL.String(), false)
+			} else {
+				a.built(sub, depth+1)
+			}
+		}
+	case clause.Expression:
+		a.expr(x, depth+1)
+	case clause.Table:
+		a.tableRef(x)
+	case []any:
+		if depth < maxDepth {
+			a.vars(x, depth+1)
+		}
+	}
+}
+
+// parse returns the schema of a statement's model that GORM has not
+// parsed yet (a subquery's), from the plugin's own cache: parsing the
+// statement itself would write to a *gorm.DB others may share.
+func (p *Plugin) parse(stmt *gorm.Statement) *schema.Schema {
+	if stmt.DB == nil || stmt.DB.Config == nil {
+		return nil
+	}
+	sch, err := schema.Parse(stmt.Model, &p.schemas, stmt.DB.NamingStrategy)
+	if err != nil {
+		return nil
+	}
+	return sch
+}
+
+// isCatalog reports whether r is a relation of the system catalogs,
+// which every database has.
+func isCatalog(r sqltables.Ref) bool {
+	if r.Func {
+		return strings.HasPrefix(r.Name, "pragma_")
+	}
+	switch r.Schema {
+	case "information_schema", "pg_catalog":
+		return true
+	case "":
+		return strings.HasPrefix(r.Name, "pg_") || strings.HasPrefix(r.Name, "sqlite_")
+	}
 	return false
-}
-
-// catalogTables are the catalog tables and views GORM's migrators query
-// with the table they ask about as a bound value.
-var catalogTables = map[string]bool{
-	"tables": true, "columns": true, "table_constraints": true, "key_column_usage": true,
-	"statistics": true, "views": true, "pg_indexes": true, "pg_index": true, "pg_class": true,
-	"pg_constraint": true, "pg_attribute": true, "sqlite_master": true, "sqlite_schema": true,
-	"pragma_table_info": true, "pragma_index_list": true,
-}
-
-// view builds what strategies see of a statement.
-func (p *Plugin) view(stmt *gorm.Statement, op Op) Statement {
-	s := Statement{Context: stmt.Context, Op: op, Table: stmt.Table, Model: stmt.Model, Schema: stmt.Schema}
-	if s.Table == "" && s.Schema != nil {
-		s.Table = s.Schema.Table
-	}
-	if s.Table == "" && stmt.SQL.Len() > 0 {
-		// Raw SQL (Raw, Exec, Raw(...).Scan, and the migrators' DDL).
-		s.Table = tableFromSQL(stmt.SQL.String())
-	}
-	return s
-}
-
-const ident = `(?:"[^"]+"|` + "`[^`]+`" + `|\[[^\]]+\]|[\w$]+)`
-
-var sqlTable = regexp.MustCompile(`(?is)\b(?:FROM|INTO|UPDATE|JOIN|TABLE(?:\s+IF(?:\s+NOT)?\s+EXISTS)?|INDEX\s+.*?\bON(?:\s+ONLY)?)\s+(` +
-	ident + `(?:\s*\.\s*` + ident + `)*)`)
-
-// tableFromSQL returns the first table the SQL names after FROM, INTO,
-// UPDATE, JOIN, TABLE (CREATE, ALTER, DROP) or INDEX ... ON, without its
-// schema or quotes.
-func tableFromSQL(sql string) string {
-	m := sqlTable.FindStringSubmatch(sql)
-	if m == nil {
-		return ""
-	}
-	t := m[1]
-	if i := strings.LastIndexByte(t, '.'); i >= 0 {
-		t = t[i+1:]
-	}
-	return strings.Trim(strings.TrimSpace(t), "\"`[]")
 }
 
 // The settings keys of gorm.io/plugin/dbresolver's Read and Write

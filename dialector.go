@@ -3,9 +3,10 @@ package tenantplugin
 import "gorm.io/gorm"
 
 // dialector wraps the *gorm.DB's dialector so that savepoints are checked
-// like statements. GORM's PostgreSQL and SQLite dialectors run SAVEPOINT
+// like statements (GORM's PostgreSQL and SQLite dialectors run SAVEPOINT
 // and ROLLBACK TO with an Exec whose error they drop: a refusal would be
-// invisible. Everything else is the wrapped dialector's.
+// invisible), and migrations run on the database of their models.
+// Everything else is the wrapped dialector's.
 type dialector struct {
 	gorm.Dialector
 	p *Plugin
@@ -35,6 +36,12 @@ func (d dialector) RollbackTo(tx *gorm.DB, name string) error {
 		return err
 	}
 	return sp.RollbackTo(tx, name)
+}
+
+// Migrator returns the wrapped dialector's migrator for db, wrapped so
+// that each model's migration runs on the database it belongs to.
+func (d dialector) Migrator(db *gorm.DB) gorm.Migrator {
+	return migrator{Migrator: d.Dialector.Migrator(db), p: d.p, d: d.Dialector, db: db}
 }
 
 // Translate forwards to the wrapped dialector's error translation, if it

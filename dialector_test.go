@@ -51,7 +51,7 @@ func TestInitializeHandsTheDialectorToTheResolver(t *testing.T) {
 			t.Cleanup(func() { _ = sqlDB.Close() })
 			res := &dialectorResolver{err: tt.err}
 			err = db.Use(tenantplugin.New(tenantplugin.Config{Resolver: res, Logger: fixture.Quiet()}))
-			if res.got != db.Dialector {
+			if res.got != tenantplugin.OriginalDialector(db) {
 				t.Fatalf("UseDialector got %v, want the *gorm.DB's dialector", res.got)
 			}
 			if tt.err == nil {

@@ -27,6 +27,8 @@ type Plugin struct {
 	router     *router
 	replicas   replicaReporter // alwaysReplicas when the resolver cannot tell
 	log        *slog.Logger
+	tables     *tableCache // the relations of SQL texts
+	schemas    sync.Map    // models parsed for routing subqueries
 
 	mu sync.Mutex
 	db *gorm.Config // the *gorm.DB the plugin is installed on
@@ -105,6 +107,7 @@ func (p *Plugin) init(db *gorm.DB) error {
 		p.log = slog.Default()
 	}
 	p.strategies = append(Strategies(nil), p.cfg.Strategies...)
+	p.tables = newTableCache(db.Dialector.Name())
 	if rr, ok := p.cfg.Resolver.(replicaReporter); ok {
 		p.replicas = rr
 	} else {

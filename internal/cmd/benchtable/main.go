@@ -127,6 +127,18 @@ func run(in io.Reader, out io.Writer) error {
 				fmt.Sprintf("%+.0f ns (%s vs %s ns/op)", vs, num(plug), num(dbr)), true)
 		}
 	}
+	if over, ok := med("RoutingWithStrategy", "overhead-ns/op"); ok {
+		allocs, _ := med("RoutingWithStrategy", "overhead-allocs/op")
+		check("routing with a strategy installed (model and clauses read; reported)",
+			fmt.Sprintf("%+.0f ns, %+.0f allocs over plain GORM", over, allocs), true)
+	}
+	if over, ok := med("RawRouting/miss", "overhead-ns/op"); ok {
+		check("raw statement's routing ≤ 1 µs on a cache miss (300-character query)",
+			fmt.Sprintf("%+.0f ns over plain GORM", over), over <= 1000)
+	}
+	if over, ok := med("RawRouting/hit", "overhead-ns/op"); ok {
+		check("raw statement's routing, text read before (reported)", fmt.Sprintf("%+.0f ns over plain GORM", over), true)
+	}
 	if p50, ok := med("Propagation", "prop-p50-us"); ok {
 		p99, _ := med("Propagation", "prop-p99-us")
 		known, _ := med("Propagation", "known-p50-us")
