@@ -126,7 +126,7 @@ func (p *Plugin) routeStatement(stmt *gorm.Statement, op Op) error {
 	if prepared {
 		access |= AccessPrepared
 	}
-	if isRead(stmt, op, p.replicas.HasReplicas()) {
+	if p.replicas.HasReplicas() && isRead(stmt, op) {
 		access |= AccessRead
 	}
 	_, pool, err := p.tenantPool(stmt.Context, access)

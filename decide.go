@@ -419,17 +419,14 @@ const (
 	dbresolverRead  = "gorm:db_resolver:read"
 )
 
-// isRead reports whether a statement may go to a replica. The dbresolver
-// markers are looked up only when replicas exist: the first look-up in a
-// statement's Settings allocates.
-func isRead(stmt *gorm.Statement, op Op, markers bool) bool {
-	if markers {
-		if _, ok := stmt.Settings.Load(dbresolverWrite); ok {
-			return false
-		}
-		if _, ok := stmt.Settings.Load(dbresolverRead); ok {
-			return true
-		}
+// isRead reports whether a statement may go to a replica, which is asked
+// only when some tenant has replicas.
+func isRead(stmt *gorm.Statement, op Op) bool {
+	if _, ok := stmt.Settings.Load(dbresolverWrite); ok {
+		return false
+	}
+	if _, ok := stmt.Settings.Load(dbresolverRead); ok {
+		return true
 	}
 	if stmt.SQL.Len() > 0 { // raw SQL, built before the callbacks
 		return isSelect(stmt.SQL.String())
@@ -442,12 +439,31 @@ func isRead(stmt *gorm.Statement, op Op, markers bool) bool {
 	return false
 }
 
+// isSelect reports whether sql is a SELECT without a locking clause (FOR
+// UPDATE, FOR SHARE, FOR NO KEY UPDATE, FOR KEY SHARE). It errs towards
+// false, the primary: a comment or a string that reads "for update"
+// makes it false too.
 func isSelect(sql string) bool {
 	s := strings.TrimSpace(sql)
 	if len(s) < 7 || !strings.EqualFold(s[:6], "select") {
 		return false
 	}
-	l := strings.ToLower(s)
-	return !strings.Contains(l, " for update") && !strings.Contains(l, " for share") &&
-		!strings.Contains(l, " for no key update") && !strings.Contains(l, " for key share")
+	for i := 6; i+3 < len(s); i++ {
+		if s[i]|0x20 != 'f' || !strings.EqualFold(s[i:i+3], "for") || isWordByte(s[i-1]) || !isSpace(s[i+3]) {
+			continue
+		}
+		rest := strings.TrimLeft(s[i+3:], " \t\r\n")
+		for _, w := range [...]string{"update", "share", "no", "key"} {
+			if len(rest) >= len(w) && strings.EqualFold(rest[:len(w)], w) && (len(rest) == len(w) || !isWordByte(rest[len(w)])) {
+				return false
+			}
+		}
+	}
+	return true
 }
+
+func isWordByte(c byte) bool {
+	return c == '_' || c == '$' || c >= '0' && c <= '9' || c|0x20 >= 'a' && c|0x20 <= 'z' || c >= 0x80
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }

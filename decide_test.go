@@ -13,6 +13,13 @@ func TestIsSelect(t *testing.T) {
 		{"select * from t for share", false},
 		{"UPDATE t SET x = 1", false},
 		{"WITH x AS (SELECT 1) SELECT * FROM x", false},
+		{"SELECT * FROM t\nFOR UPDATE", false},
+		{"SELECT * FROM t FOR\tNO KEY UPDATE", false},
+		{"SELECT * FROM t for key share", false},
+		{"SELECT * FROM t FOR SHARE OF t", false},
+		{"SELECT * FROM t WHERE before = 1", true},
+		{"SELECT format, forum FROM t", true},
+		{"SELECT * FROM t -- for update", false},
 	}
 	for _, tt := range tests {
 		if got := isSelect(tt.sql); got != tt.want {

@@ -24,9 +24,9 @@ type AuditLog struct {
 // by hand: a CTE, joins, a subquery, a string literal and a comment. The
 // %08d makes each text distinct, so that the plugin reads it afresh.
 const rawQuery = `/* dashboard %08d */ WITH recent AS (SELECT n.id, n.body FROM notes n ` +
-	`WHERE n.created_at > now() - interval '7 days') SELECT r.id, t.name, count(*) AS "from tags" ` +
-	`FROM recent r JOIN tags t ON t.note_id = r.id LEFT JOIN note_links l ON l.note_id = r.id ` +
-	`WHERE t.name <> 'FROM audit_logs' AND r.id IN (SELECT note_id FROM pins) GROUP BY 1, 2`
+	`WHERE n.created_at > now() - interval '7 days') SELECT r.id, t.name, count(*) AS "n" ` +
+	`FROM recent r JOIN tags t ON t.note_id = r.id LEFT JOIN pins p ON p.note_id = r.id ` +
+	`WHERE t.name <> 'FROM audit_logs' AND p.id IS NULL GROUP BY 1, 2`
 
 // routedMem returns GORM on the in-memory driver with the plugin, 100
 // tenants and a strategy that sends AuditLog to the central database.

@@ -26,8 +26,8 @@ go test -c -o "$out/benchmarks.test" ./benchmarks
 go test -c -o "$out/e2e.test" ./internal/e2e
 for i in $(seq 1 "$rounds"); do
 	echo "round $i/$rounds" >&2
-	"$out/benchmarks.test" -test.run '^$' -test.bench '^(Routing|RoutingWithStrategy)$' -test.benchmem -test.benchtime 2s | tee -a "$raw" >&2
-	"$out/benchmarks.test" -test.run '^$' -test.bench '^RawRouting$' -test.benchtime 200000x | tee -a "$raw" >&2
+	"$out/benchmarks.test" -test.run '^$' -test.bench '^Benchmark(Routing|RoutingWithStrategy)$' -test.benchmem -test.benchtime 2s | tee -a "$raw" >&2
+	"$out/benchmarks.test" -test.run '^$' -test.bench '^BenchmarkRawRouting$' -test.benchtime 200000x | tee -a "$raw" >&2
 	"$out/benchmarks.test" -test.run '^$' -test.bench 'FirstByPK' -test.benchtime 6000x | tee -a "$raw" >&2
 	"$out/benchmarks.test" -test.run '^$' -test.bench 'ColdTenant' -test.benchtime 100x | tee -a "$raw" >&2
 	"$out/benchmarks.test" -test.run '^$' -test.bench 'IdleTenantMemory' -test.benchtime 1x | tee -a "$raw" >&2
