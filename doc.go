@@ -42,7 +42,21 @@
 // [Config.Reserved] names databases shared by all tenants.
 // [Config.Strategies] decide, statement by statement, between the tenant
 // and a reserved alias (see package reserved for ready-made ones); the
-// first that decides wins, as with Django's database routers.
+// first that decides wins, as with Django's database routers. They are
+// asked about every relation a statement names: its model's table or its
+// Table(), its joins, and the tables its SQL names (Raw, Exec, Where,
+// Select and subqueries), read by a lexer, not a regular expression. All
+// must agree, else the statement fails with [ErrCrossDatabase]; SQL that
+// cannot be read fails with [ErrUnreadableSQL]. [Config.NoTextRouting]
+// turns text reading off. Migrations run whole on the database of their
+// models.
+//
+// # Transactions of the application's own
+//
+// The plugin refuses statements on transactions and connections it did
+// not begin (db.Connection, a *sql.Tx set as the pool): it cannot tell
+// which database they are on. [AdoptTx] hands such a transaction over,
+// with the application's word for its database.
 //
 // # Errors
 //
@@ -60,9 +74,14 @@
 //
 // # Limits
 //
-// db.DB() returns the pool the *gorm.DB was opened with, since GORM gives
-// it no context; use [Resolver] statistics for tenant pools.
-// db.Connection pins a connection of that pool too; its statements are
-// still routed by their context, so for a pinned tenant connection use a
-// transaction. All tenants of one *gorm.DB share its SQL dialect.
+// db.DB() returns the pool the *gorm.DB was opened with, the central
+// database, since GORM gives it no context: use the resolver's Lease for
+// a tenant's *sql.DB, and its statistics for tenant pools. Inside a
+// transaction, db.DB() and db.Connection fail with [ErrBypassedRouting].
+// db.Connection pins a connection of the central database; its
+// statements fail with [ErrBypassedRouting], so for a pinned tenant
+// connection use a transaction. db.Dialector is wrapped, to check
+// savepoints and route migrations: [OriginalDialector] returns the one
+// the *gorm.DB was opened with. All tenants of one *gorm.DB share its SQL
+// dialect.
 package tenantplugin
