@@ -22,13 +22,15 @@ type pgDriver struct{}
 func (pgDriver) Name() string { return Name }
 
 // Connector parses cfg.DSN, or the template DSN with cfg's fields set
-// over it. Its errors never quote the DSN.
+// over it. Its errors never quote the DSN. The connector is a
+// resolver.SessionConnector.
 func (pgDriver) Connector(templateDSN string, c resolver.DBConfig) (driver.Connector, error) {
 	cc, err := connConfig(templateDSN, c)
 	if err != nil {
 		return nil, err
 	}
-	return stdlib.GetConnector(*cc), nil
+	cc.DialFunc = trackSessions(cc.DialFunc)
+	return connector{stdlib.GetConnector(*cc)}, nil
 }
 
 // connConfig merges c over the template.
