@@ -2,6 +2,7 @@ package benchmarks
 
 import (
 	"context"
+	"database/sql/driver"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -131,10 +132,7 @@ func BenchmarkBudget(b *testing.B) {
 	}
 	b.StopTimer()
 	st := multi.r.Stats()
-	b.Logf("tenants: %+v", st)
-	for id, ps := range st.Pools {
-		b.Logf("%s: open %d max %d waits %d", id, ps.OpenConnections, ps.MaxOpenConnections, ps.WaitCount)
-	}
+	b.Logf("tenants: %d budget waits, %d pools evicted", st.BudgetWaits, st.Evicted)
 	b.ReportMetric(median(qsMulti), "tenants-q/s")
 	b.ReportMetric(median(qsSingle), "single-q/s")
 	b.ReportMetric(median(ratio), "ratio")
@@ -147,4 +145,92 @@ func median(v []float64) float64 {
 	s := slices.Clone(v)
 	slices.Sort(s)
 	return s[len(s)/2]
+}
+
+// sessionBlind hides the pgdriver connector's session tracking: the
+// budget then gives a slot back when Close returns.
+type sessionBlind struct{ resolver.Driver }
+
+func (d sessionBlind) Connector(tmpl string, c resolver.DBConfig) (driver.Connector, error) {
+	conn, err := d.Driver.Connector(tmpl, c)
+	return struct{ driver.Connector }{conn}, err
+}
+
+// BenchmarkBudgetRelease measures how long a closed pool's connections
+// keep their budget slots: each iteration opens a tenant's pool with two
+// idle connections, removes the tenant, and times until the pool is
+// closed and until the budget has both slots back. "tracked" waits for
+// the server sessions to end (the backends to exit), "blind" gives the
+// slots back when Close returns; iterations alternate between the two.
+func BenchmarkBudgetRelease(b *testing.B) {
+	dbs := testenv.Databases(b, 1)
+	drivers := map[string]resolver.Driver{"tracked": pgdriver.New(), "blind": sessionBlind{pgdriver.New()}}
+	resolvers := map[string]*resolver.Resolver{}
+	for name, d := range drivers {
+		r, err := resolver.New(resolver.Config{
+			Template: resolver.Template{Driver: pgdriver.Name, DSN: testenv.PostgresURL(b)},
+			Drivers:  []resolver.Driver{d},
+			Logger:   fixture.Quiet(),
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { _ = r.Close() })
+		resolvers[name] = r
+	}
+	closed := map[string][]time.Duration{}
+	released := map[string][]time.Duration{}
+	ctx := context.Background()
+	i := 0
+	for b.Loop() {
+		name := []string{"tracked", "blind"}[i%2]
+		r := resolvers[name]
+		id := fmt.Sprintf("rel%d", i)
+		i++
+		if err := r.Set(ctx, id, resolver.TenantConfig{DBConfig: resolver.DBConfig{Name: dbs[0]}}); err != nil {
+			b.Fatal(err)
+		}
+		pool, err := r.ConnPool(ctx, id, tenantplugin.AccessWrite)
+		if err != nil {
+			b.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		for range 2 {
+			wg.Go(func() {
+				if _, err := pool.ExecContext(ctx, "SELECT pg_sleep(0.005)"); err != nil {
+					b.Error(err)
+				}
+			})
+		}
+		wg.Wait()
+		st := r.Stats()
+		if st.ConnsInUse != 2 {
+			b.Fatalf("%d connections, want 2", st.ConnsInUse)
+		}
+		start := time.Now()
+		if err := r.Remove(ctx, id); err != nil {
+			b.Fatal(err)
+		}
+		var tClosed time.Duration
+		for {
+			now := r.Stats()
+			if tClosed == 0 && now.Closed > st.Closed {
+				tClosed = time.Since(start)
+			}
+			if now.ConnsInUse == 0 {
+				released[name] = append(released[name], time.Since(start))
+				break
+			}
+			time.Sleep(20 * time.Microsecond)
+		}
+		if tClosed == 0 {
+			tClosed = released[name][len(released[name])-1]
+		}
+		closed[name] = append(closed[name], tClosed)
+	}
+	for _, name := range []string{"tracked", "blind"} {
+		b.ReportMetric(percentile(closed[name], 50), name+"-closed-p50-us")
+		b.ReportMetric(percentile(released[name], 50), name+"-released-p50-us")
+		b.ReportMetric(percentile(released[name], 90), name+"-released-p90-us")
+	}
 }
