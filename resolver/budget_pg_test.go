@@ -4,7 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -16,11 +18,20 @@ import (
 // pgBudgetResolver registers one tenant per database of dbs on a
 // PostgreSQL resolver with a budget of maxConns and default pools.
 func pgBudgetResolver(t *testing.T, dbs []string, maxConns int) (*resolver.Resolver, []string) {
+	r, ids, _ := pgBudgetResolverWarnings(t, dbs, maxConns)
+	return r, ids
+}
+
+// pgBudgetResolverWarnings is pgBudgetResolver, with a count of the
+// warnings the resolver logs.
+func pgBudgetResolverWarnings(t *testing.T, dbs []string, maxConns int) (*resolver.Resolver, []string, *atomic.Int64) {
 	t.Helper()
+	warnings := new(atomic.Int64)
 	r := newResolver(t, resolver.Config{
 		Template: resolver.Template{Driver: pgdriver.Name, DSN: testenv.PostgresURL(t)},
 		Drivers:  []resolver.Driver{pgdriver.New()},
 		MaxConns: maxConns,
+		Logger:   slog.New(warnCounter{warnings}),
 	})
 	ids := make([]string, len(dbs))
 	for i, db := range dbs {
@@ -29,8 +40,19 @@ func pgBudgetResolver(t *testing.T, dbs []string, maxConns int) (*resolver.Resol
 			t.Fatal(err)
 		}
 	}
-	return r, ids
+	return r, ids, warnings
 }
+
+// warnCounter is a slog handler that counts warnings and drops the rest.
+type warnCounter struct{ n *atomic.Int64 }
+
+func (h warnCounter) Enabled(_ context.Context, l slog.Level) bool { return l >= slog.LevelWarn }
+func (h warnCounter) Handle(context.Context, slog.Record) error {
+	h.n.Add(1)
+	return nil
+}
+func (h warnCounter) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h warnCounter) WithGroup(string) slog.Handler      { return h }
 
 // backends counts the client sessions the server has on dbs, as
 // pg_stat_activity lists them: from a backend's start until its
@@ -58,6 +80,7 @@ func TestBudgetNeverStalls(t *testing.T) {
 	}{
 		{"4 tenants, budget 4", 4, 4, 16, 800, "SELECT pg_sleep(0.01)"},
 		{"8 tenants, budget 8", 8, 8, 32, 1200, "SELECT pg_sleep(0.01)"},
+		{"8 tenants, budget 4", 8, 4, 32, 600, "SELECT pg_sleep(0.01)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -96,14 +119,14 @@ func TestBudgetCountsExitingBackends(t *testing.T) {
 	const maxConns = 8
 	admin := testenv.Admin(t)
 	dbs := testenv.Databases(t, 4)
-	r, ids := pgBudgetResolver(t, dbs, maxConns)
+	r, ids, warnings := pgBudgetResolverWarnings(t, dbs, maxConns)
 	res := budgetLoad{
 		r: r, ids: ids, workers: 24, duration: 5 * time.Second,
 		query: "SELECT pg_sleep(0.5)",
 		timeout: func(rng *rand.Rand) time.Duration {
 			return 5*time.Millisecond + time.Duration(rng.Int64N(int64(195*time.Millisecond)))
 		},
-		count: backends(admin, dbs),
+		count: backends(admin, dbs), stall: time.Second,
 	}.run(t)
 	t.Logf("%d queries cancelled by their deadline, %d finished; server sessions max %d (%d samples); %+v",
 		res.expired, res.done, res.maxCount, res.samples, r.Stats())
@@ -118,6 +141,18 @@ func TestBudgetCountsExitingBackends(t *testing.T) {
 	}
 	if res.maxCount > maxConns {
 		t.Errorf("the server had %d sessions on the tenants' databases, budget %d", res.maxCount, maxConns)
+	}
+	start := time.Now()
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// Close waits for the sessions still ending: not for a timeout.
+	t.Logf("Close took %v", time.Since(start).Round(time.Millisecond))
+	if n := warnings.Load(); n > 0 {
+		t.Errorf("%d warnings: a session's end was not seen", n)
+	}
+	if n, err := backends(admin, dbs)(); err != nil || n > 0 {
+		t.Errorf("%d sessions left after Close (%v)", n, err)
 	}
 }
 
@@ -139,7 +174,7 @@ func TestBudgetFollowsTheLoad(t *testing.T) {
 	count := backends(admin, dbs[:1])
 	res := budgetLoad{
 		r: r, ids: ids, workers: 32, duration: focus + 2*time.Second, focus: focus,
-		query: "SELECT pg_sleep(0.02)",
+		query: "SELECT pg_sleep(0.02)", stall: time.Second,
 		count: func() (int, error) {
 			n, err := count()
 			if n >= maxConns-2 && took == 0 && time.Since(start) > focus {
