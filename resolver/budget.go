@@ -29,6 +29,10 @@ import (
 //   - the rebalancer moves idle connections to pools whose requests
 //     queue, which cannot ask for themselves;
 //   - freed slots go to the waiters in arrival order.
+//
+// database/sql may close a connection holding its DB lock, so mu is
+// never held while calling into a *sql.DB, and connection hooks change
+// no pool limit themselves (the applier does, on its goroutine).
 type budget struct {
 	max   int
 	clock *atomic.Int64 // the resolver's coarse clock, for LRU order
