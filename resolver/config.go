@@ -27,11 +27,14 @@ type Config struct {
 	MaxPools int
 
 	// MaxConns is the connection budget shared by all tenant pools: at
-	// most this many connections to tenant databases exist at once. A
-	// connection attempt over budget first closes the least recently used
-	// idle pool, then waits, up to its context's deadline. The default, 80,
-	// leaves room for reserved pools and tools under PostgreSQL's
-	// max_connections = 100.
+	// most this many connections to tenant databases exist at once,
+	// counting a PostgreSQL connection until its server process has
+	// exited. While it is spent, each pool's requests queue for the
+	// connections it has, and a pool that needs one more takes another
+	// pool's idle connection or, when none is idle, the next one another
+	// pool returns; it waits up to its context's deadline
+	// (ErrConnBudget). The default, 80, leaves room for reserved pools and
+	// tools under PostgreSQL's max_connections = 100.
 	MaxConns int
 
 	// IdleTimeout closes a tenant pool unused for this long, give or take

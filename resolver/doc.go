@@ -24,16 +24,18 @@
 //
 // A tenant's pool opens on its first statement. At most Config.MaxPools
 // are open; opening one more closes the least recently used idle pool.
-// All tenant pools share a budget of Config.MaxConns connections; a
-// connection over budget first closes an idle pool, then waits. Pools
-// unused for Config.IdleTimeout close. Each statement leases the pool it
-// runs on, and a transaction holds its lease until it ends: at Commit or
-// Rollback, or when its context ends (database/sql rolls it back then,
-// and net/http cancels a request's context when its handler returns). A
-// pool that is evicted, replaced by Set or removed closes only when its
-// last lease is released, in a goroutine of the resolver's, never under a
-// lock. Replicas take reads (chosen by a dbresolver.Policy), the primary
-// takes writes and transactions.
+// All tenant pools share a budget of Config.MaxConns connections,
+// counted until the server has ended their sessions; while it is spent,
+// requests queue for their pool's connections, and a pool that needs one
+// takes another pool's idle connection, or the next one another pool
+// returns. Pools unused for Config.IdleTimeout close. Each statement
+// leases the pool it runs on, and a transaction holds its lease until it
+// ends: at Commit or Rollback, or when its context ends (database/sql
+// rolls it back then, and net/http cancels a request's context when its
+// handler returns). A pool that is evicted, replaced by Set or removed
+// closes only when its last lease is released, in a goroutine of the
+// resolver's, never under a lock. Replicas take reads (chosen by a
+// dbresolver.Policy), the primary takes writes and transactions.
 //
 // # A tenant's *sql.DB
 //

@@ -1,6 +1,7 @@
 package resolver
 
 import (
+	"context"
 	"database/sql/driver"
 
 	"gorm.io/gorm"
@@ -31,4 +32,22 @@ type DialectorDriver interface {
 	// unless d's settings are the ones that driver was configured with:
 	// one resolver serves *gorm.DBs that agree.
 	WithDialector(d gorm.Dialector) (DialectorDriver, error)
+}
+
+// SessionConnector is an optional interface of the connectors a Driver
+// returns, for databases whose server session can outlive the client's
+// Close: a PostgreSQL backend runs until its process exits, which pgx
+// lets happen in the background after a cancelled query. The connection
+// budget counts a connection until its sessions have ended. Connectors
+// without it are counted until Close returns.
+type SessionConnector interface {
+	driver.Connector
+	// ConnectSession is Connect, and calls ended once every server
+	// session that this attempt started has ended: a failed attempt's at
+	// once or soon, a connection's after it was closed (which the driver
+	// may do on its own, before database/sql calls Close). err is nil when
+	// the server ended them, or says why that is not known (the wait was
+	// given up). ended runs exactly once, on any goroutine, maybe before
+	// ConnectSession returns; it must not block.
+	ConnectSession(ctx context.Context, ended func(err error)) (driver.Conn, error)
 }

@@ -99,7 +99,7 @@ func New(cfg Config) (*Resolver, error) {
 		return nil, fmt.Errorf("%w: Template.Driver %q is not among Drivers", ErrInvalidConfig, cfg.Template.Driver)
 	}
 	r.tmpl = tmpl
-	r.budget = newBudget(cfg.MaxConns, r.shed)
+	r.budget = newBudget(cfg.MaxConns, &r.clock, r.log)
 	r.clockStep = min(max(cfg.IdleTimeout/8, 5*time.Millisecond), 500*time.Millisecond)
 	r.tick()
 	go r.janitor()
@@ -230,10 +230,8 @@ func (r *Resolver) openDB(c DBConfig) (*sql.DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	db := sql.OpenDB(r.budget.connector(conn))
 	ps := r.cfg.Template.Pool
-	db.SetMaxOpenConns(ps.MaxOpenConns)
-	db.SetMaxIdleConns(ps.MaxIdleConns)
+	db := r.budget.open(conn, ps.MaxOpenConns, ps.MaxIdleConns)
 	db.SetConnMaxLifetime(ps.ConnMaxLifetime)
 	db.SetConnMaxIdleTime(ps.ConnMaxIdleTime)
 	return db, nil
@@ -336,19 +334,6 @@ func (r *Resolver) lruIdleLocked() *pool {
 		delete(r.live, victim)
 	}
 	return victim
-}
-
-// shed evicts the least recently used idle pool to free connection
-// budget; it reports whether there was one.
-func (r *Resolver) shed() bool {
-	r.capMu.Lock()
-	victim := r.lruIdleLocked()
-	r.capMu.Unlock()
-	if victim == nil {
-		return false
-	}
-	r.evict(victim, "connection budget")
-	return true
 }
 
 func (r *Resolver) evict(p *pool, why string) {
@@ -651,6 +636,7 @@ func (r *Resolver) Close() error {
 		<-freed
 	}
 	r.closing.Wait()
+	r.budget.wait()
 	return nil
 }
 

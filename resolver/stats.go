@@ -10,11 +10,14 @@ type Stats struct {
 	Closed    uint64 // pools closed since New
 	Evicted   uint64 // pools closed for the pool cap, the budget or idleness
 	Swapped   uint64 // pools replaced by a config change
-	// ConnsInUse counts connections to tenant databases, open now, against
-	// the budget MaxConns.
+	// ConnsInUse counts the budget's slots held (at most MaxConns):
+	// connections to tenant databases that are open or opening, and
+	// closed ones whose server session has not ended yet (a PostgreSQL
+	// backend still exiting).
 	ConnsInUse int
 	MaxConns   int
-	// BudgetWaits counts connection attempts that found the budget spent.
+	// BudgetWaits counts connection attempts that found the budget spent
+	// (or others already waiting).
 	BudgetWaits uint64
 	// Pools holds the database/sql statistics of each tenant's current
 	// primary, for tenants whose pool is open.

@@ -21,10 +21,34 @@ type Hooks struct {
 	Statement func(query string)
 	// Closed runs once when a connection closes.
 	Closed func()
+	// Reuse runs each time database/sql is done with a connection and
+	// would keep it (driver.Validator's IsValid): false makes database/sql
+	// close it instead. With Reuse set, every wrapped connection is a
+	// driver.Validator. It runs once per query: it must be cheap.
+	Reuse func() bool
 }
 
-// Connector wraps c with h.
-func Connector(c driver.Connector, h Hooks) driver.Connector { return connector{c, h} }
+// SessionConnector is a connector that tells when the server sessions a
+// connection attempt started have ended, which can be after the
+// connection's Close returns. resolver.SessionConnector documents the
+// contract; the method sets are the same.
+type SessionConnector interface {
+	driver.Connector
+	ConnectSession(ctx context.Context, ended func(error)) (driver.Conn, error)
+}
+
+// Connector wraps c with h. When c is a SessionConnector, so is the
+// wrapper.
+func Connector(c driver.Connector, h Hooks) driver.Connector {
+	if sc, ok := c.(SessionConnector); ok {
+		return sessionConnector{connector{c, h}, sc}
+	}
+	return connector{c, h}
+}
+
+// Wrap wraps one connection with h's connection hooks (Statement,
+// Closed, Reuse).
+func Wrap(conn driver.Conn, h Hooks) driver.Conn { return wrap(&Conn{Conn: conn, h: h}) }
 
 type connector struct {
 	driver.Connector
@@ -32,26 +56,41 @@ type connector struct {
 }
 
 func (c connector) Connect(ctx context.Context) (driver.Conn, error) {
+	return c.connect(ctx, c.Connector.Connect)
+}
+
+func (c connector) connect(ctx context.Context, connect func(context.Context) (driver.Conn, error)) (driver.Conn, error) {
 	if c.h.Connect != nil {
 		if err := c.h.Connect(ctx); err != nil {
 			return nil, err
 		}
 	}
-	conn, err := c.Connector.Connect(ctx)
+	conn, err := connect(ctx)
 	if err != nil {
 		if c.h.ConnectFailed != nil {
 			c.h.ConnectFailed()
 		}
 		return nil, err
 	}
-	return wrap(&Conn{Conn: conn, h: c.h}), nil
+	return Wrap(conn, c.h), nil
+}
+
+type sessionConnector struct {
+	connector
+	sc SessionConnector
+}
+
+// ConnectSession implements SessionConnector.
+func (c sessionConnector) ConnectSession(ctx context.Context, ended func(error)) (driver.Conn, error) {
+	return c.connect(ctx, func(ctx context.Context) (driver.Conn, error) { return c.sc.ConnectSession(ctx, ended) })
 }
 
 // wrap exposes driver.Validator and driver.SessionResetter only when the
-// inner connection has them, so that database/sql does the same work as
-// without the wrapper.
+// inner connection has them (or, for Validator, a Reuse hook is set), so
+// that database/sql does the same work as without the wrapper.
 func wrap(c *Conn) driver.Conn {
 	_, v := c.Conn.(driver.Validator)
+	v = v || c.h.Reuse != nil
 	_, r := c.Conn.(driver.SessionResetter)
 	switch {
 	case v && r:
@@ -66,7 +105,7 @@ func wrap(c *Conn) driver.Conn {
 
 type connV struct{ *Conn }
 
-func (c connV) IsValid() bool { return c.Conn.Conn.(driver.Validator).IsValid() }
+func (c connV) IsValid() bool { return c.valid() }
 
 type connR struct{ *Conn }
 
@@ -76,7 +115,7 @@ func (c connR) ResetSession(ctx context.Context) error {
 
 type connVR struct{ *Conn }
 
-func (c connVR) IsValid() bool { return c.Conn.Conn.(driver.Validator).IsValid() }
+func (c connVR) IsValid() bool { return c.valid() }
 
 func (c connVR) ResetSession(ctx context.Context) error {
 	return c.Conn.Conn.(driver.SessionResetter).ResetSession(ctx)
@@ -101,6 +140,14 @@ func (c *Conn) stmt(q string) {
 	if c.h.Statement != nil {
 		c.h.Statement(q)
 	}
+}
+
+// valid asks the inner connection, then the Reuse hook.
+func (c *Conn) valid() bool {
+	if v, ok := c.Conn.(driver.Validator); ok && !v.IsValid() {
+		return false
+	}
+	return c.h.Reuse == nil || c.h.Reuse()
 }
 
 // Close closes the connection and runs the Closed hook once.
@@ -254,4 +301,5 @@ var (
 	_ driver.Validator          = connVR{}
 	_ driver.StmtExecContext    = (*Stmt)(nil)
 	_ driver.StmtQueryContext   = (*Stmt)(nil)
+	_ SessionConnector          = sessionConnector{}
 )

@@ -25,13 +25,19 @@ type pgDriver struct {
 func (pgDriver) Name() string { return Name }
 
 // Connector parses cfg.DSN, or the template DSN with cfg's fields set
-// over it. Its errors never quote the DSN.
+// over it. Its errors never quote the DSN. The connector is a
+// resolver.SessionConnector.
 func (d pgDriver) Connector(templateDSN string, c resolver.DBConfig) (driver.Connector, error) {
 	cc, err := connConfig(templateDSN, c)
 	if err != nil {
 		return nil, err
 	}
-	return d.dialect.connector(cc, templateDSN, c)
+	cc.DialFunc = trackSessions(cc.DialFunc)
+	conn, err := d.dialect.connector(cc, templateDSN, c)
+	if err != nil {
+		return nil, err
+	}
+	return connector{conn}, nil
 }
 
 // connConfig merges c over the template.

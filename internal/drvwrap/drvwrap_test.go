@@ -1,0 +1,84 @@
+package drvwrap_test
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"sync/atomic"
+	"testing"
+
+	"github.com/tenantrouter/tenantplugin/internal/drvwrap"
+	"github.com/tenantrouter/tenantplugin/internal/memdriver"
+)
+
+// TestReuseFalseClosesOnReturn: a connection whose Reuse hook says no is
+// closed by database/sql when the query is done, not kept idle.
+func TestReuseFalseClosesOnReturn(t *testing.T) {
+	tests := []struct {
+		name       string
+		reuse      bool
+		wantClosed int64
+		wantIdle   int
+	}{
+		{"kept", true, 0, 1},
+		{"closed", false, 1, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var closed atomic.Int64
+			db := sql.OpenDB(drvwrap.Connector(memdriver.Connector{}, drvwrap.Hooks{
+				Reuse:  func() bool { return tt.reuse },
+				Closed: func() { closed.Add(1) },
+			}))
+			defer db.Close()
+			if _, err := db.ExecContext(context.Background(), "SELECT 1"); err != nil {
+				t.Fatal(err)
+			}
+			if closed.Load() != tt.wantClosed || db.Stats().Idle != tt.wantIdle {
+				t.Fatalf("closed %d, idle %d; want %d, %d", closed.Load(), db.Stats().Idle, tt.wantClosed, tt.wantIdle)
+			}
+		})
+	}
+}
+
+// sessionConnector is a SessionConnector that ends every session at
+// once.
+type sessionConnector struct{ memdriver.Connector }
+
+func (c sessionConnector) ConnectSession(ctx context.Context, ended func(error)) (driver.Conn, error) {
+	defer ended(nil)
+	return c.Connect(ctx)
+}
+
+// TestSessionConnectorForwarded: wrapping keeps ConnectSession, with the
+// hooks applied.
+func TestSessionConnectorForwarded(t *testing.T) {
+	refuse := errors.New("refused")
+	var allow atomic.Bool
+	c := drvwrap.Connector(sessionConnector{}, drvwrap.Hooks{Connect: func(context.Context) error {
+		if allow.Load() {
+			return nil
+		}
+		return refuse
+	}})
+	sc, ok := c.(drvwrap.SessionConnector)
+	if !ok {
+		t.Fatal("the wrapper hides ConnectSession")
+	}
+	ended := 0
+	if _, err := sc.ConnectSession(context.Background(), func(error) { ended++ }); !errors.Is(err, refuse) || ended != 0 {
+		t.Fatalf("Connect hook skipped: err %v, ended %d", err, ended)
+	}
+	allow.Store(true)
+	conn, err := sc.ConnectSession(context.Background(), func(error) { ended++ })
+	if err != nil || ended != 1 {
+		t.Fatalf("err %v, ended %d", err, ended)
+	}
+	if _, ok := conn.(*drvwrap.Conn); !ok {
+		t.Fatalf("connection not wrapped: %T", conn)
+	}
+	if _, ok := drvwrap.Connector(memdriver.Connector{}, drvwrap.Hooks{}).(drvwrap.SessionConnector); ok {
+		t.Fatal("a plain connector became a SessionConnector")
+	}
+}
