@@ -40,6 +40,11 @@ type connector struct {
 func (c connector) ConnectSession(ctx context.Context, ended func(error)) (driver.Conn, error) {
 	a := &attempt{ended: ended}
 	conn, err := c.Connect(context.WithValue(ctx, attemptKey{}, a))
+	if err != nil {
+		// pgx drops a connection whose AfterConnect hook failed without
+		// closing it: close what the attempt left open.
+		a.closeAll()
+	}
 	a.finish()
 	if sc, ok := conn.(*stdlib.Conn); ok {
 		return validConn{sc}, nil
@@ -65,21 +70,34 @@ type attemptKey struct{}
 type attempt struct {
 	ended func(error)
 
-	mu   sync.Mutex
-	open int   // sockets not yet gone
-	done bool  // the attempt returned: it dials no more
-	err  error // the first socket whose end is unknown
+	mu    sync.Mutex
+	open  int       // sockets not yet gone
+	socks []*socket // every socket dialled
+	done  bool      // the attempt returned: it dials no more
+	err   error     // the first socket whose end is unknown
 }
 
 // dialled counts a new socket; false when the attempt is over.
-func (a *attempt) dialled() bool {
+func (a *attempt) dialled(s *socket) bool {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.done {
 		return false
 	}
 	a.open++
+	a.socks = append(a.socks, s)
 	return true
+}
+
+// closeAll closes the attempt's sockets; those closed already are left
+// as they are.
+func (a *attempt) closeAll() {
+	a.mu.Lock()
+	socks := a.socks
+	a.mu.Unlock()
+	for _, s := range socks {
+		_ = s.Close()
+	}
 }
 
 func (a *attempt) gone(err error) {
@@ -115,8 +133,10 @@ func trackSessions(dial pgconn.DialFunc) pgconn.DialFunc {
 		if err != nil {
 			return nil, err
 		}
-		if a, _ := ctx.Value(attemptKey{}).(*attempt); a != nil && a.dialled() {
-			return &socket{Conn: c, a: a}, nil
+		if a, _ := ctx.Value(attemptKey{}).(*attempt); a != nil {
+			if s := (&socket{Conn: c, a: a}); a.dialled(s) {
+				return s, nil
+			}
 		}
 		return c, nil
 	}

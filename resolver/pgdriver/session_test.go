@@ -4,11 +4,15 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
+	"errors"
 	"net"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
 	"go.uber.org/goleak"
+	"gorm.io/driver/postgres"
 
 	"github.com/tenantrouter/tenantplugin/internal/testenv"
 	"github.com/tenantrouter/tenantplugin/resolver"
@@ -176,4 +180,39 @@ func TestOnlyAttemptsAreTracked(t *testing.T) {
 	}
 	_ = session.Close()
 	waitEnded(t, ended)
+}
+
+// TestFailedAfterConnectEnds: pgx's stdlib connector drops a connection
+// whose AfterConnect hook fails without closing it. The attempt closes its
+// sockets itself, so the backend ends and ended runs.
+func TestFailedAfterConnectEnds(t *testing.T) {
+	admin := testenv.Admin(t)
+	hookErr := errors.New("hook refused")
+	var pid uint32
+	d, err := New().(resolver.DialectorDriver).WithDialector(postgres.New(postgres.Config{
+		DSN: testenv.PostgresURL(t),
+		OptionOpenDB: []stdlib.OptionOpenDB{stdlib.OptionAfterConnect(func(_ context.Context, c *pgx.Conn) error {
+			pid = c.PgConn().PID()
+			return hookErr
+		})},
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := d.Connector(testenv.PostgresURL(t), resolver.DBConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ended := make(chan error, 2)
+	conn, err := c.(resolver.SessionConnector).ConnectSession(context.Background(), func(err error) { ended <- err })
+	if !errors.Is(err, hookErr) || conn != nil {
+		t.Fatalf("ConnectSession = %v, %v; want the hook's error", conn, err)
+	}
+	waitEnded(t, ended)
+	if pid == 0 {
+		t.Fatal("the hook never ran")
+	}
+	if listed(t, admin, int64(pid)) {
+		t.Fatalf("backend %d still runs after its failed attempt ended", pid)
+	}
 }
