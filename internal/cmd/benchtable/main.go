@@ -139,6 +139,12 @@ func run(in io.Reader, out io.Writer) error {
 	if over, ok := med("RawRouting/hit", "overhead-ns/op"); ok {
 		check("raw statement's routing, text read before (reported)", fmt.Sprintf("%+.0f ns over plain GORM", over), true)
 	}
+	if ratio, ok := med("Budget", "ratio"); ok {
+		multi, _ := med("Budget", "tenants-q/s")
+		single, _ := med("Budget", "single-q/s")
+		check("connection budget 8, 32 workers, 20 ms queries: 8 tenants ≥ 80% of one database's throughput",
+			fmt.Sprintf("%.2f (%s vs %s queries/s)", ratio, num(multi), num(single)), ratio >= 0.8)
+	}
 	if p50, ok := med("Propagation", "prop-p50-us"); ok {
 		p99, _ := med("Propagation", "prop-p99-us")
 		known, _ := med("Propagation", "known-p50-us")
