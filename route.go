@@ -65,11 +65,18 @@ type Statement struct {
 	Context context.Context
 	// Op is the kind of statement.
 	Op Op
-	// Table is the statement's table: from its model, from Table(), or,
-	// for Raw and Exec, taken from the SQL text when it names one after
-	// FROM, INTO or UPDATE. Empty when unknown.
+	// Table is one relation the statement names, as written (with its
+	// schema when qualified, without quotes): the plugin asks the
+	// strategies once for each relation a statement names (its model's
+	// table or its Table(), the tables of its joins, and those its SQL,
+	// Raw, Exec, Where, Select and subqueries, names), and they must
+	// agree. Empty for a statement that names none, and for a
+	// transaction's begin.
 	Table string
-	// Model is the statement's model, if any.
+	// Model is the model whose table Table is, for a GORM-built
+	// statement's own table or an association joined; nil for relations
+	// read from SQL (a Raw statement is routed by its text, never by the
+	// destination's type).
 	Model any
 	// Schema is the parsed schema of Model, if any.
 	Schema *schema.Schema

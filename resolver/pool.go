@@ -67,8 +67,9 @@ func (p *pool) release() {
 	case retiredBit:
 		p.r.closeAsync(p)
 	case 0:
-		// Idle now: a connection waiting for the budget may shed it, and
-		// an opener waiting for a pool slot may evict it.
+		// Idle now: a connection waiting for the budget may take one of
+		// its connections, and an opener waiting for a pool slot may
+		// evict it.
 		p.r.budget.poke()
 		if p.r.slotWaiters.Load() != 0 {
 			p.r.wakeSlotWaiters()
