@@ -87,8 +87,21 @@ func TestDDLRoutesLikeAnyStatement(t *testing.T) {
 			if err := e.DB.WithContext(e.Ctx(e.Tenants[0])).AutoMigrate(&Plan{}); err != nil {
 				t.Fatalf("AutoMigrate of a reserved model with a tenant: %v", err)
 			}
-			if !e.DB.WithContext(e.Ctx(e.Tenants[0])).Migrator().HasColumn(&Plan{}, "name") {
+			m := e.DB.WithContext(e.Ctx(e.Tenants[0])).Migrator()
+			if !m.HasColumn(&Plan{}, "name") {
 				t.Error("HasColumn of a reserved model, asked with a tenant, did not look on the central database")
+			}
+			if cts, err := m.ColumnTypes(&Plan{}); err != nil || len(cts) != 2 {
+				t.Errorf("ColumnTypes of a reserved model: %d columns, %v", len(cts), err)
+			}
+			if err := m.DropTable(&Plan{}); err != nil {
+				t.Fatal(err)
+			}
+			if m.HasTable("plans") || hasTable(t, e, fixture.Central, "plans") {
+				t.Error("DropTable of a reserved model left the central table")
+			}
+			if err := m.CreateTable(&Plan{}); err != nil || !hasTable(t, e, fixture.Central, "plans") {
+				t.Errorf("CreateTable of a reserved model: %v", err)
 			}
 			if d := e.Counter.Get(e.Tenants[0]) - before; d != 0 {
 				t.Errorf("%d statements of the reserved model's migration reached the tenant", d)

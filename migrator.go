@@ -167,21 +167,34 @@ func modelType(v any) reflect.Type {
 
 // The methods about one model or table run where it belongs.
 
+// do runs f with the migrator for value.
+func (m migrator) do(value any, f func(gorm.Migrator) error) error {
+	mg, err := m.on(value)
+	if err != nil {
+		return err
+	}
+	return f(mg)
+}
+
+// ask runs a yes-or-no f with the migrator for value; false when value
+// cannot be routed.
+func (m migrator) ask(value any, f func(gorm.Migrator) bool) bool {
+	mg, err := m.on(value)
+	return err == nil && f(mg)
+}
+
 func (m migrator) CreateTable(values ...any) error {
-	return m.each(values, func(mg gorm.Migrator, v any) error { return mg.CreateTable(v) })
+	for _, v := range values {
+		if err := m.do(v, func(mg gorm.Migrator) error { return mg.CreateTable(v) }); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (m migrator) DropTable(values ...any) error {
-	return m.each(values, func(mg gorm.Migrator, v any) error { return mg.DropTable(v) })
-}
-
-func (m migrator) each(values []any, f func(gorm.Migrator, any) error) error {
 	for _, v := range values {
-		mg, err := m.on(v)
-		if err != nil {
-			return err
-		}
-		if err := f(mg, v); err != nil {
+		if err := m.do(v, func(mg gorm.Migrator) error { return mg.DropTable(v) }); err != nil {
 			return err
 		}
 	}
@@ -189,143 +202,82 @@ func (m migrator) each(values []any, f func(gorm.Migrator, any) error) error {
 }
 
 func (m migrator) HasTable(value any) bool {
-	mg, err := m.on(value)
-	return err == nil && mg.HasTable(value)
+	return m.ask(value, func(mg gorm.Migrator) bool { return mg.HasTable(value) })
 }
 
 func (m migrator) RenameTable(oldName, newName any) error {
-	mg, err := m.on(oldName)
-	if err != nil {
-		return err
-	}
-	return mg.RenameTable(oldName, newName)
+	return m.do(oldName, func(mg gorm.Migrator) error { return mg.RenameTable(oldName, newName) })
 }
 
-func (m migrator) TableType(value any) (gorm.TableType, error) {
-	mg, err := m.on(value)
-	if err != nil {
-		return nil, err
-	}
-	return mg.TableType(value)
+func (m migrator) TableType(value any) (t gorm.TableType, err error) {
+	err = m.do(value, func(mg gorm.Migrator) error { t, err = mg.TableType(value); return err })
+	return t, err
 }
 
 func (m migrator) AddColumn(value any, field string) error {
-	mg, err := m.on(value)
-	if err != nil {
-		return err
-	}
-	return mg.AddColumn(value, field)
+	return m.do(value, func(mg gorm.Migrator) error { return mg.AddColumn(value, field) })
 }
 
 func (m migrator) DropColumn(value any, field string) error {
-	mg, err := m.on(value)
-	if err != nil {
-		return err
-	}
-	return mg.DropColumn(value, field)
+	return m.do(value, func(mg gorm.Migrator) error { return mg.DropColumn(value, field) })
 }
 
 func (m migrator) AlterColumn(value any, field string) error {
-	mg, err := m.on(value)
-	if err != nil {
-		return err
-	}
-	return mg.AlterColumn(value, field)
+	return m.do(value, func(mg gorm.Migrator) error { return mg.AlterColumn(value, field) })
 }
 
 func (m migrator) MigrateColumn(value any, field *schema.Field, ct gorm.ColumnType) error {
-	mg, err := m.on(value)
-	if err != nil {
-		return err
-	}
-	return mg.MigrateColumn(value, field, ct)
+	return m.do(value, func(mg gorm.Migrator) error { return mg.MigrateColumn(value, field, ct) })
 }
 
 func (m migrator) MigrateColumnUnique(value any, field *schema.Field, ct gorm.ColumnType) error {
-	mg, err := m.on(value)
-	if err != nil {
-		return err
-	}
-	return mg.MigrateColumnUnique(value, field, ct)
+	return m.do(value, func(mg gorm.Migrator) error { return mg.MigrateColumnUnique(value, field, ct) })
 }
 
 func (m migrator) HasColumn(value any, field string) bool {
-	mg, err := m.on(value)
-	return err == nil && mg.HasColumn(value, field)
+	return m.ask(value, func(mg gorm.Migrator) bool { return mg.HasColumn(value, field) })
 }
 
 func (m migrator) RenameColumn(value any, oldName, field string) error {
-	mg, err := m.on(value)
-	if err != nil {
-		return err
-	}
-	return mg.RenameColumn(value, oldName, field)
+	return m.do(value, func(mg gorm.Migrator) error { return mg.RenameColumn(value, oldName, field) })
 }
 
-func (m migrator) ColumnTypes(value any) ([]gorm.ColumnType, error) {
-	mg, err := m.on(value)
-	if err != nil {
-		return nil, err
-	}
-	return mg.ColumnTypes(value)
+func (m migrator) ColumnTypes(value any) (cts []gorm.ColumnType, err error) {
+	err = m.do(value, func(mg gorm.Migrator) error { cts, err = mg.ColumnTypes(value); return err })
+	return cts, err
 }
 
 func (m migrator) CreateConstraint(value any, name string) error {
-	mg, err := m.on(value)
-	if err != nil {
-		return err
-	}
-	return mg.CreateConstraint(value, name)
+	return m.do(value, func(mg gorm.Migrator) error { return mg.CreateConstraint(value, name) })
 }
 
 func (m migrator) DropConstraint(value any, name string) error {
-	mg, err := m.on(value)
-	if err != nil {
-		return err
-	}
-	return mg.DropConstraint(value, name)
+	return m.do(value, func(mg gorm.Migrator) error { return mg.DropConstraint(value, name) })
 }
 
 func (m migrator) HasConstraint(value any, name string) bool {
-	mg, err := m.on(value)
-	return err == nil && mg.HasConstraint(value, name)
+	return m.ask(value, func(mg gorm.Migrator) bool { return mg.HasConstraint(value, name) })
 }
 
 func (m migrator) CreateIndex(value any, name string) error {
-	mg, err := m.on(value)
-	if err != nil {
-		return err
-	}
-	return mg.CreateIndex(value, name)
+	return m.do(value, func(mg gorm.Migrator) error { return mg.CreateIndex(value, name) })
 }
 
 func (m migrator) DropIndex(value any, name string) error {
-	mg, err := m.on(value)
-	if err != nil {
-		return err
-	}
-	return mg.DropIndex(value, name)
+	return m.do(value, func(mg gorm.Migrator) error { return mg.DropIndex(value, name) })
 }
 
 func (m migrator) HasIndex(value any, name string) bool {
-	mg, err := m.on(value)
-	return err == nil && mg.HasIndex(value, name)
+	return m.ask(value, func(mg gorm.Migrator) bool { return mg.HasIndex(value, name) })
 }
 
 func (m migrator) RenameIndex(value any, oldName, newName string) error {
-	mg, err := m.on(value)
-	if err != nil {
-		return err
-	}
-	return mg.RenameIndex(value, oldName, newName)
+	return m.do(value, func(mg gorm.Migrator) error { return mg.RenameIndex(value, oldName, newName) })
 }
 
-func (m migrator) GetIndexes(value any) ([]gorm.Index, error) {
-	mg, err := m.on(value)
-	if err != nil {
-		return nil, err
-	}
-	return mg.GetIndexes(value)
+func (m migrator) GetIndexes(value any) (idx []gorm.Index, err error) {
+	err = m.do(value, func(mg gorm.Migrator) error { idx, err = mg.GetIndexes(value); return err })
+	return idx, err
 }
 
 var _ gorm.Migrator = migrator{}

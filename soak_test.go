@@ -245,7 +245,7 @@ func soakOps() []soakOp {
 			var n int64
 			err := db.Raw("SELECT count(*) FROM notes JOIN audit_logs ON true").Scan(&n).Error
 			if !errors.Is(err, tenantplugin.ErrCrossDatabase) {
-				return 0, fmt.Errorf("a statement on tenant and reserved tables: %v, want ErrCrossDatabase", err)
+				return 0, fmt.Errorf("a statement on tenant and reserved tables: %w, want ErrCrossDatabase", err)
 			}
 			return 0, nil
 		}},
@@ -275,7 +275,7 @@ func soakOps() []soakOp {
 		}},
 		{"panic in transaction", func(db *gorm.DB, t string) (n int64, err error) {
 			defer func() {
-				if r := recover(); r != nil && r != errRollback {
+				if r := recover(); r != nil && r != any(errRollback) { //nolint:errorlint // the value panicked with, not an error chain
 					err = fmt.Errorf("panic: %v", r)
 				}
 			}()

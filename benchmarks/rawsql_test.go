@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"testing"
-	"time"
 
 	"gorm.io/gorm"
 
@@ -87,26 +86,10 @@ func BenchmarkRawRouting(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
-			var total [2]time.Duration
-			n := 0
-			for b.Loop() {
-				sql := text(n)
-				for j := range 2 {
-					k := (n + j) % 2
-					db := plain
-					if k == 1 {
-						db = routed
-					}
-					s := time.Now()
-					run(db, sql)
-					total[k] += time.Since(s)
-				}
-				n++
-			}
-			per := func(k int) float64 { return float64(total[k].Nanoseconds()) / float64(n) }
-			b.ReportMetric(per(0), "plain-ns/op")
-			b.ReportMetric(per(1), "plugin-ns/op")
-			b.ReportMetric(per(1)-per(0), "overhead-ns/op")
+			per := interleave(b, func(i int) { run(plain, text(i)) }, func(i int) { run(routed, text(i)) })
+			b.ReportMetric(per[0], "plain-ns/op")
+			b.ReportMetric(per[1], "plugin-ns/op")
+			b.ReportMetric(per[1]-per[0], "overhead-ns/op")
 		})
 	}
 }
@@ -128,20 +111,9 @@ func BenchmarkRoutingWithStrategy(b *testing.B) {
 	for k, m := range modes {
 		allocs[k] = testing.AllocsPerRun(1000, func() { first(m) })
 	}
-	var total [2]time.Duration
-	n := 0
-	for b.Loop() {
-		for j := range 2 {
-			k := (n + j) % 2
-			s := time.Now()
-			first(modes[k])
-			total[k] += time.Since(s)
-		}
-		n++
-	}
-	per := func(k int) float64 { return float64(total[k].Nanoseconds()) / float64(n) }
-	b.ReportMetric(per(0), "plain-ns/op")
-	b.ReportMetric(per(1), "plugin-ns/op")
-	b.ReportMetric(per(1)-per(0), "overhead-ns/op")
+	per := interleave(b, func(int) { first(modes[0]) }, func(int) { first(modes[1]) })
+	b.ReportMetric(per[0], "plain-ns/op")
+	b.ReportMetric(per[1], "plugin-ns/op")
+	b.ReportMetric(per[1]-per[0], "overhead-ns/op")
 	b.ReportMetric(allocs[1]-allocs[0], "overhead-allocs/op")
 }

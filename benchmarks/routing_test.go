@@ -5,7 +5,6 @@ import (
 	"database/sql/driver"
 	"fmt"
 	"testing"
-	"time"
 
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
@@ -95,22 +94,12 @@ func BenchmarkRouting(b *testing.B) {
 		allocs[k] = testing.AllocsPerRun(1000, func() { first(m) })
 	}
 
-	var total [3]time.Duration
-	n := 0
-	for b.Loop() {
-		for _, k := range orders3[n%len(orders3)] {
-			s := time.Now()
-			first(modes[k])
-			total[k] += time.Since(s)
-		}
-		n++
-	}
-	per := func(k int) float64 { return float64(total[k].Nanoseconds()) / float64(n) }
-	b.ReportMetric(per(0), "plain-ns/op")
-	b.ReportMetric(per(1), "plugin-ns/op")
-	b.ReportMetric(per(2), "dbresolver-ns/op")
-	b.ReportMetric(per(1)-per(0), "overhead-ns/op")
-	b.ReportMetric(per(1)-per(2), "vs-dbresolver-ns/op")
+	per := interleave(b, func(int) { first(modes[0]) }, func(int) { first(modes[1]) }, func(int) { first(modes[2]) })
+	b.ReportMetric(per[0], "plain-ns/op")
+	b.ReportMetric(per[1], "plugin-ns/op")
+	b.ReportMetric(per[2], "dbresolver-ns/op")
+	b.ReportMetric(per[1]-per[0], "overhead-ns/op")
+	b.ReportMetric(per[1]-per[2], "vs-dbresolver-ns/op")
 	b.ReportMetric(allocs[0], "plain-allocs/op")
 	b.ReportMetric(allocs[1], "plugin-allocs/op")
 	b.ReportMetric(allocs[2], "dbresolver-allocs/op")
