@@ -275,7 +275,7 @@ func soakOps() []soakOp {
 		}},
 		{"panic in transaction", func(db *gorm.DB, t string) (n int64, err error) {
 			defer func() {
-				if r := recover(); r != nil && r != any(errRollback) { //nolint:errorlint // the value panicked with, not an error chain
+				if r := recover(); r != nil && r != any(errRollback) {
 					err = fmt.Errorf("panic: %v", r)
 				}
 			}()
