@@ -33,14 +33,8 @@ func (p *parser) run() ([]Ref, error) {
 		}
 		if mode&scanOne != 0 {
 			if k == tWord && kw == kwNone && f.exp == expRel && f.rk != rkColumn && nameEnds(l.src[:l.end], stop) {
-				// A relation named by one word, not a function: what rel
-				// and finish would do, at once.
 				f.flags &^= flFirst
-				p.nparts, p.partKw = 0, kwNone
-				p.addPart()
-				f.exp = expNone
-				p.add(f.rk, false)
-				p.hist = shift(p.hist, pIdent)
+				p.oneWord(f)
 				continue
 			}
 			if k == tLex {
@@ -66,6 +60,10 @@ func (p *parser) run() ([]Ref, error) {
 				continue
 			}
 		}
+		if (kw == kwFrom || kw == kwJoin) && mode&scanSticky == 0 && k == tWord {
+			p.fromJoin(f, kw)
+			continue
+		}
 		// A keyword, a parenthesis, a comma or a ';': no state of a
 		// relation position to go through.
 		p.none(f, k, kw)
@@ -83,6 +81,51 @@ func (p *parser) run() ([]Ref, error) {
 	c := copy(out, p.refs[:min(p.n, maxLocalRefs)])
 	copy(out[c:], p.more)
 	return out, nil
+}
+
+// oneWord adds the relation named by one word, not a function, read
+// into p.lx where f expects a relation: what rel and finish would do.
+func (p *parser) oneWord(f *frame) {
+	p.nparts, p.partKw = 0, kwNone
+	p.addPart()
+	f.exp = expNone
+	p.add(f.rk, false)
+	p.hist = shift(p.hist, pIdent)
+}
+
+// fromJoin does what keyword does with FROM or JOIN (kw) outside the
+// sticky statements, and when one word, not a function, follows, reads
+// it as the relation at once.
+func (p *parser) fromJoin(f *frame, kw uint8) {
+	h := p.hist
+	p.hist = shift(h, kw)
+	if kw == kwFrom {
+		if f.flags&flQuery == 0 || f.stmt == stCreateTable ||
+			uint8(h) == kwDistinct && (uint8(h>>8) == kwIs || uint8(h>>8) == kwNot) {
+			return // EXTRACT(... FROM), IS DISTINCT FROM, partition bounds
+		}
+		f.flags |= flList
+	}
+	relation(f, rkFrom)
+	l := &p.lx
+	src := l.src[:l.end]
+	i := l.pos
+	for i < len(src) && class[src[i]] == cSpace {
+		i++
+	}
+	if i == len(src) || class[src[i]] != cIdent {
+		return
+	}
+	j := i + 1
+	for j < len(src) && class[src[j]] <= cDollar {
+		j++
+	}
+	if j == i+1 && j < len(src) && (src[j] == '\'' || src[j] == '&') ||
+		lookup(src, i, j) != kwNone || !nameEnds(src, j) {
+		return
+	}
+	l.start, l.stop, l.pos = i, j, j
+	p.oneWord(f)
 }
 
 // nameEnds reports whether the token after src[:i], a word, ends the
