@@ -748,6 +748,11 @@ func (p *parser) add(rk uint8, fn bool) {
 	if n >= 2 {
 		r.Schema = p.ident(p.parts[n-2])
 	}
+	p.addRef(r)
+}
+
+// addRef records r unless it was found already.
+func (p *parser) addRef(r Ref) {
 	if p.seen != nil {
 		if _, ok := p.seen[r]; ok {
 			return

@@ -8,6 +8,9 @@ func (p *parser) run() ([]Ref, error) {
 	l := &p.lx
 	for {
 		f := p.cur()
+		if f.exp == expCTEName && p.cteHead(f) {
+			continue
+		}
 		var mode uint8
 		switch {
 		case f.exp != expNone:
@@ -30,6 +33,10 @@ func (p *parser) run() ([]Ref, error) {
 
 		if out&scanList == 0 {
 			f.flags &^= flList // ended by WHERE, GROUP BY ...
+		}
+		if out&scanSelect != 0 {
+			f.flags |= flQuery
+			f.stmt = stSelect
 		}
 		if mode&scanOne != 0 {
 			if k == tWord && kw == kwNone && f.exp == expRel && f.rk != rkColumn && nameEnds(l.src[:l.end], stop) {
@@ -86,10 +93,8 @@ func (p *parser) run() ([]Ref, error) {
 // oneWord adds the relation named by one word, not a function, read
 // into p.lx where f expects a relation: what rel and finish would do.
 func (p *parser) oneWord(f *frame) {
-	p.nparts, p.partKw = 0, kwNone
-	p.addPart()
 	f.exp = expNone
-	p.add(f.rk, false)
+	p.addRef(Ref{Name: lower(p.lx.src[p.lx.start:p.lx.stop])})
 	p.hist = shift(p.hist, pIdent)
 }
 
@@ -126,6 +131,49 @@ func (p *parser) fromJoin(f *frame, kw uint8) {
 	}
 	l.start, l.stop, l.pos = i, j, j
 	p.oneWord(f)
+}
+
+// cteHead reads "name AS (" where f expects the name of a CTE, when it
+// is just that: what with would do with the three tokens.
+func (p *parser) cteHead(f *frame) bool {
+	l := &p.lx
+	src := l.src[:l.end]
+	i := skipSpaces(src, l.pos)
+	if i == len(src) || class[src[i]] != cIdent {
+		return false
+	}
+	j := i + 1
+	for j < len(src) && class[src[j]] <= cDollar {
+		j++
+	}
+	if j == i+1 && j < len(src) && (src[j] == '\'' || src[j] == '&') || lookup(src, i, j) != kwNone {
+		return false
+	}
+	a := skipSpaces(src, j)
+	if a+2 >= len(src) || src[a]|0x20 != 'a' || src[a+1]|0x20 != 's' || class[src[a+2]] <= cDollar {
+		return false
+	}
+	b := skipSpaces(src, a+2)
+	if b == len(src) || src[b] != '(' {
+		return false
+	}
+	p.cte = span{start: i, stop: j, kind: tWord}
+	p.addCTE(p.ident(p.cte))
+	f.flags = f.flags&^(flList|flFirst) | flQuery
+	f.exp = expCTENext
+	p.hist = shift(shift(shift(p.hist, pIdent), kwAs), pLParen)
+	l.start, l.stop, l.pos = b, b+1, b+1
+	p.push(frame{flags: flQuery})
+	return true
+}
+
+// skipSpaces returns the position of the first byte from i on that is
+// no space.
+func skipSpaces(src string, i int) int {
+	for i < len(src) && class[src[i]] == cSpace {
+		i++
+	}
+	return i
 }
 
 // nameEnds reports whether the token after src[:i], a word, ends the
@@ -167,7 +215,9 @@ func (p *parser) remember(f *frame, k tokKind, kw uint8) bool {
 // expected, outside the sticky statements: 0, return it to the parser;
 // quietPrev, only remember it (the fNoop keywords); quietEnder, remember
 // it and end the list of relations (the clauses after a FROM list: the
-// parser's keyword does nothing else with them).
+// parser's keyword does nothing else with them); quietSelect (SELECT,
+// VALUES), end the list too and, unless after FOR, return scanSelect:
+// a query starts, FROM starts a FROM clause.
 var quiet = func() (t [kwLast]uint8) {
 	for kw := range t {
 		if kwFlags[kw]&fNoop != 0 {
@@ -178,12 +228,14 @@ var quiet = func() (t [kwLast]uint8) {
 		kwHaving, kwLimit, kwOffset, kwOrder, kwReturning, kwWhere, kwWindow, kwSet} {
 		t[kw] = quietEnder
 	}
+	t[kwSelect], t[kwValues] = quietSelect, quietSelect
 	return t
 }()
 
 const (
 	quietPrev = 1 + iota
 	quietEnder
+	quietSelect
 )
 
 // shortRead is how far scan reads a string literal or a comment itself.
@@ -197,6 +249,7 @@ const (
 	scanParen              // a '(' may be read ahead (see scan)
 	scanOpaque             // the statement is opaque: so is a level opened here
 	scanIn                 // reading ahead after a '('
+	scanSelect             // returned: a SELECT or VALUES was read (see quiet)
 )
 
 // scan reads src from pos. It returns the first token for the parser
@@ -310,6 +363,15 @@ loop:
 					break loop
 				case a == quietEnder:
 					mode &^= scanList
+				case a == quietSelect:
+					if mode&scanIn != 0 {
+						k, end = tWord, i
+						break loop // a subquery: the parser opens its level
+					}
+					mode &^= scanList
+					if h&0xFF != uint32(kwFor) { // FOR VALUES of a partition
+						mode |= scanSelect
+					}
 				}
 			}
 			h = h&0xFF<<8 | x
