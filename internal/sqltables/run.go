@@ -1,5 +1,7 @@
 package sqltables
 
+import "strings"
+
 // tLex is what scan returns for a token it leaves to the lexer.
 const tLex = tBodyEnd + 1
 
@@ -8,8 +10,17 @@ func (p *parser) run() ([]Ref, error) {
 	l := &p.lx
 	for {
 		f := p.cur()
-		if f.exp == expCTEName && p.cteHead(f) {
-			continue
+		switch f.exp {
+		case expCTEName:
+			if p.cteHead(f) {
+				continue
+			}
+		case expCTENext:
+			if p.noComma() {
+				// No other CTE follows: what with does, before the token
+				// is read where no relation is expected.
+				f.exp = expNone
+			}
 		}
 		var mode uint8
 		switch {
@@ -165,6 +176,34 @@ func (p *parser) cteHead(f *frame) bool {
 	l.start, l.stop, l.pos = b, b+1, b+1
 	p.push(frame{flags: flQuery})
 	return true
+}
+
+// noComma reports whether the next token is not a comma, and not the
+// end of a DO body, skipping spaces and comments with no comment
+// inside.
+func (p *parser) noComma() bool {
+	src := p.lx.src[:p.lx.end]
+	for i := p.lx.pos; ; {
+		i = skipSpaces(src, i)
+		switch {
+		case i == len(src):
+			return false
+		case strings.HasPrefix(src[i:], "--"):
+			j := strings.IndexByte(src[i:], '\n')
+			if j < 0 {
+				return false
+			}
+			i += j + 1
+		case strings.HasPrefix(src[i:], "/*"):
+			j := strings.Index(src[i+2:], "*/")
+			if j < 0 || strings.Contains(src[i+2:i+2+j], "/*") {
+				return false
+			}
+			i += j + 4
+		default:
+			return src[i] != ','
+		}
+	}
 }
 
 // skipSpaces returns the position of the first byte from i on that is
