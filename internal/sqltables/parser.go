@@ -923,9 +923,23 @@ func (p *parser) isCTE(name string) bool {
 func (p *parser) endStatement() {
 	if p.ncte > 0 {
 		w := p.stmtFirst
+		few := p.cteSet == nil && !p.sqlite // compared one by one, exactly
 		for i := p.stmtFirst; i < p.n; i++ {
 			r := p.ref(i)
-			if r.Schema == "" && !r.Func && p.isCTE(r.Name) {
+			cte := false
+			switch {
+			case r.Schema != "" || r.Func:
+			case few:
+				for _, c := range p.ctes[:min(p.ncte, maxLocalCTEs)] {
+					if c == r.Name {
+						cte = true
+						break
+					}
+				}
+			default:
+				cte = p.isCTE(r.Name)
+			}
+			if cte {
 				if p.seen != nil {
 					delete(p.seen, *r)
 				}

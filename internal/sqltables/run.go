@@ -1,7 +1,5 @@
 package sqltables
 
-import "strings"
-
 // tLex is what scan returns for a token it leaves to the lexer.
 const tLex = tBodyEnd + 1
 
@@ -179,31 +177,31 @@ func (p *parser) cteHead(f *frame) bool {
 }
 
 // noComma reports whether the next token is not a comma, and not the
-// end of a DO body, skipping spaces and comments with no comment
-// inside.
+// end of a DO body, skipping spaces and comments with no '*' inside.
 func (p *parser) noComma() bool {
 	src := p.lx.src[:p.lx.end]
-	for i := p.lx.pos; ; {
-		i = skipSpaces(src, i)
-		switch {
-		case i == len(src):
-			return false
-		case strings.HasPrefix(src[i:], "--"):
-			j := strings.IndexByte(src[i:], '\n')
-			if j < 0 {
+	i := skipSpaces(src, p.lx.pos)
+	for i+1 < len(src) && (src[i] == '-' && src[i+1] == '-' || src[i] == '/' && src[i+1] == '*') {
+		j := i + 2
+		if src[i] == '-' {
+			for j < len(src) && src[j] != '\n' {
+				j++
+			}
+		} else {
+			for j < len(src) && src[j] != '*' {
+				j++
+			}
+			if j+1 >= len(src) || src[j+1] != '/' {
 				return false
 			}
-			i += j + 1
-		case strings.HasPrefix(src[i:], "/*"):
-			j := strings.Index(src[i+2:], "*/")
-			if j < 0 || strings.Contains(src[i+2:i+2+j], "/*") {
-				return false
-			}
-			i += j + 4
-		default:
-			return src[i] != ','
+			j++
 		}
+		if j >= len(src) {
+			return false
+		}
+		i = skipSpaces(src, j+1)
 	}
+	return i < len(src) && src[i] != ','
 }
 
 // skipSpaces returns the position of the first byte from i on that is
