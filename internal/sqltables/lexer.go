@@ -26,9 +26,9 @@ const (
 // maxBodies bounds the nesting of DO bodies read as SQL.
 const maxBodies = 8
 
-// body is a DO body being read: where it ends, where the text resumes
-// after it, and the end limit to restore.
-type body struct{ end, resume, outer int }
+// body is a DO body being read: where the text resumes after it, and
+// the end limit to restore. (It ends at the lexer's end while read.)
+type body struct{ resume, outer int }
 
 // lexer splits SQL into tokens, one at a time, without allocating.
 type lexer struct {
@@ -101,7 +101,7 @@ func (l *lexer) enter(start, stop, resume int) bool {
 	if l.nb == maxBodies {
 		return false
 	}
-	l.bodies[l.nb] = body{end: stop, resume: resume, outer: l.end}
+	l.bodies[l.nb] = body{resume: resume, outer: l.end}
 	l.nb++
 	l.pos, l.end = start, stop
 	return true
@@ -233,8 +233,8 @@ func (l *lexer) atEnd() tokKind {
 	if l.nb > 0 {
 		l.nb--
 		b := l.bodies[l.nb]
+		l.start, l.stop = l.end, l.end
 		l.pos, l.end = b.resume, b.outer
-		l.start, l.stop = b.end, b.end
 		return tBodyEnd
 	}
 	l.stop = l.end

@@ -144,7 +144,9 @@ type parser struct {
 }
 
 func (p *parser) init(sql string, d Dialect, fromList bool) {
-	p.lx = lexer{src: sql, end: len(sql), pg: d != SQLite}
+	// p is zero: set only what is not (a lexer{...} would be zeroed
+	// again).
+	p.lx.src, p.lx.end, p.lx.pg = sql, len(sql), d != SQLite
 	p.sqlite = d == SQLite
 	p.hist = uint32(pStart) | uint32(pStart)<<8
 	if fromList {

@@ -47,6 +47,9 @@ func (p *parser) run() ([]Ref, error) {
 			f.flags |= flQuery
 			f.stmt = stSelect
 		}
+		if k == tLex && stop == len(l.src) && l.nb == 0 {
+			break // the end of the text (lexer.next returns tEOF)
+		}
 		if mode&scanOne != 0 {
 			if k == tWord && kw == kwNone && f.exp == expRel && f.rk != rkColumn && nameEnds(l.src[:l.end], stop) {
 				f.flags &^= flFirst
