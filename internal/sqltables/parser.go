@@ -781,7 +781,10 @@ func (p *parser) addRef(r Ref) {
 		}
 	}
 	if p.n < maxLocalRefs {
-		p.refs[p.n] = r
+		// Field by field: a struct copy would read back r's words from
+		// the stack, just stored, in 16-byte loads, which wait for them.
+		q := &p.refs[p.n]
+		q.Schema, q.Name, q.Func = r.Schema, r.Name, r.Func
 	} else {
 		p.more = append(p.more, r)
 	}
