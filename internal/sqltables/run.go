@@ -3,7 +3,12 @@ package sqltables
 // tLex is what scan returns for a token it leaves to the lexer.
 const tLex = tBodyEnd + 1
 
-// run reads the text and returns what it names.
+// run reads the text and returns what it names. scan reads most tokens:
+// all those that need nothing of the parser but to be remembered as the
+// previous token. The parser is given the others, with shortcuts for
+// the commonest: FROM or JOIN followed by a one-word relation, a one-
+// word relation where one is expected, the "name AS (" of a CTE, the end
+// of a list of CTEs.
 func (p *parser) run() ([]Ref, error) {
 	l := &p.lx
 	for {
@@ -126,10 +131,7 @@ func (p *parser) fromJoin(f *frame, kw uint8) {
 	relation(f, rkFrom)
 	l := &p.lx
 	src := l.src[:l.end]
-	i := l.pos
-	for i < len(src) && class[src[i]] == cSpace {
-		i++
-	}
+	i := skipSpaces(src, l.pos)
 	if i == len(src) || class[src[i]] != cIdent {
 		return
 	}
@@ -220,10 +222,7 @@ func skipSpaces(src string, i int) int {
 // name the word starts: it is no '.', no '(' and no comment (which may
 // hide a '.').
 func nameEnds(src string, i int) bool {
-	for i < len(src) && class[src[i]] == cSpace {
-		i++
-	}
-	if i >= len(src) {
+	if i = skipSpaces(src, i); i >= len(src) {
 		return true
 	}
 	c := class[src[i]]
