@@ -335,7 +335,7 @@ func load4(b string) uint64 {
 func pack(src string, i, j int) (lo, hi uint64) {
 	n := (j - i) & 15
 	if i >= 0 && i+12 <= len(src) {
-		lo, hi = load8(src[i:]), load4(src[i+8:])
+		lo, hi = load8(src[i:i+8]), load4(src[i+8:i+12])
 	} else {
 		for k := j - i - 1; k >= 0; k-- {
 			if k < 8 {

@@ -387,7 +387,7 @@ loop:
 			if pos+12 > n {
 				break loop // near the end: the lexer reads it
 			}
-			lo, hi := load8(src[pos:]), load4(src[pos+8:])
+			lo, hi := load8(src[pos:pos+8]), load4(src[pos+8:pos+12])
 			kw = kwFind((lo|fold)&loMask[w&15], (hi|fold)&hiMask[w&15])
 			if mode&scanOne != 0 {
 				k, end = tWord, i
