@@ -277,6 +277,16 @@ const (
 	quietSelect
 )
 
+// isSpace is 1 for the bytes of class cSpace.
+var isSpace = func() (t [256]uint8) {
+	for c := range t {
+		if class[c] == cSpace {
+			t[c] = 1
+		}
+	}
+	return t
+}()
+
 // shortRead is how far scan reads a string literal or a comment itself.
 const shortRead = 64
 
@@ -381,6 +391,10 @@ loop:
 				}
 				h = h&0xFF<<8 | uint32(pIdent)
 				pos = i
+				if i < n {
+					// Mostly a space follows: read it without a branch.
+					pos += uint(isSpace[src[i]])
+				}
 				continue
 			}
 			// Perhaps a keyword.
