@@ -213,71 +213,146 @@ var keywordList = map[string]uint8{
 // maxKeyword is the length of the longest keyword.
 const maxKeyword = 12
 
-// kwShape has bit last-'a' of [len(w)][w[0]-'a'] set for every keyword
-// w: most identifiers are told from keywords by it alone.
-var kwShape = func() (t [maxKeyword + 1][32]uint32) {
-	for w := range keywordList {
-		t[len(w)][w[0]-'a'] |= 1 << (w[len(w)-1] - 'a')
-	}
-	return t
-}()
+// prefixTab has bit len(w) of [w[0]&31<<5 | w[1]&31] set for every
+// keyword w of a set: a word whose length and first two bytes match no
+// keyword's is none, told with one load, which may start before the
+// word's end is found. The bytes are taken &31, which keeps a letter's
+// case-insensitive identity; other bytes (digits, '_', '$', non-ASCII)
+// only make the test pass where it need not.
+type prefixTab [32 * 32]uint16
 
-type kwEntry struct {
-	word string
-	kw   uint8
-}
-
-const kwSlots = 512
-
-// kwTab is an open-addressing hash table of the keywords.
-var kwTab = func() (t [kwSlots]kwEntry) {
+func prefixes(keep func(kw uint8) bool) (t prefixTab) {
 	for w, kw := range keywordList {
-		h := kwHash(w)
-		for t[h].word != "" {
-			h = (h + 1) & (kwSlots - 1)
+		if keep(kw) {
+			t[int(w[0]&31)<<5|int(w[1]&31)] |= 1 << len(w)
 		}
-		t[h] = kwEntry{word: w, kw: kw}
+	}
+	return t
+}
+
+// kwPrefix holds every keyword. kwPrefixNone holds those that matter
+// where no relation is expected. The others (the reserved words of
+// expressions: AND, IN, NULL, CASE, LEFT, DESC ...; and words such as
+// ONLY, INDEX, VIEW) have no action there and are tested as the
+// previous token by no action either: read as identifiers, they change
+// nothing, and more words are told from the keywords that matter
+// without a lookup.
+var (
+	kwPrefix     = prefixes(func(uint8) bool { return true })
+	kwPrefixNone = prefixes(func(kw uint8) bool { return !asIdent[kw] })
+)
+
+// asIdent marks the keywords that may be read as identifiers where no
+// relation is expected, in any statement: no action of the parser's
+// there tests them as the word itself or as the previous one.
+var asIdent = func() (t [kwLast]bool) {
+	for _, kw := range []uint8{kwReserved, kwWhen, kwExists, kwOnly, kwLateral, kwIf,
+		kwOrdinality, kwRecursive, kwMaterialized, kwTemp, kwTemporary, kwUnlogged, kwFull,
+		kwFreeze, kwVerbose, kwConcurrently, kwColumn, kwView, kwIndex, kwTrigger, kwPolicy,
+		kwRule, kwLanguage, kwRows, kwGlobal, kwLocal, kwVirtual, kwConstraint, kwForeign,
+		kwUnique, kwGrantObject} {
+		t[kw] = true
 	}
 	return t
 }()
 
-// kwHash hashes a word of at least two bytes, ignoring ASCII case.
-func kwHash(w string) int {
-	return (len(w)*0x61 + int(w[0]|0x20)*0x3B + int(w[1]|0x20)*0x1F + int(w[len(w)-1]|0x20)*0x95) & (kwSlots - 1)
+// A keyword is looked up by its bytes folded to lower case (|0x20) and
+// packed little-endian: the first eight in lo, the next four in hi.
+// Identifier bytes are never 0, so (lo, hi) is the word itself.
+type kwEntry struct {
+	lo uint64
+	hi uint32
+	kw uint8
 }
 
-// maybeKeyword reports whether w has the length, first and last letter
-// of a keyword: most identifiers are told from keywords by it alone.
-func maybeKeyword(w string) bool {
-	if len(w) > maxKeyword || len(w) < 2 {
-		return false
+// kwTab is a perfect hash table of the keywords: kwMul was chosen so
+// that no two keywords share a slot (the init below checks it), and a
+// word is one of them only if it is the one in its slot.
+var kwTab = func() (t [1 << kwBits]kwEntry) {
+	for w, kw := range keywordList {
+		lo, hi := pack(w, 0, len(w))
+		e := &t[kwHash(lo, hi)]
+		if e.lo != 0 {
+			panic("sqltables: keywords " + w + " and another share a slot: choose another kwMul")
+		}
+		*e = kwEntry{lo: lo, hi: uint32(hi), kw: kw}
 	}
-	f, l := (w[0]|0x20)-'a', (w[len(w)-1]|0x20)-'a'
-	return f < 26 && l < 26 && kwShape[len(w)][f&31]&(1<<(l&31)) != 0
+	return t
+}()
+
+const (
+	kwBits = 10
+	kwMul  = 0xa721ab2b8d9555e1
+)
+
+// kwHash returns the slot of a key.
+func kwHash(lo, hi uint64) uint64 {
+	return ((lo ^ hi<<3) * kwMul) >> (64 - kwBits)
 }
 
-// keyword returns the keyword w is (whatever its case), or kwNone.
-func keyword(w string) uint8 {
-	if !maybeKeyword(w) {
+// kwFind returns the keyword whose key is (lo, hi), or kwNone.
+func kwFind(lo, hi uint64) uint8 {
+	e := &kwTab[kwHash(lo, hi)]
+	if e.lo != lo || uint64(e.hi) != hi {
 		return kwNone
 	}
-	for h := kwHash(w); ; h = (h + 1) & (kwSlots - 1) {
-		e := &kwTab[h]
-		if e.word == "" {
-			return kwNone
-		}
-		if len(e.word) == len(w) && foldEq(w, e.word) {
-			return e.kw
-		}
-	}
+	return e.kw
 }
 
-// foldEq reports whether w is the lower-case letters k in any case.
-func foldEq(w, k string) bool {
-	for i := 0; i < len(k) && i < len(w); i++ {
-		if w[i]|0x20 != k[i] {
-			return false
+// fold sets the bit that makes an ASCII letter lower case, in each byte.
+const fold = 0x2020202020202020
+
+// loMask and hiMask keep the bytes of a word of n bytes in lo and hi.
+var loMask, hiMask = func() (lo, hi [16]uint64) {
+	for n := 0; n <= maxKeyword; n++ {
+		for b := 0; b < n; b++ {
+			if b < 8 {
+				lo[n] |= 0xFF << (8 * b)
+			} else {
+				hi[n] |= 0xFF << (8 * (b - 8))
+			}
 		}
 	}
-	return true
+	return lo, hi
+}()
+
+// load8 and load4 return the first 8 or 4 bytes of b, little-endian:
+// one load each.
+func load8(b string) uint64 {
+	_ = b[7]
+	return uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
+		uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
+}
+
+func load4(b string) uint64 {
+	_ = b[3]
+	return uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24
+}
+
+// pack returns the key of src[i:j], a word of 2 to maxKeyword bytes.
+// Where 12 bytes can be read from i, they are read at once and masked:
+// the bytes after the word change nothing.
+func pack(src string, i, j int) (lo, hi uint64) {
+	n := (j - i) & 15
+	if i >= 0 && i+12 <= len(src) {
+		lo, hi = load8(src[i:i+8]), load4(src[i+8:i+12])
+	} else {
+		for k := j - i - 1; k >= 0; k-- {
+			if k < 8 {
+				lo = lo<<8 | uint64(src[i+k])
+			} else {
+				hi = hi<<8 | uint64(src[i+k])
+			}
+		}
+	}
+	return (lo | fold) & loMask[n], (hi | fold) & hiMask[n]
+}
+
+// lookup returns the keyword src[i:j] is (whatever its case), or kwNone.
+func lookup(src string, i, j int) uint8 {
+	w := j - i
+	if w < 2 || w > maxKeyword || kwPrefix[int(src[i]&31)<<5|int(src[i+1]&31)]>>w&1 == 0 {
+		return kwNone
+	}
+	return kwFind(pack(src, i, j))
 }

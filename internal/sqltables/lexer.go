@@ -26,9 +26,9 @@ const (
 // maxBodies bounds the nesting of DO bodies read as SQL.
 const maxBodies = 8
 
-// body is a DO body being read: where it ends, where the text resumes
-// after it, and the end limit to restore.
-type body struct{ end, resume, outer int }
+// body is a DO body being read: where the text resumes after it, and
+// the end limit to restore. (It ends at the lexer's end while read.)
+type body struct{ resume, outer int }
 
 // lexer splits SQL into tokens, one at a time, without allocating.
 type lexer struct {
@@ -44,12 +44,15 @@ type lexer struct {
 	err    *Error
 }
 
-// Character classes: what a token starting with the byte is.
+// Character classes: what a token starting with the byte is. The first
+// three are the bytes that may continue an identifier (which may hold
+// '$' after its first character): class[c] <= cDollar.
 const (
-	cOther uint8 = iota
-	cSpace
-	cIdent // a letter, '_' or a byte of a multi-byte character
+	cIdent uint8 = iota // a letter, '_' or a byte of a multi-byte character
 	cDigit
+	cDollar
+	cOther
+	cSpace
 	cLParen
 	cRParen
 	cComma
@@ -61,7 +64,6 @@ const (
 	cLBracket
 	cMinus
 	cSlash
-	cDollar
 	cQuestion
 	cColon
 	cAt
@@ -69,6 +71,7 @@ const (
 
 var class = func() (t [256]uint8) {
 	for c := 0; c < 256; c++ {
+		t[c] = cOther
 		switch {
 		case c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v':
 			t[c] = cSpace
@@ -86,17 +89,8 @@ var class = func() (t [256]uint8) {
 	return t
 }()
 
-// identTab holds the bytes that may continue an identifier (which may
-// hold '$' after its first character).
-var identTab = func() (t [256]bool) {
-	for c := 0; c < 256; c++ {
-		t[c] = class[c] == cIdent || class[c] == cDigit || c == '$'
-	}
-	return t
-}()
-
 // identCont reports whether c may continue an identifier.
-func identCont(c byte) bool { return identTab[c] }
+func identCont(c byte) bool { return class[c] <= cDollar }
 
 // tagCont reports whether c may continue a dollar-quote tag.
 func tagCont(c byte) bool { return class[c] == cIdent || class[c] == cDigit }
@@ -107,7 +101,7 @@ func (l *lexer) enter(start, stop, resume int) bool {
 	if l.nb == maxBodies {
 		return false
 	}
-	l.bodies[l.nb] = body{end: stop, resume: resume, outer: l.end}
+	l.bodies[l.nb] = body{resume: resume, outer: l.end}
 	l.nb++
 	l.pos, l.end = start, stop
 	return true
@@ -138,7 +132,7 @@ func (l *lexer) next() tokKind {
 		cl := class[c]
 		if cl == cIdent {
 			i := pos + 1
-			for i < len(src) && identTab[src[i]] {
+			for i < len(src) && identCont(src[i]) {
 				i++
 			}
 			if i == pos+1 && i < len(src) && (src[i] == '\'' || src[i] == '&') {
@@ -239,8 +233,8 @@ func (l *lexer) atEnd() tokKind {
 	if l.nb > 0 {
 		l.nb--
 		b := l.bodies[l.nb]
+		l.start, l.stop = l.end, l.end
 		l.pos, l.end = b.resume, b.outer
-		l.start, l.stop = b.end, b.end
 		return tBodyEnd
 	}
 	l.stop = l.end
@@ -329,24 +323,31 @@ func (l *lexer) quoted(i int, q byte, backslash bool, k tokKind) tokKind {
 }
 
 // comment skips a block comment; PostgreSQL's nest, SQLite's do not.
+// Both "*/" and "/*" hold a '*': the comment is read from one '*' to
+// the next with strings.IndexByte.
 func (l *lexer) comment() bool {
-	src := l.src
+	src := l.src[:l.end]
 	depth := 1
 	i := l.pos + 2
-	for i+1 < l.end {
+	for i < len(src) {
+		q := strings.IndexByte(src[i:], '*')
+		if q < 0 {
+			break
+		}
+		q += i
 		switch {
-		case src[i] == '*' && src[i+1] == '/':
-			i += 2
+		case l.pg && q > i && src[q-1] == '/':
+			depth++
+			i = q + 1
+		case q+1 < len(src) && src[q+1] == '/':
 			depth--
+			i = q + 2
 			if depth == 0 {
 				l.pos = i
 				return true
 			}
-		case l.pg && src[i] == '/' && src[i+1] == '*':
-			i += 2
-			depth++
 		default:
-			i++
+			i = q + 1
 		}
 	}
 	return false

@@ -121,8 +121,10 @@ type parser struct {
 	floors [maxBodies]int    // depth of each DO body's first level
 	body   int               // DO bodies being read
 
-	prev, prev2 uint8 // the two previous tokens: a keyword or a p* class
-	start       bool  // the next token starts a statement
+	// hist holds the two previous tokens (a keyword or a p* class) and
+	// whether the next token starts a statement, packed in one word as
+	// scan keeps them: prev | prev2<<8 | histStart.
+	hist uint32
 
 	parts  [3]span // the last three parts of the name being read
 	nparts int
@@ -142,66 +144,33 @@ type parser struct {
 }
 
 func (p *parser) init(sql string, d Dialect, fromList bool) {
-	p.lx = lexer{src: sql, end: len(sql), pg: d != SQLite}
+	// p is zero: set only what is not (a lexer{...} would be zeroed
+	// again).
+	p.lx.src, p.lx.end, p.lx.pg = sql, len(sql), d != SQLite
 	p.sqlite = d == SQLite
-	p.prev, p.prev2 = pStart, pStart
+	p.hist = uint32(pStart) | uint32(pStart)<<8
 	if fromList {
 		p.frames[0] = frame{exp: expRel, rk: rkFrom, flags: flQuery | flList}
 		return
 	}
 	p.frames[0] = frame{flags: flQuery}
-	p.start = true
+	p.hist |= histStart
 }
 
-func (p *parser) run() ([]Ref, error) {
-	for {
-		k := p.lx.next()
-		if k == tEOF {
-			break
-		}
-		kw := kwNone
-		if k == tWord && p.prev != pDot && maybeKeyword(p.lx.src[p.lx.start:p.lx.stop]) {
-			kw = keyword(p.lx.src[p.lx.start:p.lx.stop])
-		}
-		// Most tokens (identifiers, literals, operators, most keywords)
-		// have nothing to do where no relation is expected: only
-		// remember them.
-		if f := p.cur(); f.exp == expNone && f.flags&flFirst == 0 {
-			prev := pNone
-			switch {
-			case kw == kwNone:
-				if boring[k] || k == tComma && f.flags&flList == 0 {
-					prev = prevOf[k]
-				}
-			case kwFlags[kw]&fNoop != 0 && !sticky(f.stmt):
-				prev = kw
-			}
-			if prev != pNone {
-				p.prev2, p.prev = p.prev, prev
-				p.start = false
-				continue
-			}
-			// A keyword, a parenthesis, a comma or a ';': no state of a
-			// relation position to go through.
-			p.none(f, k, kw)
-			p.setPrev(k, kw)
-			continue
-		}
-		p.token(k, kw)
-	}
-	if p.lx.err != nil {
-		return nil, p.lx.err
-	}
-	p.token(tEOF, kwNone)
-	p.endStatement()
-	if p.n == 0 {
-		return nil, nil
-	}
-	out := make([]Ref, p.n)
-	c := copy(out, p.refs[:min(p.n, maxLocalRefs)])
-	copy(out[c:], p.more)
-	return out, nil
-}
+// histStart is the bit of parser.hist set when the next token starts a
+// statement.
+const histStart = 1 << 16
+
+// shift returns hist after a token whose class or keyword is x: x is the
+// previous token, the previous one the one before, and no statement
+// starts.
+func shift(hist uint32, x uint8) uint32 { return hist&0xFF<<8 | uint32(x) }
+
+func (p *parser) prev() uint8  { return uint8(p.hist) }
+func (p *parser) prev2() uint8 { return uint8(p.hist >> 8) }
+
+// atStart reports whether the next token starts a statement.
+func (p *parser) atStart() bool { return p.hist&histStart != 0 }
 
 // cur returns the current level.
 func (p *parser) cur() *frame {
@@ -254,29 +223,26 @@ func (p *parser) token(k tokKind, kw uint8) {
 	}
 	p.setPrev(k, kw)
 	if p.body > entered {
-		p.start = true
-		p.prev = pSemi
+		p.hist = p.hist&^0xFF | uint32(pSemi) | histStart
 	}
 }
 
 // setPrev records token k (keyword kw) as the previous one, and whether
 // a statement starts after it.
 func (p *parser) setPrev(k tokKind, kw uint8) {
-	p.prev2 = p.prev
+	x := prevOf[k]
 	if kw != kwNone {
-		p.prev = kw
-	} else {
-		p.prev = prevOf[k]
+		x = kw
 	}
+	h := shift(p.hist, x)
 	switch {
 	case k == tSemi || k == tBodyEnd:
-		p.start = true
+		h |= histStart
 	case p.body > 0 && (kw == kwBegin || kw == kwThen || kw == kwElse || kw == kwLoop):
 		// PL/pgSQL: a statement follows.
-		p.start = true
-	default:
-		p.start = false
+		h |= histStart
 	}
+	p.hist = h
 }
 
 // boring marks the tokens that matter only where a relation is
@@ -398,7 +364,7 @@ func (p *parser) keyword(f *frame, kw uint8) {
 		}
 		return
 	}
-	if p.start && p.statement(f, kw) {
+	if p.atStart() && p.statement(f, kw) {
 		return
 	}
 	if kwFlags[kw]&fEnder != 0 {
@@ -406,7 +372,7 @@ func (p *parser) keyword(f *frame, kw uint8) {
 	}
 	switch kw {
 	case kwSelect, kwValues:
-		if p.prev == kwFor {
+		if p.prev() == kwFor {
 			return // FOR VALUES of a partition
 		}
 		f.flags |= flQuery
@@ -415,7 +381,7 @@ func (p *parser) keyword(f *frame, kw uint8) {
 		if f.flags&flQuery == 0 || f.stmt == stCopy || f.stmt == stCreateTable {
 			return
 		}
-		if p.prev == kwDistinct && (p.prev2 == kwIs || p.prev2 == kwNot) {
+		if p.prev() == kwDistinct && (p.prev2() == kwIs || p.prev2() == kwNot) {
 			return // IS [NOT] DISTINCT FROM
 		}
 		relation(f, rkFrom)
@@ -431,7 +397,7 @@ func (p *parser) keyword(f *frame, kw uint8) {
 			}
 		}
 	case kwInto:
-		switch p.prev {
+		switch p.prev() {
 		case kwInsert, kwReplace, kwMerge, kwIgnore, kwAbort, kwFail, kwRollback:
 			relation(f, rkInto)
 		default:
@@ -442,7 +408,7 @@ func (p *parser) keyword(f *frame, kw uint8) {
 		}
 		f.flags &^= flList
 	case kwUpdate:
-		switch p.prev {
+		switch p.prev() {
 		case kwFor, kwKey, kwDo, kwOn, kwOr, kwBefore, kwAfter, kwOf:
 			return // FOR [NO KEY] UPDATE, DO UPDATE, ON UPDATE, trigger events
 		}
@@ -461,10 +427,10 @@ func (p *parser) keyword(f *frame, kw uint8) {
 	case kwWith:
 		f.exp = expCTEName
 	case kwTable:
-		switch p.prev {
+		switch p.prev() {
 		case pStart, pSemi, pLParen, pRParen, kwUnion, kwIntersect, kwExcept, kwAll, kwDistinct, kwAs:
 		default:
-			if !p.start {
+			if !p.atStart() {
 				return // RETURNS TABLE, REFERENCING NEW TABLE ...
 			}
 		}
@@ -481,15 +447,15 @@ func (p *parser) keyword(f *frame, kw uint8) {
 		case f.flags&flRuleTo != 0:
 			f.flags &^= flRuleTo
 			relation(f, rkRef)
-		case p.prev == kwRename && f.stmt == stAlter:
+		case p.prev() == kwRename && f.stmt == stAlter:
 			relation(f, rkDDL)
 		}
 	case kwOf:
-		if p.prev == kwPartition {
+		if p.prev() == kwPartition {
 			relation(f, rkRef)
 		}
 	case kwPartition:
-		if p.prev == kwAttach || p.prev == kwDetach {
+		if p.prev() == kwAttach || p.prev() == kwDetach {
 			relation(f, rkRef)
 		}
 	case kwInherits:
@@ -499,7 +465,7 @@ func (p *parser) keyword(f *frame, kw uint8) {
 			relation(f, rkRef)
 		}
 	case kwLike:
-		if f.stmt == stElems && (p.prev == pLParen || p.prev == pComma) {
+		if f.stmt == stElems && (p.prev() == pLParen || p.prev() == pComma) {
 			relation(f, rkRef)
 		}
 	case kwGrant, kwRevoke:
@@ -784,14 +750,24 @@ func (p *parser) add(rk uint8, fn bool) {
 	if n >= 2 {
 		r.Schema = p.ident(p.parts[n-2])
 	}
+	p.addRef(r)
+}
+
+// addRef records r unless it was found already.
+func (p *parser) addRef(r Ref) {
 	if p.seen != nil {
 		if _, ok := p.seen[r]; ok {
 			return
 		}
 		p.seen[r] = struct{}{}
 	} else {
-		for i := 0; i < p.n; i++ {
-			if *p.ref(i) == r {
+		for i := range p.refs[:min(p.n, maxLocalRefs)] {
+			if q := &p.refs[i]; q.Name == r.Name && q.Schema == r.Schema && q.Func == r.Func {
+				return
+			}
+		}
+		for i := range p.more {
+			if q := &p.more[i]; q.Name == r.Name && q.Schema == r.Schema && q.Func == r.Func {
 				return
 			}
 		}
@@ -805,7 +781,10 @@ func (p *parser) add(rk uint8, fn bool) {
 		}
 	}
 	if p.n < maxLocalRefs {
-		p.refs[p.n] = r
+		// Field by field: a struct copy would read back r's words from
+		// the stack, just stored, in 16-byte loads, which wait for them.
+		q := &p.refs[p.n]
+		q.Schema, q.Name, q.Func = r.Schema, r.Name, r.Func
 	} else {
 		p.more = append(p.more, r)
 	}
@@ -851,7 +830,7 @@ func undouble(s string, q byte) string {
 // identifiers; it allocates only when s changes.
 func lower(s string) string {
 	for i := 0; i < len(s); i++ {
-		if c := s[i]; c >= 'A' && c <= 'Z' {
+		if s[i]-'A' < 26 {
 			b := []byte(s)
 			for j := i; j < len(b); j++ {
 				if c := b[j]; c >= 'A' && c <= 'Z' {
@@ -949,15 +928,31 @@ func (p *parser) isCTE(name string) bool {
 func (p *parser) endStatement() {
 	if p.ncte > 0 {
 		w := p.stmtFirst
+		few := p.cteSet == nil && !p.sqlite // compared one by one, exactly
 		for i := p.stmtFirst; i < p.n; i++ {
-			r := *p.ref(i)
-			if r.Schema == "" && !r.Func && p.isCTE(r.Name) {
+			r := p.ref(i)
+			cte := false
+			switch {
+			case r.Schema != "" || r.Func:
+			case few:
+				for _, c := range p.ctes[:min(p.ncte, maxLocalCTEs)] {
+					if c == r.Name {
+						cte = true
+						break
+					}
+				}
+			default:
+				cte = p.isCTE(r.Name)
+			}
+			if cte {
 				if p.seen != nil {
-					delete(p.seen, r)
+					delete(p.seen, *r)
 				}
 				continue
 			}
-			*p.ref(w) = r
+			if w != i {
+				*p.ref(w) = *r
+			}
 			w++
 		}
 		p.n = w
