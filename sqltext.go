@@ -58,12 +58,7 @@ func (c *tableCache) tables(sql string, from bool) ([]sqltables.Ref, error) {
 	}
 	c.mu.Lock()
 	if len(m) >= maxCachedSQL {
-		m = make(map[string]tableEntry, maxCachedSQL)
-		if from {
-			c.froms = m
-		} else {
-			c.stmts = m
-		}
+		clear(m) // keeps the map's memory for the texts to come
 	}
 	m[sql] = e
 	c.mu.Unlock()

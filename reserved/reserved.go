@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+	"unicode"
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
@@ -82,11 +83,22 @@ func Tables(alias string, tables ...string) tenantplugin.Strategy {
 		if i := strings.LastIndexByte(t, '.'); i >= 0 {
 			t = t[i+1:]
 		}
-		if set[t] || set[strings.ToLower(t)] {
+		if set[t] || hasUpper(t) && set[strings.ToLower(t)] {
 			return route, true
 		}
 		return tenantplugin.Route{}, false
 	})
+}
+
+// hasUpper reports whether s has an upper-case letter, so that the
+// common, lower-case, names are looked up once and not copied.
+func hasUpper(s string) bool {
+	for _, r := range s {
+		if unicode.IsUpper(r) {
+			return true
+		}
+	}
+	return false
 }
 
 // Always returns a strategy that sends every statement to alias: for an
