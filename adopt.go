@@ -26,7 +26,7 @@ import (
 // ([ErrNoTenant], [ErrInvalidTenantID], [ErrUnknownAlias]) and sends
 // nothing.
 func AdoptTx(db *gorm.DB, tx gorm.Tx, route Route) *gorm.DB {
-	s := db.Session(&gorm.Session{})
+	s := ownSession(db)
 	t, err := adopt(db, tx, route)
 	if err != nil {
 		s.Statement.ConnPool = failPool{err}
@@ -50,7 +50,7 @@ func adopt(db *gorm.DB, tx gorm.Tx, route Route) (*rootTx, error) {
 		if _, ok := p.reserved[alias]; !ok {
 			return nil, fmt.Errorf("%w: %q", ErrUnknownAlias, alias)
 		}
-		return t, nil
+		return t, known(t, tx)
 	}
 	tenant, ok := FromContext(db.Statement.Context)
 	if !ok {
@@ -60,5 +60,24 @@ func adopt(db *gorm.DB, tx gorm.Tx, route Route) (*rootTx, error) {
 		return nil, err
 	}
 	t.tenant = tenant
-	return t, nil
+	return t, known(t, tx)
+}
+
+// known checks the application's word against what the plugin knows of
+// tx, when the plugin or a resolver began it.
+func known(t *rootTx, tx gorm.Tx) error {
+	b, ok := txOf(tx)
+	if !ok {
+		return nil
+	}
+	if b.route != t.route || t.route == TenantRoute && b.tenant != t.tenant {
+		return fmt.Errorf("%w: AdoptTx for %s of a transaction on %s", ErrCrossDatabase, t.bound().where(), b.where())
+	}
+	return nil
+}
+
+// ownSession returns a session of db with a Statement of its own: a
+// plain Session shares db's, and setting its pool would change db.
+func ownSession(db *gorm.DB) *gorm.DB {
+	return db.Session(&gorm.Session{Context: db.Statement.Context})
 }

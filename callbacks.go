@@ -42,7 +42,58 @@ func (p *Plugin) registerCallbacks(db *gorm.DB) error {
 			return fmt.Errorf("tenantplugin: register %s callback: %w", op, err)
 		}
 	}
+	return rollBackOnPanic(db)
+}
+
+// writeSteps are the callbacks of GORM's write processors that run
+// between the BEGIN and the COMMIT of its implicit transaction and call
+// application code (hooks, and associations' own statements and hooks).
+var writeSteps = []string{
+	"gorm:before_create", "gorm:save_before_associations", "gorm:create", "gorm:save_after_associations", "gorm:after_create",
+	"gorm:setup_reflect_value", "gorm:before_update", "gorm:update", "gorm:after_update",
+	"gorm:before_delete", "gorm:delete_before_associations", "gorm:delete", "gorm:after_delete",
+}
+
+// rollBackOnPanic makes a panic that goes through GORM's implicit write
+// transaction (a hook that panics) roll the transaction back on its way.
+// GORM leaves the transaction open (its processor recovers nothing): its
+// connection, and here the tenant's pool lease, would be held until the
+// statement's context ends, which for a background job may be never.
+func rollBackOnPanic(db *gorm.DB) error {
+	cb := db.Callback()
+	for _, proc := range []interface {
+		Get(string) func(*gorm.DB)
+		Replace(string, func(*gorm.DB)) error
+	}{cb.Create(), cb.Update(), cb.Delete()} {
+		for _, name := range writeSteps {
+			step := proc.Get(name)
+			if step == nil {
+				continue
+			}
+			if err := proc.Replace(name, func(db *gorm.DB) {
+				defer rollBackPanicking(db)
+				step(db)
+			}); err != nil {
+				return fmt.Errorf("tenantplugin: wrap %s: %w", name, err)
+			}
+		}
+	}
 	return nil
+}
+
+// rollBackPanicking, deferred, rolls back the implicit transaction GORM
+// began for db when a panic goes through, and lets the panic go on.
+func rollBackPanicking(db *gorm.DB) {
+	r := recover()
+	if r == nil {
+		return
+	}
+	if started, _ := db.InstanceGet("gorm:started_transaction"); started == true {
+		if tx, ok := db.Statement.ConnPool.(gorm.TxCommitter); ok {
+			_ = tx.Rollback()
+		}
+	}
+	panic(r)
 }
 
 // route sets db.Statement.ConnPool to the pool the statement must run on.
@@ -93,6 +144,9 @@ func (p *Plugin) routeStatement(stmt *gorm.Statement, op Op) error {
 	prepared := stmt.DB.PrepareStmt
 	cur := stmt.ConnPool
 
+	if err := refuseDBResolverUse(stmt); err != nil {
+		return err
+	}
 	if tx, ok := txOf(cur); ok {
 		return p.routeInTx(stmt, op, tx, prepared)
 	}
@@ -118,7 +172,7 @@ func (p *Plugin) routeStatement(stmt *gorm.Statement, op Op) error {
 		if err != nil {
 			return err
 		}
-		stmt.ConnPool = rc
+		stmt.ConnPool = p.checked(rc, d.route)
 		return nil
 	}
 
@@ -133,8 +187,17 @@ func (p *Plugin) routeStatement(stmt *gorm.Statement, op Op) error {
 	if err != nil {
 		return err
 	}
-	stmt.ConnPool = pool
+	stmt.ConnPool = p.checked(pool, TenantRoute)
 	return nil
+}
+
+// checked returns pool as it goes on a statement routed to on: with its
+// SQL checked on the way out when strategies are installed (checked.go).
+func (p *Plugin) checked(pool gorm.ConnPool, on Route) gorm.ConnPool {
+	if !p.checks() {
+		return pool
+	}
+	return &checkedPool{pool: pool, p: p, on: on}
 }
 
 // foreign reports whether pool is a transaction or a pinned connection
@@ -176,7 +239,7 @@ type boundTx struct {
 	route    Route
 	pinned   bool          // begun under reserved.Use
 	tenant   string        // for the tenant route
-	conn     gorm.ConnPool // the transaction itself
+	conn     gorm.Tx       // the transaction itself
 	prepared *stmtcache.Tx // through the pool's statement cache, or nil
 }
 
@@ -190,6 +253,8 @@ func (t boundTx) where() string {
 // txOf recognises the transactions whose database the plugin knows.
 func txOf(cur gorm.ConnPool) (boundTx, bool) {
 	switch c := cur.(type) {
+	case *checkedTx:
+		return txOf(c.Tx)
 	case *rootTx:
 		return c.bound(), true
 	case *stmtcache.Tx:
@@ -214,42 +279,52 @@ func txOf(cur gorm.ConnPool) (boundTx, bool) {
 // routeInTx keeps a statement on its transaction, and refuses it when its
 // context or an explicit decision names another database.
 func (p *Plugin) routeInTx(stmt *gorm.Statement, op Op, tx boundTx, prepared bool) error {
-	var want Route
-	var decided bool
-	if alias, ok := explicitAlias(stmt); ok {
-		want, decided = Reserved(alias), true
+	var d decision
+	alias, explicit := explicitAlias(stmt)
+	if explicit {
+		d = decision{route: Reserved(alias), decided: true}
 	} else {
-		d, err := p.strategyRoute(stmt, op)
-		if err != nil {
+		var err error
+		if d, err = p.strategyRoute(stmt, op); err != nil {
 			return err
 		}
-		want, decided = d.route, d.decided
 	}
-	if err := tx.admits(stmt.Context, op, want, decided); err != nil {
+	if err := tx.admits(stmt.Context, op, d); err != nil {
 		return err
 	}
+	conn := tx.conn
 	if prepared && tx.prepared != nil {
-		stmt.ConnPool = tx.prepared
-	} else {
-		stmt.ConnPool = tx.conn
+		conn = tx.prepared
 	}
+	if !explicit && !tx.pinned && p.checks() {
+		conn = &checkedTx{Tx: conn, p: p, on: tx.route}
+	}
+	stmt.ConnPool = conn
 	return nil
 }
 
-// admits checks a statement of the transaction: want is where an explicit
-// clause or a strategy sends it, if decided.
-func (t boundTx) admits(ctx context.Context, op Op, want Route, decided bool) error {
+// admits checks a statement of the transaction, given where an explicit
+// clause or the strategies send it.
+func (t boundTx) admits(ctx context.Context, op Op, d decision) error {
 	tenant, hasTenant := FromContext(ctx)
 	switch {
-	case decided && want != t.route:
+	case d.decided && d.route != t.route:
 		return fmt.Errorf("%w: %s statement routes to %s, transaction is on %s",
-			ErrCrossDatabase, op, want, t.where())
+			ErrCrossDatabase, op, d.route, t.where())
 	case t.route == TenantRoute && hasTenant && tenant != t.tenant:
 		return fmt.Errorf("%w: context has tenant %q, transaction is on %s",
 			ErrCrossDatabase, tenant, t.where())
-	case t.route != TenantRoute && !t.pinned && !decided && hasTenant:
-		// A tenant statement in a transaction on a reserved database:
-		// only reserved.Use or a strategy may send it there.
+	case t.route != TenantRoute && !t.pinned && !d.decided && d.tenantTable != "":
+		// A tenant table's statement in a transaction on a reserved
+		// database (GORM saving a reserved model's tenant association
+		// in its implicit transaction, say), with or without a tenant.
+		return fmt.Errorf("%w: %s statement on tenant table %q inside a transaction on %s: a tenant's rows cannot join a reserved database's transaction; "+
+			"save them in statements of their own, with the tenant in the context (Omit the association and save it apart, or use SkipDefaultTransaction)",
+			ErrCrossDatabase, op, d.tenantTable, t.where())
+	case t.route != TenantRoute && !t.pinned && !d.decided && hasTenant:
+		// A statement that names no table, for a tenant, in a transaction
+		// on a reserved database: only reserved.Use or a strategy may
+		// send it there.
 		return fmt.Errorf("%w: %s statement for tenant %q, transaction is on %s (use reserved.Use to send it there)",
 			ErrCrossDatabase, op, tenant, t.where())
 	}
@@ -267,13 +342,13 @@ func (p *Plugin) checkTxControl(db *gorm.DB) error {
 		cur = ps.Tx
 	}
 	if tx, ok := txOf(cur); ok {
-		want, decided := Route{}, false
+		var d decision
 		if alias, ok := explicitAlias(stmt); ok {
-			want, decided = Reserved(alias), true
+			d = decision{route: Reserved(alias), decided: true}
 		} else if len(p.strategies) > 0 {
-			want, decided = p.strategies.Route(Statement{Context: stmt.Context, Op: OpRaw})
+			d.route, d.decided = p.strategies.Route(Statement{Context: stmt.Context, Op: OpRaw})
 		}
-		return tx.admits(stmt.Context, OpRaw, want, decided)
+		return tx.admits(stmt.Context, OpRaw, d)
 	}
 	if foreign(cur) {
 		return p.refuseForeign(stmt, OpRaw, cur)
@@ -284,12 +359,30 @@ func (p *Plugin) checkTxControl(db *gorm.DB) error {
 // explicitAlias returns the alias set by reserved.Use on this statement or
 // on the session it came from.
 func explicitAlias(stmt *gorm.Statement) (string, bool) {
+	// The clause first: a later reserved.Use on a pinned session names
+	// the alias the user asked for last.
+	if c, ok := stmt.Clauses[stmtkey.Use]; ok {
+		if u, ok := c.Expression.(stmtkey.UseAlias); ok {
+			return u.Alias, true
+		}
+	}
 	if rc, ok := stmt.ConnPool.(*reservedConn); ok && rc.pinned {
 		return rc.alias, true
 	}
-	if c, ok := stmt.Clauses[stmtkey.Use]; ok {
-		u, ok := c.Expression.(stmtkey.UseAlias)
-		return u.Alias, ok
-	}
 	return "", false
+}
+
+// dbresolverUsing is the clause key of gorm.io/plugin/dbresolver's Use.
+const dbresolverUsing = "gorm:db_resolver:using"
+
+// refuseDBResolverUse refuses dbresolver.Use, which the plugin (replacing
+// dbresolver) would otherwise ignore: the statement would not go where
+// the application asked.
+func refuseDBResolverUse(stmt *gorm.Statement) error {
+	c, ok := stmt.Clauses[dbresolverUsing]
+	if !ok {
+		return nil
+	}
+	return fmt.Errorf("%w: dbresolver.Use (%v) is not read by tenantplugin, which replaces dbresolver: send the statement with reserved.Use",
+		ErrUnknownAlias, c.Expression)
 }

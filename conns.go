@@ -14,8 +14,9 @@ import (
 
 // router is the root connection pool of a *gorm.DB with the plugin. Every
 // statement is routed by the callbacks before it reaches a pool, so the
-// router sees only what runs no callbacks: Begin and Transaction, and code
-// that calls the pool directly. It routes those by context.
+// router sees only what runs no callbacks: Begin and Transaction, routed
+// by context, and code that calls the pool directly, routed by its SQL
+// text and context as Raw and Exec are.
 type router struct{ p *Plugin }
 
 // PrepareContext refuses: a statement cache in front of the router would
@@ -25,7 +26,7 @@ func (r *router) PrepareContext(context.Context, string) (*sql.Stmt, error) {
 }
 
 func (r *router) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	pool, err := r.p.poolFor(ctx, OpRaw, AccessWrite)
+	pool, err := r.p.poolFor(ctx, query, args)
 	if err != nil {
 		return nil, err
 	}
@@ -33,7 +34,7 @@ func (r *router) ExecContext(ctx context.Context, query string, args ...any) (sq
 }
 
 func (r *router) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	pool, err := r.p.poolFor(ctx, OpRaw, AccessWrite)
+	pool, err := r.p.poolFor(ctx, query, args)
 	if err != nil {
 		return nil, err
 	}
@@ -41,7 +42,7 @@ func (r *router) QueryContext(ctx context.Context, query string, args ...any) (*
 }
 
 func (r *router) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
-	pool, err := r.p.poolFor(ctx, OpRaw, AccessWrite)
+	pool, err := r.p.poolFor(ctx, query, args)
 	if err != nil {
 		return failPool{err}.QueryRowContext(ctx, query, args...)
 	}

@@ -1,6 +1,7 @@
 package tenantplugin
 
 import (
+	"context"
 	"fmt"
 	"reflect"
 	"strings"
@@ -16,6 +17,9 @@ import (
 type decision struct {
 	route   Route
 	decided bool
+	// tenantTable is the first relation the strategies left to the
+	// tenant, if the statement names one.
+	tenantTable string
 }
 
 // strategyRoute asks the strategies where a statement goes, once for
@@ -36,9 +40,23 @@ func (p *Plugin) strategyRoute(stmt *gorm.Statement, op Op) (decision, error) {
 		if p.cfg.NoTextRouting {
 			return decision{}, nil
 		}
-		a.rawSQL(stmt)
+		a.rawSQL(stmt.SQL.String(), stmt.Vars)
 	} else {
 		a.built(stmt, 0)
+	}
+	return a.result()
+}
+
+// textRoute asks the strategies where SQL given to the router's own pool
+// goes (code that calls db.ConnPool directly, outside GORM's callbacks):
+// by the relations its text names, as for Raw and Exec.
+func (p *Plugin) textRoute(ctx context.Context, sql string, args []any) (decision, error) {
+	if len(p.strategies) == 0 {
+		return decision{}, nil
+	}
+	a := acc{p: p, base: Statement{Context: ctx, Op: OpRaw}}
+	if !p.cfg.NoTextRouting {
+		a.rawSQL(sql, args)
 	}
 	return a.result()
 }
@@ -55,6 +73,7 @@ type acc struct {
 	route   Route
 	decided bool
 	table   string // the first relation, for messages
+	tenant  string // the first relation left to the tenant
 	err     error
 	catalog bool // a relation of the system catalogs was named
 }
@@ -73,6 +92,9 @@ func (a *acc) add(table string, model any, sch *schema.Schema) {
 func (a *acc) merge(r Route, ok bool, table string) {
 	if !ok {
 		r = TenantRoute
+	}
+	if r == TenantRoute && a.tenant == "" {
+		a.tenant = table
 	}
 	switch {
 	case a.n == 0:
@@ -103,14 +125,14 @@ func (a *acc) result() (decision, error) {
 		return decision{route: r, decided: ok}, nil
 	}
 	if !a.decided {
-		return decision{}, nil
+		return decision{tenantTable: a.tenant}, nil
 	}
-	return decision{route: a.route, decided: true}, nil
+	return decision{route: a.route, decided: true, tenantTable: a.tenant}, nil
 }
 
 // rawSQL routes a statement by its SQL text.
-func (a *acc) rawSQL(stmt *gorm.Statement) {
-	refs, err := a.p.tables.tables(stmt.SQL.String(), false)
+func (a *acc) rawSQL(sql string, vars []any) {
+	refs, err := a.p.tables.tables(sql, false)
 	if err != nil {
 		a.err = err
 		return
@@ -124,7 +146,7 @@ func (a *acc) rawSQL(stmt *gorm.Statement) {
 	// lives. The migrator runs a reserved model's whole migration on a
 	// session pinned to its database (see migrator.go), so that its
 	// look-ups that name no table go there too.
-	for _, v := range stmt.Vars {
+	for _, v := range vars {
 		name, ok := v.(string)
 		if !ok || name == "" {
 			continue
@@ -208,9 +230,28 @@ func (a *acc) built(stmt *gorm.Statement, depth int) {
 		a.expr(c.Expression, depth)
 		a.expr(c.AfterExpression, depth)
 	}
-	if m, ok := stmt.Dest.(map[string]any); ok {
-		for _, v := range m {
+	a.dest(stmt.Dest, depth)
+}
+
+// dest asks about the SQL expressions among the values a Create or an
+// Update writes from maps.
+func (a *acc) dest(dest any, depth int) {
+	switch d := dest.(type) {
+	case map[string]any:
+		for _, v := range d {
 			a.value(v, depth)
+		}
+	case *map[string]any:
+		if d != nil {
+			a.dest(*d, depth)
+		}
+	case []map[string]any:
+		for _, m := range d {
+			a.dest(m, depth)
+		}
+	case *[]map[string]any:
+		if d != nil {
+			a.dest(*d, depth)
 		}
 	}
 }
@@ -321,6 +362,12 @@ func (a *acc) expr(e clause.Expression, depth int) {
 	case clause.Set:
 		for _, as := range x {
 			a.value(as.Value, depth)
+		}
+	case clause.Insert:
+		a.tableRef(x.Table)
+	case clause.Returning:
+		for _, c := range x.Columns {
+			a.column(c)
 		}
 	case clause.OnConflict:
 		a.exprs(x.Where.Exprs, depth)

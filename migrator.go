@@ -85,7 +85,7 @@ func (m migrator) pinned(r, own Route) (gorm.Migrator, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := m.db.Session(&gorm.Session{})
+	s := ownSession(m.db)
 	s.Statement.ConnPool = rc
 	return m.d.Migrator(s), nil
 }

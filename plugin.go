@@ -93,6 +93,11 @@ func (p *Plugin) init(db *gorm.DB) error {
 		if s == nil {
 			return fmt.Errorf("tenantplugin: Config.Strategies[%d] is nil", i)
 		}
+		if in, ok := s.(StrategyInitializer); ok {
+			if err := in.Initialize(db); err != nil {
+				return fmt.Errorf("tenantplugin: Config.Strategies[%d]: %w", i, err)
+			}
+		}
 	}
 	if _, ok := db.Config.ConnPool.(*router); ok {
 		return errors.New("tenantplugin: the *gorm.DB already routes through a tenantplugin")
@@ -233,13 +238,17 @@ func (p *Plugin) tenantPool(ctx context.Context, access Access) (string, gorm.Co
 	return tenant, pool, nil
 }
 
-// poolFor routes a statement that carries no model (the router's direct
-// path).
-func (p *Plugin) poolFor(ctx context.Context, op Op, access Access) (gorm.ConnPool, error) {
-	if alias, ok := p.decide(Statement{Context: ctx, Op: op}).Alias(); ok {
+// poolFor routes SQL given to the router's pool directly, outside GORM's
+// callbacks, by its text and context.
+func (p *Plugin) poolFor(ctx context.Context, sql string, args []any) (gorm.ConnPool, error) {
+	d, err := p.textRoute(ctx, sql, args)
+	if err != nil {
+		return nil, err
+	}
+	if alias, ok := d.route.Alias(); ok {
 		return p.reservedConn(alias, false, false)
 	}
-	_, pool, err := p.tenantPool(ctx, access)
+	_, pool, err := p.tenantPool(ctx, AccessWrite)
 	return pool, err
 }
 

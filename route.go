@@ -92,6 +92,15 @@ type Strategy interface {
 	Route(s Statement) (Route, bool)
 }
 
+// StrategyInitializer is a [Strategy] that needs to know the *gorm.DB it
+// serves: the plugin's Initialize calls Initialize once, and db.Use fails
+// with its error. reserved.Models uses it to name its models' tables as
+// the *gorm.DB does (its NamingStrategy).
+type StrategyInitializer interface {
+	Strategy
+	Initialize(db *gorm.DB) error
+}
+
 // StrategyFunc adapts a function to a [Strategy].
 type StrategyFunc func(s Statement) (Route, bool)
 

@@ -3,8 +3,10 @@ package reserved
 import (
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"unicode"
 
 	"gorm.io/gorm"
@@ -43,27 +45,81 @@ func (use) Build(clause.Builder) {}
 // Models returns a strategy that sends the tables of models to the
 // reserved database alias, and leaves every other statement undecided.
 // Models are matched by type (pointers and slices are looked through) and
-// by table name, so Raw SQL naming their tables is routed too. It panics
-// if a model's table cannot be found, which is a programming error found
-// at start-up.
+// by table name, so Raw SQL naming their tables is routed too; the names
+// are those the *gorm.DB gives them (its NamingStrategy, a TableName
+// method), learnt when the plugin is installed. It panics if a model is
+// nil, which is a programming error found at start-up; a model GORM
+// cannot parse fails db.Use.
 func Models(alias string, models ...any) tenantplugin.Strategy {
-	tables := make([]string, 0, len(models))
-	types := make(map[reflect.Type]bool, len(models))
-	for _, m := range models {
-		t := indirect(reflect.TypeOf(m))
+	m := &modelsStrategy{alias: alias, route: tenantplugin.Reserved(alias), models: models,
+		types: make(map[reflect.Type]bool, len(models))}
+	for _, model := range models {
+		t := indirect(reflect.TypeOf(model))
 		if t == nil {
 			panic("reserved: Models given a nil model")
 		}
-		types[t] = true
-		tables = append(tables, tableOf(m))
+		m.types[t] = true
 	}
-	byTable := Tables(alias, tables...)
-	return tenantplugin.StrategyFunc(func(s tenantplugin.Statement) (tenantplugin.Route, bool) {
-		if s.Model != nil && types[indirect(reflect.TypeOf(s.Model))] {
-			return tenantplugin.Reserved(alias), true
+	// GORM's default naming until the plugin says otherwise.
+	if _, err := m.name(schema.NamingStrategy{}); err != nil {
+		panic(err.Error())
+	}
+	return m
+}
+
+type modelsStrategy struct {
+	alias  string
+	route  tenantplugin.Route
+	models []any
+	types  map[reflect.Type]bool
+	tables atomic.Pointer[tenantplugin.Strategy] // a Tables strategy
+
+	mu    sync.Mutex
+	named []string // the table names Initialize gave, nil before
+}
+
+// name sets the tables of the models as namer names them.
+func (m *modelsStrategy) name(namer schema.Namer) ([]string, error) {
+	tables, err := tableNames(m.models, namer)
+	if err != nil {
+		return nil, err
+	}
+	t := Tables(m.alias, tables...)
+	m.tables.Store(&t)
+	return tables, nil
+}
+
+// Initialize implements tenantplugin.StrategyInitializer: the tables are
+// named as db names them. A strategy serves *gorm.DBs that name its
+// models' tables alike; installed on one that names them otherwise, it
+// fails.
+func (m *modelsStrategy) Initialize(db *gorm.DB) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.named != nil {
+		tables, err := tableNames(m.models, db.NamingStrategy)
+		if err != nil {
+			return err
 		}
-		return byTable.Route(s)
-	})
+		if !slices.Equal(m.named, tables) {
+			return fmt.Errorf("reserved: this Models strategy names its tables %v, this *gorm.DB %v: make one strategy per *gorm.DB", m.named, tables)
+		}
+		return nil
+	}
+	tables, err := m.name(db.NamingStrategy)
+	if err != nil {
+		return err
+	}
+	m.named = tables
+	return nil
+}
+
+// Route implements tenantplugin.Strategy.
+func (m *modelsStrategy) Route(s tenantplugin.Statement) (tenantplugin.Route, bool) {
+	if s.Model != nil && m.types[indirect(reflect.TypeOf(s.Model))] {
+		return m.route, true
+	}
+	return (*m.tables.Load()).Route(s)
 }
 
 // Tables returns a strategy that sends statements on the named tables
@@ -117,12 +173,18 @@ func indirect(t reflect.Type) reflect.Type {
 	return t
 }
 
-// tableOf finds a model's table with GORM's default naming, or its
-// TableName method.
-func tableOf(model any) string {
-	sch, err := schema.Parse(model, &sync.Map{}, schema.NamingStrategy{})
-	if err != nil {
-		panic(fmt.Sprintf("reserved: cannot parse model %T: %v", model, err))
+// tableNames names the models' tables with namer (or their TableName
+// methods).
+func tableNames(models []any, namer schema.Namer) ([]string, error) {
+	tables := make([]string, 0, len(models))
+	for _, model := range models {
+		sch, err := schema.Parse(model, &sync.Map{}, namer)
+		if err != nil {
+			return nil, fmt.Errorf("reserved: cannot parse model %T: %w", model, err)
+		}
+		tables = append(tables, sch.Table)
 	}
-	return sch.Table
+	return tables, nil
 }
+
+var _ tenantplugin.StrategyInitializer = (*modelsStrategy)(nil)
