@@ -86,6 +86,15 @@ type Statement struct {
 // true when it decides, or false to leave the decision to the next
 // strategy. When no strategy decides, the statement goes to the tenant.
 //
+// A strategy is asked once for each relation a statement names, and
+// must be able to decide from the table alone: Statement.Model is set
+// only for a GORM-built statement's own table and its joined
+// associations, and the SQL a statement finally sends is checked, before
+// it is sent, relation by relation with Table only (a relation the
+// strategies leave to the tenant is refused on a reserved database). A
+// strategy that decides by model type must also decide by the model's
+// table name, as reserved.Models does.
+//
 // Route is called for every statement, from many goroutines at once: it
 // must be safe for concurrent use, fast, and must not run queries.
 type Strategy interface {
