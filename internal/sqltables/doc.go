@@ -28,8 +28,11 @@
 // CLUSTER, REINDEX TABLE, REFRESH MATERIALIZED VIEW; triggers, rules and
 // policies ON a table. Functions in FROM positions (generate_series(...),
 // unnest(...), pragma_table_info(?), ROWS FROM (...)) are returned with
-// Func set. CTE names are not relations anywhere in their statement, and
-// neither are aliases, column names, placeholders, or what strings,
+// Func set. A CTE's name is no relation where the CTE is in scope: after
+// its body in its WITH's statement and the subqueries in it (in its own
+// body too under WITH RECURSIVE, and always in SQLite), never as the
+// target of INSERT, UPDATE, DELETE or MERGE, and not outside a subquery
+// that declares it. Neither are aliases, column names, placeholders, or what strings,
 // comments and quoted identifiers hold. The FROM of EXTRACT, substring,
 // trim, overlay and IS DISTINCT FROM, and the FROM of FETCH, MOVE, COPY
 // and REVOKE, is no FROM clause. The body of a DO block runs at once: it
@@ -44,16 +47,19 @@
 // a view (the view is found, not its definition). Function bodies
 // (CREATE FUNCTION ... AS $$...$$) run later and are not read; nor are
 // DO bodies given as E'...' strings. A name is resolved by no search_path:
-// Schema is what the text says.
+// Schema is what the text says. Names are what PostgreSQL reads: U&"..."
+// escapes decoded (with UESCAPE), longer names cut to 63 bytes.
 //
 // # Errors
 //
 // SQL that cannot be read returns a *Error and no relation: an
 // unterminated comment, string literal, quoted identifier or
-// dollar-quoted string (errors.Is(err, ErrUnterminated)), or DO blocks
-// nested in each other's bodies more than 8 deep. Anything else the
-// finder does not know is read on: it never panics and always ends, in
-// time linear in the text.
+// dollar-quoted string (errors.Is(err, ErrUnterminated)); parentheses
+// nested more than 64 deep with more than literals and names inside;
+// DO blocks nested in each other's bodies more than 8 deep; a U&"..."
+// name with an escape PostgreSQL refuses. The finder refuses these
+// rather than guess. Anything else it does not know is read on: it never
+// panics and always ends, in time linear in the text.
 //
 // # Concurrency
 //

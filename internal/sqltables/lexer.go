@@ -107,8 +107,14 @@ func (l *lexer) enter(start, stop, resume int) bool {
 	return true
 }
 
-func (l *lexer) fail(what string) tokKind {
-	l.err = &Error{Offset: l.start, What: what}
+func (l *lexer) fail(what string) tokKind { return l.failAt(l.start, what) }
+
+// failAt is fail for an error at byte at.
+func (l *lexer) failAt(at int, what string) tokKind {
+	if l.err != nil {
+		return tEOF
+	}
+	l.err = &Error{Offset: at, What: what}
 	l.pos = len(l.src)
 	l.end = l.pos
 	l.nb = 0

@@ -18,8 +18,9 @@ func nestDO(n int, body string) string {
 }
 
 // TestTablesLimits reads what goes beyond the parser's fixed-size state:
-// parentheses deeper than tracked, more relations and CTEs than fit
-// before it allocates, nested DO bodies.
+// parentheses deeper than it follows (refused, unless they hold only
+// literals and names), more relations and CTEs than fit before it
+// allocates, nested DO bodies.
 func TestTablesLimits(t *testing.T) {
 	many := make([]string, 20)
 	manyWant := make([]string, 15)
@@ -40,8 +41,12 @@ func TestTablesLimits(t *testing.T) {
 		pg(`SELECT count(*) FROM notes WHERE x = `+strings.Repeat("(", 40)+
 			`SELECT EXTRACT(YEAR FROM d) FROM deep`+strings.Repeat(")", 40)+
 			` AND y IN (SELECT 1 FROM audit_logs)`, "notes", "deep", "audit_logs"),
-		pg(strings.Repeat("(", 1000)+`SELECT 1 FROM deep`+strings.Repeat(")", 1000)+`, audit_logs`, "deep"),
-		pg(`SELECT 1 FROM `+strings.Repeat("(", 100)+`; SELECT * FROM notes`, "notes"),
+		pg(strings.Repeat("(", 63)+`SELECT 1 FROM deep`+strings.Repeat(")", 63)+`, audit_logs`, "deep"),
+		pg(`SELECT 1 FROM `+strings.Repeat("(", 63)+`; SELECT * FROM notes`, "notes"),
+		pg(`SELECT `+strings.Repeat("(", 63)+`f(1, 'a')`+strings.Repeat(")", 63)+` FROM notes`, "notes"),
+		bad(Postgres, strings.Repeat("(", 1000)+`SELECT 1 FROM deep`+strings.Repeat(")", 1000)+`, audit_logs`, whatDeep, 63),
+		bad(Postgres, `SELECT 1 FROM `+strings.Repeat("(", 100)+`; SELECT * FROM notes`, whatDeep, 14+63),
+		bad(SQLite, `SELECT * FROM t WHERE a IN `+strings.Repeat("(SELECT b FROM u WHERE c IN ", 64)+`(1)`+strings.Repeat(")", 64), whatDeep, 27+63*28),
 		pg(`SELECT * FROM `+strings.Join(many, ", "), manyWant...),
 		pg(`WITH `+strings.Join(ctes, ", ")+` SELECT * FROM `+strings.Join(ctesRefs, ", ")+`, t`, append(ctesWant, "t")...),
 		pg(`SELECT * FROM `+strings.Join(many, ", ")+`; WITH t3 AS (SELECT 1) SELECT * FROM t3, extra`, append(manyWant, "extra")...),
@@ -58,6 +63,13 @@ func TestTablesLimits(t *testing.T) {
 		}
 		t.Run(name, func(t *testing.T) {
 			got, err := Tables(tt.sql, tt.d)
+			if tt.errWhat != "" {
+				var e *Error
+				if !errors.As(err, &e) || e.What != tt.errWhat || e.Offset != tt.errAt || got != nil {
+					t.Fatalf("got %v, %v; want an *Error %q at %d", got, err, tt.errWhat, tt.errAt)
+				}
+				return
+			}
 			if err != nil {
 				t.Fatal(err)
 			}

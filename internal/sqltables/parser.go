@@ -1,14 +1,19 @@
 package sqltables
 
-import "strings"
+import (
+	"strconv"
+	"strings"
+	"unicode/utf16"
+	"unicode/utf8"
+)
 
-// maxDepth bounds the parentheses tracked one by one. Deeper levels are
-// still read, as query levels whose function calls are not told apart
-// from subqueries.
-const maxDepth = 32
+// maxDepth bounds the parentheses the parser follows: a text that opens
+// more levels than that, each holding more than literals and names, is
+// refused rather than read without the state of each level.
+const maxDepth = 64
 
-// frameSlots is a power of two above maxDepth, so that indexing needs
-// no bounds check.
+// frameSlots is a power of two, at least maxDepth, so that indexing
+// needs no bounds check.
 const frameSlots = 64
 
 // maxLocal is how many relations and CTE names fit before the parser
@@ -63,6 +68,7 @@ const (
 	rkRef                      // REFERENCES, LIKE, INHERITS, PARTITION OF
 	rkCopy                     // COPY t or COPY (query)
 	rkColumn                   // COMMENT ON COLUMN t.c: the relation is before the last part
+	rkDelete                   // DELETE FROM: the target, a table (never a CTE)
 )
 
 // Statement kinds, for what depends on the statement.
@@ -86,11 +92,12 @@ const (
 
 // Frame flags.
 const (
-	flQuery  uint8 = 1 << iota // FROM starts a FROM clause here
-	flList                     // ',' starts another relation of kind rk
-	flFirst                    // no token read at this level yet
-	flUsing                    // DELETE or MERGE: the next USING names relations
-	flRuleTo                   // CREATE RULE: the next TO names the relation
+	flQuery     uint8 = 1 << iota // FROM starts a FROM clause here
+	flList                        // ',' starts another relation of kind rk
+	flFirst                       // no token read at this level yet
+	flUsing                       // DELETE or MERGE: the next USING names relations
+	flRuleTo                      // CREATE RULE: the next TO names the relation
+	flRecursive                   // WITH RECURSIVE: a CTE's body sees the CTE
 )
 
 // frame is the state of one parenthesis level.
@@ -114,12 +121,10 @@ type parser struct {
 	lx     lexer
 	sqlite bool
 
-	frames [frameSlots]frame // frames[maxDepth] stands for every level deeper than tracked
-	depth  int               // index of the current tracked level
-	over   int               // levels open beyond maxDepth
-	top    int               // index of the current level: depth, or maxDepth when over > 0
-	floors [maxBodies]int    // depth of each DO body's first level
-	body   int               // DO bodies being read
+	frames [frameSlots]frame
+	depth  int            // index of the current level
+	floors [maxBodies]int // depth of each DO body's first level
+	body   int            // DO bodies being read
 
 	// hist holds the two previous tokens (a keyword or a p* class) and
 	// whether the next token starts a statement, packed in one word as
@@ -131,16 +136,24 @@ type parser struct {
 	partKw uint8 // keyword of the name's first part
 	cte    span  // candidate CTE name
 
-	refs      [maxLocalRefs]Ref
-	more      []Ref
-	n         int
-	stmtFirst int              // index of the current statement's first relation
-	seen      map[Ref]struct{} // the relations, once there are many
+	refs [maxLocalRefs]Ref
+	more []Ref
+	n    int
+	seen map[Ref]struct{} // the relations, once there are many
 
-	ctes     [maxLocalCTEs]string
-	moreCTEs []string
+	// The CTEs in scope, innermost last: those declared at the current
+	// level and the levels around it.
+	ctes     [maxLocalCTEs]cte
+	moreCTEs []cte
 	ncte     int
-	cteSet   map[string]struct{} // the CTE names, once there are many
+	visible  map[string]int // how many visible CTEs have each name, once there are many
+}
+
+// cte is a CTE in scope.
+type cte struct {
+	name  string
+	depth int  // level of its WITH
+	seen  bool // its name stands for it: after its body, or in it when recursive
 }
 
 func (p *parser) init(sql string, d Dialect, fromList bool) {
@@ -174,43 +187,31 @@ func (p *parser) atStart() bool { return p.hist&histStart != 0 }
 
 // cur returns the current level.
 func (p *parser) cur() *frame {
-	return &p.frames[p.top&(frameSlots-1)]
+	return &p.frames[p.depth&(frameSlots-1)]
 }
 
-// setTop makes top follow depth and over.
-func (p *parser) setTop() {
-	p.top = p.depth
-	if p.over > 0 {
-		p.top = maxDepth
-	}
-}
-
+// push opens a level, or refuses the text when it is too deep to follow.
 func (p *parser) push(f frame) {
-	f.flags |= flFirst
-	if p.over > 0 || p.depth == maxDepth-1 {
-		p.over++
-		p.frames[maxDepth] = f
-	} else {
-		p.depth++
-		p.frames[p.depth] = f
+	if p.depth == maxDepth-1 {
+		p.lx.fail(whatDeep)
+		return
 	}
-	p.setTop()
+	f.flags |= flFirst
+	p.depth++
+	p.frames[p.depth] = f
 }
 
 func (p *parser) pop() {
 	switch {
-	case p.over > 1:
-		p.over--
-		// The state of this level was not kept: read on as in a query.
-		p.frames[maxDepth] = frame{flags: flQuery}
-	case p.over == 1:
-		p.over = 0
 	case p.body > 0 && p.depth == p.floors[p.body-1]:
 		// An unbalanced ')' in a DO body does not leave it.
+		return
 	case p.depth > 0:
 		p.depth--
 	}
-	p.setTop()
+	if p.ncte > 0 {
+		p.scopeCTEs()
+	}
 }
 
 // token feeds one token to the parser: kw is the keyword it is, if any.
@@ -316,18 +317,15 @@ func (p *parser) none(f *frame, k tokKind, kw uint8) {
 	case tSemi:
 		// A statement ends: so do the parentheses it left open.
 		p.endStatement()
-		p.depth, p.over = 0, 0
+		p.depth = 0
 		if p.body > 0 {
 			p.depth = p.floors[p.body-1]
 		}
-		p.setTop()
 		p.frames[p.depth] = frame{flags: flQuery}
 	case tBodyEnd:
 		p.endStatement()
 		p.body--
 		p.depth = p.floors[p.body] - 1
-		p.over = 0
-		p.setTop()
 		// What follows the body (LANGUAGE name) names nothing.
 		p.frames[p.depth] = frame{stmt: stOpaque}
 	case tWord:
@@ -384,7 +382,7 @@ func (p *parser) keyword(f *frame, kw uint8) {
 		if p.prev() == kwDistinct && (p.prev2() == kwIs || p.prev2() == kwNot) {
 			return // IS [NOT] DISTINCT FROM
 		}
-		relation(f, rkFrom)
+		relation(f, fromKind(f))
 		f.flags |= flList
 	case kwJoin:
 		relation(f, rkFrom)
@@ -618,13 +616,21 @@ func (p *parser) preamble(f *frame, k tokKind, kw uint8) bool {
 	return false
 }
 
+// fromKind is the kind of the relations after a FROM of level f.
+func fromKind(f *frame) uint8 {
+	if f.stmt == stDelete {
+		return rkDelete
+	}
+	return rkFrom
+}
+
 // modifier reports whether kw is a word of a relation position of kind
 // rk that comes before the relation's name.
 func modifier(rk, kw uint8) bool {
 	switch rk {
 	case rkFrom:
 		return kw == kwOnly || kw == kwLateral
-	case rkUpdate, rkTable, rkGrant:
+	case rkUpdate, rkTable, rkGrant, rkDelete:
 		return kw == kwOnly || kw == kwTable && rk == rkGrant
 	case rkSelectInto:
 		return kw == kwTemp || kw == kwTemporary || kw == kwUnlogged || kw == kwTable
@@ -749,9 +755,15 @@ func (p *parser) add(rk uint8, fn bool) {
 	r := Ref{Name: p.ident(p.parts[n-1]), Func: fn}
 	if n >= 2 {
 		r.Schema = p.ident(p.parts[n-2])
+	} else if !fn && p.ncte > 0 && mayBeCTE(rk) && p.isCTE(r.Name) {
+		return
 	}
 	p.addRef(r)
 }
+
+// mayBeCTE reports whether a relation of kind rk may stand for a CTE:
+// one read (FROM, JOIN, TABLE), not one written or defined.
+func mayBeCTE(rk uint8) bool { return rk == rkFrom || rk == rkTable }
 
 // addRef records r unless it was found already.
 func (p *parser) addRef(r Ref) {
@@ -809,13 +821,158 @@ func (p *parser) ident(s span) string {
 		case '`':
 			return undouble(t[1:len(t)-1], '`')
 		case '"':
-			return undouble(t[1:len(t)-1], '"')
+			return p.clip(undouble(t[1:len(t)-1], '"'))
 		}
-		return undouble(t[3:len(t)-1], '"') // U&"..."
+		return p.unicode(s)
 	case tString:
 		return undouble(t[1:len(t)-1], '\'')
 	}
-	return lower(t)
+	return p.name(t)
+}
+
+// name returns the name an unquoted word stands for.
+func (p *parser) name(word string) string { return p.clip(lower(word)) }
+
+// maxIdent is the longest identifier PostgreSQL keeps, in bytes
+// (NAMEDATALEN-1): it reads the first 63 bytes of a longer one.
+const maxIdent = 63
+
+// clip shortens a name as PostgreSQL does.
+func (p *parser) clip(name string) string {
+	if p.sqlite || len(name) <= maxIdent {
+		return name
+	}
+	n := maxIdent
+	for n > 0 && !utf8.RuneStart(name[n]) {
+		n-- // not inside a character
+	}
+	return name[:n]
+}
+
+// unicode returns the name a U&"..." identifier stands for, with its
+// escapes decoded: \XXXX and \+XXXXXX, or the character a UESCAPE
+// 'c' after it gives instead of the backslash. It refuses the text
+// (and returns "") when an escape is not one PostgreSQL accepts.
+func (p *parser) unicode(s span) string {
+	src := p.lx.src
+	esc := byte('\\')
+	if i := skipBlank(src, s.stop); i+7 <= len(src) && strings.EqualFold(src[i:i+7], "uescape") &&
+		(i+7 == len(src) || class[src[i+7]] > cDollar) {
+		j := skipBlank(src, i+7)
+		if j+3 > len(src) || src[j] != '\'' || src[j+2] != '\'' || !escapeChar(src[j+1]) {
+			p.lx.failAt(i, whatEscape)
+			return ""
+		}
+		esc = src[j+1]
+	}
+	name, ok := decodeUnicode(undouble(src[s.start+3:s.stop-1], '"'), esc)
+	if !ok {
+		p.lx.failAt(s.start, whatEscape)
+		return ""
+	}
+	return p.clip(name)
+}
+
+// escapeChar reports whether PostgreSQL takes c as a UESCAPE character.
+func escapeChar(c byte) bool {
+	switch {
+	case c >= '0' && c <= '9', c|0x20 >= 'a' && c|0x20 <= 'f', c == '+', c == '\'', c == '"', c < 0x80 && class[c] == cSpace, c >= 0x80:
+		return false
+	}
+	return true
+}
+
+// decodeUnicode decodes the escapes of a U&"..." body: esc twice is esc,
+// esc and 4 hex digits or esc, '+' and 6 hex digits a code point, with
+// UTF-16 surrogate pairs joined. ok is false for any other use of esc
+// and for code points that are not characters.
+func decodeUnicode(s string, esc byte) (_ string, ok bool) {
+	if strings.IndexByte(s, esc) < 0 {
+		return s, true
+	}
+	b := make([]byte, 0, len(s))
+	var high rune // a high surrogate waiting for its pair
+	for i := 0; i < len(s); {
+		if s[i] != esc {
+			if high != 0 {
+				return "", false
+			}
+			b = append(b, s[i])
+			i++
+			continue
+		}
+		if i+1 < len(s) && s[i+1] == esc {
+			if high != 0 {
+				return "", false
+			}
+			b = append(b, esc)
+			i += 2
+			continue
+		}
+		n, at := 4, i+1
+		if at < len(s) && s[at] == '+' {
+			n, at = 6, at+1
+		}
+		if at+n > len(s) {
+			return "", false
+		}
+		v, err := strconv.ParseUint(s[at:at+n], 16, 32)
+		if err != nil {
+			return "", false
+		}
+		i = at + n
+		r := rune(v)
+		switch {
+		case high != 0:
+			if r < 0xDC00 || r > 0xDFFF {
+				return "", false
+			}
+			r = utf16.DecodeRune(high, r)
+			high = 0
+		case r >= 0xD800 && r <= 0xDBFF:
+			high = r
+			continue
+		case r >= 0xDC00 && r <= 0xDFFF, r == 0, r > utf8.MaxRune:
+			return "", false
+		}
+		b = utf8.AppendRune(b, r)
+	}
+	if high != 0 {
+		return "", false
+	}
+	return string(b), true
+}
+
+// skipBlank returns the position of the first byte from i on that is
+// neither space nor inside a comment.
+func skipBlank(src string, i int) int {
+	for {
+		i = skipSpaces(src, i)
+		switch {
+		case i+1 < len(src) && src[i] == '-' && src[i+1] == '-':
+			for i < len(src) && src[i] != '\n' {
+				i++
+			}
+		case i+1 < len(src) && src[i] == '/' && src[i+1] == '*':
+			depth := 0
+			for i < len(src) {
+				if i+1 < len(src) && src[i] == '/' && src[i+1] == '*' {
+					depth++
+					i += 2
+				} else if i+1 < len(src) && src[i] == '*' && src[i+1] == '/' {
+					depth--
+					i += 2
+					if depth == 0 {
+						break
+					}
+				} else {
+					i++
+				}
+			}
+		default:
+			return i
+		}
+	}
 }
 
 // undouble replaces each doubled q in s with one q.
@@ -848,6 +1005,7 @@ func (p *parser) with(f *frame, k tokKind, kw uint8) bool {
 	switch f.exp {
 	case expCTEName:
 		if kw == kwRecursive {
+			f.flags |= flRecursive
 			return false
 		}
 		if k == tQuoted || k == tWord && kw != kwOrdinality && (kw == kwNone || kwFlags[kw]&fReserved == 0) {
@@ -869,10 +1027,7 @@ func (p *parser) with(f *frame, k tokKind, kw uint8) bool {
 			return false
 		}
 		if k == tLParen {
-			p.addCTE(p.ident(p.cte))
-			f.flags = f.flags&^flList | flQuery
-			f.exp = expCTENext
-			p.push(frame{flags: flQuery})
+			p.cteBody(f)
 			return false
 		}
 	case expCTENext:
@@ -882,23 +1037,74 @@ func (p *parser) with(f *frame, k tokKind, kw uint8) bool {
 		}
 	}
 	f.exp = expNone
+	f.flags &^= flRecursive
 	return true
 }
 
-func (p *parser) addCTE(name string) {
+// cteBody declares the CTE named p.cte at level f and opens its body.
+// In PostgreSQL the body sees the CTE only under WITH RECURSIVE, and
+// the table of that name otherwise; SQLite takes every reference to the
+// CTE's name in its body for a recursive one.
+func (p *parser) cteBody(f *frame) {
+	p.addCTE(cte{name: p.ident(p.cte), depth: p.depth, seen: p.sqlite || f.flags&flRecursive != 0})
+	f.flags = f.flags&^flList | flQuery
+	f.exp = expCTENext
+	p.push(frame{flags: flQuery})
+}
+
+func (p *parser) cteAt(i int) *cte {
+	if i < maxLocalCTEs {
+		return &p.ctes[i]
+	}
+	return &p.moreCTEs[i-maxLocalCTEs]
+}
+
+func (p *parser) addCTE(c cte) {
 	if p.ncte < maxLocalCTEs {
-		p.ctes[p.ncte] = name
+		p.ctes[p.ncte] = c
 	} else {
-		if p.cteSet == nil {
-			p.cteSet = make(map[string]struct{})
-			for i := 0; i < p.ncte; i++ {
-				p.cteSet[p.cteKey(p.ctes[i])] = struct{}{}
+		if p.visible == nil {
+			// Many CTEs: count the visible names in a map from now on.
+			p.visible = make(map[string]int)
+			for i := range p.ncte {
+				if e := p.cteAt(i); e.seen {
+					p.visible[p.cteKey(e.name)]++
+				}
 			}
 		}
-		p.moreCTEs = append(p.moreCTEs, name)
-		p.cteSet[p.cteKey(name)] = struct{}{}
+		p.moreCTEs = append(p.moreCTEs, c)
 	}
 	p.ncte++
+	if c.seen && p.visible != nil {
+		p.visible[p.cteKey(c.name)]++
+	}
+}
+
+// scopeCTEs follows a level's end: the CTEs declared in it go out of
+// scope, and the one whose body it was becomes visible.
+func (p *parser) scopeCTEs() {
+	for p.ncte > 0 {
+		e := p.cteAt(p.ncte - 1)
+		if e.depth <= p.depth {
+			break
+		}
+		if e.seen && p.visible != nil {
+			p.visible[p.cteKey(e.name)]--
+		}
+		*e = cte{}
+		p.ncte--
+		if p.ncte >= maxLocalCTEs {
+			p.moreCTEs = p.moreCTEs[:p.ncte-maxLocalCTEs]
+		}
+	}
+	if p.ncte > 0 {
+		if e := p.cteAt(p.ncte - 1); e.depth == p.depth && !e.seen {
+			e.seen = true
+			if p.visible != nil {
+				p.visible[p.cteKey(e.name)]++
+			}
+		}
+	}
 }
 
 // cteKey is how CTE names compare: SQLite ignores case even in quoted
@@ -910,62 +1116,29 @@ func (p *parser) cteKey(name string) string {
 	return name
 }
 
+// isCTE reports whether a visible CTE in scope is named name.
 func (p *parser) isCTE(name string) bool {
-	if p.cteSet != nil {
-		_, ok := p.cteSet[p.cteKey(name)]
-		return ok
+	if p.visible != nil {
+		return p.visible[p.cteKey(name)] > 0
 	}
-	for i := 0; i < p.ncte; i++ {
-		c := p.ctes[i]
-		if c == name || p.sqlite && strings.EqualFold(c, name) {
+	for i := range p.ncte {
+		c := &p.ctes[i]
+		if c.seen && (c.name == name || p.sqlite && strings.EqualFold(c.name, name)) {
 			return true
 		}
 	}
 	return false
 }
 
-// endStatement drops the current statement's references to its CTEs.
+// endStatement forgets the statement's CTEs.
 func (p *parser) endStatement() {
 	if p.ncte > 0 {
-		w := p.stmtFirst
-		few := p.cteSet == nil && !p.sqlite // compared one by one, exactly
-		for i := p.stmtFirst; i < p.n; i++ {
-			r := p.ref(i)
-			cte := false
-			switch {
-			case r.Schema != "" || r.Func:
-			case few:
-				for _, c := range p.ctes[:min(p.ncte, maxLocalCTEs)] {
-					if c == r.Name {
-						cte = true
-						break
-					}
-				}
-			default:
-				cte = p.isCTE(r.Name)
-			}
-			if cte {
-				if p.seen != nil {
-					delete(p.seen, *r)
-				}
-				continue
-			}
-			if w != i {
-				*p.ref(w) = *r
-			}
-			w++
-		}
-		p.n = w
-		if w > maxLocalRefs {
-			p.more = p.more[:w-maxLocalRefs]
-		} else {
-			p.more = p.more[:0]
-		}
-		p.ncte = 0
+		clear(p.ctes[:])
+		clear(p.moreCTEs)
 		p.moreCTEs = p.moreCTEs[:0]
-		p.cteSet = nil
+		p.ncte = 0
+		p.visible = nil
 	}
-	p.stmtFirst = p.n
 }
 
 // do reads DO [LANGUAGE name] body: the body, run at once, is read as SQL.
@@ -986,14 +1159,13 @@ func (p *parser) do(f *frame, k tokKind, kw uint8) bool {
 		if k == tDollar {
 			start, stop = l.start+l.tag, l.stop-l.tag
 		}
-		if p.over > 0 || p.depth == maxDepth-1 || !l.enter(start, stop, l.stop) {
+		if p.depth == maxDepth-1 || !l.enter(start, stop, l.stop) {
 			// Deeper than the state kept: refuse rather than miss what
 			// the body names.
 			l.fail(whatDeepDO)
 			return false
 		}
 		p.depth++
-		p.setTop()
 		p.frames[p.depth] = frame{flags: flQuery}
 		p.floors[p.body] = p.depth
 		p.body++

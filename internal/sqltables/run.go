@@ -23,6 +23,7 @@ func (p *parser) run() ([]Ref, error) {
 				// No other CTE follows: what with does, before the token
 				// is read where no relation is expected.
 				f.exp = expNone
+				f.flags &^= flRecursive
 			}
 		}
 		var mode uint8
@@ -35,7 +36,7 @@ func (p *parser) run() ([]Ref, error) {
 		if f.flags&flList != 0 {
 			mode |= scanList
 		}
-		if f.exp == expNone && p.over == 0 && p.depth < maxDepth-1 {
+		if f.exp == expNone {
 			mode |= scanParen
 			if f.stmt == stOpaque {
 				mode |= scanOpaque
@@ -93,10 +94,12 @@ func (p *parser) run() ([]Ref, error) {
 		p.none(f, k, kw)
 		p.setPrev(k, kw)
 	}
+	if l.err == nil {
+		p.token(tEOF, kwNone) // ends the name being read
+	}
 	if l.err != nil {
 		return nil, l.err
 	}
-	p.token(tEOF, kwNone)
 	p.endStatement()
 	if p.n == 0 {
 		return nil, nil
@@ -111,8 +114,12 @@ func (p *parser) run() ([]Ref, error) {
 // into p.lx where f expects a relation: what rel and finish would do.
 func (p *parser) oneWord(f *frame) {
 	f.exp = expNone
-	p.addRef(Ref{Name: lower(p.lx.src[p.lx.start:p.lx.stop])})
 	p.hist = shift(p.hist, pIdent)
+	name := p.name(p.lx.src[p.lx.start:p.lx.stop])
+	if p.ncte > 0 && mayBeCTE(f.rk) && p.isCTE(name) {
+		return
+	}
+	p.addRef(Ref{Name: name})
 }
 
 // fromJoin does what keyword does with FROM or JOIN (kw) outside the
@@ -127,8 +134,10 @@ func (p *parser) fromJoin(f *frame, kw uint8) {
 			return // EXTRACT(... FROM), IS DISTINCT FROM, partition bounds
 		}
 		f.flags |= flList
+		relation(f, fromKind(f))
+	} else {
+		relation(f, rkFrom)
 	}
-	relation(f, rkFrom)
 	l := &p.lx
 	src := l.src[:l.end]
 	i := skipSpaces(src, l.pos)
@@ -172,12 +181,10 @@ func (p *parser) cteHead(f *frame) bool {
 		return false
 	}
 	p.cte = span{start: i, stop: j, kind: tWord}
-	p.addCTE(p.ident(p.cte))
-	f.flags = f.flags&^(flList|flFirst) | flQuery
-	f.exp = expCTENext
+	f.flags &^= flFirst
 	p.hist = shift(shift(shift(p.hist, pIdent), kwAs), pLParen)
 	l.start, l.stop, l.pos = b, b+1, b+1
-	p.push(frame{flags: flQuery})
+	p.cteBody(f)
 	return true
 }
 

@@ -35,35 +35,48 @@ type Ref struct {
 // comment, a string, a quoted identifier or a dollar-quoted string.
 var ErrUnterminated = errors.New("sqltables: unterminated comment, string or quoted identifier")
 
-// whatDeepDO is the What of an *Error for DO blocks nested in the body of
-// more than maxBodies others, the one thing besides an unterminated token
-// that stops the reading.
-const whatDeepDO = "DO block: nested too deeply"
+// The What of an *Error for what stops the reading besides an
+// unterminated token.
+const (
+	whatDeepDO = "DO block: nested too deeply"
+	whatDeep   = "parentheses: nested too deeply"
+	whatEscape = "U&\"...\" identifier: invalid Unicode escape"
+)
 
 // Error reports SQL that cannot be read: an unterminated comment, string,
 // quoted identifier or dollar-quoted string (errors.Is(err,
-// ErrUnterminated) holds), or DO blocks nested in each other's bodies
-// more than 8 deep. Offset is the byte offset where the unterminated
-// token, or the DO body too deep, starts.
+// ErrUnterminated) holds); parentheses nested more than 64 deep, or DO
+// blocks nested in each other's bodies more than 8 deep, which the
+// finder does not follow; or a U&"..." identifier with an escape
+// PostgreSQL refuses. Offset is the byte offset where the token, the
+// level too deep or the DO body too deep starts.
 type Error struct {
 	Offset int
-	What   string // "block comment", "string literal", "quoted identifier", "dollar-quoted string", "DO block: nested too deeply"
+	What   string // "block comment", "string literal", "quoted identifier", "dollar-quoted string", or one of the other three
 }
 
 // Error names what cannot be read and where it starts.
 func (e *Error) Error() string {
-	if e.What == whatDeepDO {
+	if !e.unterminated() {
 		return "sqltables: " + e.What + " at byte " + strconv.Itoa(e.Offset)
 	}
 	return "sqltables: unterminated " + e.What + " at byte " + strconv.Itoa(e.Offset)
 }
 
-// Unwrap returns ErrUnterminated, or nil for DO blocks nested too deeply.
+// Unwrap returns ErrUnterminated for an unterminated token, or nil.
 func (e *Error) Unwrap() error {
-	if e.What == whatDeepDO {
+	if !e.unterminated() {
 		return nil
 	}
 	return ErrUnterminated
+}
+
+func (e *Error) unterminated() bool {
+	switch e.What {
+	case whatDeepDO, whatDeep, whatEscape:
+		return false
+	}
+	return true
 }
 
 // Tables returns the relations sql names (and FROM-position functions,

@@ -92,7 +92,16 @@ var tableTests = []tcase{
 	pg(`SELECT "FROM audit_logs"`),
 	pg(`SELECT 1.5e-3, .5, 1e10 FROM notes`, "notes"),
 	pg(`SELECT data->>'x', data ? 'k', data @> '{}' FROM notes`, "notes"),
-	pg(`SELECT * FROM U&"d\0061ta"`, `d\0061ta`),
+	pg(`SELECT * FROM U&"d\0061ta"`, "data"),
+	pg(`SELECT * FROM U&"d!0061ta" UESCAPE '!'`, "data"),
+	pg(`SELECT * FROM U&"d!0061ta" /* c */ uescape
+ '!' n`, "data"),
+	pg(`SELECT * FROM U&"\D83D\DE00x\\y""z"`, "\U0001F600x\\y\"z"),
+	pg(`SELECT * FROM u&"\+01F600"`, "\U0001F600"),
+	pg(`SELECT * FROM U&"notes", U&"x"."y"`, "notes", "x.y"),
+	pg(`SELECT * FROM `+strings.Repeat("a", 70)+`, "`+strings.Repeat("B", 64)+`é"`, strings.Repeat("a", 63), strings.Repeat("B", 63)),
+	pg(`SELECT * FROM "`+strings.Repeat("B", 62)+`é"`, strings.Repeat("B", 62)),
+	lite(`SELECT * FROM `+strings.Repeat("a", 70), strings.Repeat("a", 70)),
 	pg(`SELECT * FROM notes WHERE body = $tag$it's FROM audit_logs$tag$`, "notes"),
 	pg("SELECT 1 -- a\r\nFROM notes", "notes"),
 	pg(`SELECT 1/2, 3--4
@@ -128,6 +137,17 @@ FROM notes`, "notes"),
 	bad(Postgres, `SELECT E'\' FROM notes`, "string literal", 7),
 	bad(Postgres, `SELECT * FROM notes WHERE a = 'x`, "string literal", 30),
 	bad(Postgres, `SELECT U&"abc`, "quoted identifier", 7),
+	bad(Postgres, `SELECT * FROM U&"a\00"`, whatEscape, 14),
+	bad(Postgres, `SELECT * FROM U&"a\x"`, whatEscape, 14),
+	bad(Postgres, `SELECT * FROM U&"a\0000"`, whatEscape, 14),
+	bad(Postgres, `SELECT * FROM U&"a\D83D"`, whatEscape, 14),
+	bad(Postgres, `SELECT * FROM U&"a\DE00"`, whatEscape, 14),
+	bad(Postgres, `SELECT * FROM U&"a\D83Dx"`, whatEscape, 14),
+	bad(Postgres, `SELECT * FROM U&"a\+110000"`, whatEscape, 14),
+	bad(Postgres, `SELECT * FROM U&"a" UESCAPE 'a'`, whatEscape, 20),
+	bad(Postgres, `SELECT * FROM U&"a" UESCAPE '+'`, whatEscape, 20),
+	bad(Postgres, `SELECT * FROM U&"a" UESCAPE ''`, whatEscape, 20),
+	bad(Postgres, `SELECT * FROM notes WHERE a IN `+strings.Repeat("(SELECT 1 FROM t WHERE b IN ", 70)+"(1)"+strings.Repeat(")", 70), whatDeep, 31+63*28),
 	bad(Postgres, `DO $$ BEGIN DELETE FROM notes WHERE a = 'x; END $$`, "string literal", 40),
 	bad(SQLite, `SELECT [abc`, "quoted identifier", 7),
 	bad(SQLite, "SELECT `abc", "quoted identifier", 7),
@@ -458,7 +478,7 @@ func TestTables(t *testing.T) {
 			}
 			if tt.errWhat != "" {
 				var e *Error
-				if !errors.As(err, &e) || !errors.Is(err, ErrUnterminated) {
+				if !errors.As(err, &e) || errors.Is(err, ErrUnterminated) != e.unterminated() {
 					t.Fatalf("got %v, %v; want *Error %s at %d", got, err, tt.errWhat, tt.errAt)
 				}
 				if e.What != tt.errWhat || e.Offset != tt.errAt {
