@@ -172,7 +172,7 @@ func (p *Plugin) routeStatement(stmt *gorm.Statement, op Op) error {
 		if err != nil {
 			return err
 		}
-		stmt.ConnPool = p.checked(rc, d.route)
+		stmt.ConnPool = p.checked(rc, d)
 		return nil
 	}
 
@@ -187,17 +187,17 @@ func (p *Plugin) routeStatement(stmt *gorm.Statement, op Op) error {
 	if err != nil {
 		return err
 	}
-	stmt.ConnPool = p.checked(pool, TenantRoute)
+	stmt.ConnPool = p.checked(pool, decision{route: TenantRoute, text: d.text})
 	return nil
 }
 
-// checked returns pool as it goes on a statement routed to on: with its
+// checked returns pool as it goes on a statement routed by d: with its
 // SQL checked on the way out when strategies are installed (checked.go).
-func (p *Plugin) checked(pool gorm.ConnPool, on Route) gorm.ConnPool {
+func (p *Plugin) checked(pool gorm.ConnPool, d decision) gorm.ConnPool {
 	if !p.checks() {
 		return pool
 	}
-	return &checkedPool{pool: pool, p: p, on: on}
+	return &checkedPool{pool: pool, p: p, on: d.route, read: d.text}
 }
 
 // foreign reports whether pool is a transaction or a pinned connection

@@ -17,6 +17,9 @@ import (
 type decision struct {
 	route   Route
 	decided bool
+	// text is the raw SQL the decision read, if it read one: the SQL
+	// sent, when it is the same, needs no second check.
+	text string
 	// tenantTable is the first relation the strategies left to the
 	// tenant, if the statement names one.
 	tenantTable string
@@ -40,10 +43,13 @@ func (p *Plugin) strategyRoute(stmt *gorm.Statement, op Op) (decision, error) {
 		if p.cfg.NoTextRouting {
 			return decision{}, nil
 		}
-		a.rawSQL(stmt.SQL.String(), stmt.Vars)
-	} else {
-		a.built(stmt, 0)
+		text := stmt.SQL.String()
+		a.rawSQL(text, stmt.Vars)
+		d, err := a.result()
+		d.text = text
+		return d, err
 	}
+	a.built(stmt, 0)
 	return a.result()
 }
 

@@ -2,27 +2,37 @@ package tenantplugin
 
 import (
 	"fmt"
-	"sync"
+	"hash/maphash"
+	"sync/atomic"
 
 	"github.com/tenantrouter/tenantplugin/internal/sqltables"
 )
 
-// maxCachedSQL bounds each map of a tableCache. Applications that inline
-// values into their SQL make every text new; past the bound the map
-// starts again.
-const maxCachedSQL = 4096
+// The bounds of a tableCache. Applications that inline values into their
+// SQL make every text new: a new text takes the place of an old one, and
+// the cache never holds more than its slots. A text longer than
+// maxCachedLen is read each time rather than kept.
+const (
+	stmtSlots    = 4096 // statements and fragments
+	fromSlots    = 1024 // Table() expressions
+	maxCachedLen = 8 << 10
+)
 
 // tableCache remembers the relations each SQL text names, so that a
-// statement's text is read once. It is safe for concurrent use.
+// statement's text is read once. It is a two-way set-associative cache
+// indexed by the text's hash: a look-up hashes the text once, reads two
+// slots and compares the texts, without a lock. It is safe for
+// concurrent use; two goroutines that read the same new text at once
+// both read it.
 type tableCache struct {
 	dialect sqltables.Dialect
-
-	mu    sync.RWMutex
-	stmts map[string]tableEntry // whole statements and fragments
-	froms map[string]tableEntry // Table() expressions
+	seed    maphash.Seed
+	stmts   [stmtSlots]atomic.Pointer[tableEntry]
+	froms   [fromSlots]atomic.Pointer[tableEntry]
 }
 
 type tableEntry struct {
+	sql  string
 	refs []sqltables.Ref
 	err  error
 }
@@ -32,22 +42,24 @@ func newTableCache(dialectName string) *tableCache {
 	if dialectName == "sqlite" {
 		d = sqltables.SQLite
 	}
-	return &tableCache{dialect: d, stmts: map[string]tableEntry{}, froms: map[string]tableEntry{}}
+	return &tableCache{dialect: d, seed: maphash.MakeSeed()}
 }
 
 // tables returns the relations sql names; from says sql is a FROM list
 // (a Table() expression). An unreadable text wraps ErrUnreadableSQL.
 func (c *tableCache) tables(sql string, from bool) ([]sqltables.Ref, error) {
-	c.mu.RLock()
-	m := c.stmts
+	slots := c.stmts[:]
 	if from {
-		m = c.froms
+		slots = c.froms[:]
 	}
-	e, ok := m[sql]
-	c.mu.RUnlock()
-	if ok {
-		return e.refs, e.err
+	i := int(maphash.String(c.seed, sql)) & (len(slots) - 1) &^ 1
+	set := slots[i : i+2 : i+2]
+	for k := range set {
+		if e := set[k].Load(); e != nil && e.sql == sql {
+			return e.refs, e.err
+		}
 	}
+	e := &tableEntry{sql: sql}
 	if from {
 		e.refs, e.err = sqltables.FromList(sql, c.dialect)
 	} else {
@@ -56,11 +68,10 @@ func (c *tableCache) tables(sql string, from bool) ([]sqltables.Ref, error) {
 	if e.err != nil {
 		e.err = fmt.Errorf("%w: %w", ErrUnreadableSQL, e.err)
 	}
-	c.mu.Lock()
-	if len(m) >= maxCachedSQL {
-		clear(m) // keeps the map's memory for the texts to come
+	if len(sql) <= maxCachedLen {
+		// The newest text first; the older of the two goes.
+		set[1].Store(set[0].Load())
+		set[0].Store(e)
 	}
-	m[sql] = e
-	c.mu.Unlock()
 	return e.refs, e.err
 }
