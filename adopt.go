@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	"gorm.io/gorm"
+
+	"github.com/tenantrouter/tenantplugin/tenant"
 )
 
 // AdoptTx returns a session of db whose statements run in tx, a
@@ -23,7 +25,7 @@ import (
 //
 // When db has no tenant for [TenantRoute], an invalid one, or route names
 // an alias the plugin does not know, the session carries the error
-// ([ErrNoTenant], [ErrInvalidTenantID], [ErrUnknownAlias]) and sends
+// ([tenant.ErrMissing], [tenant.ErrInvalidID], [ErrUnknownAlias]) and sends
 // nothing.
 func AdoptTx(db *gorm.DB, tx gorm.Tx, route Route) *gorm.DB {
 	s := ownSession(db)
@@ -52,14 +54,14 @@ func adopt(db *gorm.DB, tx gorm.Tx, route Route) (*rootTx, error) {
 		}
 		return t, known(t, tx)
 	}
-	tenant, ok := FromContext(db.Statement.Context)
+	id, ok := tenant.FromContext(db.Statement.Context)
 	if !ok {
-		return nil, ErrNoTenant
+		return nil, tenant.ErrMissing
 	}
-	if err := ValidateTenantID(tenant); err != nil {
+	if err := tenant.ValidateID(id); err != nil {
 		return nil, err
 	}
-	t.tenant = tenant
+	t.tenant = id
 	return t, known(t, tx)
 }
 

@@ -11,6 +11,7 @@ import (
 	tenantplugin "github.com/tenantrouter/tenantplugin"
 	"github.com/tenantrouter/tenantplugin/internal/fixture"
 	"github.com/tenantrouter/tenantplugin/reserved"
+	"github.com/tenantrouter/tenantplugin/tenant"
 )
 
 // legacyCentral gives the central database the tenant tables too, as
@@ -38,7 +39,7 @@ func bodies(t *testing.T, e *fixture.Env, body string) map[string]int64 {
 // connections the plugin did not begin: db.Connection, a transaction
 // begun on its connection, db.Connection inside a tenant's transaction,
 // and a *sql.Tx set as a session's pool. Each is refused with
-// ErrBypassedRouting (and ErrNoTenant when there is no tenant), and no
+// ErrBypassedRouting (and tenant.ErrMissing when there is no tenant), and no
 // statement but the BEGIN database/sql sends on its own reaches any
 // database.
 func TestForeignTransactionsAreRefused(t *testing.T) {
@@ -82,7 +83,7 @@ func TestForeignTransactionsAreRefused(t *testing.T) {
 						return tx.Find(&n).Error
 					})
 				})
-			}, tenantplugin.ErrNoTenant},
+			}, tenant.ErrMissing},
 			{"Connection inside a tenant transaction", a, func() error {
 				return e.DB.WithContext(e.Ctx(a)).Transaction(func(tx *gorm.DB) error {
 					return tx.Connection(func(c *gorm.DB) error {
@@ -207,8 +208,8 @@ func TestAdoptTx(t *testing.T) {
 				route tenantplugin.Route
 				want  error
 			}{
-				{e.DB, tenantplugin.TenantRoute, tenantplugin.ErrNoTenant},
-				{e.DB.WithContext(e.Ctx("a/b")), tenantplugin.TenantRoute, tenantplugin.ErrInvalidTenantID},
+				{e.DB, tenantplugin.TenantRoute, tenant.ErrMissing},
+				{e.DB.WithContext(e.Ctx("a/b")), tenantplugin.TenantRoute, tenant.ErrInvalidID},
 				{e.DB, tenantplugin.Reserved("nope"), tenantplugin.ErrUnknownAlias},
 			} {
 				before := e.Counter.Total()

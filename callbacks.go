@@ -10,6 +10,7 @@ import (
 	"github.com/tenantrouter/tenantplugin/internal/sqlerr"
 	"github.com/tenantrouter/tenantplugin/internal/stmtcache"
 	"github.com/tenantrouter/tenantplugin/internal/stmtkey"
+	"github.com/tenantrouter/tenantplugin/tenant"
 )
 
 // unrouteCallback is the name of the callback that takes a statement's
@@ -211,7 +212,7 @@ func foreign(pool gorm.ConnPool) bool {
 }
 
 // refuseForeign is the error for a statement on a foreign pool. When the
-// statement has no route at all it wraps ErrNoTenant too, as it would
+// statement has no route at all it wraps tenant.ErrMissing too, as it would
 // without the foreign pool.
 func (p *Plugin) refuseForeign(stmt *gorm.Statement, op Op, pool gorm.ConnPool) error {
 	what := "a transaction the plugin did not begin (db.Connection, or a *sql.Tx set as the pool)"
@@ -224,11 +225,11 @@ func (p *Plugin) refuseForeign(stmt *gorm.Statement, op Op, pool gorm.ConnPool) 
 	if _, ok := explicitAlias(stmt); ok {
 		return err
 	}
-	if _, ok := FromContext(stmt.Context); ok {
+	if _, ok := tenant.FromContext(stmt.Context); ok {
 		return err
 	}
 	if d, derr := p.strategyRoute(stmt, op); derr == nil && !d.decided {
-		return fmt.Errorf("%w: %w", ErrNoTenant, err)
+		return fmt.Errorf("%w: %w", tenant.ErrMissing, err)
 	}
 	return err
 }
@@ -306,7 +307,7 @@ func (p *Plugin) routeInTx(stmt *gorm.Statement, op Op, tx boundTx, prepared boo
 // admits checks a statement of the transaction, given where an explicit
 // clause or the strategies send it.
 func (t boundTx) admits(ctx context.Context, op Op, d decision) error {
-	tenant, hasTenant := FromContext(ctx)
+	tenant, hasTenant := tenant.FromContext(ctx)
 	switch {
 	case d.decided && d.route != t.route:
 		return fmt.Errorf("%w: %s statement routes to %s, transaction is on %s",

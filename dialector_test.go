@@ -12,6 +12,7 @@ import (
 
 	tenantplugin "github.com/tenantrouter/tenantplugin"
 	"github.com/tenantrouter/tenantplugin/internal/fixture"
+	"github.com/tenantrouter/tenantplugin/tenant"
 )
 
 // dialectorResolver records the dialector Initialize hands it.
@@ -21,7 +22,7 @@ type dialectorResolver struct {
 }
 
 func (r *dialectorResolver) ConnPool(context.Context, string, tenantplugin.Access) (gorm.ConnPool, error) {
-	return nil, tenantplugin.ErrUnknownTenant
+	return nil, tenant.ErrUnknown
 }
 
 func (r *dialectorResolver) UseDialector(d gorm.Dialector) error {

@@ -16,7 +16,7 @@
 //	})
 //	err = db.Use(tenantplugin.New(tenantplugin.Config{Resolver: res}))
 //
-//	ctx = tenantplugin.NewContext(ctx, "acme")
+//	ctx = tenant.NewContext(ctx, "acme")
 //	db.WithContext(ctx).Find(&patients) // acme's database
 //
 // Every way GORM reaches a database is routed: finishers (Create, Find,
@@ -61,10 +61,10 @@
 // # Errors
 //
 // The plugin fails closed. A statement with no tenant and no reserved
-// route returns [ErrNoTenant]; an unregistered tenant [ErrUnknownTenant];
-// a malformed id [ErrInvalidTenantID]; an undefined alias
+// route returns [tenant.ErrMissing]; an unregistered tenant [tenant.ErrUnknown];
+// a malformed id [tenant.ErrInvalidID]; an undefined alias
 // [ErrUnknownAlias]. In every case no SQL reaches any database. Errors
-// about a tenant are [*TenantError] values naming it.
+// about a tenant are [*tenant.Error] values naming it.
 //
 // # Concurrency
 //

@@ -1,27 +1,8 @@
 package tenantplugin
 
-import (
-	"errors"
-	"fmt"
-)
+import "errors"
 
 var (
-	// ErrNoTenant is returned when a statement or transaction has no tenant
-	// in its context and no strategy or clause routes it to a reserved
-	// database. No SQL is sent.
-	ErrNoTenant = errors.New("tenantplugin: no tenant in context")
-
-	// ErrUnknownTenant is returned when the tenant in the context is not
-	// registered with the resolver (never added, or removed). No SQL is
-	// sent. A [Resolver] must return an error that wraps it.
-	ErrUnknownTenant = errors.New("tenantplugin: unknown tenant")
-
-	// ErrInvalidTenantID is returned when a tenant id is empty, longer than
-	// [MaxTenantIDLen] bytes, not valid UTF-8, or contains a control
-	// character, '/', '\' or "..". It is checked before any file or
-	// connection is touched.
-	ErrInvalidTenantID = errors.New("tenantplugin: invalid tenant id")
-
 	// ErrUnknownAlias is returned when a statement is routed to a reserved
 	// alias that the plugin's [Config] does not define. No SQL is sent.
 	ErrUnknownAlias = errors.New("tenantplugin: unknown reserved alias")
@@ -47,18 +28,3 @@ var (
 	// statement cache that sits in front of it. No SQL is sent.
 	ErrBypassedRouting = errors.New("tenantplugin: statement bypassed routing")
 )
-
-// TenantError carries the tenant an error is about. It unwraps to the
-// underlying error, so errors.Is(err, ErrUnknownTenant) keeps working.
-type TenantError struct {
-	Tenant string
-	Err    error
-}
-
-// Error implements error.
-func (e *TenantError) Error() string {
-	return fmt.Sprintf("tenant %q: %v", e.Tenant, e.Err)
-}
-
-// Unwrap returns the underlying error.
-func (e *TenantError) Unwrap() error { return e.Err }

@@ -16,6 +16,7 @@ import (
 	"github.com/tenantrouter/tenantplugin/reserved"
 	"github.com/tenantrouter/tenantplugin/resolver"
 	"github.com/tenantrouter/tenantplugin/resolver/sqlitedriver"
+	"github.com/tenantrouter/tenantplugin/tenant"
 )
 
 type Patient struct {
@@ -56,16 +57,16 @@ func Example() {
 	_ = db.Use(tenantplugin.New(tenantplugin.Config{Resolver: res, Logger: quiet}))
 
 	for _, id := range []string{"north", "south"} {
-		ctx := tenantplugin.NewContext(context.Background(), id)
+		ctx := tenant.NewContext(context.Background(), id)
 		_ = db.WithContext(ctx).AutoMigrate(&Patient{})
 		_ = db.WithContext(ctx).Create(&Patient{Name: "patient of " + id})
 	}
 	var p Patient
-	db.WithContext(tenantplugin.NewContext(context.Background(), "south")).First(&p)
+	db.WithContext(tenant.NewContext(context.Background(), "south")).First(&p)
 	fmt.Println(p.Name)
 
 	err := db.First(&p).Error // no tenant
-	fmt.Println(errors.Is(err, tenantplugin.ErrNoTenant))
+	fmt.Println(errors.Is(err, tenant.ErrMissing))
 	// Output:
 	// patient of south
 	// true
@@ -94,7 +95,7 @@ func Example_reserved() {
 	}))
 
 	_ = db.Clauses(reserved.Use(tenantplugin.DefaultAlias)).AutoMigrate(&Hospital{})
-	ctx := tenantplugin.NewContext(context.Background(), "north")
+	ctx := tenant.NewContext(context.Background(), "north")
 	_ = db.WithContext(ctx).AutoMigrate(&Patient{})
 
 	// Hospitals go to the central database, patients to north's.

@@ -12,6 +12,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/tenantrouter/tenantplugin/internal/stmtcache"
+	"github.com/tenantrouter/tenantplugin/tenant"
 )
 
 // Name is the plugin's name in gorm.Config.Plugins.
@@ -221,21 +222,21 @@ func (p *Plugin) decide(s Statement) Route {
 
 // tenantPool resolves the pool of the tenant in ctx.
 func (p *Plugin) tenantPool(ctx context.Context, access Access) (string, gorm.ConnPool, error) {
-	tenant, ok := FromContext(ctx)
+	id, ok := tenant.FromContext(ctx)
 	if !ok {
-		return "", nil, ErrNoTenant
+		return "", nil, tenant.ErrMissing
 	}
-	if err := ValidateTenantID(tenant); err != nil {
-		return tenant, nil, err
+	if err := tenant.ValidateID(id); err != nil {
+		return id, nil, err
 	}
-	pool, err := p.cfg.Resolver.ConnPool(ctx, tenant, access)
+	pool, err := p.cfg.Resolver.ConnPool(ctx, id, access)
 	if err != nil {
-		if te := (*TenantError)(nil); !errors.As(err, &te) {
-			err = &TenantError{Tenant: tenant, Err: err}
+		if te := (*tenant.Error)(nil); !errors.As(err, &te) {
+			err = &tenant.Error{ID: id, Err: err}
 		}
-		return tenant, nil, err
+		return id, nil, err
 	}
-	return tenant, pool, nil
+	return id, pool, nil
 }
 
 // poolFor routes SQL given to the router's pool directly, outside GORM's

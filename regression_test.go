@@ -17,6 +17,7 @@ import (
 	"github.com/tenantrouter/tenantplugin/reserved"
 	"github.com/tenantrouter/tenantplugin/resolver"
 	"github.com/tenantrouter/tenantplugin/resolver/sqlitedriver"
+	"github.com/tenantrouter/tenantplugin/tenant"
 )
 
 func countBody(t *testing.T, db *gorm.DB, body string) int64 {
@@ -61,7 +62,7 @@ func TestReusedChainRoutesAgain(t *testing.T) {
 				}
 				before := e.Counter.Total()
 				tx := q.WithContext(context.Background()).Begin()
-				if !errors.Is(tx.Error, tenantplugin.ErrNoTenant) {
+				if !errors.Is(tx.Error, tenant.ErrMissing) {
 					t.Fatalf("Begin without tenant on a reused chain: %v", tx.Error)
 				}
 				if e.Counter.Total() != before {

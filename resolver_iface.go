@@ -27,8 +27,8 @@ const (
 // ConnPool is called for every statement routed to a tenant, from many
 // goroutines at once, so it must be safe for concurrent use and fast when
 // the tenant's pool is already open. The tenant id it receives has passed
-// [ValidateTenantID]. For an id it does not know it must return an error
-// wrapping [ErrUnknownTenant]. The pool it returns for [AccessWrite] must
+// [tenant.ValidateID]. For an id it does not know it must return an error
+// wrapping [tenant.ErrUnknown]. The pool it returns for [AccessWrite] must
 // implement gorm.ConnPoolBeginner, and the transactions it begins must be
 // [TenantTx] values: GORM begins its implicit write transactions on that
 // pool, and the plugin refuses statements on any transaction it cannot

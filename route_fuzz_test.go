@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"gorm.io/gorm"
+
+	"github.com/tenantrouter/tenantplugin/tenant"
 )
 
 // fuzzTables are the relations the generated statements use: the first
@@ -265,7 +267,7 @@ func FuzzRouteRawSQL(f *testing.F) {
 		f.Add([]byte(seed))
 	}
 	p := fuzzPlugin("postgres")
-	ctx := NewContext(context.Background(), "t1")
+	ctx := tenant.NewContext(context.Background(), "t1")
 	route := func(sql string) (decision, error) {
 		stmt := &gorm.Statement{Context: ctx}
 		stmt.SQL.WriteString(sql)

@@ -13,6 +13,7 @@ import (
 	tenantplugin "github.com/tenantrouter/tenantplugin"
 	"github.com/tenantrouter/tenantplugin/internal/fixture"
 	"github.com/tenantrouter/tenantplugin/reserved"
+	"github.com/tenantrouter/tenantplugin/tenant"
 )
 
 // entryPoint is one way GORM touches a database. run uses db (which
@@ -266,12 +267,12 @@ func TestFailClosed(t *testing.T) {
 			ctx  context.Context
 			want error
 		}{
-			{"no tenant", context.Background(), tenantplugin.ErrNoTenant},
-			{"unknown tenant", tenantplugin.NewContext(context.Background(), "nobody"), tenantplugin.ErrUnknownTenant},
-			{"empty id", tenantplugin.NewContext(context.Background(), ""), tenantplugin.ErrInvalidTenantID},
-			{"path id", tenantplugin.NewContext(context.Background(), "../t00"), tenantplugin.ErrInvalidTenantID},
-			{"slash id", tenantplugin.NewContext(context.Background(), "a/b"), tenantplugin.ErrInvalidTenantID},
-			{"control id", tenantplugin.NewContext(context.Background(), "t00\n"), tenantplugin.ErrInvalidTenantID},
+			{"no tenant", context.Background(), tenant.ErrMissing},
+			{"unknown tenant", tenant.NewContext(context.Background(), "nobody"), tenant.ErrUnknown},
+			{"empty id", tenant.NewContext(context.Background(), ""), tenant.ErrInvalidID},
+			{"path id", tenant.NewContext(context.Background(), "../t00"), tenant.ErrInvalidID},
+			{"slash id", tenant.NewContext(context.Background(), "a/b"), tenant.ErrInvalidID},
+			{"control id", tenant.NewContext(context.Background(), "t00\n"), tenant.ErrInvalidID},
 		}
 		for _, s := range sessions {
 			for _, c := range cases {
@@ -470,5 +471,5 @@ func TestInitializeErrors(t *testing.T) {
 type nilResolver struct{}
 
 func (nilResolver) ConnPool(context.Context, string, tenantplugin.Access) (gorm.ConnPool, error) {
-	return nil, tenantplugin.ErrUnknownTenant
+	return nil, tenant.ErrUnknown
 }

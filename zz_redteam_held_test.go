@@ -18,6 +18,7 @@ import (
 	tenantplugin "github.com/tenantrouter/tenantplugin"
 	"github.com/tenantrouter/tenantplugin/internal/fixture"
 	"github.com/tenantrouter/tenantplugin/resolver"
+	"github.com/tenantrouter/tenantplugin/tenant"
 )
 
 // HELD. TestRedteamHeldPreparedSessionFollowsSwap: a PrepareStmt session
@@ -73,7 +74,7 @@ func TestRedteamHeldPreparedSessionFollowsSwap(t *testing.T) {
 
 // HELD. TestRedteamHeldRemoveDuringTransaction: a tenant removed while
 // its transaction is open: the transaction's statements and its commit
-// still reach only the tenant's database; new work gets ErrUnknownTenant
+// still reach only the tenant's database; new work gets tenant.ErrUnknown
 // and sends nothing.
 func TestRedteamHeldRemoveDuringTransaction(t *testing.T) {
 	eachBackend(t, func(t *testing.T, b fixture.Backend) {
@@ -111,7 +112,7 @@ func TestRedteamHeldRemoveDuringTransaction(t *testing.T) {
 			t.Errorf("tenant %s's database holds %d of the 2 committed rows", a, n)
 		}
 		d, err = sent(e, func() error { return e.DB.WithContext(e.Ctx(a)).Find(&[]Note{}).Error })
-		wantRefused(t, err, d, tenantplugin.ErrUnknownTenant)
+		wantRefused(t, err, d, tenant.ErrUnknown)
 	})
 }
 
@@ -322,7 +323,7 @@ func TestRedteamHeldGenericsAPI(t *testing.T) {
 					t.Errorf("err = %v, sent %v; want tenant %s's database only", err, d, a)
 				}
 				d, err = sent(e, func() error { return op.run(context.Background()) })
-				wantRefused(t, err, d, tenantplugin.ErrNoTenant)
+				wantRefused(t, err, d, tenant.ErrMissing)
 			})
 		}
 		t.Run("Set with a central subquery", func(t *testing.T) {

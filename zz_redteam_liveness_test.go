@@ -8,9 +8,9 @@ import (
 
 	"gorm.io/gorm"
 
-	tenantplugin "github.com/tenantrouter/tenantplugin"
 	"github.com/tenantrouter/tenantplugin/internal/fixture"
 	"github.com/tenantrouter/tenantplugin/resolver"
+	"github.com/tenantrouter/tenantplugin/tenant"
 )
 
 // RTBoom is a tenant model whose BeforeCreate hook panics on a body of
@@ -60,7 +60,7 @@ func TestRedteamHookPanicHoldsThePool(t *testing.T) {
 				t.Fatalf("recovered %v, want the hook's panic", err)
 			}
 		}()
-		e.DB.WithContext(tenantplugin.NewContext(job, a)).Create(&RTBoom{Body: "boom"})
+		e.DB.WithContext(tenant.NewContext(job, a)).Create(&RTBoom{Body: "boom"})
 	}()
 	ctx, cancel := context.WithTimeout(e.Ctx(bb), 2*time.Second)
 	defer cancel()

@@ -11,6 +11,7 @@ import (
 	tenantplugin "github.com/tenantrouter/tenantplugin"
 	"github.com/tenantrouter/tenantplugin/internal/fixture"
 	"github.com/tenantrouter/tenantplugin/reserved"
+	"github.com/tenantrouter/tenantplugin/tenant"
 )
 
 // RTAudited is central; creating one writes an RTPatient (a tenant
@@ -31,8 +32,8 @@ func (a *RTAudited) AfterCreate(tx *gorm.DB) error {
 // tenant, but with no tenant in the context boundTx.admits lets it
 // through: the tenant model's row is committed into the central
 // database. Outside a transaction the same statement fails with
-// ErrNoTenant, as the README's "Fail closed" table says ("no tenant in
-// the context, no reserved route"). Expected: ErrNoTenant (or
+// tenant.ErrMissing, as the README's "Fail closed" table says ("no tenant in
+// the context, no reserved route"). Expected: tenant.ErrMissing (or
 // ErrCrossDatabase), and no tenant row in the central database.
 func TestRedteamCentralTransactionTakesTenantModelsWithoutTenant(t *testing.T) {
 	eachBackend(t, func(t *testing.T, b fixture.Backend) {
@@ -68,8 +69,8 @@ func TestRedteamCentralTransactionTakesTenantModelsWithoutTenant(t *testing.T) {
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
 				err := c.run()
-				if !errors.Is(err, tenantplugin.ErrNoTenant) && !errors.Is(err, tenantplugin.ErrCrossDatabase) {
-					t.Errorf("err = %v, want ErrNoTenant or ErrCrossDatabase", err)
+				if !errors.Is(err, tenant.ErrMissing) && !errors.Is(err, tenantplugin.ErrCrossDatabase) {
+					t.Errorf("err = %v, want tenant.ErrMissing or ErrCrossDatabase", err)
 				}
 			})
 		}
@@ -155,7 +156,7 @@ func TestRedteamAdoptTxHijacksTheCallersSession(t *testing.T) {
 // its failing pool on the caller's Statement. Statements still route
 // (the router replaces any pool that is not a transaction), but Begin
 // uses the Statement's pool: every later transaction of the application
-// fails with ErrNoTenant, whatever its tenant. Expected: AdoptTx leaves
+// fails with tenant.ErrMissing, whatever its tenant. Expected: AdoptTx leaves
 // its argument alone.
 func TestRedteamRefusedAdoptTxBreaksTransactions(t *testing.T) {
 	e := rtEnv(t, fixture.SQLite, fixture.Options{Tenants: 1})
@@ -169,7 +170,7 @@ func TestRedteamRefusedAdoptTxBreaksTransactions(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { _ = tx.Rollback() }()
-	if s := tenantplugin.AdoptTx(e.DB, tx, tenantplugin.TenantRoute); !errors.Is(s.Error, tenantplugin.ErrNoTenant) {
+	if s := tenantplugin.AdoptTx(e.DB, tx, tenantplugin.TenantRoute); !errors.Is(s.Error, tenant.ErrMissing) {
 		t.Fatalf("AdoptTx without tenant: %v", s.Error)
 	}
 	err = e.DB.WithContext(e.Ctx(a)).Transaction(func(tx *gorm.DB) error {

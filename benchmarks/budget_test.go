@@ -18,6 +18,7 @@ import (
 	"github.com/tenantrouter/tenantplugin/internal/testenv"
 	"github.com/tenantrouter/tenantplugin/resolver"
 	"github.com/tenantrouter/tenantplugin/resolver/pgdriver"
+	"github.com/tenantrouter/tenantplugin/tenant"
 )
 
 // budgetLoad is a GORM database with the plugin over tenants that all
@@ -73,7 +74,7 @@ func (l budgetLoad) run(b *testing.B, workers int, d time.Duration, query string
 			rng := rand.New(rand.NewPCG(uint64(w), uint64(time.Now().UnixNano())))
 			for time.Now().Before(stop) {
 				id := l.ids[rng.IntN(len(l.ids))]
-				ctx, cancel := context.WithTimeout(tenantplugin.NewContext(context.Background(), id), 30*time.Second)
+				ctx, cancel := context.WithTimeout(tenant.NewContext(context.Background(), id), 30*time.Second)
 				err := l.db.WithContext(ctx).Exec(query).Error
 				cancel()
 				if err != nil {

@@ -17,6 +17,7 @@ import (
 	"github.com/tenantrouter/tenantplugin/internal/testenv"
 	"github.com/tenantrouter/tenantplugin/resolver"
 	"github.com/tenantrouter/tenantplugin/resolver/pgdriver"
+	"github.com/tenantrouter/tenantplugin/tenant"
 )
 
 func openPG(b *testing.B, dsn string) *gorm.DB {
@@ -85,7 +86,7 @@ func BenchmarkFirstByPK(b *testing.B) {
 		b.Fatal(err)
 	}
 
-	ctx := tenantplugin.NewContext(context.Background(), "acme")
+	ctx := tenant.NewContext(context.Background(), "acme")
 	modes := []struct {
 		name string
 		db   *gorm.DB
@@ -169,7 +170,7 @@ func BenchmarkColdTenant(b *testing.B) {
 		if err := r.Set(context.Background(), id, resolver.TenantConfig{DBConfig: resolver.DBConfig{Name: tenantDB}}); err != nil {
 			b.Fatal(err)
 		}
-		ctx := tenantplugin.NewContext(context.Background(), id)
+		ctx := tenant.NewContext(context.Background(), id)
 		b.StartTimer()
 		start := time.Now()
 		var row Row

@@ -11,6 +11,7 @@ import (
 	"github.com/tenantrouter/tenantplugin/internal/fixture"
 	"github.com/tenantrouter/tenantplugin/reserved"
 	"github.com/tenantrouter/tenantplugin/resolver"
+	"github.com/tenantrouter/tenantplugin/tenant"
 )
 
 // AuditLog is the central model of the raw SQL benchmarks.
@@ -61,7 +62,7 @@ func routedMem(b *testing.B) *gorm.DB {
 // in "hit" the text was read before. Each iteration runs both variants,
 // in alternating order, and times each.
 func BenchmarkRawRouting(b *testing.B) {
-	ctx := tenantplugin.NewContext(context.Background(), "t042")
+	ctx := tenant.NewContext(context.Background(), "t042")
 	plain := memGorm(b).WithContext(ctx)
 	routed := routedMem(b).WithContext(ctx)
 	if n := len(fmt.Sprintf(rawQuery, 0)); n < 290 || n > 310 {
@@ -99,7 +100,7 @@ func BenchmarkRawRouting(b *testing.B) {
 // table and looks through the statement's clauses for SQL that names
 // other tables.
 func BenchmarkRoutingWithStrategy(b *testing.B) {
-	ctx := tenantplugin.NewContext(context.Background(), "t042")
+	ctx := tenant.NewContext(context.Background(), "t042")
 	modes := []*gorm.DB{memGorm(b).WithContext(ctx), routedMem(b).WithContext(ctx)}
 	first := func(db *gorm.DB) {
 		var row Row

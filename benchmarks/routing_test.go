@@ -15,6 +15,7 @@ import (
 	"github.com/tenantrouter/tenantplugin/internal/fixture"
 	"github.com/tenantrouter/tenantplugin/internal/memdriver"
 	"github.com/tenantrouter/tenantplugin/resolver"
+	"github.com/tenantrouter/tenantplugin/tenant"
 )
 
 type Row struct {
@@ -47,7 +48,7 @@ func memGorm(b *testing.B) *gorm.DB {
 // iteration runs all three, in rotating order, and times each; it
 // reports the means, the plugin's differences, and the allocations.
 func BenchmarkRouting(b *testing.B) {
-	ctx := tenantplugin.NewContext(context.Background(), "t042")
+	ctx := tenant.NewContext(context.Background(), "t042")
 	plain := memGorm(b).WithContext(ctx)
 
 	r, err := resolver.New(resolver.Config{

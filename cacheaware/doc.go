@@ -11,8 +11,8 @@
 // # Errors
 //
 // Without a tenant in the context both return an error wrapping
-// tenantplugin.ErrNoTenant, and an invalid id one wrapping
-// tenantplugin.ErrInvalidTenantID: a key is never built without a
+// tenant.ErrMissing, and an invalid id one wrapping
+// tenant.ErrInvalidID: a key is never built without a
 // tenant.
 //
 // # Concurrency

@@ -5,18 +5,18 @@ import (
 	"strconv"
 	"strings"
 
-	tenantplugin "github.com/tenantrouter/tenantplugin"
+	"github.com/tenantrouter/tenantplugin/tenant"
 )
 
 // Prefix returns the key prefix of the tenant in ctx:
 // "tenant:<length of id>:<id>:". The length makes prefixes of different
 // tenants disjoint even when ids contain ':'.
 func Prefix(ctx context.Context) (string, error) {
-	id, ok := tenantplugin.FromContext(ctx)
+	id, ok := tenant.FromContext(ctx)
 	if !ok {
-		return "", tenantplugin.ErrNoTenant
+		return "", tenant.ErrMissing
 	}
-	if err := tenantplugin.ValidateTenantID(id); err != nil {
+	if err := tenant.ValidateID(id); err != nil {
 		return "", err
 	}
 	return "tenant:" + strconv.Itoa(len(id)) + ":" + id + ":", nil

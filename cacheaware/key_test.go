@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	tenantplugin "github.com/tenantrouter/tenantplugin"
 	"github.com/tenantrouter/tenantplugin/cacheaware"
+	"github.com/tenantrouter/tenantplugin/tenant"
 )
 
 func TestPrefixesAreDisjoint(t *testing.T) {
@@ -15,7 +15,7 @@ func TestPrefixesAreDisjoint(t *testing.T) {
 	ids := []string{"a", "a:", "a:b", "ab", "b"}
 	seen := map[string]string{}
 	for _, id := range ids {
-		p, err := cacheaware.Prefix(tenantplugin.NewContext(context.Background(), id))
+		p, err := cacheaware.Prefix(tenant.NewContext(context.Background(), id))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -29,7 +29,7 @@ func TestPrefixesAreDisjoint(t *testing.T) {
 }
 
 func TestRefusesBadTenant(t *testing.T) {
-	if _, err := cacheaware.Key(tenantplugin.NewContext(context.Background(), "../x"), "k"); !errors.Is(err, tenantplugin.ErrInvalidTenantID) {
+	if _, err := cacheaware.Key(tenant.NewContext(context.Background(), "../x"), "k"); !errors.Is(err, tenant.ErrInvalidID) {
 		t.Fatalf("err = %v", err)
 	}
 }

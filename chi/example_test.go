@@ -7,8 +7,8 @@ import (
 
 	gochi "github.com/go-chi/chi/v5"
 
-	tenantplugin "github.com/tenantrouter/tenantplugin"
 	tenantchi "github.com/tenantrouter/tenantplugin/chi"
+	"github.com/tenantrouter/tenantplugin/tenant"
 )
 
 type registry map[string]bool
@@ -19,7 +19,7 @@ func Example() {
 	r := gochi.NewRouter()
 	r.Use(tenantchi.Middleware(registry{"tenant-1.localhost": true}, tenantchi.WithWhitelist("/healthz")))
 	r.Get("/", func(w http.ResponseWriter, r *http.Request) {
-		id, _ := tenantplugin.FromContext(r.Context())
+		id, _ := tenant.FromContext(r.Context())
 		fmt.Fprintf(w, "hello %s", id)
 	})
 	r.Get("/healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "ok") })

@@ -8,7 +8,7 @@ import (
 	"reflect"
 	"strings"
 
-	tenantplugin "github.com/tenantrouter/tenantplugin"
+	"github.com/tenantrouter/tenantplugin/tenant"
 )
 
 // Registry tells which tenants exist; *resolver.Resolver is one.
@@ -102,15 +102,15 @@ func Middleware(reg Registry, opts ...Option) func(http.Handler) http.Handler {
 				o.onError(w, r, http.StatusBadRequest, err)
 				return
 			}
-			if err := tenantplugin.ValidateTenantID(id); err != nil {
+			if err := tenant.ValidateID(id); err != nil {
 				o.onError(w, r, http.StatusBadRequest, err)
 				return
 			}
 			if !reg.Has(id) {
-				o.onError(w, r, http.StatusNotFound, &tenantplugin.TenantError{Tenant: id, Err: tenantplugin.ErrUnknownTenant})
+				o.onError(w, r, http.StatusNotFound, &tenant.Error{ID: id, Err: tenant.ErrUnknown})
 				return
 			}
-			next.ServeHTTP(w, r.WithContext(tenantplugin.NewContext(r.Context(), id)))
+			next.ServeHTTP(w, r.WithContext(tenant.NewContext(r.Context(), id)))
 		})
 	}
 }

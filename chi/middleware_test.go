@@ -5,16 +5,16 @@ import (
 	"net/http/httptest"
 	"testing"
 
-	tenantplugin "github.com/tenantrouter/tenantplugin"
 	tenantchi "github.com/tenantrouter/tenantplugin/chi"
 	"github.com/tenantrouter/tenantplugin/resolver"
+	"github.com/tenantrouter/tenantplugin/tenant"
 )
 
 func TestMiddleware(t *testing.T) {
 	reg := registry{"acme.example.com": true, "beta": true}
 	var reached string
 	next := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id, ok := tenantplugin.FromContext(r.Context())
+		id, ok := tenant.FromContext(r.Context())
 		if !ok {
 			id = "<none>"
 		}

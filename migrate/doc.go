@@ -14,7 +14,7 @@
 // # Errors
 //
 // A failing tenant does not stop the others. The returned error joins
-// one *tenantplugin.TenantError per failed tenant, and the [Report] says
+// one *tenant.Error per failed tenant, and the [Report] says
 // what happened to each.
 //
 // # Concurrency

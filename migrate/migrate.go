@@ -12,6 +12,7 @@ import (
 
 	tenantplugin "github.com/tenantrouter/tenantplugin"
 	"github.com/tenantrouter/tenantplugin/reserved"
+	"github.com/tenantrouter/tenantplugin/tenant"
 )
 
 // Result is what happened to one tenant, or to one reserved alias
@@ -72,7 +73,7 @@ func Run(ctx context.Context, db *gorm.DB, tenants []string, fn func(ctx context
 		go func() {
 			defer func() { <-sem; wg.Done() }()
 			start := time.Now()
-			tctx := tenantplugin.NewContext(ctx, id)
+			tctx := tenant.NewContext(ctx, id)
 			err := fn(tctx, db.WithContext(tctx))
 			report.Results[i].Duration = time.Since(start)
 			report.Results[i].Err = err
@@ -86,7 +87,7 @@ func (r *Report) err() error {
 	var errs []error
 	for _, res := range r.Results {
 		if res.Err != nil {
-			errs = append(errs, &tenantplugin.TenantError{Tenant: res.Tenant, Err: res.Err})
+			errs = append(errs, &tenant.Error{ID: res.Tenant, Err: res.Err})
 		}
 	}
 	return errors.Join(errs...)

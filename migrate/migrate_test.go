@@ -11,6 +11,7 @@ import (
 	"github.com/tenantrouter/tenantplugin/internal/fixture"
 	"github.com/tenantrouter/tenantplugin/migrate"
 	"github.com/tenantrouter/tenantplugin/reserved"
+	"github.com/tenantrouter/tenantplugin/tenant"
 )
 
 type Hospital struct {
@@ -69,12 +70,12 @@ func TestRunReportsEachFailure(t *testing.T) {
 	e := fixture.New(t, fixture.SQLite, fixture.Options{Tenants: 3})
 	boom := errors.New("boom")
 	report, err := migrate.Run(context.Background(), e.DB, append(e.Tenants, "missing"), func(ctx context.Context, db *gorm.DB) error {
-		if id, _ := tenantplugin.FromContext(ctx); id == e.Tenants[1] {
+		if id, _ := tenant.FromContext(ctx); id == e.Tenants[1] {
 			return boom
 		}
 		return db.Exec("SELECT 1").Error
 	})
-	if !errors.Is(err, boom) || !errors.Is(err, tenantplugin.ErrUnknownTenant) {
+	if !errors.Is(err, boom) || !errors.Is(err, tenant.ErrUnknown) {
 		t.Fatalf("err = %v, want boom and unknown tenant", err)
 	}
 	failed := report.Failed()

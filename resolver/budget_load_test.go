@@ -11,6 +11,7 @@ import (
 
 	tenantplugin "github.com/tenantrouter/tenantplugin"
 	"github.com/tenantrouter/tenantplugin/resolver"
+	"github.com/tenantrouter/tenantplugin/tenant"
 )
 
 // budgetLoad is concurrent work spread at random over several tenants of
@@ -88,7 +89,7 @@ func (l budgetLoad) run(t *testing.T) loadResult {
 				if l.focus > 0 && time.Since(start) > l.focus {
 					id = l.ids[0]
 				}
-				qctx, qcancel := tenantplugin.NewContext(ctx, id), context.CancelFunc(func() {})
+				qctx, qcancel := tenant.NewContext(ctx, id), context.CancelFunc(func() {})
 				if l.timeout != nil {
 					qctx, qcancel = context.WithTimeout(qctx, l.timeout(rng))
 				}

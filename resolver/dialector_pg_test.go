@@ -19,6 +19,7 @@ import (
 	"github.com/tenantrouter/tenantplugin/internal/testenv"
 	"github.com/tenantrouter/tenantplugin/resolver"
 	"github.com/tenantrouter/tenantplugin/resolver/pgdriver"
+	"github.com/tenantrouter/tenantplugin/tenant"
 )
 
 // withParam returns dsn with the query parameter k=v appended as it is,
@@ -251,7 +252,7 @@ func TestTenantPoolsFollowTheDialector(t *testing.T) {
 			}
 			at := time.Date(2024, 3, 4, 5, 6, 7, 0, loc)
 			want := probe(ctx, t, plain, "plain_t", at)
-			got := probe(tenantplugin.NewContext(ctx, "acme"), t, app, "routed_t", at)
+			got := probe(tenant.NewContext(ctx, "acme"), t, app, "routed_t", at)
 			if !want.At.Equal(at) {
 				t.Fatalf("plain GORM reads %v back for %v: the test's premise is wrong", want.At, at)
 			}

@@ -52,8 +52,8 @@
 //
 // # Errors
 //
-// Unknown tenants give tenantplugin.ErrUnknownTenant; malformed ids
-// tenantplugin.ErrInvalidTenantID; bad settings [ErrInvalidConfig];
+// Unknown tenants give tenant.ErrUnknown; malformed ids
+// tenant.ErrInvalidID; bad settings [ErrInvalidConfig];
 // out-of-date versions [ErrStaleConfig]; a pool cap that stays full past
 // the context's deadline [ErrPoolsExhausted]. Errors never quote a DSN or
 // a password, and neither do logs.

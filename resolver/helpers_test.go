@@ -13,6 +13,7 @@ import (
 	tenantplugin "github.com/tenantrouter/tenantplugin"
 	"github.com/tenantrouter/tenantplugin/internal/fixture"
 	"github.com/tenantrouter/tenantplugin/resolver"
+	"github.com/tenantrouter/tenantplugin/tenant"
 )
 
 func TestMain(m *testing.M) {
@@ -55,4 +56,4 @@ func gormWith(t *testing.T, driver, dsn string, r *resolver.Resolver) *gorm.DB {
 	return db
 }
 
-func tctx(id string) context.Context { return tenantplugin.NewContext(context.Background(), id) }
+func tctx(id string) context.Context { return tenant.NewContext(context.Background(), id) }

@@ -5,7 +5,7 @@ import (
 	"database/sql"
 	"sync/atomic"
 
-	tenantplugin "github.com/tenantrouter/tenantplugin"
+	"github.com/tenantrouter/tenantplugin/tenant"
 )
 
 // Lease is a tenant's primary *sql.DB held open for code that needs one:
@@ -24,9 +24,9 @@ type Lease struct {
 // central database (the one the *gorm.DB was opened with), whatever its
 // context, and fails inside a tenant's transaction.
 //
-// The id must be valid ([tenantplugin.ValidateTenantID]) and registered,
-// else the error wraps [tenantplugin.ErrInvalidTenantID] or
-// [tenantplugin.ErrUnknownTenant]. The tenant's pool opens if needed,
+// The id must be valid ([tenant.ValidateID]) and registered,
+// else the error wraps [tenant.ErrInvalidID] or
+// [tenant.ErrUnknown]. The tenant's pool opens if needed,
 // counting against Config.MaxPools (waiting for a slot up to ctx's
 // deadline, as a statement does), and is held: it is not evicted, and a
 // config change (Set) or Remove leaves it open, serving the lease, until
@@ -38,7 +38,7 @@ type Lease struct {
 // good; Close ends it too. After that the *sql.DB may close at any time:
 // use it only while leased, and do not close it.
 func (r *Resolver) Lease(ctx context.Context, id string) (*Lease, error) {
-	if err := tenantplugin.ValidateTenantID(id); err != nil {
+	if err := tenant.ValidateID(id); err != nil {
 		return nil, err
 	}
 	if err := ctx.Err(); err != nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/tenantrouter/tenantplugin/internal/testenv"
 	"github.com/tenantrouter/tenantplugin/resolver"
 	"github.com/tenantrouter/tenantplugin/resolver/pgdriver"
+	"github.com/tenantrouter/tenantplugin/tenant"
 )
 
 // pgResolver returns a resolver on the test server with tenant a on
@@ -168,9 +169,9 @@ func TestLeaseRefusesBadInput(t *testing.T) {
 		id   string
 		want error
 	}{
-		{"empty id", ctx, "", tenantplugin.ErrInvalidTenantID},
-		{"dotdot id", ctx, "a/../b", tenantplugin.ErrInvalidTenantID},
-		{"unknown", ctx, "zz", tenantplugin.ErrUnknownTenant},
+		{"empty id", ctx, "", tenant.ErrInvalidID},
+		{"dotdot id", ctx, "a/../b", tenant.ErrInvalidID},
+		{"unknown", ctx, "zz", tenant.ErrUnknown},
 		{"context done", done, "a", context.Canceled},
 	}
 	for _, tt := range tests {

@@ -13,6 +13,7 @@ import (
 	tenantplugin "github.com/tenantrouter/tenantplugin"
 	"github.com/tenantrouter/tenantplugin/internal/sqlerr"
 	"github.com/tenantrouter/tenantplugin/internal/stmtcache"
+	"github.com/tenantrouter/tenantplugin/tenant"
 )
 
 // retiredBit marks a pool that takes no new leases: it closes when its
@@ -188,7 +189,7 @@ func (h *handle) QueryRowContext(ctx context.Context, query string, args ...any)
 func (h *handle) BeginTx(ctx context.Context, opts *sql.TxOptions) (gorm.ConnPool, error) {
 	// A transaction is bound to one tenant for good: refuse one whose
 	// context does not name this handle's tenant.
-	if id, ok := tenantplugin.FromContext(ctx); !ok || id != h.p.tenant {
+	if id, ok := tenant.FromContext(ctx); !ok || id != h.p.tenant {
 		return nil, fmt.Errorf("%w: beginning a transaction on tenant %q's pool with a context for %q",
 			tenantplugin.ErrCrossDatabase, h.p.tenant, id)
 	}
@@ -211,8 +212,8 @@ func (h *handle) BeginTx(ctx context.Context, opts *sql.TxOptions) (gorm.ConnPoo
 func (h *handle) GetDBConn() (*sql.DB, error) { return nil, unleasedDB(h.p.tenant) }
 
 // unleasedDB is the error of GetDBConn on a tenant's pool or transaction.
-func unleasedDB(tenant string) error {
-	return &tenantplugin.TenantError{Tenant: tenant, Err: fmt.Errorf(
+func unleasedDB(id string) error {
+	return &tenant.Error{ID: id, Err: fmt.Errorf(
 		"%w: a tenant's *sql.DB is handed out only under a lease: use Resolver.Lease for it (db.DB() outside a transaction returns the central database)",
 		tenantplugin.ErrBypassedRouting)}
 }

@@ -14,6 +14,7 @@ import (
 
 	tenantplugin "github.com/tenantrouter/tenantplugin"
 	"github.com/tenantrouter/tenantplugin/internal/stmtcache"
+	"github.com/tenantrouter/tenantplugin/tenant"
 )
 
 // Resolver maps tenants to connection pools. It implements
@@ -32,7 +33,7 @@ type Resolver struct {
 	clockStep time.Duration
 
 	mu      sync.RWMutex
-	tenants map[string]*tenant
+	tenants map[string]*tenantState
 
 	// capMu guards the set of live pools and the count of open ones.
 	capMu sync.Mutex
@@ -59,8 +60,8 @@ type Resolver struct {
 	withReplicas atomic.Int64
 }
 
-// tenant is one registered tenant: its config and its current pool.
-type tenant struct {
+// tenantState is one registered tenant: its config and its current pool.
+type tenantState struct {
 	id string
 	// openMu serialises opening and swapping this tenant's pool.
 	openMu  sync.Mutex
@@ -81,7 +82,7 @@ func New(cfg Config) (*Resolver, error) {
 		drivers:  make(map[string]Driver, len(cfg.Drivers)),
 		log:      cfg.Logger,
 		epoch:    time.Now(),
-		tenants:  make(map[string]*tenant),
+		tenants:  make(map[string]*tenantState),
 		live:     make(map[*pool]struct{}),
 		capFreed: make(chan struct{}),
 		leases:   make(map[*Lease]struct{}),
@@ -122,7 +123,7 @@ func (r *Resolver) ConnPool(ctx context.Context, id string, access tenantplugin.
 	return &p.handles[access&3], nil
 }
 
-func (r *Resolver) lookup(id string) (*tenant, error) {
+func (r *Resolver) lookup(id string) (*tenantState, error) {
 	if r.closed.Load() {
 		return nil, ErrClosed
 	}
@@ -130,7 +131,7 @@ func (r *Resolver) lookup(id string) (*tenant, error) {
 	t := r.tenants[id]
 	r.mu.RUnlock()
 	if t == nil {
-		return nil, &tenantplugin.TenantError{Tenant: id, Err: tenantplugin.ErrUnknownTenant}
+		return nil, &tenant.Error{ID: id, Err: tenant.ErrUnknown}
 	}
 	return t, nil
 }
@@ -157,7 +158,7 @@ func (r *Resolver) acquire(ctx context.Context, id string) (*pool, error) {
 }
 
 // openPool opens the tenant's pool unless another goroutine just did.
-func (r *Resolver) openPool(ctx context.Context, t *tenant) (*pool, error) {
+func (r *Resolver) openPool(ctx context.Context, t *tenantState) (*pool, error) {
 	t.openMu.Lock()
 	defer t.openMu.Unlock()
 	if p := t.pool.Load(); p != nil && !p.retired() {
@@ -167,7 +168,7 @@ func (r *Resolver) openPool(ctx context.Context, t *tenant) (*pool, error) {
 	cfg, removed := t.cfg, t.removed
 	r.mu.RUnlock()
 	if removed {
-		return nil, &tenantplugin.TenantError{Tenant: t.id, Err: tenantplugin.ErrUnknownTenant}
+		return nil, &tenant.Error{ID: t.id, Err: tenant.ErrUnknown}
 	}
 	p, err := r.newPool(ctx, t.id, cfg)
 	if err != nil {
@@ -415,14 +416,14 @@ func (r *Resolver) janitor() {
 // then closes. A config equal to the current one changes nothing; one
 // with an older Version returns ErrStaleConfig.
 func (r *Resolver) Set(ctx context.Context, id string, cfg TenantConfig) error {
-	if err := tenantplugin.ValidateTenantID(id); err != nil {
+	if err := tenant.ValidateID(id); err != nil {
 		return err
 	}
 	if r.closed.Load() {
 		return ErrClosed
 	}
 	if err := r.check(cfg); err != nil {
-		return &tenantplugin.TenantError{Tenant: id, Err: err}
+		return &tenant.Error{ID: id, Err: err}
 	}
 	for {
 		if done, err := r.set(ctx, id, cfg); done {
@@ -437,7 +438,7 @@ func (r *Resolver) set(ctx context.Context, id string, cfg TenantConfig) (bool, 
 	r.mu.Lock()
 	t := r.tenants[id]
 	if t == nil {
-		t = &tenant{id: id}
+		t = &tenantState{id: id}
 		r.setCfgLocked(t, cfg)
 		r.tenants[id] = t
 		r.mu.Unlock()
@@ -456,7 +457,7 @@ func (r *Resolver) set(ctx context.Context, id string, cfg TenantConfig) (bool, 
 		return false, nil
 	case cfg.Version != 0 && cfg.Version < cur.Version:
 		r.mu.Unlock()
-		return true, &tenantplugin.TenantError{Tenant: id, Err: fmt.Errorf("%w: have %d, got %d", ErrStaleConfig, cur.Version, cfg.Version)}
+		return true, &tenant.Error{ID: id, Err: fmt.Errorf("%w: have %d, got %d", ErrStaleConfig, cur.Version, cfg.Version)}
 	case cfg.Equal(cur):
 		if cfg.Version == 0 {
 			t.cfg.Version = 0 // unversioned: later versions apply again
@@ -483,7 +484,7 @@ func (r *Resolver) set(ctx context.Context, id string, cfg TenantConfig) (bool, 
 	}
 	if err != nil {
 		// The caller reports it (tenantsync logs and counts refusals).
-		return true, &tenantplugin.TenantError{Tenant: id, Err: err}
+		return true, &tenant.Error{ID: id, Err: err}
 	}
 	r.mu.Lock()
 	r.setCfgLocked(t, cfg)
@@ -547,15 +548,15 @@ func (p *pool) ping(ctx context.Context) error {
 }
 
 // Remove unregisters the tenant: new work gets
-// tenantplugin.ErrUnknownTenant, work in flight finishes, and the pool
+// tenant.ErrUnknown, work in flight finishes, and the pool
 // closes. Removing an unknown tenant returns an error wrapping
-// tenantplugin.ErrUnknownTenant.
+// tenant.ErrUnknown.
 func (r *Resolver) Remove(ctx context.Context, id string) error {
 	r.mu.Lock()
 	t := r.tenants[id]
 	if t == nil {
 		r.mu.Unlock()
-		return &tenantplugin.TenantError{Tenant: id, Err: tenantplugin.ErrUnknownTenant}
+		return &tenant.Error{ID: id, Err: tenant.ErrUnknown}
 	}
 	delete(r.tenants, id)
 	r.setCfgLocked(t, TenantConfig{})
@@ -646,7 +647,7 @@ func (r *Resolver) HasReplicas() bool { return r.withReplicas.Load() > 0 }
 
 // setCfgLocked replaces a tenant's config, keeping the replica count.
 // r.mu must be held.
-func (r *Resolver) setCfgLocked(t *tenant, cfg TenantConfig) {
+func (r *Resolver) setCfgLocked(t *tenantState, cfg TenantConfig) {
 	r.withReplicas.Add(int64(min(len(cfg.Replicas), 1) - min(len(t.cfg.Replicas), 1)))
 	t.cfg = cfg
 }

@@ -14,6 +14,7 @@ import (
 	tenantplugin "github.com/tenantrouter/tenantplugin"
 	"github.com/tenantrouter/tenantplugin/resolver"
 	"github.com/tenantrouter/tenantplugin/resolver/sqlitedriver"
+	"github.com/tenantrouter/tenantplugin/tenant"
 )
 
 func sqliteConfig() resolver.Config {
@@ -61,11 +62,11 @@ func TestSetRejectsBadInputAndChangesNothing(t *testing.T) {
 		cfg  resolver.TenantConfig
 		want error
 	}{
-		{"empty id", "", good, tenantplugin.ErrInvalidTenantID},
-		{"long id", strings.Repeat("a", 129), good, tenantplugin.ErrInvalidTenantID},
-		{"dotdot id", "a..b", good, tenantplugin.ErrInvalidTenantID},
-		{"backslash id", `a\b`, good, tenantplugin.ErrInvalidTenantID},
-		{"control id", "a\x00", good, tenantplugin.ErrInvalidTenantID},
+		{"empty id", "", good, tenant.ErrInvalidID},
+		{"long id", strings.Repeat("a", 129), good, tenant.ErrInvalidID},
+		{"dotdot id", "a..b", good, tenant.ErrInvalidID},
+		{"backslash id", `a\b`, good, tenant.ErrInvalidID},
+		{"control id", "a\x00", good, tenant.ErrInvalidID},
 		{"empty config", "acme", resolver.TenantConfig{Version: 6}, resolver.ErrInvalidConfig},
 		{"other driver", "acme", resolver.TenantConfig{DBConfig: resolver.DBConfig{Driver: "postgres", DSN: "x"}, Version: 6}, resolver.ErrInvalidConfig},
 		{"sqlite with host", "acme", resolver.TenantConfig{DBConfig: resolver.DBConfig{Name: "x.db", Host: "h"}, Version: 6}, resolver.ErrInvalidConfig},
@@ -100,14 +101,14 @@ func TestRemoveThenUnknown(t *testing.T) {
 	if err := r.Remove(ctx, "acme"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := r.ConnPool(ctx, "acme", tenantplugin.AccessWrite); !errors.Is(err, tenantplugin.ErrUnknownTenant) {
+	if _, err := r.ConnPool(ctx, "acme", tenantplugin.AccessWrite); !errors.Is(err, tenant.ErrUnknown) {
 		t.Fatalf("ConnPool after Remove: %v", err)
 	}
 	// A pool handed out before the removal refuses new work too.
-	if _, err := pool.ExecContext(ctx, "SELECT 1"); !errors.Is(err, tenantplugin.ErrUnknownTenant) {
+	if _, err := pool.ExecContext(ctx, "SELECT 1"); !errors.Is(err, tenant.ErrUnknown) {
 		t.Fatalf("old handle after Remove: %v", err)
 	}
-	if err := r.Remove(ctx, "acme"); !errors.Is(err, tenantplugin.ErrUnknownTenant) {
+	if err := r.Remove(ctx, "acme"); !errors.Is(err, tenant.ErrUnknown) {
 		t.Fatalf("second Remove: %v", err)
 	}
 }

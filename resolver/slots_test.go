@@ -12,6 +12,7 @@ import (
 
 	tenantplugin "github.com/tenantrouter/tenantplugin"
 	"github.com/tenantrouter/tenantplugin/resolver"
+	"github.com/tenantrouter/tenantplugin/tenant"
 )
 
 // TestSlotWaiterTakesIdlePool: with MaxPools 2 held by two busy tenants
@@ -64,7 +65,7 @@ func TestSlotWaiterTakesIdlePool(t *testing.T) {
 	failed, served := 0, 0
 	for i := range requests {
 		id := others[i%len(others)]
-		qctx, cancel := context.WithTimeout(tenantplugin.NewContext(ctx, id), 500*time.Millisecond)
+		qctx, cancel := context.WithTimeout(tenant.NewContext(ctx, id), 500*time.Millisecond)
 		pool, err := r.ConnPool(qctx, id, tenantplugin.AccessWrite)
 		if err == nil {
 			_, err = pool.ExecContext(qctx, "SELECT 1")
@@ -92,7 +93,7 @@ func TestSlotWaiterTakesIdlePool(t *testing.T) {
 
 // busy holds a transaction on tenant id for 20 ms.
 func busy(r *resolver.Resolver, id string) error {
-	ctx, cancel := context.WithTimeout(tenantplugin.NewContext(context.Background(), id), 10*time.Second)
+	ctx, cancel := context.WithTimeout(tenant.NewContext(context.Background(), id), 10*time.Second)
 	defer cancel()
 	pool, err := r.ConnPool(ctx, id, tenantplugin.AccessWrite)
 	if err != nil {

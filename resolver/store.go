@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"maps"
 
-	tenantplugin "github.com/tenantrouter/tenantplugin"
+	"github.com/tenantrouter/tenantplugin/tenant"
 )
 
 // ServiceConfig is one tenant's configuration for one service, as the
@@ -57,7 +57,7 @@ type Change struct {
 	// Create makes a Put fail with ErrExists if the tenant exists.
 	Create bool
 	// Existing makes a Put or Delete fail with
-	// tenantplugin.ErrUnknownTenant if the tenant does not exist.
+	// tenant.ErrUnknown if the tenant does not exist.
 	Existing bool
 	// IfVersion, when not zero, makes the change fail with ErrConflict
 	// unless the tenant exists at exactly this version: a read, then a
@@ -81,7 +81,7 @@ type Store interface {
 	// List returns the tenant ids, in no order.
 	List(ctx context.Context) ([]string, error)
 	// Get returns a tenant's record, or an error wrapping
-	// tenantplugin.ErrUnknownTenant.
+	// tenant.ErrUnknown.
 	Get(ctx context.Context, tenant string) (Record, error)
 	// Snapshot returns every tenant's record, read at one instant.
 	Snapshot(ctx context.Context) (map[string]Record, error)
@@ -171,7 +171,7 @@ func CheckChanges(changes []Change) error {
 		return fmt.Errorf("%w: no change", ErrInvalidConfig)
 	}
 	for i, c := range changes {
-		if err := tenantplugin.ValidateTenantID(c.Tenant); err != nil {
+		if err := tenant.ValidateID(c.Tenant); err != nil {
 			return fmt.Errorf("change %d: %w", i, err)
 		}
 		if c.Op != Put && c.Op != Delete {

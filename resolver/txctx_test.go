@@ -24,6 +24,7 @@ import (
 	"github.com/tenantrouter/tenantplugin/resolver"
 	"github.com/tenantrouter/tenantplugin/resolver/pgdriver"
 	"github.com/tenantrouter/tenantplugin/resolver/sqlitedriver"
+	"github.com/tenantrouter/tenantplugin/tenant"
 )
 
 // leakEnv is a resolver with MaxPools 1 over tenants "a" and "b", and a
@@ -116,7 +117,7 @@ func serve(t *testing.T, h http.HandlerFunc) {
 }
 
 // tenantA returns the request's context, naming tenant a.
-func tenantA(r *http.Request) context.Context { return tenantplugin.NewContext(r.Context(), "a") }
+func tenantA(r *http.Request) context.Context { return tenant.NewContext(r.Context(), "a") }
 
 // The ways an application leaves tenant a a transaction that nobody ends,
 // except its context.

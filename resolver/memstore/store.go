@@ -5,8 +5,8 @@ import (
 	"maps"
 	"sync"
 
-	tenantplugin "github.com/tenantrouter/tenantplugin"
 	"github.com/tenantrouter/tenantplugin/resolver"
+	"github.com/tenantrouter/tenantplugin/tenant"
 )
 
 // Store is an in-process resolver.Store and resolver.Watcher.
@@ -35,12 +35,12 @@ func (s *Store) List(context.Context) ([]string, error) {
 }
 
 // Get implements resolver.Store.
-func (s *Store) Get(_ context.Context, tenant string) (resolver.Record, error) {
+func (s *Store) Get(_ context.Context, id string) (resolver.Record, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r, ok := s.records[tenant]
+	r, ok := s.records[id]
 	if !ok {
-		return resolver.Record{}, &tenantplugin.TenantError{Tenant: tenant, Err: tenantplugin.ErrUnknownTenant}
+		return resolver.Record{}, &tenant.Error{ID: id, Err: tenant.ErrUnknown}
 	}
 	return clone(r), nil
 }
@@ -77,11 +77,11 @@ func (s *Store) Apply(ctx context.Context, changes ...resolver.Change) ([]uint64
 		}
 		switch {
 		case c.Create && present:
-			return nil, &tenantplugin.TenantError{Tenant: c.Tenant, Err: resolver.ErrExists}
+			return nil, &tenant.Error{ID: c.Tenant, Err: resolver.ErrExists}
 		case c.Existing && !present:
-			return nil, &tenantplugin.TenantError{Tenant: c.Tenant, Err: tenantplugin.ErrUnknownTenant}
+			return nil, &tenant.Error{ID: c.Tenant, Err: tenant.ErrUnknown}
 		case c.IfVersion != 0 && (touched[c.Tenant] || !present || s.records[c.Tenant].Version != c.IfVersion):
-			return nil, &tenantplugin.TenantError{Tenant: c.Tenant, Err: resolver.ErrConflict}
+			return nil, &tenant.Error{ID: c.Tenant, Err: resolver.ErrConflict}
 		}
 		seen[c.Tenant] = c.Op == resolver.Put
 		touched[c.Tenant] = true

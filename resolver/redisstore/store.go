@@ -11,8 +11,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	tenantplugin "github.com/tenantrouter/tenantplugin"
 	"github.com/tenantrouter/tenantplugin/resolver"
+	"github.com/tenantrouter/tenantplugin/tenant"
 )
 
 // Store is a resolver.Store and resolver.Watcher on Redis.
@@ -93,20 +93,20 @@ func (s *Store) List(ctx context.Context) ([]string, error) {
 }
 
 // Get implements resolver.Store.
-func (s *Store) Get(ctx context.Context, tenant string) (resolver.Record, error) {
+func (s *Store) Get(ctx context.Context, id string) (resolver.Record, error) {
 	var cfg, ver *redis.StringCmd
 	_, err := s.client.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		cfg = p.HGet(ctx, s.configs, tenant)
-		ver = p.HGet(ctx, s.versions, tenant)
+		cfg = p.HGet(ctx, s.configs, id)
+		ver = p.HGet(ctx, s.versions, id)
 		return nil
 	})
 	if errors.Is(err, redis.Nil) || errors.Is(cfg.Err(), redis.Nil) || errors.Is(ver.Err(), redis.Nil) {
-		return resolver.Record{}, &tenantplugin.TenantError{Tenant: tenant, Err: tenantplugin.ErrUnknownTenant}
+		return resolver.Record{}, &tenant.Error{ID: id, Err: tenant.ErrUnknown}
 	}
 	if err != nil {
-		return resolver.Record{}, fmt.Errorf("redisstore: get %q: %w", tenant, err)
+		return resolver.Record{}, fmt.Errorf("redisstore: get %q: %w", id, err)
 	}
-	return s.decode(tenant, cfg.Val(), ver.Val())
+	return s.decode(id, cfg.Val(), ver.Val())
 }
 
 func (s *Store) decode(tenant, data, version string) (resolver.Record, error) {
@@ -231,14 +231,14 @@ func (s *Store) Apply(ctx context.Context, changes ...resolver.Change) ([]uint64
 	if len(res) == 2 {
 		if kind, ok := res[0].(string); ok {
 			i, _ := res[1].(int64)
-			tenant := changes[i].Tenant
+			id := changes[i].Tenant
 			switch kind {
 			case "exists":
-				return nil, &tenantplugin.TenantError{Tenant: tenant, Err: resolver.ErrExists}
+				return nil, &tenant.Error{ID: id, Err: resolver.ErrExists}
 			case "conflict":
-				return nil, &tenantplugin.TenantError{Tenant: tenant, Err: resolver.ErrConflict}
+				return nil, &tenant.Error{ID: id, Err: resolver.ErrConflict}
 			}
-			return nil, &tenantplugin.TenantError{Tenant: tenant, Err: tenantplugin.ErrUnknownTenant}
+			return nil, &tenant.Error{ID: id, Err: tenant.ErrUnknown}
 		}
 	}
 	versions := make([]uint64, len(res))

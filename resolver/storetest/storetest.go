@@ -17,8 +17,8 @@ import (
 	"testing"
 	"time"
 
-	tenantplugin "github.com/tenantrouter/tenantplugin"
 	"github.com/tenantrouter/tenantplugin/resolver"
+	"github.com/tenantrouter/tenantplugin/tenant"
 )
 
 // Config returns a service config whose database is named name.
@@ -50,7 +50,7 @@ func Run(t *testing.T, newStore func(t *testing.T) resolver.Store) {
 		if err != nil || len(snap) != 0 {
 			t.Fatalf("Snapshot = %v, %v", snap, err)
 		}
-		if _, err := s.Get(ctx, "nobody"); !errors.Is(err, tenantplugin.ErrUnknownTenant) {
+		if _, err := s.Get(ctx, "nobody"); !errors.Is(err, tenant.ErrUnknown) {
 			t.Fatalf("Get unknown: %v", err)
 		}
 	})
@@ -111,9 +111,9 @@ func Run(t *testing.T, newStore func(t *testing.T) resolver.Store) {
 			want    error
 		}{
 			{"create existing", []resolver.Change{put("b", "db_b"), {Op: resolver.Put, Tenant: "a", Config: Config("x"), Create: true}}, resolver.ErrExists},
-			{"update missing", []resolver.Change{put("b", "db_b"), {Op: resolver.Put, Tenant: "c", Config: Config("x"), Existing: true}}, tenantplugin.ErrUnknownTenant},
-			{"delete missing", []resolver.Change{{Op: resolver.Delete, Tenant: "c", Existing: true}}, tenantplugin.ErrUnknownTenant},
-			{"bad id", []resolver.Change{put("b", "db_b"), put("../x", "db")}, tenantplugin.ErrInvalidTenantID},
+			{"update missing", []resolver.Change{put("b", "db_b"), {Op: resolver.Put, Tenant: "c", Config: Config("x"), Existing: true}}, tenant.ErrUnknown},
+			{"delete missing", []resolver.Change{{Op: resolver.Delete, Tenant: "c", Existing: true}}, tenant.ErrUnknown},
+			{"bad id", []resolver.Change{put("b", "db_b"), put("../x", "db")}, tenant.ErrInvalidID},
 			{"no change", nil, resolver.ErrInvalidConfig},
 		}
 		for _, tt := range tests {

@@ -9,8 +9,8 @@ import (
 	"strconv"
 	"strings"
 
-	tenantplugin "github.com/tenantrouter/tenantplugin"
 	"github.com/tenantrouter/tenantplugin/resolver"
+	"github.com/tenantrouter/tenantplugin/tenant"
 )
 
 // The fields allowed at each level, for the "unknown field" message.
@@ -105,8 +105,8 @@ func (c *checker) tenants(n *node, path string) map[string]map[string]resolver.S
 	out := make(map[string]map[string]resolver.ServiceConfig, len(members))
 	for _, m := range members {
 		p := child(path, m.key)
-		if err := tenantplugin.ValidateTenantID(m.key); err != nil {
-			c.addf(p, "%s", strings.TrimPrefix(err.Error(), "tenantplugin: "))
+		if err := tenant.ValidateID(m.key); err != nil {
+			c.addf(p, "%s", strings.TrimPrefix(err.Error(), "tenant: "))
 		}
 		out[m.key] = c.services(m.val, p)
 	}

@@ -60,7 +60,7 @@
 // malformed JSON (with its line and column), text that is not UTF-8,
 // unknown fields and duplicate keys at any level, values of the wrong
 // type, empty strings, invalid tenant ids
-// ([tenantplugin.ValidateTenantID]), tenants without services or
+// ([tenant.ValidateID]), tenants without services or
 // without Options.Service, cache URLs that are not scheme://..., a
 // database with neither a dsn nor any field (it would be the template's
 // own database) or with both (the fields would be ignored), ports

@@ -10,8 +10,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	tenantplugin "github.com/tenantrouter/tenantplugin"
 	"github.com/tenantrouter/tenantplugin/resolver"
+	"github.com/tenantrouter/tenantplugin/tenant"
 )
 
 // ErrEmptyStore is returned by Start when the store holds no tenant and
@@ -291,7 +291,7 @@ func (s *Syncer) applyEvents(ctx context.Context, pending map[string]resolver.Ev
 		}
 		rec, err := s.store.Get(ctx, id)
 		switch {
-		case errors.Is(err, tenantplugin.ErrUnknownTenant):
+		case errors.Is(err, tenant.ErrUnknown):
 			s.remove(ctx, id, e.Version) // removed since: its announcement follows
 		case err != nil:
 			s.log.LogAttrs(ctx, slog.LevelWarn, "reading an announced tenant failed, resyncing",
@@ -360,7 +360,7 @@ func (s *Syncer) remove(ctx context.Context, id string, version uint64) {
 	if !s.present[id] {
 		return
 	}
-	if err := s.target.Remove(ctx, id); err != nil && !errors.Is(err, tenantplugin.ErrUnknownTenant) {
+	if err := s.target.Remove(ctx, id); err != nil && !errors.Is(err, tenant.ErrUnknown) {
 		s.log.LogAttrs(ctx, slog.LevelWarn, "removing a tenant failed", slog.String("tenant", id), slog.String("error", err.Error()))
 	}
 	delete(s.present, id)

@@ -27,6 +27,7 @@ import (
 	"github.com/tenantrouter/tenantplugin/resolver"
 	"github.com/tenantrouter/tenantplugin/resolver/memstore"
 	"github.com/tenantrouter/tenantplugin/resolver/sqlitedriver"
+	"github.com/tenantrouter/tenantplugin/tenant"
 )
 
 // Hospital lives in the central database, shared by all tenants.
@@ -123,7 +124,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	}
 	for _, w := range work {
 		// 4. The one line a request handler changes: the tenant in the context.
-		tdb := db.WithContext(tenantplugin.NewContext(ctx, w.tenant))
+		tdb := db.WithContext(tenant.NewContext(ctx, w.tenant))
 		if err := tdb.AutoMigrate(&Patient{}); err != nil {
 			return err
 		}
@@ -145,7 +146,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		}
 	}
 
-	t2 := db.WithContext(tenantplugin.NewContext(ctx, "tenant-2.localhost"))
+	t2 := db.WithContext(tenant.NewContext(ctx, "tenant-2.localhost"))
 	err = t2.Transaction(func(tx *gorm.DB) error {
 		if err := tx.Create(&Patient{Name: "Rolled Back"}).Error; err != nil {
 			return err
@@ -157,7 +158,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	var patients []Patient
 	err = db.WithContext(ctx).Find(&patients).Error
 	fmt.Fprintf(out, "without a tenant: %v; no SQL sent\n", err)
-	err = db.WithContext(tenantplugin.NewContext(ctx, "tenant-9.localhost")).Find(&patients).Error
+	err = db.WithContext(tenant.NewContext(ctx, "tenant-9.localhost")).Find(&patients).Error
 	fmt.Fprintf(out, "as an unknown tenant: %v\n\n", err)
 
 	fmt.Fprintln(out, "What each file holds, read directly without the plugin:")

@@ -9,7 +9,7 @@ import (
 	"slices"
 	"time"
 
-	tenantplugin "github.com/tenantrouter/tenantplugin"
+	"github.com/tenantrouter/tenantplugin/tenant"
 )
 
 const (
@@ -31,9 +31,9 @@ func (a *app) routes() http.Handler {
 }
 
 // where runs SELECT current_database() through the plugin as tenant.
-func (a *app) where(ctx context.Context, tenant string) (string, error) {
+func (a *app) where(ctx context.Context, id string) (string, error) {
 	var name string
-	err := a.db.WithContext(tenantplugin.NewContext(ctx, tenant)).
+	err := a.db.WithContext(tenant.NewContext(ctx, id)).
 		Raw("SELECT current_database()").Row().Scan(&name)
 	return name, err
 }
@@ -81,37 +81,37 @@ func (a *app) handleWait(w http.ResponseWriter, r *http.Request) {
 // handleWaitGone waits until tenant is unknown.
 func (a *app) handleWaitGone(w http.ResponseWriter, r *http.Request) {
 	a.poll(w, r, r.URL.Query().Get("tenant"), func(_ string, err error) bool {
-		return errors.Is(err, tenantplugin.ErrUnknownTenant)
+		return errors.Is(err, tenant.ErrUnknown)
 	})
 }
 
 // poll queries as tenant every pollInterval until done says so or the
 // timeout parameter expires (504).
-func (a *app) poll(w http.ResponseWriter, r *http.Request, tenant string, done func(string, error) bool) {
+func (a *app) poll(w http.ResponseWriter, r *http.Request, id string, done func(string, error) bool) {
 	timeout := defaultWait
 	if s := r.URL.Query().Get("timeout"); s != "" {
 		d, err := time.ParseDuration(s)
 		if err != nil || d <= 0 || d > maxWait {
-			writeJSON(w, http.StatusBadRequest, waitReply{Tenant: tenant, Error: "timeout: a duration in (0, 1m]"})
+			writeJSON(w, http.StatusBadRequest, waitReply{Tenant: id, Error: "timeout: a duration in (0, 1m]"})
 			return
 		}
 		timeout = d
 	}
-	if err := tenantplugin.ValidateTenantID(tenant); err != nil {
-		writeJSON(w, http.StatusBadRequest, waitReply{Tenant: tenant, Error: err.Error()})
+	if err := tenant.ValidateID(id); err != nil {
+		writeJSON(w, http.StatusBadRequest, waitReply{Tenant: id, Error: err.Error()})
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), timeout)
 	defer cancel()
-	reply := waitReply{Tenant: tenant}
+	reply := waitReply{Tenant: id}
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	<-timer.C
 	for {
-		if reply.KnownUnixNano == 0 && a.res.Has(tenant) {
+		if reply.KnownUnixNano == 0 && a.res.Has(id) {
 			reply.KnownUnixNano = time.Now().UnixNano()
 		}
-		db, err := a.where(ctx, tenant)
+		db, err := a.where(ctx, id)
 		reply.Tries++
 		if done(db, err) {
 			reply.AtUnixNano = time.Now().UnixNano()
@@ -184,9 +184,9 @@ func (a *app) handleStats(w http.ResponseWriter, _ *http.Request) {
 // statusOf maps a query error to an HTTP status.
 func statusOf(err error) int {
 	switch {
-	case errors.Is(err, tenantplugin.ErrUnknownTenant):
+	case errors.Is(err, tenant.ErrUnknown):
 		return http.StatusNotFound
-	case errors.Is(err, tenantplugin.ErrInvalidTenantID), errors.Is(err, tenantplugin.ErrNoTenant):
+	case errors.Is(err, tenant.ErrInvalidID), errors.Is(err, tenant.ErrMissing):
 		return http.StatusBadRequest
 	default:
 		return http.StatusInternalServerError

@@ -14,12 +14,12 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	tenantplugin "github.com/tenantrouter/tenantplugin"
 	"github.com/tenantrouter/tenantplugin/resolver"
 	"github.com/tenantrouter/tenantplugin/resolver/pgdriver"
 	"github.com/tenantrouter/tenantplugin/resolver/redisstore"
 	"github.com/tenantrouter/tenantplugin/resolver/sqlitedriver"
 	"github.com/tenantrouter/tenantplugin/resolver/tenantfile"
+	"github.com/tenantrouter/tenantplugin/tenant"
 )
 
 // globals are the flags before the command.
@@ -158,7 +158,7 @@ func put(ctx context.Context, store resolver.Store, args []string, out io.Writer
 	if *dsn == "" && len(sets.values) == 0 {
 		return usagef("give --dsn or --set")
 	}
-	if err := tenantplugin.ValidateTenantID(id); err != nil {
+	if err := tenant.ValidateID(id); err != nil {
 		return err
 	}
 	mapping := map[string]string{}
@@ -206,7 +206,7 @@ func remove(ctx context.Context, store resolver.Store, args []string, out io.Wri
 	if err != nil {
 		return err
 	}
-	if err := tenantplugin.ValidateTenantID(id); err != nil {
+	if err := tenant.ValidateID(id); err != nil {
 		return err
 	}
 	vs, err := store.Apply(ctx, resolver.Change{Op: resolver.Delete, Tenant: id, Existing: true})

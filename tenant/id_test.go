@@ -1,14 +1,14 @@
-package tenantplugin_test
+package tenant_test
 
 import (
 	"errors"
 	"strings"
 	"testing"
 
-	tenantplugin "github.com/tenantrouter/tenantplugin"
+	"github.com/tenantrouter/tenantplugin/tenant"
 )
 
-func TestValidateTenantID(t *testing.T) {
+func TestValidateID(t *testing.T) {
 	tests := []struct {
 		id string
 		ok bool
@@ -29,22 +29,22 @@ func TestValidateTenantID(t *testing.T) {
 		{"\xff\xfe", false},
 	}
 	for _, tt := range tests {
-		err := tenantplugin.ValidateTenantID(tt.id)
+		err := tenant.ValidateID(tt.id)
 		if (err == nil) != tt.ok {
-			t.Errorf("ValidateTenantID(%q) = %v, want ok=%v", tt.id, err, tt.ok)
+			t.Errorf("ValidateID(%q) = %v, want ok=%v", tt.id, err, tt.ok)
 		}
-		if err != nil && !errors.Is(err, tenantplugin.ErrInvalidTenantID) {
-			t.Errorf("ValidateTenantID(%q) = %v, not ErrInvalidTenantID", tt.id, err)
+		if err != nil && !errors.Is(err, tenant.ErrInvalidID) {
+			t.Errorf("ValidateID(%q) = %v, not tenant.ErrInvalidID", tt.id, err)
 		}
 	}
 }
 
 func TestContext(t *testing.T) {
-	if _, ok := tenantplugin.FromContext(t.Context()); ok {
+	if _, ok := tenant.FromContext(t.Context()); ok {
 		t.Fatal("empty context has a tenant")
 	}
-	ctx := tenantplugin.NewContext(t.Context(), "acme")
-	if id, ok := tenantplugin.FromContext(ctx); !ok || id != "acme" {
+	ctx := tenant.NewContext(t.Context(), "acme")
+	if id, ok := tenant.FromContext(ctx); !ok || id != "acme" {
 		t.Fatalf("FromContext = %q, %v", id, ok)
 	}
 }
