@@ -40,7 +40,7 @@ func AdoptTx(db *gorm.DB, tx gorm.Tx, route Route) *gorm.DB {
 }
 
 func adopt(db *gorm.DB, tx gorm.Tx, route Route) (*rootTx, error) {
-	p, ok := db.Config.Plugins[Name].(*Plugin)
+	p, ok := db.Config.Plugins[PluginName].(*Plugin)
 	if !ok {
 		return nil, errors.New("tenantplugin: AdoptTx on a *gorm.DB without the plugin")
 	}

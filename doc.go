@@ -12,7 +12,7 @@
 //	db, err := gorm.Open(postgres.Open(os.Getenv("DATABASE_URL")), &gorm.Config{})
 //	res, err := resolver.New(resolver.Config{
 //		Template: resolver.Template{Driver: "postgres", DSN: os.Getenv("DATABASE_URL")},
-//		Drivers:  []resolver.Driver{pgdriver.New()},
+//		Drivers:  []dbdriver.Driver{pgdriver.New()},
 //	})
 //	err = db.Use(tenantplugin.New(tenantplugin.Config{Resolver: res}))
 //

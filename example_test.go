@@ -15,8 +15,10 @@ import (
 	tenantplugin "github.com/tenantrouter/tenantplugin"
 	"github.com/tenantrouter/tenantplugin/reserved"
 	"github.com/tenantrouter/tenantplugin/resolver"
+	"github.com/tenantrouter/tenantplugin/resolver/dbdriver"
 	"github.com/tenantrouter/tenantplugin/resolver/sqlitedriver"
 	"github.com/tenantrouter/tenantplugin/tenant"
+	"github.com/tenantrouter/tenantplugin/tenantconfig"
 )
 
 type Patient struct {
@@ -44,14 +46,14 @@ func Example() {
 
 	// New: tenants and the plugin.
 	res, _ := resolver.New(resolver.Config{
-		Template: resolver.Template{Driver: sqlitedriver.Name},
-		Drivers:  []resolver.Driver{sqlitedriver.New()},
+		Template: resolver.Template{Driver: sqlitedriver.DriverName},
+		Drivers:  []dbdriver.Driver{sqlitedriver.New()},
 		Logger:   quiet,
 	})
 	defer res.Close()
 	for _, id := range []string{"north", "south"} {
-		_ = res.Set(context.Background(), id, resolver.TenantConfig{
-			DBConfig: resolver.DBConfig{Name: filepath.Join(dir, id+".db")},
+		_ = res.Set(context.Background(), id, tenantconfig.Database{
+			DataSource: tenantconfig.DataSource{Name: filepath.Join(dir, id+".db")},
 		})
 	}
 	_ = db.Use(tenantplugin.New(tenantplugin.Config{Resolver: res, Logger: quiet}))
@@ -82,12 +84,12 @@ func Example_reserved() {
 	sqlDB, _ := db.DB()
 	defer sqlDB.Close()
 	res, _ := resolver.New(resolver.Config{
-		Template: resolver.Template{Driver: sqlitedriver.Name},
-		Drivers:  []resolver.Driver{sqlitedriver.New()},
+		Template: resolver.Template{Driver: sqlitedriver.DriverName},
+		Drivers:  []dbdriver.Driver{sqlitedriver.New()},
 		Logger:   quiet,
 	})
 	defer res.Close()
-	_ = res.Set(context.Background(), "north", resolver.TenantConfig{DBConfig: resolver.DBConfig{Name: filepath.Join(dir, "north.db")}})
+	_ = res.Set(context.Background(), "north", tenantconfig.Database{DataSource: tenantconfig.DataSource{Name: filepath.Join(dir, "north.db")}})
 	_ = db.Use(tenantplugin.New(tenantplugin.Config{
 		Resolver:   res,
 		Strategies: []tenantplugin.Strategy{reserved.Models(tenantplugin.DefaultAlias, &Hospital{})},

@@ -15,8 +15,8 @@ import (
 	"github.com/tenantrouter/tenantplugin/tenant"
 )
 
-// Name is the plugin's name in gorm.Config.Plugins.
-const Name = "tenantplugin"
+// PluginName is the plugin's name in gorm.Config.Plugins.
+const PluginName = "tenantplugin"
 
 // Plugin routes every statement and transaction of a *gorm.DB to the
 // database of the tenant in its context, or to a reserved database chosen
@@ -62,7 +62,7 @@ func New(cfg Config) *Plugin {
 }
 
 // Name implements gorm.Plugin.
-func (p *Plugin) Name() string { return Name }
+func (p *Plugin) Name() string { return PluginName }
 
 // Initialize implements gorm.Plugin. It checks the configuration,
 // registers the routing callbacks and installs the routing pool as the
@@ -106,7 +106,7 @@ func (p *Plugin) init(db *gorm.DB) error {
 	if db.Callback().Query().Get("gorm:db_resolver") != nil {
 		// dbresolver, installed first, would run after the routing
 		// callback and overwrite its choice.
-		return errors.New("tenantplugin: gorm.io/plugin/dbresolver is installed on this *gorm.DB; tenantplugin replaces it (tenant replicas are in resolver.TenantConfig)")
+		return errors.New("tenantplugin: gorm.io/plugin/dbresolver is installed on this *gorm.DB; tenantplugin replaces it (tenant replicas are in tenantconfig.Database)")
 	}
 	p.log = p.cfg.Logger
 	if p.log == nil {

@@ -16,6 +16,7 @@ import (
 	"github.com/tenantrouter/tenantplugin/internal/fixture"
 	"github.com/tenantrouter/tenantplugin/reserved"
 	"github.com/tenantrouter/tenantplugin/resolver"
+	"github.com/tenantrouter/tenantplugin/resolver/dbdriver"
 	"github.com/tenantrouter/tenantplugin/resolver/sqlitedriver"
 	"github.com/tenantrouter/tenantplugin/tenant"
 )
@@ -222,8 +223,8 @@ func TestRefusesDBResolverInstalledFirst(t *testing.T) {
 	if err := db.Use(dbresolver.Register(dbresolver.Config{})); err != nil {
 		t.Fatal(err)
 	}
-	res, err := resolver.New(resolver.Config{Template: resolver.Template{Driver: sqlitedriver.Name},
-		Drivers: []resolver.Driver{sqlitedriver.New()}, Logger: fixture.Quiet()})
+	res, err := resolver.New(resolver.Config{Template: resolver.Template{Driver: sqlitedriver.DriverName},
+		Drivers: []dbdriver.Driver{sqlitedriver.New()}, Logger: fixture.Quiet()})
 	if err != nil {
 		t.Fatal(err)
 	}

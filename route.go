@@ -135,7 +135,7 @@ func (ss Strategies) Route(s Statement) (Route, bool) {
 // Migration runners use it with [OpMigrate] to tell tenant models from
 // reserved ones.
 func RouteOf(db *gorm.DB, s Statement) (Route, bool) {
-	p, ok := db.Config.Plugins[Name].(*Plugin)
+	p, ok := db.Config.Plugins[PluginName].(*Plugin)
 	if !ok {
 		return Route{}, false
 	}

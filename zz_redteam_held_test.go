@@ -17,8 +17,8 @@ import (
 
 	tenantplugin "github.com/tenantrouter/tenantplugin"
 	"github.com/tenantrouter/tenantplugin/internal/fixture"
-	"github.com/tenantrouter/tenantplugin/resolver"
 	"github.com/tenantrouter/tenantplugin/tenant"
+	"github.com/tenantrouter/tenantplugin/tenantconfig"
 )
 
 // HELD. TestRedteamHeldPreparedSessionFollowsSwap: a PrepareStmt session
@@ -57,7 +57,7 @@ func TestRedteamHeldPreparedSessionFollowsSwap(t *testing.T) {
 		if got := read(tx); got != a {
 			t.Fatalf("transaction before the move: read %s's row", got)
 		}
-		if err := e.Resolver.Set(context.Background(), a, resolver.TenantConfig{DBConfig: resolver.DBConfig{Name: e.Names[target]}}); err != nil {
+		if err := e.Resolver.Set(context.Background(), a, tenantconfig.Database{DataSource: tenantconfig.DataSource{Name: e.Names[target]}}); err != nil {
 			t.Fatal(err)
 		}
 		if got := read(s.WithContext(e.Ctx(a))); got != target {

@@ -17,8 +17,10 @@ import (
 	"github.com/tenantrouter/tenantplugin/internal/fixture"
 	"github.com/tenantrouter/tenantplugin/internal/testenv"
 	"github.com/tenantrouter/tenantplugin/resolver"
+	"github.com/tenantrouter/tenantplugin/resolver/dbdriver"
 	"github.com/tenantrouter/tenantplugin/resolver/pgdriver"
 	"github.com/tenantrouter/tenantplugin/tenant"
+	"github.com/tenantrouter/tenantplugin/tenantconfig"
 )
 
 // budgetLoad is a GORM database with the plugin over tenants that all
@@ -32,8 +34,8 @@ type budgetLoad struct {
 func newBudgetLoad(b *testing.B, central string, dbs []string, maxConns int) budgetLoad {
 	b.Helper()
 	r, err := resolver.New(resolver.Config{
-		Template: resolver.Template{Driver: pgdriver.Name, DSN: testenv.PostgresURL(b)},
-		Drivers:  []resolver.Driver{pgdriver.New()},
+		Template: resolver.Template{Driver: pgdriver.DriverName, DSN: testenv.PostgresURL(b)},
+		Drivers:  []dbdriver.Driver{pgdriver.New()},
 		MaxConns: maxConns,
 		Logger:   fixture.Quiet(),
 	})
@@ -47,7 +49,7 @@ func newBudgetLoad(b *testing.B, central string, dbs []string, maxConns int) bud
 	}
 	for i, name := range dbs {
 		id := fmt.Sprintf("b%d", i)
-		if err := r.Set(context.Background(), id, resolver.TenantConfig{DBConfig: resolver.DBConfig{Name: name}}); err != nil {
+		if err := r.Set(context.Background(), id, tenantconfig.Database{DataSource: tenantconfig.DataSource{Name: name}}); err != nil {
 			b.Fatal(err)
 		}
 		l.ids = append(l.ids, id)
@@ -150,9 +152,9 @@ func median(v []float64) float64 {
 
 // sessionBlind hides the pgdriver connector's session tracking: the
 // budget then gives a slot back when Close returns.
-type sessionBlind struct{ resolver.Driver }
+type sessionBlind struct{ dbdriver.Driver }
 
-func (d sessionBlind) Connector(tmpl string, c resolver.DBConfig) (driver.Connector, error) {
+func (d sessionBlind) Connector(tmpl string, c tenantconfig.DataSource) (driver.Connector, error) {
 	conn, err := d.Driver.Connector(tmpl, c)
 	return struct{ driver.Connector }{conn}, err
 }
@@ -165,12 +167,12 @@ func (d sessionBlind) Connector(tmpl string, c resolver.DBConfig) (driver.Connec
 // slots back when Close returns; iterations alternate between the two.
 func BenchmarkBudgetRelease(b *testing.B) {
 	dbs := testenv.Databases(b, 1)
-	drivers := map[string]resolver.Driver{"tracked": pgdriver.New(), "blind": sessionBlind{pgdriver.New()}}
+	drivers := map[string]dbdriver.Driver{"tracked": pgdriver.New(), "blind": sessionBlind{pgdriver.New()}}
 	resolvers := map[string]*resolver.Resolver{}
 	for name, d := range drivers {
 		r, err := resolver.New(resolver.Config{
-			Template: resolver.Template{Driver: pgdriver.Name, DSN: testenv.PostgresURL(b)},
-			Drivers:  []resolver.Driver{d},
+			Template: resolver.Template{Driver: pgdriver.DriverName, DSN: testenv.PostgresURL(b)},
+			Drivers:  []dbdriver.Driver{d},
 			Logger:   fixture.Quiet(),
 		})
 		if err != nil {
@@ -188,7 +190,7 @@ func BenchmarkBudgetRelease(b *testing.B) {
 		r := resolvers[name]
 		id := fmt.Sprintf("rel%d", i)
 		i++
-		if err := r.Set(ctx, id, resolver.TenantConfig{DBConfig: resolver.DBConfig{Name: dbs[0]}}); err != nil {
+		if err := r.Set(ctx, id, tenantconfig.Database{DataSource: tenantconfig.DataSource{Name: dbs[0]}}); err != nil {
 			b.Fatal(err)
 		}
 		pool, err := r.ConnPool(ctx, id, tenantplugin.AccessWrite)

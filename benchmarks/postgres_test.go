@@ -16,8 +16,10 @@ import (
 	"github.com/tenantrouter/tenantplugin/internal/fixture"
 	"github.com/tenantrouter/tenantplugin/internal/testenv"
 	"github.com/tenantrouter/tenantplugin/resolver"
+	"github.com/tenantrouter/tenantplugin/resolver/dbdriver"
 	"github.com/tenantrouter/tenantplugin/resolver/pgdriver"
 	"github.com/tenantrouter/tenantplugin/tenant"
+	"github.com/tenantrouter/tenantplugin/tenantconfig"
 )
 
 func openPG(b *testing.B, dsn string) *gorm.DB {
@@ -37,8 +39,8 @@ func openPG(b *testing.B, dsn string) *gorm.DB {
 func pgResolver(b *testing.B, maxPools int) *resolver.Resolver {
 	b.Helper()
 	r, err := resolver.New(resolver.Config{
-		Template: resolver.Template{Driver: pgdriver.Name, DSN: testenv.PostgresURL(b)},
-		Drivers:  []resolver.Driver{pgdriver.New()},
+		Template: resolver.Template{Driver: pgdriver.DriverName, DSN: testenv.PostgresURL(b)},
+		Drivers:  []dbdriver.Driver{pgdriver.New()},
 		MaxPools: maxPools,
 		Logger:   fixture.Quiet(),
 	})
@@ -71,7 +73,7 @@ func BenchmarkFirstByPK(b *testing.B) {
 	plain := openPG(b, testenv.DSN(b, tenantDB))
 
 	r := pgResolver(b, 10)
-	if err := r.Set(context.Background(), "acme", resolver.TenantConfig{DBConfig: resolver.DBConfig{Name: tenantDB}}); err != nil {
+	if err := r.Set(context.Background(), "acme", tenantconfig.Database{DataSource: tenantconfig.DataSource{Name: tenantDB}}); err != nil {
 		b.Fatal(err)
 	}
 	plugin := openPG(b, testenv.DSN(b, central))
@@ -167,7 +169,7 @@ func BenchmarkColdTenant(b *testing.B) {
 		b.StopTimer()
 		id := fmt.Sprintf("cold-%d", n)
 		n++
-		if err := r.Set(context.Background(), id, resolver.TenantConfig{DBConfig: resolver.DBConfig{Name: tenantDB}}); err != nil {
+		if err := r.Set(context.Background(), id, tenantconfig.Database{DataSource: tenantconfig.DataSource{Name: tenantDB}}); err != nil {
 			b.Fatal(err)
 		}
 		ctx := tenant.NewContext(context.Background(), id)

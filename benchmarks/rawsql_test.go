@@ -11,7 +11,9 @@ import (
 	"github.com/tenantrouter/tenantplugin/internal/fixture"
 	"github.com/tenantrouter/tenantplugin/reserved"
 	"github.com/tenantrouter/tenantplugin/resolver"
+	"github.com/tenantrouter/tenantplugin/resolver/dbdriver"
 	"github.com/tenantrouter/tenantplugin/tenant"
+	"github.com/tenantrouter/tenantplugin/tenantconfig"
 )
 
 // AuditLog is the central model of the raw SQL benchmarks.
@@ -34,7 +36,7 @@ func routedMem(b *testing.B) *gorm.DB {
 	b.Helper()
 	r, err := resolver.New(resolver.Config{
 		Template: resolver.Template{Driver: "memory"},
-		Drivers:  []resolver.Driver{memDriver{}},
+		Drivers:  []dbdriver.Driver{memDriver{}},
 		Logger:   fixture.Quiet(),
 	})
 	if err != nil {
@@ -43,7 +45,7 @@ func routedMem(b *testing.B) *gorm.DB {
 	b.Cleanup(func() { _ = r.Close() })
 	for i := range 100 {
 		id := tenantID(i)
-		if err := r.Set(context.Background(), id, resolver.TenantConfig{DBConfig: resolver.DBConfig{Name: id}}); err != nil {
+		if err := r.Set(context.Background(), id, tenantconfig.Database{DataSource: tenantconfig.DataSource{Name: id}}); err != nil {
 			b.Fatal(err)
 		}
 	}

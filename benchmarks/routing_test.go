@@ -15,7 +15,9 @@ import (
 	"github.com/tenantrouter/tenantplugin/internal/fixture"
 	"github.com/tenantrouter/tenantplugin/internal/memdriver"
 	"github.com/tenantrouter/tenantplugin/resolver"
+	"github.com/tenantrouter/tenantplugin/resolver/dbdriver"
 	"github.com/tenantrouter/tenantplugin/tenant"
+	"github.com/tenantrouter/tenantplugin/tenantconfig"
 )
 
 type Row struct {
@@ -27,7 +29,7 @@ type Row struct {
 type memDriver struct{}
 
 func (memDriver) Name() string { return "memory" }
-func (memDriver) Connector(string, resolver.DBConfig) (driver.Connector, error) {
+func (memDriver) Connector(string, tenantconfig.DataSource) (driver.Connector, error) {
 	return memdriver.Connector{}, nil
 }
 
@@ -53,7 +55,7 @@ func BenchmarkRouting(b *testing.B) {
 
 	r, err := resolver.New(resolver.Config{
 		Template: resolver.Template{Driver: "memory"},
-		Drivers:  []resolver.Driver{memDriver{}},
+		Drivers:  []dbdriver.Driver{memDriver{}},
 		Logger:   fixture.Quiet(),
 	})
 	if err != nil {
@@ -62,7 +64,7 @@ func BenchmarkRouting(b *testing.B) {
 	defer r.Close()
 	for i := range 100 {
 		id := tenantID(i)
-		if err := r.Set(context.Background(), id, resolver.TenantConfig{DBConfig: resolver.DBConfig{Name: id}}); err != nil {
+		if err := r.Set(context.Background(), id, tenantconfig.Database{DataSource: tenantconfig.DataSource{Name: id}}); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -15,7 +15,9 @@ import (
 	"github.com/tenantrouter/tenantplugin/migrate"
 	"github.com/tenantrouter/tenantplugin/reserved"
 	"github.com/tenantrouter/tenantplugin/resolver"
+	"github.com/tenantrouter/tenantplugin/resolver/dbdriver"
 	"github.com/tenantrouter/tenantplugin/resolver/sqlitedriver"
+	"github.com/tenantrouter/tenantplugin/tenantconfig"
 )
 
 // ExampleAutoMigrate migrates hospitals once on the central database and
@@ -28,13 +30,13 @@ func ExampleAutoMigrate() {
 	sqlDB, _ := db.DB()
 	defer sqlDB.Close()
 	res, _ := resolver.New(resolver.Config{
-		Template: resolver.Template{Driver: sqlitedriver.Name},
-		Drivers:  []resolver.Driver{sqlitedriver.New()},
+		Template: resolver.Template{Driver: sqlitedriver.DriverName},
+		Drivers:  []dbdriver.Driver{sqlitedriver.New()},
 		Logger:   quiet,
 	})
 	defer res.Close()
 	for _, id := range []string{"north", "south"} {
-		_ = res.Set(context.Background(), id, resolver.TenantConfig{DBConfig: resolver.DBConfig{Name: filepath.Join(dir, id+".db")}})
+		_ = res.Set(context.Background(), id, tenantconfig.Database{DataSource: tenantconfig.DataSource{Name: filepath.Join(dir, id+".db")}})
 	}
 	_ = db.Use(tenantplugin.New(tenantplugin.Config{
 		Resolver:   res,

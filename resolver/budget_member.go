@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 
 	"github.com/tenantrouter/tenantplugin/internal/drvwrap"
+	"github.com/tenantrouter/tenantplugin/resolver/dbdriver"
 )
 
 // member is one *sql.DB drawing on the budget.
@@ -42,7 +43,7 @@ func (b *budget) open(c driver.Connector, maxOpen, maxIdle int) *sql.DB {
 	m := &member{b: b, maxOpen: maxOpen, maxIdle: maxIdle}
 	m.last.Store(b.clock.Load())
 	bc := &budgetConnector{Connector: c, m: m}
-	bc.sc, _ = c.(SessionConnector)
+	bc.sc, _ = c.(dbdriver.SessionConnector)
 	m.db = sql.OpenDB(bc)
 	m.db.SetMaxOpenConns(maxOpen)
 	m.db.SetMaxIdleConns(maxIdle)
@@ -140,7 +141,7 @@ func (m *member) reuse() bool {
 // budgetConnector makes m's connections, each holding a slot.
 type budgetConnector struct {
 	driver.Connector
-	sc SessionConnector // the same connector, when it is one
+	sc dbdriver.SessionConnector // the same connector, when it is one
 	m  *member
 }
 

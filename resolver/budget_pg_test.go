@@ -12,7 +12,9 @@ import (
 
 	"github.com/tenantrouter/tenantplugin/internal/testenv"
 	"github.com/tenantrouter/tenantplugin/resolver"
+	"github.com/tenantrouter/tenantplugin/resolver/dbdriver"
 	"github.com/tenantrouter/tenantplugin/resolver/pgdriver"
+	"github.com/tenantrouter/tenantplugin/tenantconfig"
 )
 
 // pgBudgetResolver registers one tenant per database of dbs on a
@@ -28,15 +30,15 @@ func pgBudgetResolverWarnings(t *testing.T, dbs []string, maxConns int) (*resolv
 	t.Helper()
 	warnings := new(atomic.Int64)
 	r := newResolver(t, resolver.Config{
-		Template: resolver.Template{Driver: pgdriver.Name, DSN: testenv.PostgresURL(t)},
-		Drivers:  []resolver.Driver{pgdriver.New()},
+		Template: resolver.Template{Driver: pgdriver.DriverName, DSN: testenv.PostgresURL(t)},
+		Drivers:  []dbdriver.Driver{pgdriver.New()},
 		MaxConns: maxConns,
 		Logger:   slog.New(warnCounter{warnings}),
 	})
 	ids := make([]string, len(dbs))
 	for i, db := range dbs {
 		ids[i] = fmt.Sprintf("t%d", i)
-		if err := r.Set(context.Background(), ids[i], resolver.TenantConfig{DBConfig: resolver.DBConfig{Name: db}}); err != nil {
+		if err := r.Set(context.Background(), ids[i], tenantconfig.Database{DataSource: tenantconfig.DataSource{Name: db}}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"gorm.io/plugin/dbresolver"
+
+	"github.com/tenantrouter/tenantplugin/resolver/dbdriver"
 )
 
 // Config configures a Resolver. Zero values mean the documented defaults.
@@ -17,7 +19,7 @@ type Config struct {
 	// Drivers are the database drivers tenants may use; Template.Driver
 	// must be one of them. Required: pgdriver.New() for PostgreSQL,
 	// sqlitedriver.New() for SQLite.
-	Drivers []Driver
+	Drivers []dbdriver.Driver
 
 	// MaxPools caps the tenant pools open at once (counting pools still
 	// draining after eviction or a config change). When a pool must open

@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 
 	"gorm.io/gorm"
+
+	"github.com/tenantrouter/tenantplugin/resolver/dbdriver"
 )
 
 // ErrDialectorMismatch is returned by UseDialector for a dialector whose
@@ -28,7 +30,7 @@ type dialectState struct {
 type configured struct{ DialectorDriver }
 
 // driver returns the driver tenant pools open with.
-func (r *Resolver) driver() Driver {
+func (r *Resolver) driver() dbdriver.Driver {
 	if c := r.dialect.drv.Load(); c != nil {
 		return c.DialectorDriver
 	}

@@ -18,8 +18,10 @@ import (
 	"github.com/tenantrouter/tenantplugin/internal/fixture"
 	"github.com/tenantrouter/tenantplugin/internal/testenv"
 	"github.com/tenantrouter/tenantplugin/resolver"
+	"github.com/tenantrouter/tenantplugin/resolver/dbdriver"
 	"github.com/tenantrouter/tenantplugin/resolver/pgdriver"
 	"github.com/tenantrouter/tenantplugin/tenant"
+	"github.com/tenantrouter/tenantplugin/tenantconfig"
 )
 
 // withParam returns dsn with the query parameter k=v appended as it is,
@@ -139,7 +141,7 @@ func TestTenantPoolsFollowTheDialector(t *testing.T) {
 		// instead of a name merged over the template.
 		ownDSN       bool
 		ownDSNParams map[string]string
-		tenantParams map[string]string // DBConfig.Params, merged over the template
+		tenantParams map[string]string // tenantconfig.DataSource.Params, merged over the template
 		// plainParams are the plain *gorm.DB's DSN params: the tenant's
 		// database as the application would name it.
 		plainParams map[string]string
@@ -216,9 +218,9 @@ func TestTenantPoolsFollowTheDialector(t *testing.T) {
 			for k, v := range tt.dsnParams {
 				appDSN, tmplDSN = withParam(appDSN, k, v), withParam(tmplDSN, k, v)
 			}
-			tc := resolver.DBConfig{Name: tenantDB, Params: tt.tenantParams}
+			tc := tenantconfig.DataSource{Name: tenantDB, Params: tt.tenantParams}
 			if tt.ownDSN {
-				tc = resolver.DBConfig{DSN: testenv.DSN(t, tenantDB)}
+				tc = tenantconfig.DataSource{DSN: testenv.DSN(t, tenantDB)}
 				for k, v := range tt.ownDSNParams {
 					tc.DSN = withParam(tc.DSN, k, v)
 				}
@@ -232,11 +234,11 @@ func TestTenantPoolsFollowTheDialector(t *testing.T) {
 			appCfg.DSN = appDSN
 			app := openGorm(t, postgres.New(appCfg))
 			r := newResolver(t, resolver.Config{
-				Template: resolver.Template{Driver: pgdriver.Name, DSN: tmplDSN},
-				Drivers:  []resolver.Driver{pgdriver.New()},
+				Template: resolver.Template{Driver: pgdriver.DriverName, DSN: tmplDSN},
+				Drivers:  []dbdriver.Driver{pgdriver.New()},
 			})
 			ctx := context.Background()
-			if err := r.Set(ctx, "acme", resolver.TenantConfig{DBConfig: tc}); err != nil {
+			if err := r.Set(ctx, "acme", tenantconfig.Database{DataSource: tc}); err != nil {
 				t.Fatal(err)
 			}
 			if err := app.Use(tenantplugin.New(tenantplugin.Config{Resolver: r, Logger: fixture.Quiet()})); err != nil {

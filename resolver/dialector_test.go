@@ -19,8 +19,10 @@ import (
 	"github.com/tenantrouter/tenantplugin/internal/fixture"
 	"github.com/tenantrouter/tenantplugin/internal/memdriver"
 	"github.com/tenantrouter/tenantplugin/resolver"
+	"github.com/tenantrouter/tenantplugin/resolver/dbdriver"
 	"github.com/tenantrouter/tenantplugin/resolver/pgdriver"
 	"github.com/tenantrouter/tenantplugin/resolver/sqlitedriver"
+	"github.com/tenantrouter/tenantplugin/tenantconfig"
 )
 
 // genDriver is a DialectorDriver on the in-memory driver that counts
@@ -40,7 +42,7 @@ func newGenDriver() *genDriver {
 
 func (g *genDriver) Name() string { return "memory" }
 
-func (g *genDriver) Connector(string, resolver.DBConfig) (driver.Connector, error) {
+func (g *genDriver) Connector(string, tenantconfig.DataSource) (driver.Connector, error) {
 	if g.gen == 0 && g.armed.CompareAndSwap(true, false) {
 		close(g.entered)
 		<-g.release
@@ -77,8 +79,8 @@ func query(t *testing.T, r *resolver.Resolver, id string) {
 // the configured driver built.
 func TestUseDialectorRetiresOpenPools(t *testing.T) {
 	g := newGenDriver()
-	r := newResolver(t, resolver.Config{Template: resolver.Template{Driver: "memory"}, Drivers: []resolver.Driver{g}})
-	if err := r.Set(context.Background(), "a", resolver.TenantConfig{DBConfig: resolver.DBConfig{Name: "a"}}); err != nil {
+	r := newResolver(t, resolver.Config{Template: resolver.Template{Driver: "memory"}, Drivers: []dbdriver.Driver{g}})
+	if err := r.Set(context.Background(), "a", tenantconfig.Database{DataSource: tenantconfig.DataSource{Name: "a"}}); err != nil {
 		t.Fatal(err)
 	}
 	query(t, r, "a")
@@ -100,8 +102,8 @@ func TestUseDialectorRetiresOpenPools(t *testing.T) {
 // must be built by the new driver.
 func TestUseDialectorWhilePoolOpens(t *testing.T) {
 	g := newGenDriver()
-	r := newResolver(t, resolver.Config{Template: resolver.Template{Driver: "memory"}, Drivers: []resolver.Driver{g}})
-	if err := r.Set(context.Background(), "a", resolver.TenantConfig{DBConfig: resolver.DBConfig{Name: "a"}}); err != nil {
+	r := newResolver(t, resolver.Config{Template: resolver.Template{Driver: "memory"}, Drivers: []dbdriver.Driver{g}})
+	if err := r.Set(context.Background(), "a", tenantconfig.Database{DataSource: tenantconfig.DataSource{Name: "a"}}); err != nil {
 		t.Fatal(err)
 	}
 	g.armed.Store(true)
@@ -126,7 +128,7 @@ func TestUseDialectorWhilePoolOpens(t *testing.T) {
 
 func TestUseDialectorTwice(t *testing.T) {
 	g := newGenDriver()
-	r := newResolver(t, resolver.Config{Template: resolver.Template{Driver: "memory"}, Drivers: []resolver.Driver{g}})
+	r := newResolver(t, resolver.Config{Template: resolver.Template{Driver: "memory"}, Drivers: []dbdriver.Driver{g}})
 	if err := r.UseDialector(postgres.Open("")); err != nil {
 		t.Fatal(err)
 	}
@@ -146,8 +148,8 @@ func TestUseDialectorTwice(t *testing.T) {
 // different ones (an error).
 func TestUseDialectorWithPgdriver(t *testing.T) {
 	r := newResolver(t, resolver.Config{
-		Template: resolver.Template{Driver: pgdriver.Name, DSN: "postgres://app@db.internal/app"},
-		Drivers:  []resolver.Driver{pgdriver.New()},
+		Template: resolver.Template{Driver: pgdriver.DriverName, DSN: "postgres://app@db.internal/app"},
+		Drivers:  []dbdriver.Driver{pgdriver.New()},
 	})
 	err := r.UseDialector(postgres.New(postgres.Config{DriverName: "cloudsqlpostgres"}))
 	if !errors.Is(err, resolver.ErrInvalidConfig) || !strings.Contains(err.Error(), `"cloudsqlpostgres"`) {
@@ -171,7 +173,7 @@ func TestUseDialectorWithPgdriver(t *testing.T) {
 func TestUseDialectorRefusedAtUse(t *testing.T) {
 	tests := []struct {
 		name string
-		drv  resolver.Driver
+		drv  dbdriver.Driver
 		d    gorm.Dialector
 		want string // "" when accepted
 	}{
@@ -181,7 +183,7 @@ func TestUseDialectorRefusedAtUse(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := newResolver(t, resolver.Config{Template: resolver.Template{Driver: tt.drv.Name()}, Drivers: []resolver.Driver{tt.drv}})
+			r := newResolver(t, resolver.Config{Template: resolver.Template{Driver: tt.drv.Name()}, Drivers: []dbdriver.Driver{tt.drv}})
 			db, err := gorm.Open(tt.d, &gorm.Config{Logger: logger.Discard, DisableAutomaticPing: true})
 			if err != nil {
 				t.Fatal(err)
@@ -208,4 +210,4 @@ func TestUseDialectorRefusedAtUse(t *testing.T) {
 
 // customDriver hides pgdriver's WithDialector: the resolver leaves it
 // as it is.
-type customDriver struct{ resolver.Driver }
+type customDriver struct{ dbdriver.Driver }

@@ -5,19 +5,18 @@
 // # Usage
 //
 // The application's existing database settings are the [Template]; each
-// tenant's [TenantConfig] gives a full DSN or fields merged over it:
+// tenant's [tenantconfig.Database] gives a full DSN or fields merged over it:
 //
 //	res, err := resolver.New(resolver.Config{
-//		Template: resolver.Template{Driver: pgdriver.Name, DSN: os.Getenv("DATABASE_URL")},
-//		Drivers:  []resolver.Driver{pgdriver.New()},
+//		Template: resolver.Template{Driver: pgdriver.DriverName, DSN: os.Getenv("DATABASE_URL")},
+//		Drivers:  []dbdriver.Driver{pgdriver.New()},
 //	})
 //	defer res.Close()
-//	err = res.Set(ctx, "acme", resolver.TenantConfig{DBConfig: resolver.DBConfig{Name: "acme"}})
+//	err = res.Set(ctx, "acme", tenantconfig.Database{DataSource: tenantconfig.DataSource{Name: "acme"}})
 //	err = db.Use(tenantplugin.New(tenantplugin.Config{Resolver: res}))
 //
-// Set and Remove change tenants at run time; Load applies a whole
-// [Source] (such as memstore.Source). A [Store] shares tenants between
-// the instances of a service; resolver/tenantsync keeps a resolver in
+// Set and Remove change tenants at run time. A [tenantconfig.Store] shares tenants between
+// the instances of a service; tenantconfig/tenantsync keeps a resolver in
 // step with one.
 //
 // # Pools

@@ -9,8 +9,9 @@ import (
 
 	tenantplugin "github.com/tenantrouter/tenantplugin"
 	"github.com/tenantrouter/tenantplugin/resolver"
-	"github.com/tenantrouter/tenantplugin/resolver/memstore"
+	"github.com/tenantrouter/tenantplugin/resolver/dbdriver"
 	"github.com/tenantrouter/tenantplugin/resolver/sqlitedriver"
+	"github.com/tenantrouter/tenantplugin/tenantconfig"
 )
 
 // Example registers tenants from an in-memory source, then moves one to
@@ -19,35 +20,34 @@ func Example() {
 	dir, _ := os.MkdirTemp("", "resolver-example")
 	defer os.RemoveAll(dir)
 	res, _ := resolver.New(resolver.Config{
-		Template: resolver.Template{Driver: sqlitedriver.Name, DSN: "?_pragma=busy_timeout(5000)"},
-		Drivers:  []resolver.Driver{sqlitedriver.New()},
+		Template: resolver.Template{Driver: sqlitedriver.DriverName, DSN: "?_pragma=busy_timeout(5000)"},
+		Drivers:  []dbdriver.Driver{sqlitedriver.New()},
 		MaxPools: 10,
 		Logger:   slog.New(slog.DiscardHandler),
 	})
 	defer res.Close()
 	ctx := context.Background()
 
-	src := memstore.NewSource(map[string]resolver.TenantConfig{
-		"north": {DBConfig: resolver.DBConfig{Name: filepath.Join(dir, "north.db")}, Version: 1},
-		"south": {DBConfig: resolver.DBConfig{Name: filepath.Join(dir, "south.db")}, Version: 1},
-	})
-	if err := res.Load(ctx, src); err != nil {
-		fmt.Println(err)
+	for _, id := range []string{"north", "south"} {
+		db := tenantconfig.Database{DataSource: tenantconfig.DataSource{Name: filepath.Join(dir, id+".db")}, Version: 1}
+		if err := res.Set(ctx, id, db); err != nil {
+			fmt.Println(err)
+		}
 	}
 	fmt.Println(len(res.Tenants()), "tenants")
 
 	// Work on north's pool, then move north: new work uses the new file.
 	pool, _ := res.ConnPool(ctx, "north", tenantplugin.AccessWrite)
 	_, _ = pool.ExecContext(ctx, "CREATE TABLE t (x int)")
-	err := res.Set(ctx, "north", resolver.TenantConfig{
-		DBConfig: resolver.DBConfig{Name: filepath.Join(dir, "north-v2.db")}, Version: 2,
+	err := res.Set(ctx, "north", tenantconfig.Database{
+		DataSource: tenantconfig.DataSource{Name: filepath.Join(dir, "north-v2.db")}, Version: 2,
 	})
 	fmt.Println("moved:", err == nil)
 	_, err = pool.ExecContext(ctx, "INSERT INTO t VALUES (1)")
 	fmt.Println("table on the new database:", err == nil)
 
-	err = res.Set(ctx, "north", resolver.TenantConfig{
-		DBConfig: resolver.DBConfig{Name: filepath.Join(dir, "north.db")}, Version: 1,
+	err = res.Set(ctx, "north", tenantconfig.Database{
+		DataSource: tenantconfig.DataSource{Name: filepath.Join(dir, "north.db")}, Version: 1,
 	})
 	fmt.Println(err)
 	// Output:
@@ -65,13 +65,13 @@ func ExampleResolver_Lease() {
 	dir, _ := os.MkdirTemp("", "resolver-lease")
 	defer os.RemoveAll(dir)
 	res, _ := resolver.New(resolver.Config{
-		Template: resolver.Template{Driver: sqlitedriver.Name, DSN: "?_pragma=busy_timeout(5000)"},
-		Drivers:  []resolver.Driver{sqlitedriver.New()},
+		Template: resolver.Template{Driver: sqlitedriver.DriverName, DSN: "?_pragma=busy_timeout(5000)"},
+		Drivers:  []dbdriver.Driver{sqlitedriver.New()},
 		Logger:   slog.New(slog.DiscardHandler),
 	})
 	defer res.Close()
 	ctx := context.Background()
-	_ = res.Set(ctx, "north", resolver.TenantConfig{DBConfig: resolver.DBConfig{Name: filepath.Join(dir, "north.db")}})
+	_ = res.Set(ctx, "north", tenantconfig.Database{DataSource: tenantconfig.DataSource{Name: filepath.Join(dir, "north.db")}})
 
 	// The lease ends at Release, or when ctx ends.
 	lease, err := res.Lease(ctx, "north")
@@ -90,5 +90,5 @@ func ExampleResolver_Lease() {
 	fmt.Println(err)
 	// Output:
 	// north has 1 notes table
-	// tenant "south": tenantplugin: unknown tenant
+	// tenant "south": tenant: unknown tenant
 }

@@ -13,8 +13,10 @@ import (
 	"github.com/tenantrouter/tenantplugin/internal/fixture"
 	"github.com/tenantrouter/tenantplugin/internal/testenv"
 	"github.com/tenantrouter/tenantplugin/resolver"
+	"github.com/tenantrouter/tenantplugin/resolver/dbdriver"
 	"github.com/tenantrouter/tenantplugin/resolver/pgdriver"
 	"github.com/tenantrouter/tenantplugin/tenant"
+	"github.com/tenantrouter/tenantplugin/tenantconfig"
 )
 
 // pgResolver returns a resolver on the test server with tenant a on
@@ -23,8 +25,8 @@ func pgResolver(t *testing.T, maxPools int) (*resolver.Resolver, []string) {
 	t.Helper()
 	dbs := testenv.Databases(t, 2)
 	r, err := resolver.New(resolver.Config{
-		Template: resolver.Template{Driver: pgdriver.Name, DSN: testenv.PostgresURL(t)},
-		Drivers:  []resolver.Driver{pgdriver.New()},
+		Template: resolver.Template{Driver: pgdriver.DriverName, DSN: testenv.PostgresURL(t)},
+		Drivers:  []dbdriver.Driver{pgdriver.New()},
 		MaxPools: maxPools,
 		Logger:   fixture.Quiet(),
 	})
@@ -33,7 +35,7 @@ func pgResolver(t *testing.T, maxPools int) (*resolver.Resolver, []string) {
 	}
 	t.Cleanup(func() { closeWithin(t, r, 10*time.Second) })
 	for i, id := range []string{"a", "b"} {
-		if err := r.Set(context.Background(), id, resolver.TenantConfig{DBConfig: resolver.DBConfig{Name: dbs[i]}, Version: 1}); err != nil {
+		if err := r.Set(context.Background(), id, tenantconfig.Database{DataSource: tenantconfig.DataSource{Name: dbs[i]}, Version: 1}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -78,7 +80,7 @@ func TestLeaseHoldsRetiredPool(t *testing.T) {
 		change func(r *resolver.Resolver, dbs []string) error
 	}{
 		{"Set", func(r *resolver.Resolver, dbs []string) error {
-			return r.Set(context.Background(), "a", resolver.TenantConfig{DBConfig: resolver.DBConfig{Name: dbs[1]}, Version: 2})
+			return r.Set(context.Background(), "a", tenantconfig.Database{DataSource: tenantconfig.DataSource{Name: dbs[1]}, Version: 2})
 		}},
 		{"Remove", func(r *resolver.Resolver, _ []string) error {
 			return r.Remove(context.Background(), "a")

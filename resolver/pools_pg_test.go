@@ -11,7 +11,9 @@ import (
 
 	"github.com/tenantrouter/tenantplugin/internal/testenv"
 	"github.com/tenantrouter/tenantplugin/resolver"
+	"github.com/tenantrouter/tenantplugin/resolver/dbdriver"
 	"github.com/tenantrouter/tenantplugin/resolver/pgdriver"
+	"github.com/tenantrouter/tenantplugin/tenantconfig"
 )
 
 // TestPoolBoundsUnderLoad serves 300 tenants from at most 50 open pools
@@ -43,9 +45,9 @@ func poolBounds(t *testing.T, maxConns int, wantBudget bool) {
 	)
 	dbs := testenv.Databases(t, 10)
 	r := newResolver(t, resolver.Config{
-		Template: resolver.Template{Driver: pgdriver.Name, DSN: testenv.PostgresURL(t),
+		Template: resolver.Template{Driver: pgdriver.DriverName, DSN: testenv.PostgresURL(t),
 			Pool: resolver.PoolSettings{MaxOpenConns: 2, MaxIdleConns: 1}},
-		Drivers:  []resolver.Driver{pgdriver.New()},
+		Drivers:  []dbdriver.Driver{pgdriver.New()},
 		MaxPools: maxPools,
 		MaxConns: maxConns,
 	})
@@ -54,7 +56,7 @@ func poolBounds(t *testing.T, maxConns int, wantBudget bool) {
 	ctx := context.Background()
 	for i := range ids {
 		ids[i] = fmt.Sprintf("%s-%03d", prefix, i)
-		cfg := resolver.TenantConfig{DBConfig: resolver.DBConfig{
+		cfg := tenantconfig.Database{DataSource: tenantconfig.DataSource{
 			Name: dbs[i%len(dbs)], Params: map[string]string{"application_name": ids[i]},
 		}}
 		if err := r.Set(ctx, ids[i], cfg); err != nil {

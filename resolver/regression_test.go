@@ -12,16 +12,18 @@ import (
 
 	tenantplugin "github.com/tenantrouter/tenantplugin"
 	"github.com/tenantrouter/tenantplugin/resolver"
+	"github.com/tenantrouter/tenantplugin/resolver/dbdriver"
 	"github.com/tenantrouter/tenantplugin/resolver/sqlitedriver"
+	"github.com/tenantrouter/tenantplugin/tenantconfig"
 )
 
 // slowDriver delays building connectors once armed, to widen races.
 type slowDriver struct {
-	resolver.Driver
+	dbdriver.Driver
 	delay atomic.Int64
 }
 
-func (s *slowDriver) Connector(tmpl string, c resolver.DBConfig) (driver.Connector, error) {
+func (s *slowDriver) Connector(tmpl string, c tenantconfig.DataSource) (driver.Connector, error) {
 	time.Sleep(time.Duration(s.delay.Load()))
 	return s.Driver.Connector(tmpl, c)
 }
@@ -31,7 +33,7 @@ func (s *slowDriver) Connector(tmpl string, c resolver.DBConfig) (driver.Connect
 func TestCloseWhilePoolOpens(t *testing.T) {
 	sd := &slowDriver{Driver: sqlitedriver.New()}
 	cfg := sqliteConfig()
-	cfg.Drivers = []resolver.Driver{sd}
+	cfg.Drivers = []dbdriver.Driver{sd}
 	r, err := resolver.New(cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -14,15 +14,17 @@ import (
 
 	tenantplugin "github.com/tenantrouter/tenantplugin"
 	"github.com/tenantrouter/tenantplugin/internal/stmtcache"
+	"github.com/tenantrouter/tenantplugin/resolver/dbdriver"
 	"github.com/tenantrouter/tenantplugin/tenant"
+	"github.com/tenantrouter/tenantplugin/tenantconfig"
 )
 
 // Resolver maps tenants to connection pools. It implements
 // tenantplugin.Resolver. Create it with New and stop it with Close.
 type Resolver struct {
 	cfg     Config
-	drivers map[string]Driver
-	tmpl    Driver // as given; see driver for the one pools use
+	drivers map[string]dbdriver.Driver
+	tmpl    dbdriver.Driver // as given; see driver for the one pools use
 	dialect dialectState
 	budget  *budget
 	log     *slog.Logger
@@ -65,8 +67,8 @@ type tenantState struct {
 	id string
 	// openMu serialises opening and swapping this tenant's pool.
 	openMu  sync.Mutex
-	cfg     TenantConfig // guarded by Resolver.mu
-	removed bool         // guarded by Resolver.mu
+	cfg     tenantconfig.Database // guarded by Resolver.mu
+	removed bool                  // guarded by Resolver.mu
 	pool    atomic.Pointer[pool]
 }
 
@@ -79,7 +81,7 @@ func New(cfg Config) (*Resolver, error) {
 	}
 	r := &Resolver{
 		cfg:      cfg,
-		drivers:  make(map[string]Driver, len(cfg.Drivers)),
+		drivers:  make(map[string]dbdriver.Driver, len(cfg.Drivers)),
 		log:      cfg.Logger,
 		epoch:    time.Now(),
 		tenants:  make(map[string]*tenantState),
@@ -182,14 +184,14 @@ func (r *Resolver) openPool(ctx context.Context, t *tenantState) (*pool, error) 
 
 // newPool takes a slot under MaxPools and builds the tenant's pool. It
 // does no I/O: connections open on first use.
-func (r *Resolver) newPool(ctx context.Context, id string, cfg TenantConfig) (*pool, error) {
+func (r *Resolver) newPool(ctx context.Context, id string, cfg tenantconfig.Database) (*pool, error) {
 	if err := r.takeSlot(ctx, id); err != nil {
 		return nil, err
 	}
 	settings := r.dialect.drv.Load() // compared again below, under capMu
 	p := &pool{r: r, tenant: id, version: cfg.Version}
 	p.init()
-	db, err := r.openDB(cfg.DBConfig)
+	db, err := r.openDB(cfg.DataSource)
 	if err != nil {
 		r.giveSlot()
 		return nil, err
@@ -226,7 +228,7 @@ func (r *Resolver) newPool(ctx context.Context, id string, cfg TenantConfig) (*p
 	return p, nil
 }
 
-func (r *Resolver) openDB(c DBConfig) (*sql.DB, error) {
+func (r *Resolver) openDB(c tenantconfig.DataSource) (*sql.DB, error) {
 	conn, err := r.connector(c)
 	if err != nil {
 		return nil, err
@@ -240,7 +242,7 @@ func (r *Resolver) openDB(c DBConfig) (*sql.DB, error) {
 
 // connector checks c against the template's driver and builds its
 // connector.
-func (r *Resolver) connector(c DBConfig) (driver.Connector, error) {
+func (r *Resolver) connector(c tenantconfig.DataSource) (driver.Connector, error) {
 	if c.Driver != "" && c.Driver != r.tmpl.Name() {
 		return nil, fmt.Errorf("%w: driver %q, but this resolver's template uses %q (all tenants of one *gorm.DB share its dialect)",
 			ErrInvalidConfig, c.Driver, r.tmpl.Name())
@@ -415,7 +417,7 @@ func (r *Resolver) janitor() {
 // flight (transactions, running queries) finishes on the old one, which
 // then closes. A config equal to the current one changes nothing; one
 // with an older Version returns ErrStaleConfig.
-func (r *Resolver) Set(ctx context.Context, id string, cfg TenantConfig) error {
+func (r *Resolver) Set(ctx context.Context, id string, cfg tenantconfig.Database) error {
 	if err := tenant.ValidateID(id); err != nil {
 		return err
 	}
@@ -434,7 +436,7 @@ func (r *Resolver) Set(ctx context.Context, id string, cfg TenantConfig) error {
 
 // set applies a checked config. It returns false when the tenant was
 // removed while it waited: Set then starts again.
-func (r *Resolver) set(ctx context.Context, id string, cfg TenantConfig) (bool, error) {
+func (r *Resolver) set(ctx context.Context, id string, cfg tenantconfig.Database) (bool, error) {
 	r.mu.Lock()
 	t := r.tenants[id]
 	if t == nil {
@@ -499,11 +501,11 @@ func (r *Resolver) set(ctx context.Context, id string, cfg TenantConfig) (bool, 
 // Verify opens cfg's databases with one connection each, pings them and
 // closes them: it tells whether a config can serve before it is applied.
 // The connections count against the connection budget.
-func (r *Resolver) Verify(ctx context.Context, cfg TenantConfig) error {
+func (r *Resolver) Verify(ctx context.Context, cfg tenantconfig.Database) error {
 	if err := r.check(cfg); err != nil {
 		return err
 	}
-	dbs := append([]DBConfig{cfg.DBConfig}, cfg.Replicas...)
+	dbs := append([]tenantconfig.DataSource{cfg.DataSource}, cfg.Replicas...)
 	for i, c := range dbs {
 		db, err := r.openDB(c)
 		if err != nil {
@@ -523,8 +525,8 @@ func (r *Resolver) Verify(ctx context.Context, cfg TenantConfig) error {
 }
 
 // check validates a config without opening anything.
-func (r *Resolver) check(cfg TenantConfig) error {
-	if _, err := r.connector(cfg.DBConfig); err != nil {
+func (r *Resolver) check(cfg tenantconfig.Database) error {
+	if _, err := r.connector(cfg.DataSource); err != nil {
 		return err
 	}
 	for i, rc := range cfg.Replicas {
@@ -559,7 +561,7 @@ func (r *Resolver) Remove(ctx context.Context, id string) error {
 		return &tenant.Error{ID: id, Err: tenant.ErrUnknown}
 	}
 	delete(r.tenants, id)
-	r.setCfgLocked(t, TenantConfig{})
+	r.setCfgLocked(t, tenantconfig.Database{})
 	t.removed = true
 	r.mu.Unlock()
 	t.openMu.Lock()
@@ -590,13 +592,13 @@ func (r *Resolver) Has(id string) bool {
 	return ok
 }
 
-// Config returns the tenant's current config.
-func (r *Resolver) Config(id string) (TenantConfig, bool) {
+// Database returns the tenant's current config.
+func (r *Resolver) Database(id string) (tenantconfig.Database, bool) {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	t := r.tenants[id]
 	if t == nil {
-		return TenantConfig{}, false
+		return tenantconfig.Database{}, false
 	}
 	return t.cfg, true
 }
@@ -647,7 +649,7 @@ func (r *Resolver) HasReplicas() bool { return r.withReplicas.Load() > 0 }
 
 // setCfgLocked replaces a tenant's config, keeping the replica count.
 // r.mu must be held.
-func (r *Resolver) setCfgLocked(t *tenantState, cfg TenantConfig) {
+func (r *Resolver) setCfgLocked(t *tenantState, cfg tenantconfig.Database) {
 	r.withReplicas.Add(int64(min(len(cfg.Replicas), 1) - min(len(t.cfg.Replicas), 1)))
 	t.cfg = cfg
 }

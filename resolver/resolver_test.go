@@ -13,19 +13,21 @@ import (
 
 	tenantplugin "github.com/tenantrouter/tenantplugin"
 	"github.com/tenantrouter/tenantplugin/resolver"
+	"github.com/tenantrouter/tenantplugin/resolver/dbdriver"
 	"github.com/tenantrouter/tenantplugin/resolver/sqlitedriver"
 	"github.com/tenantrouter/tenantplugin/tenant"
+	"github.com/tenantrouter/tenantplugin/tenantconfig"
 )
 
 func sqliteConfig() resolver.Config {
 	return resolver.Config{
-		Template: resolver.Template{Driver: sqlitedriver.Name, DSN: "x.db?_pragma=busy_timeout(5000)"},
-		Drivers:  []resolver.Driver{sqlitedriver.New()},
+		Template: resolver.Template{Driver: sqlitedriver.DriverName, DSN: "x.db?_pragma=busy_timeout(5000)"},
+		Drivers:  []dbdriver.Driver{sqlitedriver.New()},
 	}
 }
 
-func file(t *testing.T, name string) resolver.TenantConfig {
-	return resolver.TenantConfig{DBConfig: resolver.DBConfig{Name: filepath.Join(t.TempDir(), name)}}
+func file(t *testing.T, name string) tenantconfig.Database {
+	return tenantconfig.Database{DataSource: tenantconfig.DataSource{Name: filepath.Join(t.TempDir(), name)}}
 }
 
 func TestNewRejectsBadConfig(t *testing.T) {
@@ -35,8 +37,8 @@ func TestNewRejectsBadConfig(t *testing.T) {
 		want string
 	}{
 		{"no driver", resolver.Config{}, "Template.Driver"},
-		{"driver missing", resolver.Config{Template: resolver.Template{Driver: "postgres"}, Drivers: []resolver.Driver{sqlitedriver.New()}}, "not among Drivers"},
-		{"nil driver", resolver.Config{Template: resolver.Template{Driver: "sqlite"}, Drivers: []resolver.Driver{nil}}, "Drivers[0]"},
+		{"driver missing", resolver.Config{Template: resolver.Template{Driver: "postgres"}, Drivers: []dbdriver.Driver{sqlitedriver.New()}}, "not among Drivers"},
+		{"nil driver", resolver.Config{Template: resolver.Template{Driver: "sqlite"}, Drivers: []dbdriver.Driver{nil}}, "Drivers[0]"},
 		{"negative pools", func() resolver.Config { c := sqliteConfig(); c.MaxPools = -1; return c }(), "MaxPools"},
 	}
 	for _, tt := range tests {
@@ -53,13 +55,13 @@ func TestSetRejectsBadInputAndChangesNothing(t *testing.T) {
 	r := newResolver(t, sqliteConfig())
 	ctx := context.Background()
 	good := file(t, "good.db")
-	if err := r.Set(ctx, "acme", resolver.TenantConfig{DBConfig: good.DBConfig, Version: 5}); err != nil {
+	if err := r.Set(ctx, "acme", tenantconfig.Database{DataSource: good.DataSource, Version: 5}); err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct {
 		name string
 		id   string
-		cfg  resolver.TenantConfig
+		cfg  tenantconfig.Database
 		want error
 	}{
 		{"empty id", "", good, tenant.ErrInvalidID},
@@ -67,17 +69,17 @@ func TestSetRejectsBadInputAndChangesNothing(t *testing.T) {
 		{"dotdot id", "a..b", good, tenant.ErrInvalidID},
 		{"backslash id", `a\b`, good, tenant.ErrInvalidID},
 		{"control id", "a\x00", good, tenant.ErrInvalidID},
-		{"empty config", "acme", resolver.TenantConfig{Version: 6}, resolver.ErrInvalidConfig},
-		{"other driver", "acme", resolver.TenantConfig{DBConfig: resolver.DBConfig{Driver: "postgres", DSN: "x"}, Version: 6}, resolver.ErrInvalidConfig},
-		{"sqlite with host", "acme", resolver.TenantConfig{DBConfig: resolver.DBConfig{Name: "x.db", Host: "h"}, Version: 6}, resolver.ErrInvalidConfig},
-		{"stale version", "acme", resolver.TenantConfig{DBConfig: resolver.DBConfig{Name: "other.db"}, Version: 4}, resolver.ErrStaleConfig},
+		{"empty config", "acme", tenantconfig.Database{Version: 6}, resolver.ErrInvalidConfig},
+		{"other driver", "acme", tenantconfig.Database{DataSource: tenantconfig.DataSource{Driver: "postgres", DSN: "x"}, Version: 6}, resolver.ErrInvalidConfig},
+		{"sqlite with host", "acme", tenantconfig.Database{DataSource: tenantconfig.DataSource{Name: "x.db", Host: "h"}, Version: 6}, resolver.ErrInvalidConfig},
+		{"stale version", "acme", tenantconfig.Database{DataSource: tenantconfig.DataSource{Name: "other.db"}, Version: 4}, resolver.ErrStaleConfig},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			if err := r.Set(ctx, tt.id, tt.cfg); !errors.Is(err, tt.want) {
 				t.Fatalf("err = %v, want %v", err, tt.want)
 			}
-			cfg, ok := r.Config("acme")
+			cfg, ok := r.Database("acme")
 			if !ok || cfg.Version != 5 || cfg.Name != good.Name {
 				t.Fatalf("config changed: %+v", cfg)
 			}
@@ -218,11 +220,11 @@ func TestReplicas(t *testing.T) {
 	dir := t.TempDir()
 	r := newResolver(t, sqliteConfig())
 	ctx := context.Background()
-	primary := resolver.DBConfig{Name: filepath.Join(dir, "primary.db")}
-	replica := resolver.DBConfig{Name: filepath.Join(dir, "replica.db")}
+	primary := tenantconfig.DataSource{Name: filepath.Join(dir, "primary.db")}
+	replica := tenantconfig.DataSource{Name: filepath.Join(dir, "replica.db")}
 	// Seed each file with a row naming it.
-	for name, c := range map[string]resolver.DBConfig{"primary": primary, "replica": replica} {
-		if err := r.Set(ctx, name, resolver.TenantConfig{DBConfig: c}); err != nil {
+	for name, c := range map[string]tenantconfig.DataSource{"primary": primary, "replica": replica} {
+		if err := r.Set(ctx, name, tenantconfig.Database{DataSource: c}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -236,7 +238,7 @@ func TestReplicas(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := r.Set(ctx, "acme", resolver.TenantConfig{DBConfig: primary, Replicas: []resolver.DBConfig{replica}}); err != nil {
+	if err := r.Set(ctx, "acme", tenantconfig.Database{DataSource: primary, Replicas: []tenantconfig.DataSource{replica}}); err != nil {
 		t.Fatal(err)
 	}
 	acme := db.WithContext(tctx("acme"))

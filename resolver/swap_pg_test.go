@@ -14,7 +14,9 @@ import (
 
 	"github.com/tenantrouter/tenantplugin/internal/testenv"
 	"github.com/tenantrouter/tenantplugin/resolver"
+	"github.com/tenantrouter/tenantplugin/resolver/dbdriver"
 	"github.com/tenantrouter/tenantplugin/resolver/pgdriver"
+	"github.com/tenantrouter/tenantplugin/tenantconfig"
 )
 
 type Event struct {
@@ -40,11 +42,11 @@ func TestSwapUnderLoad(t *testing.T) {
 		raw.Close()
 	}
 	r := newResolver(t, resolver.Config{
-		Template: resolver.Template{Driver: pgdriver.Name, DSN: testenv.PostgresURL(t)},
-		Drivers:  []resolver.Driver{pgdriver.New()},
+		Template: resolver.Template{Driver: pgdriver.DriverName, DSN: testenv.PostgresURL(t)},
+		Drivers:  []dbdriver.Driver{pgdriver.New()},
 	})
 	ctx := tctx("acme")
-	if err := r.Set(context.Background(), "acme", resolver.TenantConfig{DBConfig: resolver.DBConfig{Name: oldDB}, Version: 1}); err != nil {
+	if err := r.Set(context.Background(), "acme", tenantconfig.Database{DataSource: tenantconfig.DataSource{Name: oldDB}, Version: 1}); err != nil {
 		t.Fatal(err)
 	}
 	db := gormWith(t, "postgres", testenv.DSN(t, central), r)
@@ -99,7 +101,7 @@ func TestSwapUnderLoad(t *testing.T) {
 		}()
 	}
 	time.Sleep(300 * time.Millisecond)
-	if err := r.Set(context.Background(), "acme", resolver.TenantConfig{DBConfig: resolver.DBConfig{Name: newDB}, Version: 2}); err != nil {
+	if err := r.Set(context.Background(), "acme", tenantconfig.Database{DataSource: tenantconfig.DataSource{Name: newDB}, Version: 2}); err != nil {
 		t.Fatal(err)
 	}
 	swapped.Store(true)
@@ -158,11 +160,11 @@ func TestSwapUnderLoad(t *testing.T) {
 func TestSwapToUnreachableKeepsLastGood(t *testing.T) {
 	dbs := testenv.Databases(t, 1)
 	r := newResolver(t, resolver.Config{
-		Template: resolver.Template{Driver: pgdriver.Name, DSN: testenv.PostgresURL(t)},
-		Drivers:  []resolver.Driver{pgdriver.New()},
+		Template: resolver.Template{Driver: pgdriver.DriverName, DSN: testenv.PostgresURL(t)},
+		Drivers:  []dbdriver.Driver{pgdriver.New()},
 	})
 	bg := context.Background()
-	if err := r.Set(bg, "acme", resolver.TenantConfig{DBConfig: resolver.DBConfig{Name: dbs[0]}, Version: 1}); err != nil {
+	if err := r.Set(bg, "acme", tenantconfig.Database{DataSource: tenantconfig.DataSource{Name: dbs[0]}, Version: 1}); err != nil {
 		t.Fatal(err)
 	}
 	db := gormWith(t, "postgres", testenv.PostgresURL(t), r)
@@ -172,11 +174,11 @@ func TestSwapToUnreachableKeepsLastGood(t *testing.T) {
 	}
 	pctx, cancel := context.WithTimeout(bg, 5*time.Second)
 	defer cancel()
-	err := r.Set(pctx, "acme", resolver.TenantConfig{DBConfig: resolver.DBConfig{Name: "no_such_database_x"}, Version: 2})
+	err := r.Set(pctx, "acme", tenantconfig.Database{DataSource: tenantconfig.DataSource{Name: "no_such_database_x"}, Version: 2})
 	if err == nil {
 		t.Fatal("Set to a missing database succeeded")
 	}
-	if cfg, _ := r.Config("acme"); cfg.Version != 1 {
+	if cfg, _ := r.Database("acme"); cfg.Version != 1 {
 		t.Fatalf("config version %d after a refused change, want 1", cfg.Version)
 	}
 	if err := db.WithContext(tctx("acme")).Raw("SELECT current_database()").Scan(&name).Error; err != nil || name != dbs[0] {

@@ -22,9 +22,11 @@ import (
 	"github.com/tenantrouter/tenantplugin/internal/fixture"
 	"github.com/tenantrouter/tenantplugin/internal/testenv"
 	"github.com/tenantrouter/tenantplugin/resolver"
+	"github.com/tenantrouter/tenantplugin/resolver/dbdriver"
 	"github.com/tenantrouter/tenantplugin/resolver/pgdriver"
 	"github.com/tenantrouter/tenantplugin/resolver/sqlitedriver"
 	"github.com/tenantrouter/tenantplugin/tenant"
+	"github.com/tenantrouter/tenantplugin/tenantconfig"
 )
 
 // leakEnv is a resolver with MaxPools 1 over tenants "a" and "b", and a
@@ -45,25 +47,25 @@ func newLeakEnv(t *testing.T, backend string, dbs []string) *leakEnv {
 	e := &leakEnv{backend: backend}
 	var cfg resolver.Config
 	var central string
-	tenants := map[string]resolver.TenantConfig{}
+	tenants := map[string]tenantconfig.Database{}
 	switch backend {
 	case "sqlite":
 		cfg = sqliteConfig()
 		dir := t.TempDir()
 		central = filepath.Join(dir, "central.db")
 		for _, id := range []string{"a", "b"} {
-			tenants[id] = resolver.TenantConfig{DBConfig: resolver.DBConfig{Name: filepath.Join(dir, id+".db")}}
+			tenants[id] = tenantconfig.Database{DataSource: tenantconfig.DataSource{Name: filepath.Join(dir, id+".db")}}
 		}
 	case "postgres":
 		cfg = resolver.Config{
-			Template: resolver.Template{Driver: pgdriver.Name, DSN: testenv.PostgresURL(t)},
-			Drivers:  []resolver.Driver{pgdriver.New()},
+			Template: resolver.Template{Driver: pgdriver.DriverName, DSN: testenv.PostgresURL(t)},
+			Drivers:  []dbdriver.Driver{pgdriver.New()},
 		}
 		central = testenv.PostgresURL(t)
 		e.admin = testenv.Admin(t)
 		e.app = fmt.Sprintf("leak%d", time.Now().UnixNano())
 		for i, id := range []string{"a", "b"} {
-			tenants[id] = resolver.TenantConfig{DBConfig: resolver.DBConfig{
+			tenants[id] = tenantconfig.Database{DataSource: tenantconfig.DataSource{
 				Name: dbs[i], Params: map[string]string{"application_name": e.app + id},
 			}}
 		}
@@ -311,11 +313,11 @@ func serverConns(t *testing.T, admin *sql.DB, app string) int {
 // flakyDriver's connections refuse BEGIN with driver.ErrBadConn while
 // fails is positive, counting it down.
 type flakyDriver struct {
-	resolver.Driver
+	dbdriver.Driver
 	fails *atomic.Int32
 }
 
-func (d flakyDriver) Connector(tmpl string, c resolver.DBConfig) (driver.Connector, error) {
+func (d flakyDriver) Connector(tmpl string, c tenantconfig.DataSource) (driver.Connector, error) {
 	conn, err := d.Driver.Connector(tmpl, c)
 	return flakyConnector{conn, d.fails}, err
 }
@@ -348,7 +350,7 @@ func (c flakyConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.T
 func TestBeginRetriesBadConn(t *testing.T) {
 	fails := new(atomic.Int32)
 	cfg := sqliteConfig()
-	cfg.Drivers = []resolver.Driver{flakyDriver{sqlitedriver.New(), fails}}
+	cfg.Drivers = []dbdriver.Driver{flakyDriver{sqlitedriver.New(), fails}}
 	r := newResolver(t, cfg)
 	if err := r.Set(context.Background(), "a", file(t, "a.db")); err != nil {
 		t.Fatal(err)

@@ -30,7 +30,7 @@ type Hooks struct {
 
 // SessionConnector is a connector that tells when the server sessions a
 // connection attempt started have ended, which can be after the
-// connection's Close returns. resolver.SessionConnector documents the
+// connection's Close returns. dbdriver.SessionConnector documents the
 // contract; the method sets are the same.
 type SessionConnector interface {
 	driver.Connector

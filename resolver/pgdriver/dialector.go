@@ -18,6 +18,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/tenantrouter/tenantplugin/resolver"
+	"github.com/tenantrouter/tenantplugin/tenantconfig"
 )
 
 // timeZoneMatcher is gorm.io/driver/postgres's own rule (v1.6.3,
@@ -94,7 +95,7 @@ func (d *dialect) same(o *dialect) bool {
 
 // connector builds the connector for cc, parsed from the tenant's DSN or
 // merged over templateDSN, as GORM builds its pool.
-func (d *dialect) connector(cc *pgx.ConnConfig, templateDSN string, c resolver.DBConfig) (driver.Connector, error) {
+func (d *dialect) connector(cc *pgx.ConnConfig, templateDSN string, c tenantconfig.DataSource) (driver.Connector, error) {
 	opts, err := d.configure(cc, templateDSN, c)
 	if err != nil {
 		return nil, err
@@ -104,7 +105,7 @@ func (d *dialect) connector(cc *pgx.ConnConfig, templateDSN string, c resolver.D
 
 // configure applies the dialector's settings to cc and returns the
 // options to open it with.
-func (d *dialect) configure(cc *pgx.ConnConfig, templateDSN string, c resolver.DBConfig) ([]stdlib.OptionOpenDB, error) {
+func (d *dialect) configure(cc *pgx.ConnConfig, templateDSN string, c tenantconfig.DataSource) ([]stdlib.OptionOpenDB, error) {
 	if d == nil || d.plain {
 		return nil, nil
 	}
@@ -128,7 +129,7 @@ func (d *dialect) configure(cc *pgx.ConnConfig, templateDSN string, c resolver.D
 // timeZone returns the time zone GORM would find in the tenant's DSN: its
 // own, or the template's with the tenant's params written into it (a
 // param named timezone, in any case, or time_zone).
-func timeZone(templateDSN string, c resolver.DBConfig) (string, bool) {
+func timeZone(templateDSN string, c tenantconfig.DataSource) (string, bool) {
 	dsn := c.DSN
 	if dsn == "" {
 		for k, v := range c.Params {

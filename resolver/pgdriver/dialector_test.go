@@ -13,7 +13,7 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
 
-	"github.com/tenantrouter/tenantplugin/resolver"
+	"github.com/tenantrouter/tenantplugin/tenantconfig"
 )
 
 func noHook() []stdlib.OptionOpenDB {
@@ -56,7 +56,7 @@ func TestWithDialectorKinds(t *testing.T) {
 			if d == nil || d.plain != tt.want.plain || d.simple != tt.want.simple {
 				t.Fatalf("dialect = %+v, want %+v", d, tt.want)
 			}
-			if got.Name() != Name {
+			if got.Name() != DriverName {
 				t.Fatalf("name %q", got.Name())
 			}
 		})
@@ -131,18 +131,18 @@ func TestTimeZoneRule(t *testing.T) {
 	tests := []struct {
 		name   string
 		tmpl   string
-		cfg    resolver.DBConfig
+		cfg    tenantconfig.DataSource
 		want   string
 		wantOK bool
 	}{
-		{"template url", "postgres://h/db?sslmode=disable&TimeZone=Asia/Shanghai", resolver.DBConfig{Name: "x"}, "Asia/Shanghai", true},
-		{"template key/value", "host=h TimeZone=Asia/Shanghai sslmode=disable", resolver.DBConfig{Name: "x"}, "Asia/Shanghai", true},
-		{"time_zone", "postgres://h/db?time_zone=UTC", resolver.DBConfig{Name: "x"}, "UTC", true},
-		{"none", "postgres://h/db", resolver.DBConfig{Name: "x"}, "", false},
-		{"tenant dsn wins", "postgres://h/db?TimeZone=Asia/Shanghai", resolver.DBConfig{DSN: "postgres://h/t"}, "", false},
-		{"tenant dsn", "postgres://h/db", resolver.DBConfig{DSN: "postgres://h/t?timezone=Europe/Paris"}, "Europe/Paris", true},
-		{"param over template", "postgres://h/db?TimeZone=Asia/Shanghai", resolver.DBConfig{Name: "x", Params: map[string]string{"TIMEZONE": "Europe/Paris"}}, "Europe/Paris", true},
-		{"time_zone param", "postgres://h/db", resolver.DBConfig{Name: "x", Params: map[string]string{"time_zone": "Europe/Paris"}}, "Europe/Paris", true},
+		{"template url", "postgres://h/db?sslmode=disable&TimeZone=Asia/Shanghai", tenantconfig.DataSource{Name: "x"}, "Asia/Shanghai", true},
+		{"template key/value", "host=h TimeZone=Asia/Shanghai sslmode=disable", tenantconfig.DataSource{Name: "x"}, "Asia/Shanghai", true},
+		{"time_zone", "postgres://h/db?time_zone=UTC", tenantconfig.DataSource{Name: "x"}, "UTC", true},
+		{"none", "postgres://h/db", tenantconfig.DataSource{Name: "x"}, "", false},
+		{"tenant dsn wins", "postgres://h/db?TimeZone=Asia/Shanghai", tenantconfig.DataSource{DSN: "postgres://h/t"}, "", false},
+		{"tenant dsn", "postgres://h/db", tenantconfig.DataSource{DSN: "postgres://h/t?timezone=Europe/Paris"}, "Europe/Paris", true},
+		{"param over template", "postgres://h/db?TimeZone=Asia/Shanghai", tenantconfig.DataSource{Name: "x", Params: map[string]string{"TIMEZONE": "Europe/Paris"}}, "Europe/Paris", true},
+		{"time_zone param", "postgres://h/db", tenantconfig.DataSource{Name: "x", Params: map[string]string{"time_zone": "Europe/Paris"}}, "Europe/Paris", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -184,9 +184,9 @@ func TestTimeZoneAppliedOnlyAsGORMDoes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := resolver.DBConfig{Name: "acme"}
+			c := tenantconfig.DataSource{Name: "acme"}
 			if tt.tenantDSN != "" {
-				c = resolver.DBConfig{DSN: tt.tenantDSN}
+				c = tenantconfig.DataSource{DSN: tt.tenantDSN}
 			}
 			cc, err := connConfig(tmplTZ, c)
 			if err != nil {
@@ -203,21 +203,21 @@ func TestTimeZoneAppliedOnlyAsGORMDoes(t *testing.T) {
 		})
 	}
 	gormDSN, _ := pgDriver{}.WithDialector(postgres.Open(tmplTZ))
-	if _, err := gormDSN.Connector("postgres://h/db?TimeZone=Mars/Olympus", resolver.DBConfig{Name: "x"}); err == nil ||
+	if _, err := gormDSN.Connector("postgres://h/db?TimeZone=Mars/Olympus", tenantconfig.DataSource{Name: "x"}); err == nil ||
 		!strings.Contains(err.Error(), "Mars/Olympus") {
 		t.Fatalf("unknown zone: err = %v", err)
 	}
 }
 
 func TestMergeParamsIgnoresCase(t *testing.T) {
-	c, err := connConfig("postgres://h/db?TimeZone=Asia/Shanghai", resolver.DBConfig{Name: "x", Params: map[string]string{"timezone": "Europe/Paris"}})
+	c, err := connConfig("postgres://h/db?TimeZone=Asia/Shanghai", tenantconfig.DataSource{Name: "x", Params: map[string]string{"timezone": "Europe/Paris"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, ok := c.RuntimeParams["TimeZone"]; ok || c.RuntimeParams["timezone"] != "Europe/Paris" {
 		t.Fatalf("params = %v, want the tenant's timezone alone", c.RuntimeParams)
 	}
-	_, err = connConfig("postgres://h/db", resolver.DBConfig{Name: "x", Params: map[string]string{"timezone": "UTC", "TimeZone": "Europe/Paris"}})
+	_, err = connConfig("postgres://h/db", tenantconfig.DataSource{Name: "x", Params: map[string]string{"timezone": "UTC", "TimeZone": "Europe/Paris"}})
 	if err == nil || !strings.Contains(err.Error(), "same setting") {
 		t.Fatalf("err = %v, want params naming the same setting refused", err)
 	}

@@ -4,8 +4,8 @@
 // # Usage
 //
 //	res, err := resolver.New(resolver.Config{
-//		Template: resolver.Template{Driver: pgdriver.Name, DSN: os.Getenv("DATABASE_URL")},
-//		Drivers:  []resolver.Driver{pgdriver.New()},
+//		Template: resolver.Template{Driver: pgdriver.DriverName, DSN: os.Getenv("DATABASE_URL")},
+//		Drivers:  []dbdriver.Driver{pgdriver.New()},
 //	})
 //
 // A tenant's DSN is used as it is; otherwise its host, port, name, user,
@@ -34,7 +34,7 @@
 //     default_query_exec_mode=simple_protocol in the template DSN.
 //   - With another DriverName: WithDialector returns an error, and db.Use
 //     fails. Tenant pools use pgx and cannot go through another
-//     database/sql driver; give the resolver a [resolver.Driver] of your
+//     database/sql driver; give the resolver a [dbdriver.Driver] of your
 //     own (one without WithDialector is left as it is).
 //   - Any other dialector, such as a SQLite one: an error naming it.
 //

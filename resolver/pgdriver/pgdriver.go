@@ -8,26 +8,27 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/tenantrouter/tenantplugin/resolver"
+	"github.com/tenantrouter/tenantplugin/resolver/dbdriver"
+	"github.com/tenantrouter/tenantplugin/tenantconfig"
 )
 
-// Name is the driver's name in configs.
-const Name = "postgres"
+// DriverName is the driver's name in configs.
+const DriverName = "postgres"
 
 // New returns the PostgreSQL driver. It opens pools as pgx reads their
 // DSN until WithDialector configures a copy from a GORM dialector.
-func New() resolver.Driver { return pgDriver{} }
+func New() dbdriver.Driver { return pgDriver{} }
 
 type pgDriver struct {
 	dialect *dialect // nil: pgx's defaults; see WithDialector
 }
 
-func (pgDriver) Name() string { return Name }
+func (pgDriver) Name() string { return DriverName }
 
 // Connector parses cfg.DSN, or the template DSN with cfg's fields set
 // over it. Its errors never quote the DSN. The connector is a
-// resolver.SessionConnector.
-func (d pgDriver) Connector(templateDSN string, c resolver.DBConfig) (driver.Connector, error) {
+// dbdriver.SessionConnector.
+func (d pgDriver) Connector(templateDSN string, c tenantconfig.DataSource) (driver.Connector, error) {
 	cc, err := connConfig(templateDSN, c)
 	if err != nil {
 		return nil, err
@@ -41,7 +42,7 @@ func (d pgDriver) Connector(templateDSN string, c resolver.DBConfig) (driver.Con
 }
 
 // connConfig merges c over the template.
-func connConfig(templateDSN string, c resolver.DBConfig) (*pgx.ConnConfig, error) {
+func connConfig(templateDSN string, c tenantconfig.DataSource) (*pgx.ConnConfig, error) {
 	dsn := c.DSN
 	if dsn == "" {
 		dsn = templateDSN

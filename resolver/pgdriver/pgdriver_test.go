@@ -6,7 +6,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/tenantrouter/tenantplugin/resolver"
+	"github.com/tenantrouter/tenantplugin/tenantconfig"
 )
 
 const tmpl = "postgres://app:template-secret@db.internal:5432/app?sslmode=disable&application_name=web"
@@ -14,23 +14,23 @@ const tmpl = "postgres://app:template-secret@db.internal:5432/app?sslmode=disabl
 func TestMergeOverTemplate(t *testing.T) {
 	tests := []struct {
 		name string
-		cfg  resolver.DBConfig
+		cfg  tenantconfig.DataSource
 		want func(c *pgx.ConnConfig) string // returns a mismatch, or ""
 	}{
-		{"name only", resolver.DBConfig{Name: "acme"}, func(c *pgx.ConnConfig) string {
+		{"name only", tenantconfig.DataSource{Name: "acme"}, func(c *pgx.ConnConfig) string {
 			if c.Database != "acme" || c.Host != "db.internal" || c.User != "app" || c.Password != "template-secret" || c.Port != 5432 {
 				return "fields not kept from the template"
 			}
 			return ""
 		}},
-		{"all fields", resolver.DBConfig{Host: "pg2", Port: 6543, Name: "acme", User: "acme_user", Password: "acme-pw", Params: map[string]string{"search_path": "acme"}},
+		{"all fields", tenantconfig.DataSource{Host: "pg2", Port: 6543, Name: "acme", User: "acme_user", Password: "acme-pw", Params: map[string]string{"search_path": "acme"}},
 			func(c *pgx.ConnConfig) string {
 				if c.Host != "pg2" || c.Port != 6543 || c.User != "acme_user" || c.Password != "acme-pw" || c.RuntimeParams["search_path"] != "acme" || c.RuntimeParams["application_name"] != "web" {
 					return "fields not merged"
 				}
 				return ""
 			}},
-		{"full dsn", resolver.DBConfig{DSN: "postgres://u:p@other:1/db2", Name: "ignored"}, func(c *pgx.ConnConfig) string {
+		{"full dsn", tenantconfig.DataSource{DSN: "postgres://u:p@other:1/db2", Name: "ignored"}, func(c *pgx.ConnConfig) string {
 			if c.Host != "other" || c.Database != "db2" || c.Port != 1 {
 				return "dsn not used as given"
 			}
@@ -51,7 +51,7 @@ func TestMergeOverTemplate(t *testing.T) {
 }
 
 func TestErrorsHideTheDSN(t *testing.T) {
-	tests := []resolver.DBConfig{
+	tests := []tenantconfig.DataSource{
 		{DSN: "postgres://u:hunter2@host:notaport/db"},
 		{DSN: "host=h password=hunter2 port=99999999"},
 	}
@@ -64,7 +64,7 @@ func TestErrorsHideTheDSN(t *testing.T) {
 			t.Fatalf("error quotes the DSN: %v", err)
 		}
 	}
-	if _, err := New().Connector(tmpl, resolver.DBConfig{Name: "x", Port: 70000}); err == nil {
+	if _, err := New().Connector(tmpl, tenantconfig.DataSource{Name: "x", Port: 70000}); err == nil {
 		t.Fatal("port 70000 accepted")
 	}
 }

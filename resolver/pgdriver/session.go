@@ -14,7 +14,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
 
-	"github.com/tenantrouter/tenantplugin/resolver"
+	"github.com/tenantrouter/tenantplugin/resolver/dbdriver"
 )
 
 // SessionTimeout bounds the wait for the server to end a session after
@@ -23,7 +23,7 @@ import (
 const SessionTimeout = 5 * time.Second
 
 // connector is pgx's connector with session tracking: it implements
-// resolver.SessionConnector.
+// dbdriver.SessionConnector.
 //
 // A PostgreSQL backend keeps its socket open until its process exits, so
 // that a client can tell when the session is really over (see
@@ -36,7 +36,7 @@ type connector struct {
 	driver.Connector
 }
 
-// ConnectSession implements resolver.SessionConnector.
+// ConnectSession implements dbdriver.SessionConnector.
 func (c connector) ConnectSession(ctx context.Context, ended func(error)) (driver.Conn, error) {
 	a := &attempt{ended: ended}
 	conn, err := c.Connect(context.WithValue(ctx, attemptKey{}, a))
@@ -220,7 +220,7 @@ func (s *socket) SetWriteDeadline(t time.Time) error {
 }
 
 var (
-	_ resolver.SessionConnector = connector{}
+	_ dbdriver.SessionConnector = connector{}
 	_ driver.Validator          = validConn{}
 	_ driver.SessionResetter    = validConn{}
 	_ driver.ExecerContext      = validConn{}

@@ -16,6 +16,8 @@ import (
 
 	"github.com/tenantrouter/tenantplugin/internal/testenv"
 	"github.com/tenantrouter/tenantplugin/resolver"
+	"github.com/tenantrouter/tenantplugin/resolver/dbdriver"
+	"github.com/tenantrouter/tenantplugin/tenantconfig"
 )
 
 func TestMain(m *testing.M) {
@@ -26,12 +28,12 @@ func TestMain(m *testing.M) {
 // channel receives ended's error.
 func session(ctx context.Context, t *testing.T) (driver.Conn, <-chan error, error) {
 	t.Helper()
-	c, err := New().Connector(testenv.PostgresURL(t), resolver.DBConfig{})
+	c, err := New().Connector(testenv.PostgresURL(t), tenantconfig.DataSource{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ended := make(chan error, 2)
-	conn, err := c.(resolver.SessionConnector).ConnectSession(ctx, func(err error) { ended <- err })
+	conn, err := c.(dbdriver.SessionConnector).ConnectSession(ctx, func(err error) { ended <- err })
 	return conn, ended, err
 }
 
@@ -199,12 +201,12 @@ func TestFailedAfterConnectEnds(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := d.Connector(testenv.PostgresURL(t), resolver.DBConfig{})
+	c, err := d.Connector(testenv.PostgresURL(t), tenantconfig.DataSource{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ended := make(chan error, 2)
-	conn, err := c.(resolver.SessionConnector).ConnectSession(context.Background(), func(err error) { ended <- err })
+	conn, err := c.(dbdriver.SessionConnector).ConnectSession(context.Background(), func(err error) { ended <- err })
 	if !errors.Is(err, hookErr) || conn != nil {
 		t.Fatalf("ConnectSession = %v, %v; want the hook's error", conn, err)
 	}

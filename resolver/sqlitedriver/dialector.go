@@ -39,7 +39,7 @@ func (d sqliteDriver) WithDialector(gd gorm.Dialector) (resolver.DialectorDriver
 		if v := reflect.ValueOf(gd); v.Kind() == reflect.Pointer && v.IsNil() {
 			return nil, fmt.Errorf("sqlitedriver: nil %T", gd)
 		}
-		if gd.Name() != Name {
+		if gd.Name() != DriverName {
 			return nil, fmt.Errorf("sqlitedriver: dialector %T is for %q, not SQLite: tenant pools would speak SQLite to a *gorm.DB built for another database", gd, gd.Name())
 		}
 	}

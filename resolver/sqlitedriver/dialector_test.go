@@ -41,7 +41,7 @@ func TestWithDialector(t *testing.T) {
 			d := sqlitedriver.New().(resolver.DialectorDriver)
 			got, err := d.WithDialector(tt.d)
 			if tt.want == "" {
-				if err != nil || got == nil || got.Name() != sqlitedriver.Name {
+				if err != nil || got == nil || got.Name() != sqlitedriver.DriverName {
 					t.Fatalf("got %v, %v", got, err)
 				}
 				return

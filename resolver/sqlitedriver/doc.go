@@ -5,10 +5,10 @@
 // # Usage
 //
 //	res, err := resolver.New(resolver.Config{
-//		Template: resolver.Template{Driver: sqlitedriver.Name, DSN: "?_pragma=busy_timeout(5000)"},
-//		Drivers:  []resolver.Driver{sqlitedriver.New()},
+//		Template: resolver.Template{Driver: sqlitedriver.DriverName, DSN: "?_pragma=busy_timeout(5000)"},
+//		Drivers:  []dbdriver.Driver{sqlitedriver.New()},
 //	})
-//	err = res.Set(ctx, "acme", resolver.TenantConfig{DBConfig: resolver.DBConfig{Name: "data/acme.db"}})
+//	err = res.Set(ctx, "acme", tenantconfig.Database{DataSource: tenantconfig.DataSource{Name: "data/acme.db"}})
 //
 // A tenant's Name is its database file; the template DSN's query
 // parameters (pragmas) are appended to it.

@@ -7,15 +7,15 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/tenantrouter/tenantplugin/resolver"
 	"github.com/tenantrouter/tenantplugin/resolver/sqlitedriver"
+	"github.com/tenantrouter/tenantplugin/tenantconfig"
 )
 
 func ExampleNew() {
 	dir, _ := os.MkdirTemp("", "sqlitedriver")
 	defer os.RemoveAll(dir)
 	conn, err := sqlitedriver.New().Connector("?_pragma=busy_timeout(5000)",
-		resolver.DBConfig{Name: filepath.Join(dir, "acme.db")})
+		tenantconfig.DataSource{Name: filepath.Join(dir, "acme.db")})
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -9,22 +9,23 @@ import (
 
 	_ "github.com/glebarez/go-sqlite" // registers "sqlite"
 
-	"github.com/tenantrouter/tenantplugin/resolver"
+	"github.com/tenantrouter/tenantplugin/resolver/dbdriver"
+	"github.com/tenantrouter/tenantplugin/tenantconfig"
 )
 
-// Name is the driver's name in configs.
-const Name = "sqlite"
+// DriverName is the driver's name in configs.
+const DriverName = "sqlite"
 
 // New returns the SQLite driver.
-func New() resolver.Driver { return sqliteDriver{} }
+func New() dbdriver.Driver { return sqliteDriver{} }
 
 type sqliteDriver struct{}
 
-func (sqliteDriver) Name() string { return Name }
+func (sqliteDriver) Name() string { return DriverName }
 
 // Connector uses cfg.DSN, or cfg.Name as the file with the template
 // DSN's query parameters (such as _pragma=busy_timeout(5000)) appended.
-func (sqliteDriver) Connector(templateDSN string, c resolver.DBConfig) (driver.Connector, error) {
+func (sqliteDriver) Connector(templateDSN string, c tenantconfig.DataSource) (driver.Connector, error) {
 	dsn := c.DSN
 	if dsn == "" {
 		if c.Name == "" {

@@ -6,14 +6,14 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/tenantrouter/tenantplugin/resolver"
 	"github.com/tenantrouter/tenantplugin/resolver/sqlitedriver"
+	"github.com/tenantrouter/tenantplugin/tenantconfig"
 )
 
 func TestConnector(t *testing.T) {
 	dir := t.TempDir()
 	d := sqlitedriver.New()
-	conn, err := d.Connector("ignored.db?_pragma=busy_timeout(1234)", resolver.DBConfig{Name: filepath.Join(dir, "a.db")})
+	conn, err := d.Connector("ignored.db?_pragma=busy_timeout(1234)", tenantconfig.DataSource{Name: filepath.Join(dir, "a.db")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -26,7 +26,7 @@ func TestConnector(t *testing.T) {
 	if timeout != 1234 {
 		t.Fatalf("busy_timeout = %d: the template's parameters were not applied", timeout)
 	}
-	for _, bad := range []resolver.DBConfig{{}, {Name: "x.db", Host: "h"}, {Name: "x.db", Password: "p"}} {
+	for _, bad := range []tenantconfig.DataSource{{}, {Name: "x.db", Host: "h"}, {Name: "x.db", Password: "p"}} {
 		if _, err := d.Connector("", bad); err == nil {
 			t.Errorf("%+v accepted", bad)
 		}

@@ -25,9 +25,10 @@ import (
 	tenantplugin "github.com/tenantrouter/tenantplugin"
 	"github.com/tenantrouter/tenantplugin/reserved"
 	"github.com/tenantrouter/tenantplugin/resolver"
-	"github.com/tenantrouter/tenantplugin/resolver/memstore"
+	"github.com/tenantrouter/tenantplugin/resolver/dbdriver"
 	"github.com/tenantrouter/tenantplugin/resolver/sqlitedriver"
 	"github.com/tenantrouter/tenantplugin/tenant"
+	"github.com/tenantrouter/tenantplugin/tenantconfig"
 )
 
 // Hospital lives in the central database, shared by all tenants.
@@ -86,21 +87,23 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	defer sqlDB.Close()
 
 	// 2. Tenants: one database file each, merged over the template.
-	tenants := memstore.NewSource(map[string]resolver.TenantConfig{
-		"tenant-1.localhost": {DBConfig: resolver.DBConfig{Name: file("tenant-1")}},
-		"tenant-2.localhost": {DBConfig: resolver.DBConfig{Name: file("tenant-2")}},
-	})
+	tenants := map[string]tenantconfig.Database{
+		"tenant-1.localhost": {DataSource: tenantconfig.DataSource{Name: file("tenant-1")}},
+		"tenant-2.localhost": {DataSource: tenantconfig.DataSource{Name: file("tenant-2")}},
+	}
 	res, err := resolver.New(resolver.Config{
-		Template: resolver.Template{Driver: sqlitedriver.Name, DSN: pragmas},
-		Drivers:  []resolver.Driver{sqlitedriver.New()},
+		Template: resolver.Template{Driver: sqlitedriver.DriverName, DSN: pragmas},
+		Drivers:  []dbdriver.Driver{sqlitedriver.New()},
 		Logger:   log,
 	})
 	if err != nil {
 		return err
 	}
 	defer res.Close()
-	if err := res.Load(ctx, tenants); err != nil {
-		return err
+	for id, db := range tenants {
+		if err := res.Set(ctx, id, db); err != nil {
+			return err
+		}
 	}
 
 	// 3. The plugin: hospitals are central, everything else per tenant.

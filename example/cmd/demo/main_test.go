@@ -16,8 +16,8 @@ func TestDemo(t *testing.T) {
 		"central.db   hospitals: City Hospital, Harbour Clinic",
 		"tenant-1.db  patients: Ada, Grace",
 		"tenant-2.db  patients: Linus",
-		"without a tenant: tenantplugin: no tenant in context",
-		`as an unknown tenant: tenant "tenant-9.localhost": tenantplugin: unknown tenant`,
+		"without a tenant: tenant: no tenant in context",
+		`as an unknown tenant: tenant "tenant-9.localhost": tenant: unknown tenant`,
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())

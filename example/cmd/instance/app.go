@@ -21,9 +21,10 @@ import (
 
 	tenantplugin "github.com/tenantrouter/tenantplugin"
 	"github.com/tenantrouter/tenantplugin/resolver"
+	"github.com/tenantrouter/tenantplugin/resolver/dbdriver"
 	"github.com/tenantrouter/tenantplugin/resolver/pgdriver"
-	"github.com/tenantrouter/tenantplugin/resolver/redisstore"
-	"github.com/tenantrouter/tenantplugin/resolver/tenantsync"
+	"github.com/tenantrouter/tenantplugin/tenantconfig/redisstore"
+	"github.com/tenantrouter/tenantplugin/tenantconfig/tenantsync"
 )
 
 // bootTimeout bounds connecting to PostgreSQL and Redis and loading the
@@ -93,8 +94,8 @@ func start(ctx context.Context, o options, log *slog.Logger) (_ *app, err error)
 	a.closers = append(a.closers, func() { _ = a.sqlDB.Close() })
 
 	a.res, err = resolver.New(resolver.Config{
-		Template: resolver.Template{Driver: pgdriver.Name, DSN: o.pgURL},
-		Drivers:  []resolver.Driver{pgdriver.New()},
+		Template: resolver.Template{Driver: pgdriver.DriverName, DSN: o.pgURL},
+		Drivers:  []dbdriver.Driver{pgdriver.New()},
 		MaxConns: o.maxConns,
 		Logger:   log,
 	})

@@ -14,12 +14,12 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/tenantrouter/tenantplugin/resolver"
 	"github.com/tenantrouter/tenantplugin/resolver/pgdriver"
-	"github.com/tenantrouter/tenantplugin/resolver/redisstore"
 	"github.com/tenantrouter/tenantplugin/resolver/sqlitedriver"
-	"github.com/tenantrouter/tenantplugin/resolver/tenantfile"
 	"github.com/tenantrouter/tenantplugin/tenant"
+	"github.com/tenantrouter/tenantplugin/tenantconfig"
+	"github.com/tenantrouter/tenantplugin/tenantconfig/redisstore"
+	"github.com/tenantrouter/tenantplugin/tenantconfig/tenantfile"
 )
 
 // globals are the flags before the command.
@@ -41,16 +41,16 @@ func dispatch(ctx context.Context, args []string, getenv func(string) string, ou
 		return usagef("no command")
 	}
 	cmd, rest := rest[0], rest[1:]
-	var run func(context.Context, resolver.Store, []string, io.Writer) error
+	var run func(context.Context, tenantconfig.Store, []string, io.Writer) error
 	switch cmd {
 	case "load":
 		run = load
 	case "add":
-		run = func(ctx context.Context, s resolver.Store, a []string, w io.Writer) error {
+		run = func(ctx context.Context, s tenantconfig.Store, a []string, w io.Writer) error {
 			return put(ctx, s, a, w, true)
 		}
 	case "update":
-		run = func(ctx context.Context, s resolver.Store, a []string, w io.Writer) error {
+		run = func(ctx context.Context, s tenantconfig.Store, a []string, w io.Writer) error {
 			return put(ctx, s, a, w, false)
 		}
 	case "remove":
@@ -141,7 +141,7 @@ func (s *setFlags) note(err error) {
 
 func hasKey(m map[string]string, k string) bool { _, ok := m[k]; return ok }
 
-func put(ctx context.Context, store resolver.Store, args []string, out io.Writer, create bool) error {
+func put(ctx context.Context, store tenantconfig.Store, args []string, out io.Writer, create bool) error {
 	fs := newFlags("put")
 	dsn := fs.String("dsn", "", "the tenant's database URL")
 	orm := fs.String("orm", "gorm", "ORM id")
@@ -163,7 +163,7 @@ func put(ctx context.Context, store resolver.Store, args []string, out io.Writer
 	}
 	mapping := map[string]string{}
 	if len(sets.values) > 0 {
-		m, ok := store.(resolver.Mapper)
+		m, ok := store.(tenantconfig.Mapper)
 		if !ok {
 			return errors.New("this store keeps no mapping metadata")
 		}
@@ -180,14 +180,14 @@ func put(ctx context.Context, store resolver.Store, args []string, out io.Writer
 		mapping[key] = "orm_config." + *orm + "." + *alias + ".dsn"
 		values[key] = *dsn
 	}
-	cfg, err := tenantfile.Deploy(mapping, resolver.ServiceConfig{}, values)
+	cfg, err := tenantfile.Deploy(mapping, tenantconfig.Config{}, values)
 	if err != nil {
 		return err
 	}
 	if err := checkDSNs(cfg); err != nil {
 		return err
 	}
-	change := resolver.Change{Op: resolver.Put, Tenant: id, Config: cfg, Create: create, Existing: !create}
+	change := tenantconfig.Change{Kind: tenantconfig.PutTenant, Tenant: id, Config: cfg, Create: create, Existing: !create}
 	vs, err := store.Apply(ctx, change)
 	if err != nil {
 		return err
@@ -200,7 +200,7 @@ func put(ctx context.Context, store resolver.Store, args []string, out io.Writer
 	return nil
 }
 
-func remove(ctx context.Context, store resolver.Store, args []string, out io.Writer) error {
+func remove(ctx context.Context, store tenantconfig.Store, args []string, out io.Writer) error {
 	fs := newFlags("remove")
 	id, err := idAndFlags(fs, args)
 	if err != nil {
@@ -209,7 +209,7 @@ func remove(ctx context.Context, store resolver.Store, args []string, out io.Wri
 	if err := tenant.ValidateID(id); err != nil {
 		return err
 	}
-	vs, err := store.Apply(ctx, resolver.Change{Op: resolver.Delete, Tenant: id, Existing: true})
+	vs, err := store.Apply(ctx, tenantconfig.Change{Kind: tenantconfig.DeleteTenant, Tenant: id, Existing: true})
 	if err != nil {
 		return err
 	}
@@ -217,7 +217,7 @@ func remove(ctx context.Context, store resolver.Store, args []string, out io.Wri
 	return nil
 }
 
-func list(ctx context.Context, store resolver.Store, args []string, out io.Writer) error {
+func list(ctx context.Context, store tenantconfig.Store, args []string, out io.Writer) error {
 	if len(args) > 0 {
 		return usagef("list takes no argument")
 	}
@@ -232,7 +232,7 @@ func list(ctx context.Context, store resolver.Store, args []string, out io.Write
 	return nil
 }
 
-func show(ctx context.Context, store resolver.Store, args []string, out io.Writer) error {
+func show(ctx context.Context, store tenantconfig.Store, args []string, out io.Writer) error {
 	fs := newFlags("show")
 	id, err := idAndFlags(fs, args)
 	if err != nil {
@@ -243,9 +243,9 @@ func show(ctx context.Context, store resolver.Store, args []string, out io.Write
 		return err
 	}
 	b, err := json.MarshalIndent(struct {
-		Tenant  string                 `json:"tenant"`
-		Version uint64                 `json:"version"`
-		Config  resolver.ServiceConfig `json:"config"`
+		Tenant  string              `json:"tenant"`
+		Version uint64              `json:"version"`
+		Config  tenantconfig.Config `json:"config"`
 	}{id, rec.Version, tenantfile.Redact(rec.Config)}, "", "  ")
 	if err != nil {
 		return err
@@ -254,7 +254,7 @@ func show(ctx context.Context, store resolver.Store, args []string, out io.Write
 	return nil
 }
 
-func load(ctx context.Context, store resolver.Store, args []string, out io.Writer) error {
+func load(ctx context.Context, store tenantconfig.Store, args []string, out io.Writer) error {
 	fs := newFlags("load")
 	dry := fs.Bool("dry-run", false, "print the changes, write nothing")
 	path, err := idAndFlags(fs, args)
@@ -278,7 +278,7 @@ func load(ctx context.Context, store resolver.Store, args []string, out io.Write
 	if err != nil {
 		return err
 	}
-	have := make(map[string]resolver.ServiceConfig, len(snap))
+	have := make(map[string]tenantconfig.Config, len(snap))
 	for id, r := range snap {
 		have[id] = r.Config
 	}
@@ -290,7 +290,7 @@ func load(ctx context.Context, store resolver.Store, args []string, out io.Write
 		fmt.Fprintf(out, "dry run: %d changes, nothing written\n", len(diff))
 		return nil
 	}
-	if m, ok := store.(resolver.Mapper); ok {
+	if m, ok := store.(tenantconfig.Mapper); ok {
 		if err := m.SetMapping(ctx, f.MappingMetadata); err != nil {
 			return err
 		}
@@ -301,19 +301,19 @@ func load(ctx context.Context, store resolver.Store, args []string, out io.Write
 	}
 	// Every change is conditional on what the diff was made from, so a
 	// change someone else makes meanwhile is never overwritten.
-	changes := make([]resolver.Change, len(diff))
+	changes := make([]tenantconfig.Change, len(diff))
 	for i, c := range diff {
 		switch c.Kind {
 		case tenantfile.Removed:
-			changes[i] = resolver.Change{Op: resolver.Delete, Tenant: c.Tenant, IfVersion: snap[c.Tenant].Version}
+			changes[i] = tenantconfig.Change{Kind: tenantconfig.DeleteTenant, Tenant: c.Tenant, IfVersion: snap[c.Tenant].Version}
 		case tenantfile.Added:
-			changes[i] = resolver.Change{Op: resolver.Put, Tenant: c.Tenant, Config: c.New, Create: true}
+			changes[i] = tenantconfig.Change{Kind: tenantconfig.PutTenant, Tenant: c.Tenant, Config: c.New, Create: true}
 		default:
-			changes[i] = resolver.Change{Op: resolver.Put, Tenant: c.Tenant, Config: c.New, IfVersion: snap[c.Tenant].Version}
+			changes[i] = tenantconfig.Change{Kind: tenantconfig.PutTenant, Tenant: c.Tenant, Config: c.New, IfVersion: snap[c.Tenant].Version}
 		}
 	}
 	if _, err := store.Apply(ctx, changes...); err != nil {
-		if errors.Is(err, resolver.ErrConflict) || errors.Is(err, resolver.ErrExists) {
+		if errors.Is(err, tenantconfig.ErrConflict) || errors.Is(err, tenantconfig.ErrExists) {
 			return fmt.Errorf("the store changed while loading, nothing written: run load again (%w)", err)
 		}
 		return err
@@ -323,22 +323,22 @@ func load(ctx context.Context, store resolver.Store, args []string, out io.Write
 }
 
 // drivers are the drivers the library ships.
-var drivers = []string{pgdriver.Name, sqlitedriver.Name}
+var drivers = []string{pgdriver.DriverName, sqlitedriver.DriverName}
 
 // checkDSNs parses each PostgreSQL DSN as the resolver will, so that a
 // DSN no instance could use is refused here rather than by every
 // instance. Errors never quote the DSN.
-func checkDSNs(c resolver.ServiceConfig) error {
+func checkDSNs(c tenantconfig.Config) error {
 	for orm, aliases := range c.ORM {
 		for alias, db := range aliases {
 			if db.Driver != "" && !slices.Contains(drivers, db.Driver) {
 				return fmt.Errorf("orm_config.%s.%s: unsupported driver %q", orm, alias, db.Driver)
 			}
-			pg := db.Driver == pgdriver.Name || (db.Driver == "" && (strings.HasPrefix(db.DSN, "postgres://") || strings.HasPrefix(db.DSN, "postgresql://")))
+			pg := db.Driver == pgdriver.DriverName || (db.Driver == "" && (strings.HasPrefix(db.DSN, "postgres://") || strings.HasPrefix(db.DSN, "postgresql://")))
 			if db.DSN == "" || !pg {
 				continue
 			}
-			if _, err := pgdriver.New().Connector("", resolver.DBConfig{DSN: db.DSN}); err != nil {
+			if _, err := pgdriver.New().Connector("", tenantconfig.DataSource{DSN: db.DSN}); err != nil {
 				return fmt.Errorf("orm_config.%s.%s.dsn: %w", orm, alias, err)
 			}
 		}
@@ -346,7 +346,7 @@ func checkDSNs(c resolver.ServiceConfig) error {
 	return nil
 }
 
-func storeService(s resolver.Store) string {
+func storeService(s tenantconfig.Store) string {
 	if rs, ok := s.(*redisstore.Store); ok {
 		return rs.Service()
 	}

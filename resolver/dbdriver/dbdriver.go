@@ -1,0 +1,37 @@
+package dbdriver
+
+import (
+	"context"
+	"database/sql/driver"
+
+	"github.com/tenantrouter/tenantplugin/tenantconfig"
+)
+
+// Driver opens tenant databases of one kind. Its errors must not quote a
+// DSN or a password: they reach logs and callers.
+type Driver interface {
+	// Name is the driver's name in the resolver's Template.Driver and in
+	// tenantconfig.DataSource.Driver.
+	Name() string
+	// Connector returns a connector for src merged over the template DSN.
+	// It checks the settings but does no I/O.
+	Connector(templateDSN string, src tenantconfig.DataSource) (driver.Connector, error)
+}
+
+// SessionConnector is an optional interface of the connectors a Driver
+// returns, for databases whose server session can outlive the client's
+// Close: a PostgreSQL backend runs until its process exits, which pgx
+// lets happen in the background after a cancelled query. The resolver's
+// connection budget counts a connection until its sessions have ended.
+// Connectors without it are counted until Close returns.
+type SessionConnector interface {
+	driver.Connector
+	// ConnectSession is Connect, and calls ended once every server
+	// session that this attempt started has ended: a failed attempt's at
+	// once or soon, a connection's after it was closed (which the driver
+	// may do on its own, before database/sql calls Close). err is nil when
+	// the server ended them, or says why that is not known (the wait was
+	// given up). ended runs exactly once, on any goroutine, maybe before
+	// ConnectSession returns; it must not block.
+	ConnectSession(ctx context.Context, ended func(err error)) (driver.Conn, error)
+}

@@ -1,0 +1,15 @@
+// Package memstore keeps tenants in process: a [tenantconfig.Store] that
+// is also a [tenantconfig.Watcher], for tests, the embedded demo and
+// single-process applications.
+//
+// # Usage
+//
+//	store := memstore.New()
+//	_, err := store.Apply(ctx, tenantconfig.Change{Kind: tenantconfig.PutTenant, Tenant: "acme", Config: cfg})
+//	err = tenantsync.Load(ctx, store, res, tenantsync.Options{})    // once
+//	syncer, err := tenantsync.Start(ctx, store, res, tenantsync.Options{}) // and in step after
+//
+// # Concurrency
+//
+// A Store is safe for concurrent use and returns copies.
+package memstore

@@ -1,0 +1,42 @@
+package redisstore_test
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"github.com/alicebob/miniredis/v2"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/tenantrouter/tenantplugin/tenantconfig"
+	"github.com/tenantrouter/tenantplugin/tenantconfig/redisstore"
+)
+
+// Example writes a tenant, watches the announcement, and reads it back.
+func Example() {
+	mr, _ := miniredis.Run() // a real Redis in production
+	defer mr.Close()
+	client := redis.NewClient(&redis.Options{Addr: mr.Addr()})
+	defer client.Close()
+	store, _ := redisstore.New(client, "hospital", redisstore.WithLogger(slog.New(slog.DiscardHandler)))
+	ctx := context.Background()
+
+	events := make(chan tenantconfig.Event, 1)
+	stop, _ := store.Watch(ctx, func(e tenantconfig.Event) { events <- e }, func() {})
+	defer stop()
+
+	cfg := tenantconfig.Config{ORM: map[string]map[string]tenantconfig.Database{
+		"gorm": {"default": {DataSource: tenantconfig.DataSource{Host: "db", Name: "acme"}}},
+	}}
+	versions, _ := store.Apply(ctx, tenantconfig.Change{Kind: tenantconfig.PutTenant, Tenant: "acme", Config: cfg, Create: true})
+	fmt.Println("version", versions[0])
+	fmt.Printf("announced %+v\n", <-events)
+
+	rec, _ := store.Get(ctx, "acme")
+	db, _ := rec.Config.Database("gorm", "default")
+	fmt.Println(db.Name, rec.Version)
+	// Output:
+	// version 1
+	// announced {Tenant:acme Version:1 Deleted:false}
+	// acme 1
+}

@@ -1,0 +1,300 @@
+package redisstore
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/tenantrouter/tenantplugin/tenant"
+	"github.com/tenantrouter/tenantplugin/tenantconfig"
+)
+
+// Store is a tenantconfig.Store and tenantconfig.Watcher on Redis.
+type Store struct {
+	client       redis.UniversalClient
+	service      string
+	codec        Codec
+	log          *slog.Logger
+	pingInterval time.Duration
+
+	configs, versions, revision, channel, mapping string
+}
+
+// Option configures a Store.
+type Option func(*Store)
+
+// WithPrefix sets the key prefix. Default: "tenantplugin".
+func WithPrefix(prefix string) Option {
+	return func(s *Store) { s.keys(prefix) }
+}
+
+// WithCodec sets the codec. Default: JSON.
+func WithCodec(c Codec) Option { return func(s *Store) { s.codec = c } }
+
+// WithPingInterval sets how long the watcher waits for a message before
+// it pings Redis; a ping unanswered for as long again makes it subscribe
+// on a new connection (a half-open connection takes writes and never
+// answers). Default: 5 s.
+func WithPingInterval(d time.Duration) Option { return func(s *Store) { s.pingInterval = d } }
+
+// WithLogger sets the logger of the watcher. Default: slog.Default().
+func WithLogger(l *slog.Logger) Option { return func(s *Store) { s.log = l } }
+
+// New returns the store of service on client, which may be a single
+// node, Sentinel or Cluster client.
+func New(client redis.UniversalClient, service string, opts ...Option) (*Store, error) {
+	if client == nil {
+		return nil, errors.New("redisstore: nil client")
+	}
+	if service == "" {
+		return nil, errors.New("redisstore: empty service name")
+	}
+	s := &Store{client: client, service: service, codec: JSON{}, log: slog.Default(), pingInterval: defaultPingInterval}
+	s.keys("tenantplugin")
+	for _, o := range opts {
+		o(s)
+	}
+	if s.codec == nil {
+		return nil, errors.New("redisstore: nil codec")
+	}
+	if s.pingInterval <= 0 {
+		return nil, errors.New("redisstore: ping interval must be positive")
+	}
+	return s, nil
+}
+
+func (s *Store) keys(prefix string) {
+	tag := "{" + prefix + ":" + s.service + "}"
+	s.configs, s.versions, s.revision, s.channel = tag+":configs", tag+":versions", tag+":revision", tag+":changes"
+	s.mapping = tag + ":mapping"
+}
+
+// Service returns the service name.
+func (s *Store) Service() string { return s.service }
+
+// String names the store for messages, without credentials.
+func (s *Store) String() string {
+	return fmt.Sprintf("redis store %q (keys %s*)", s.service, s.configs[:len(s.configs)-len("configs")])
+}
+
+// List implements tenantconfig.Store.
+func (s *Store) List(ctx context.Context) ([]string, error) {
+	ids, err := s.client.HKeys(ctx, s.versions).Result()
+	if err != nil {
+		return nil, fmt.Errorf("redisstore: list: %w", err)
+	}
+	return ids, nil
+}
+
+// Get implements tenantconfig.Store.
+func (s *Store) Get(ctx context.Context, id string) (tenantconfig.Record, error) {
+	var cfg, ver *redis.StringCmd
+	_, err := s.client.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		cfg = p.HGet(ctx, s.configs, id)
+		ver = p.HGet(ctx, s.versions, id)
+		return nil
+	})
+	if errors.Is(err, redis.Nil) || errors.Is(cfg.Err(), redis.Nil) || errors.Is(ver.Err(), redis.Nil) {
+		return tenantconfig.Record{}, &tenant.Error{ID: id, Err: tenant.ErrUnknown}
+	}
+	if err != nil {
+		return tenantconfig.Record{}, fmt.Errorf("redisstore: get %q: %w", id, err)
+	}
+	return s.decode(id, cfg.Val(), ver.Val())
+}
+
+func (s *Store) decode(tenant, data, version string) (tenantconfig.Record, error) {
+	v, err := strconv.ParseUint(version, 10, 64)
+	if err != nil {
+		return tenantconfig.Record{}, fmt.Errorf("redisstore: tenant %q: bad version: %w", tenant, err)
+	}
+	var c tenantconfig.Config
+	if err := s.codec.Unmarshal([]byte(data), &c); err != nil {
+		// The codec's error may quote the data: keep only that it failed.
+		return tenantconfig.Record{}, fmt.Errorf("redisstore: tenant %q: config does not decode (%T)", tenant, err)
+	}
+	return tenantconfig.Record{Config: c, Version: v}, nil
+}
+
+// Snapshot implements tenantconfig.Store: both hashes are read in one
+// MULTI/EXEC, so the configs and versions match.
+func (s *Store) Snapshot(ctx context.Context) (map[string]tenantconfig.Record, error) {
+	var cfgs, vers *redis.MapStringStringCmd
+	_, err := s.client.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		cfgs = p.HGetAll(ctx, s.configs)
+		vers = p.HGetAll(ctx, s.versions)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("redisstore: snapshot: %w", err)
+	}
+	out := make(map[string]tenantconfig.Record, len(cfgs.Val()))
+	var errs []error
+	var bad []string
+	for id, data := range cfgs.Val() {
+		r, err := s.decode(id, data, vers.Val()[id])
+		if err != nil {
+			errs = append(errs, err)
+			bad = append(bad, id)
+			continue
+		}
+		out[id] = r
+	}
+	if len(bad) > 0 {
+		return out, &tenantconfig.UndecodableError{Tenants: bad, Err: errors.Join(errs...)}
+	}
+	return out, nil
+}
+
+// Revision implements tenantconfig.Reviser: the last version given, 0 for a
+// store that never gave one (or lost its data).
+func (s *Store) Revision(ctx context.Context) (uint64, error) {
+	v, err := s.client.Get(ctx, s.revision).Uint64()
+	if errors.Is(err, redis.Nil) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("redisstore: revision: %w", err)
+	}
+	return v, nil
+}
+
+// apply checks every change, then applies them, gives each the next
+// version and publishes it, all in one script: no reader sees half a
+// change, and no change goes unannounced.
+var apply = redis.NewScript(`
+local n = tonumber(ARGV[2])
+local present, touched = {}, {}
+for i = 0, n - 1 do
+  local op, tenant, flag, want = ARGV[3 + i*5], ARGV[4 + i*5], ARGV[5 + i*5], ARGV[7 + i*5]
+  local here = present[tenant]
+  if here == nil then here = redis.call('HEXISTS', KEYS[2], tenant) == 1 end
+  if flag == 'create' and here then return {'exists', i} end
+  if flag == 'existing' and not here then return {'missing', i} end
+  if want ~= '0' then
+    if touched[tenant] or redis.call('HGET', KEYS[2], tenant) ~= want then return {'conflict', i} end
+  end
+  present[tenant] = (op == 'put')
+  touched[tenant] = true
+end
+local versions = {}
+for i = 0, n - 1 do
+  local op, tenant, payload = ARGV[3 + i*5], ARGV[4 + i*5], ARGV[6 + i*5]
+  local v = redis.call('INCR', KEYS[3])
+  if op == 'put' then
+    redis.call('HSET', KEYS[1], tenant, payload)
+    redis.call('HSET', KEYS[2], tenant, v)
+  else
+    redis.call('HDEL', KEYS[1], tenant)
+    redis.call('HDEL', KEYS[2], tenant)
+  end
+  redis.call('PUBLISH', ARGV[1], cjson.encode({t = tenant, v = v, d = (op == 'delete')}))
+  versions[#versions + 1] = v
+end
+return versions
+`)
+
+// Apply implements tenantconfig.Store.
+func (s *Store) Apply(ctx context.Context, changes ...tenantconfig.Change) ([]uint64, error) {
+	if err := tenantconfig.CheckChanges(changes); err != nil {
+		return nil, err
+	}
+	args := []any{s.channel, len(changes)}
+	for i, c := range changes {
+		op, flag, payload := "put", "", []byte(nil)
+		if c.Kind == tenantconfig.DeleteTenant {
+			op = "delete"
+		} else {
+			var err error
+			if payload, err = s.codec.Marshal(c.Config); err != nil {
+				return nil, fmt.Errorf("redisstore: change %d: encode: %w", i, err)
+			}
+		}
+		switch {
+		case c.Create:
+			flag = "create"
+		case c.Existing:
+			flag = "existing"
+		}
+		args = append(args, op, c.Tenant, flag, payload, strconv.FormatUint(c.IfVersion, 10))
+	}
+	res, err := apply.Run(ctx, s.client, []string{s.configs, s.versions, s.revision}, args...).Slice()
+	if err != nil {
+		return nil, fmt.Errorf("redisstore: apply: %w", err)
+	}
+	if len(res) == 2 {
+		if kind, ok := res[0].(string); ok {
+			i, _ := res[1].(int64)
+			id := changes[i].Tenant
+			switch kind {
+			case "exists":
+				return nil, &tenant.Error{ID: id, Err: tenantconfig.ErrExists}
+			case "conflict":
+				return nil, &tenant.Error{ID: id, Err: tenantconfig.ErrConflict}
+			}
+			return nil, &tenant.Error{ID: id, Err: tenant.ErrUnknown}
+		}
+	}
+	versions := make([]uint64, len(res))
+	for i, v := range res {
+		n, ok := v.(int64)
+		if !ok {
+			return nil, fmt.Errorf("redisstore: apply: unexpected reply %T", v)
+		}
+		versions[i] = uint64(n)
+	}
+	return versions, nil
+}
+
+// message is what Apply publishes.
+type message struct {
+	Tenant  string `json:"t"`
+	Version uint64 `json:"v"`
+	Deleted bool   `json:"d"`
+}
+
+func parseMessage(payload string) (tenantconfig.Event, error) {
+	var m message
+	if err := json.Unmarshal([]byte(payload), &m); err != nil || m.Tenant == "" || m.Version == 0 {
+		return tenantconfig.Event{}, fmt.Errorf("redisstore: malformed announcement %q", payload)
+	}
+	return tenantconfig.Event{Tenant: m.Tenant, Version: m.Version, Deleted: m.Deleted}, nil
+}
+
+// Mapping implements tenantconfig.Mapper.
+func (s *Store) Mapping(ctx context.Context) (map[string]string, error) {
+	m, err := s.client.HGetAll(ctx, s.mapping).Result()
+	if err != nil {
+		return nil, fmt.Errorf("redisstore: mapping: %w", err)
+	}
+	return m, nil
+}
+
+// SetMapping implements tenantconfig.Mapper: the mapping is replaced in one
+// MULTI/EXEC.
+func (s *Store) SetMapping(ctx context.Context, m map[string]string) error {
+	_, err := s.client.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.Del(ctx, s.mapping)
+		if len(m) > 0 {
+			p.HSet(ctx, s.mapping, m)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("redisstore: set mapping: %w", err)
+	}
+	return nil
+}
+
+var (
+	_ tenantconfig.Reviser = (*Store)(nil)
+	_ tenantconfig.Mapper  = (*Store)(nil)
+	_ tenantconfig.Store   = (*Store)(nil)
+	_ tenantconfig.Watcher = (*Store)(nil)
+)

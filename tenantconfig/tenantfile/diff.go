@@ -1,0 +1,159 @@
+package tenantfile
+
+import (
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/tenantrouter/tenantplugin/tenantconfig"
+)
+
+// ChangeKind is what a [Change] does to a tenant.
+type ChangeKind uint8
+
+const (
+	// Added is a tenant that only the new configs (to) have.
+	Added ChangeKind = iota + 1
+	// Changed is a tenant whose config differs.
+	Changed
+	// Removed is a tenant that only the old configs (from) have.
+	Removed
+)
+
+func (k ChangeKind) String() string {
+	switch k {
+	case Added:
+		return "added"
+	case Changed:
+		return "changed"
+	case Removed:
+		return "removed"
+	}
+	return "ChangeKind(" + strconv.Itoa(int(k)) + ")"
+}
+
+// Change is one tenant's difference between two sets of configs.
+type Change struct {
+	Tenant string
+	Kind   ChangeKind
+	// Old is the zero config for Added, New for Removed.
+	Old, New tenantconfig.Config
+}
+
+// Diff compares two sets of configs for one service (tenant to config,
+// as [File.Service] returns them), for a dry run before applying a
+// file. Versions are ignored, and so are empty maps and lists: configs
+// that describe the same databases and caches are equal. The changes are
+// sorted by tenant.
+func Diff(from, to map[string]tenantconfig.Config) []Change {
+	var out []Change
+	for tenant, o := range from {
+		n, ok := to[tenant]
+		switch {
+		case !ok:
+			out = append(out, Change{Tenant: tenant, Kind: Removed, Old: o})
+		case !maps.Equal(flatten(o), flatten(n)):
+			out = append(out, Change{Tenant: tenant, Kind: Changed, Old: o, New: n})
+		}
+	}
+	for tenant, n := range to {
+		if _, ok := from[tenant]; !ok {
+			out = append(out, Change{Tenant: tenant, Kind: Added, New: n})
+		}
+	}
+	slices.SortFunc(out, func(a, b Change) int { return strings.Compare(a.Tenant, b.Tenant) })
+	return out
+}
+
+// String describes the change, one line for the tenant and, for an
+// added or changed tenant, one line per setting, with secrets redacted
+// (see [Redact]):
+//
+//	~ tenant-1.localhost
+//	    ~ orm_config.gorm.default.host: "db1" -> "db2"
+//	    ~ orm_config.gorm.default.password: changed (hidden)
+//	    + cache_config.default.url = "redis://:[redacted]@cache:6379/1"
+//
+// A removed tenant is one line: "- tenant-2.localhost".
+func (c Change) String() string {
+	var b strings.Builder
+	switch c.Kind {
+	case Added:
+		b.WriteString("+ " + c.Tenant)
+		shown := flatten(Redact(c.New))
+		for _, p := range slices.Sorted(maps.Keys(shown)) {
+			b.WriteString("\n    + " + p + " = " + strconv.Quote(shown[p]))
+		}
+	case Removed:
+		b.WriteString("- " + c.Tenant)
+	default:
+		b.WriteString("~ " + c.Tenant)
+		oldRaw, newRaw := flatten(c.Old), flatten(c.New)
+		oldShown, newShown := flatten(Redact(c.Old)), flatten(Redact(c.New))
+		paths := slices.Sorted(maps.Keys(oldRaw))
+		for p := range newRaw {
+			if _, ok := oldRaw[p]; !ok {
+				paths = append(paths, p)
+			}
+		}
+		slices.Sort(paths)
+		for _, p := range paths {
+			o, inOld := oldRaw[p]
+			n, inNew := newRaw[p]
+			switch {
+			case !inOld:
+				b.WriteString("\n    + " + p + " = " + strconv.Quote(newShown[p]))
+			case !inNew:
+				b.WriteString("\n    - " + p)
+			case o == n:
+			case oldShown[p] == newShown[p]:
+				b.WriteString("\n    ~ " + p + ": changed (hidden)")
+			default:
+				b.WriteString("\n    ~ " + p + ": " + strconv.Quote(oldShown[p]) + " -> " + strconv.Quote(newShown[p]))
+			}
+		}
+	}
+	return b.String()
+}
+
+// flatten lists a config's settings by path (orm_config.gorm.default.dsn),
+// leaving out empty values and versions.
+func flatten(c tenantconfig.Config) map[string]string {
+	m := make(map[string]string)
+	for orm, aliases := range c.ORM {
+		for alias, tc := range aliases {
+			p := child(child("orm_config", orm), alias)
+			flattenDB(m, p, tc.DataSource)
+			for i, r := range tc.Replicas {
+				flattenDB(m, index(child(p, "replicas"), i), r)
+			}
+		}
+	}
+	for alias, cc := range c.Cache {
+		if cc.URL != "" {
+			m[child(child("cache_config", alias), "url")] = cc.URL
+		}
+	}
+	return m
+}
+
+func flattenDB(m map[string]string, p string, db tenantconfig.DataSource) {
+	put := func(field, v string) {
+		if v != "" {
+			m[child(p, field)] = v
+		}
+	}
+	put("driver", db.Driver)
+	put("dsn", db.DSN)
+	put("host", db.Host)
+	if db.Port != 0 {
+		put("port", strconv.Itoa(db.Port))
+	}
+	put("name", db.Name)
+	put("user", db.User)
+	put("password", db.Password)
+	for k, v := range db.Params {
+		m[child(child(p, "params"), k)] = v
+	}
+}
