@@ -15,7 +15,7 @@ import (
 // plugin refuses statements on transactions it did not begin, because it
 // cannot tell which database they are on; AdoptTx is the application's
 // statement of where tx is: on the database of the tenant in db's
-// context for [TenantRoute], or on the reserved alias route names. The
+// context for [TenantRoute()], or on the reserved alias route names. The
 // plugin cannot check that promise.
 //
 // Statements of the session are then checked as in the plugin's own
@@ -23,7 +23,7 @@ import (
 // or strategy sends to another database, fails with [ErrCrossDatabase].
 // Commit and Rollback on the session end tx.
 //
-// When db has no tenant for [TenantRoute], an invalid one, or route names
+// When db has no tenant for [TenantRoute()], an invalid one, or route names
 // an alias the plugin does not know, the session carries the error
 // ([tenant.ErrMissing], [tenant.ErrInvalidID], [ErrUnknownAlias]) and sends
 // nothing.
@@ -72,7 +72,7 @@ func known(t *rootTx, tx gorm.Tx) error {
 	if !ok {
 		return nil
 	}
-	if b.route != t.route || t.route == TenantRoute && b.tenant != t.tenant {
+	if b.route != t.route || t.route == TenantRoute() && b.tenant != t.tenant {
 		return fmt.Errorf("%w: AdoptTx for %s of a transaction on %s", ErrCrossDatabase, t.bound().where(), b.where())
 	}
 	return nil

@@ -162,7 +162,7 @@ func TestAdoptTx(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			s := tenantplugin.AdoptTx(e.DB.WithContext(e.Ctx(a)), tx, tenantplugin.Reserved(tenantplugin.DefaultAlias))
+			s := tenantplugin.AdoptTx(e.DB.WithContext(e.Ctx(a)), tx, tenantplugin.ReservedRoute(tenantplugin.DefaultAlias))
 			if err := s.Create(&Plan{Name: "adopted"}).Error; err != nil {
 				t.Fatal(err)
 			}
@@ -183,7 +183,7 @@ func TestAdoptTx(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			s := tenantplugin.AdoptTx(e.DB.WithContext(e.Ctx(a)), tx, tenantplugin.TenantRoute)
+			s := tenantplugin.AdoptTx(e.DB.WithContext(e.Ctx(a)), tx, tenantplugin.TenantRoute())
 			if err := s.Create(&Note{Tenant: a, Body: "adopted"}).Error; err != nil {
 				t.Fatal(err)
 			}
@@ -208,9 +208,9 @@ func TestAdoptTx(t *testing.T) {
 				route tenantplugin.Route
 				want  error
 			}{
-				{e.DB, tenantplugin.TenantRoute, tenant.ErrMissing},
-				{e.DB.WithContext(e.Ctx("a/b")), tenantplugin.TenantRoute, tenant.ErrInvalidID},
-				{e.DB, tenantplugin.Reserved("nope"), tenantplugin.ErrUnknownAlias},
+				{e.DB, tenantplugin.TenantRoute(), tenant.ErrMissing},
+				{e.DB.WithContext(e.Ctx("a/b")), tenantplugin.TenantRoute(), tenant.ErrInvalidID},
+				{e.DB, tenantplugin.ReservedRoute("nope"), tenantplugin.ErrUnknownAlias},
 			} {
 				before := e.Counter.Total()
 				s := tenantplugin.AdoptTx(c.db, tx, c.route)

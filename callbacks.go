@@ -188,7 +188,7 @@ func (p *Plugin) routeStatement(stmt *gorm.Statement, op Op) error {
 	if err != nil {
 		return err
 	}
-	stmt.ConnPool = p.checked(pool, decision{route: TenantRoute, text: d.text})
+	stmt.ConnPool = p.checked(pool, decision{route: TenantRoute(), text: d.text})
 	return nil
 }
 
@@ -269,10 +269,10 @@ func txOf(cur gorm.ConnPool) (boundTx, bool) {
 		case *rootTx:
 			return t.bound(), true
 		case TenantTx:
-			return boundTx{route: TenantRoute, tenant: t.TxTenant(), conn: t}, true
+			return boundTx{route: TenantRoute(), tenant: t.TxTenant(), conn: t}, true
 		}
 	case TenantTx:
-		return boundTx{route: TenantRoute, tenant: c.TxTenant(), conn: c}, true
+		return boundTx{route: TenantRoute(), tenant: c.TxTenant(), conn: c}, true
 	}
 	return boundTx{}, false
 }
@@ -283,7 +283,7 @@ func (p *Plugin) routeInTx(stmt *gorm.Statement, op Op, tx boundTx, prepared boo
 	var d decision
 	alias, explicit := explicitAlias(stmt)
 	if explicit {
-		d = decision{route: Reserved(alias), decided: true}
+		d = decision{route: ReservedRoute(alias), decided: true}
 	} else {
 		var err error
 		if d, err = p.strategyRoute(stmt, op); err != nil {
@@ -312,17 +312,17 @@ func (t boundTx) admits(ctx context.Context, op Op, d decision) error {
 	case d.decided && d.route != t.route:
 		return fmt.Errorf("%w: %s statement routes to %s, transaction is on %s",
 			ErrCrossDatabase, op, d.route, t.where())
-	case t.route == TenantRoute && hasTenant && tenant != t.tenant:
+	case t.route == TenantRoute() && hasTenant && tenant != t.tenant:
 		return fmt.Errorf("%w: context has tenant %q, transaction is on %s",
 			ErrCrossDatabase, tenant, t.where())
-	case t.route != TenantRoute && !t.pinned && !d.decided && d.tenantTable != "":
+	case t.route != TenantRoute() && !t.pinned && !d.decided && d.tenantTable != "":
 		// A tenant table's statement in a transaction on a reserved
 		// database (GORM saving a reserved model's tenant association
 		// in its implicit transaction, say), with or without a tenant.
 		return fmt.Errorf("%w: %s statement on tenant table %q inside a transaction on %s: a tenant's rows cannot join a reserved database's transaction; "+
 			"save them in statements of their own, with the tenant in the context (Omit the association and save it apart, or use SkipDefaultTransaction)",
 			ErrCrossDatabase, op, d.tenantTable, t.where())
-	case t.route != TenantRoute && !t.pinned && !d.decided && hasTenant:
+	case t.route != TenantRoute() && !t.pinned && !d.decided && hasTenant:
 		// A statement that names no table, for a tenant, in a transaction
 		// on a reserved database: only reserved.Use or a strategy may
 		// send it there.
@@ -345,7 +345,7 @@ func (p *Plugin) checkTxControl(db *gorm.DB) error {
 	if tx, ok := txOf(cur); ok {
 		var d decision
 		if alias, ok := explicitAlias(stmt); ok {
-			d = decision{route: Reserved(alias), decided: true}
+			d = decision{route: ReservedRoute(alias), decided: true}
 		} else if len(p.strategies) > 0 {
 			d.route, d.decided = p.strategies.Route(Statement{Context: stmt.Context, Op: OpRaw})
 		}

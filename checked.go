@@ -36,7 +36,7 @@ func (p *Plugin) checkSQL(ctx context.Context, on Route, query string) error {
 		}
 		route, ok := p.strategies.Route(Statement{Context: ctx, Op: OpRaw, Table: t})
 		if !ok {
-			route = TenantRoute
+			route = TenantRoute()
 		}
 		if route != on {
 			return fmt.Errorf("%w: the SQL to send names table %q, which belongs to %s, but the statement runs on %s "+

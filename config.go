@@ -7,7 +7,7 @@ import (
 )
 
 // DefaultAlias is the reserved alias of the connection pool the *gorm.DB
-// was opened with, unless [Config.Reserved] defines it.
+// was opened with, unless [Config.ReservedPools] defines it.
 const DefaultAlias = "default"
 
 // Config configures the plugin. Zero values mean the documented defaults.
@@ -16,12 +16,12 @@ type Config struct {
 	// resolver package provides one.
 	Resolver Resolver
 
-	// Reserved maps aliases to reserved databases: databases shared by
+	// ReservedPools maps aliases to reserved databases: databases shared by
 	// all tenants, such as a central database. The pool the *gorm.DB was
 	// opened with is always available as [DefaultAlias] unless this map
 	// sets that alias. The plugin never closes these pools.
 	// Default: only [DefaultAlias].
-	Reserved map[string]gorm.ConnPool
+	ReservedPools map[string]gorm.ConnPool
 
 	// Strategies decide, per statement, between the tenant's database and
 	// a reserved one. The first that decides wins; when none decides, the

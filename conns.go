@@ -181,7 +181,7 @@ func (c *reservedConn) QueryRowContext(ctx context.Context, q string, args ...an
 }
 
 func (c *reservedConn) BeginTx(ctx context.Context, opts *sql.TxOptions) (gorm.ConnPool, error) {
-	return beginOn(ctx, c.raw, opts, Reserved(c.alias), "", c.cache, c.pinned)
+	return beginOn(ctx, c.raw, opts, ReservedRoute(c.alias), "", c.cache, c.pinned)
 }
 
 func (c *reservedConn) GetDBConn() (*sql.DB, error) { return sqlDBOf(c.raw) }

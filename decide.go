@@ -97,9 +97,9 @@ func (a *acc) add(table string, model any, sch *schema.Schema) {
 
 func (a *acc) merge(r Route, ok bool, table string) {
 	if !ok {
-		r = TenantRoute
+		r = TenantRoute()
 	}
-	if r == TenantRoute && a.tenant == "" {
+	if r == TenantRoute() && a.tenant == "" {
 		a.tenant = table
 	}
 	switch {

@@ -39,7 +39,7 @@
 //
 // # Reserved databases and strategies
 //
-// [Config.Reserved] names databases shared by all tenants.
+// [Config.ReservedPools] names databases shared by all tenants.
 // [Config.Strategies] decide, statement by statement, between the tenant
 // and a reserved alias (see package reserved for ready-made ones); the
 // first that decides wins, as with Django's database routers. They are

@@ -32,11 +32,11 @@ type migrator struct {
 // whether a clause fixed it.
 func (m migrator) own() (Route, bool) {
 	if alias, ok := explicitAlias(m.db.Statement); ok {
-		return Reserved(alias), true
+		return ReservedRoute(alias), true
 	}
 	r, ok := m.p.strategies.Route(Statement{Context: m.db.Statement.Context, Op: OpMigrate})
 	if !ok {
-		r = TenantRoute
+		r = TenantRoute()
 	}
 	return r, false
 }
@@ -55,7 +55,7 @@ func (m migrator) routeOf(value any) (Route, string) {
 	}
 	r, ok := m.p.strategies.Route(s)
 	if !ok {
-		r = TenantRoute
+		r = TenantRoute()
 	}
 	return r, s.Table
 }
@@ -137,7 +137,7 @@ func (m migrator) AutoMigrate(values ...any) error {
 		return fmt.Errorf("%w: AutoMigrate was given models of different databases: %q on %s, %s; migrate each database's models apart (migrate.AutoMigrate does)",
 			ErrCrossDatabase, first, route, strings.Join(byDatabase, ", "))
 	}
-	if _, ok := route.Alias(); !ok && own != TenantRoute {
+	if _, ok := route.Alias(); !ok && own != TenantRoute() {
 		return fmt.Errorf("%w: AutoMigrate of tenant table %q on a session whose other statements go to %s",
 			ErrCrossDatabase, first, own)
 	}

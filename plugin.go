@@ -23,10 +23,10 @@ const PluginName = "tenantplugin"
 // by its strategies. Install it with db.Use(tenantplugin.New(cfg)).
 type Plugin struct {
 	cfg        Config
-	strategies Strategies
+	strategies strategyStack
+	replicas   ReplicaResolver // the Resolver, or allReplicas around it
 	reserved   map[string]*reservedSet
 	router     *router
-	replicas   replicaReporter // alwaysReplicas when the resolver cannot tell
 	log        *slog.Logger
 	tables     *tableCache // the relations of SQL texts
 	schemas    sync.Map    // models parsed for routing subqueries
@@ -112,15 +112,15 @@ func (p *Plugin) init(db *gorm.DB) error {
 	if p.log == nil {
 		p.log = slog.Default()
 	}
-	p.strategies = append(Strategies(nil), p.cfg.Strategies...)
-	p.tables = newTableCache(db.Dialector.Name())
-	if rr, ok := p.cfg.Resolver.(replicaReporter); ok {
+	p.strategies = append(strategyStack(nil), p.cfg.Strategies...)
+	if rr, ok := p.cfg.Resolver.(ReplicaResolver); ok {
 		p.replicas = rr
 	} else {
-		p.replicas = alwaysReplicas{}
+		p.replicas = allReplicas{p.cfg.Resolver}
 	}
+	p.tables = newTableCache(db.Dialector.Name())
 
-	pools := make(map[string]gorm.ConnPool, len(p.cfg.Reserved)+1)
+	pools := make(map[string]gorm.ConnPool, len(p.cfg.ReservedPools)+1)
 	boot := db.Config.ConnPool
 	if ps, ok := boot.(*gorm.PreparedStmtDB); ok {
 		boot = ps.ConnPool // keep the raw pool; statements get our own cache
@@ -128,16 +128,16 @@ func (p *Plugin) init(db *gorm.DB) error {
 	if boot != nil {
 		pools[DefaultAlias] = boot
 	}
-	for alias, pool := range p.cfg.Reserved {
+	for alias, pool := range p.cfg.ReservedPools {
 		if alias == "" {
-			return errors.New("tenantplugin: Config.Reserved has an empty alias")
+			return errors.New("tenantplugin: Config.ReservedPools has an empty alias")
 		}
 		if pool == nil {
-			return fmt.Errorf("tenantplugin: Config.Reserved[%q] is nil", alias)
+			return fmt.Errorf("tenantplugin: Config.ReservedPools[%q] is nil", alias)
 		}
 		pools[alias] = pool
 	}
-	if u, ok := p.cfg.Resolver.(interface{ UseDialector(gorm.Dialector) error }); ok {
+	if u, ok := p.cfg.Resolver.(DialectorResolver); ok {
 		// Tenant pools open as the *gorm.DB's own pool does.
 		if err := u.UseDialector(db.Dialector); err != nil {
 			return fmt.Errorf("tenantplugin: %w", err)
@@ -214,7 +214,7 @@ func (p *Plugin) reservedConn(alias string, prepared, pinned bool) (*reservedCon
 // decide runs the strategies; the tenant route when none decides.
 func (p *Plugin) decide(s Statement) Route {
 	if len(p.strategies) == 0 {
-		return TenantRoute
+		return TenantRoute()
 	}
 	r, _ := p.strategies.Route(s)
 	return r
@@ -253,15 +253,10 @@ func (p *Plugin) poolFor(ctx context.Context, sql string, args []any) (gorm.Conn
 	return pool, err
 }
 
-// replicaReporter is implemented by resolvers that can tell whether any
-// tenant has read replicas. Without it the plugin assumes some may.
-type replicaReporter interface{ HasReplicas() bool }
+// allReplicas is the ReplicaResolver of a Resolver that cannot tell: it
+// reports that tenants may have replicas.
+type allReplicas struct{ Resolver }
 
-type alwaysReplicas struct{}
+func (allReplicas) HasReplicas() bool { return true }
 
-func (alwaysReplicas) HasReplicas() bool { return true }
-
-var (
-	_ gorm.Plugin     = (*Plugin)(nil)
-	_ replicaReporter = alwaysReplicas{}
-)
+var _ gorm.Plugin = (*Plugin)(nil)

@@ -157,7 +157,7 @@ func TestReservedTransactionRefusesTenantStatements(t *testing.T) {
 	e := fixture.New(t, fixture.SQLite, fixture.Options{Tenants: 1,
 		Strategies: []tenantplugin.Strategy{tenantplugin.StrategyFunc(func(s tenantplugin.Statement) (tenantplugin.Route, bool) {
 			if s.Op == tenantplugin.OpBegin {
-				return tenantplugin.Reserved(tenantplugin.DefaultAlias), true
+				return tenantplugin.ReservedRoute(tenantplugin.DefaultAlias), true
 			}
 			return tenantplugin.Route{}, false
 		})}})

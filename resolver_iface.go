@@ -38,6 +38,27 @@ type Resolver interface {
 	ConnPool(ctx context.Context, tenant string, access Access) (gorm.ConnPool, error)
 }
 
+// ReplicaResolver is a [Resolver] that can tell whether any tenant has
+// read replicas. Telling a statement that only reads from one that
+// writes costs an allocation and a look at the statement's clauses: with
+// a ReplicaResolver that reports false the plugin skips it and asks for
+// [AccessWrite] pools only; with any other Resolver it always tells
+// them apart and sets [AccessRead]. HasReplicas is called for every
+// statement and must be fast and safe for concurrent use.
+type ReplicaResolver interface {
+	Resolver
+	HasReplicas() bool
+}
+
+// DialectorResolver is a [Resolver] that opens tenant pools the way the
+// *gorm.DB's dialector opens the application's own pool (protocol, time
+// zone, connection hooks). The plugin's Initialize calls UseDialector
+// once with the *gorm.DB's dialector, and db.Use fails with its error.
+type DialectorResolver interface {
+	Resolver
+	UseDialector(d gorm.Dialector) error
+}
+
 // TenantTx is a transaction begun by a [Resolver]'s pool: it names the
 // tenant whose database it is on, so that the plugin keeps its statements
 // there and refuses those of other tenants.

@@ -14,12 +14,13 @@ type Route struct {
 	alias string
 }
 
-// TenantRoute sends a statement to the database of the tenant in its
-// context.
-var TenantRoute = Route{}
+// TenantRoute() returns the route to the database of the tenant in a
+// statement's context: the zero Route.
+func TenantRoute() Route { return Route{} }
 
-// Reserved returns the route to the reserved database named alias.
-func Reserved(alias string) Route { return Route{alias: alias} }
+// ReservedRoute returns the route to the reserved database named alias
+// in [Config.ReservedPools].
+func ReservedRoute(alias string) Route { return Route{alias: alias} }
 
 // Alias returns the reserved alias of r, and false for the tenant route.
 func (r Route) Alias() (string, bool) { return r.alias, r.alias != "" }
@@ -116,12 +117,12 @@ type StrategyFunc func(s Statement) (Route, bool)
 // Route calls f(s).
 func (f StrategyFunc) Route(s Statement) (Route, bool) { return f(s) }
 
-// Strategies is a stack of strategies: the first one that decides wins,
+// strategyStack is a stack of strategies: the first one that decides wins,
 // like Django's database routers.
-type Strategies []Strategy
+type strategyStack []Strategy
 
 // Route asks each strategy in order and returns the first decision.
-func (ss Strategies) Route(s Statement) (Route, bool) {
+func (ss strategyStack) Route(s Statement) (Route, bool) {
 	for _, st := range ss {
 		if r, ok := st.Route(s); ok {
 			return r, true
@@ -145,5 +146,5 @@ func RouteOf(db *gorm.DB, s Statement) (Route, bool) {
 
 var (
 	_ Strategy = StrategyFunc(nil)
-	_ Strategy = Strategies(nil)
+	_ Strategy = strategyStack(nil)
 )

@@ -23,13 +23,13 @@ func fuzzReserved(t string) bool { return t == "audit_logs" || t == "hospitals" 
 // one, so its strategies cannot be used here).
 func fuzzPlugin(dialect string) *Plugin {
 	p := &Plugin{tables: newTableCache(dialect)}
-	p.strategies = Strategies{StrategyFunc(func(s Statement) (Route, bool) {
+	p.strategies = strategyStack{StrategyFunc(func(s Statement) (Route, bool) {
 		name := strings.ToLower(s.Table)
 		if i := strings.LastIndexByte(name, '.'); i >= 0 {
 			name = name[i+1:]
 		}
 		if fuzzReserved(name) {
-			return Reserved("central"), true
+			return ReservedRoute("central"), true
 		}
 		return Route{}, false
 	})}

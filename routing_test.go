@@ -455,8 +455,8 @@ func TestInitializeErrors(t *testing.T) {
 	}{
 		{"no resolver", tenantplugin.Config{}},
 		{"nil strategy", tenantplugin.Config{Resolver: nilResolver{}, Strategies: []tenantplugin.Strategy{nil}}},
-		{"empty alias", tenantplugin.Config{Resolver: nilResolver{}, Reserved: map[string]gorm.ConnPool{"": &sql.DB{}}}},
-		{"nil pool", tenantplugin.Config{Resolver: nilResolver{}, Reserved: map[string]gorm.ConnPool{"x": nil}}},
+		{"empty alias", tenantplugin.Config{Resolver: nilResolver{}, ReservedPools: map[string]gorm.ConnPool{"": &sql.DB{}}}},
+		{"nil pool", tenantplugin.Config{Resolver: nilResolver{}, ReservedPools: map[string]gorm.ConnPool{"x": nil}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

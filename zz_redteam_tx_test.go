@@ -120,7 +120,7 @@ func TestRedteamAdoptTxHijacksTheCallersSession(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		s := tenantplugin.AdoptTx(e.DB, tx, tenantplugin.Reserved(tenantplugin.DefaultAlias))
+		s := tenantplugin.AdoptTx(e.DB, tx, tenantplugin.ReservedRoute(tenantplugin.DefaultAlias))
 		// A read only: on SQLite a write would hold the database's write
 		// lock, and an unrelated write would wait for it.
 		if err := s.Find(&[]AuditLog{}).Error; err != nil {
@@ -170,7 +170,7 @@ func TestRedteamRefusedAdoptTxBreaksTransactions(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { _ = tx.Rollback() }()
-	if s := tenantplugin.AdoptTx(e.DB, tx, tenantplugin.TenantRoute); !errors.Is(s.Error, tenant.ErrMissing) {
+	if s := tenantplugin.AdoptTx(e.DB, tx, tenantplugin.TenantRoute()); !errors.Is(s.Error, tenant.ErrMissing) {
 		t.Fatalf("AdoptTx without tenant: %v", s.Error)
 	}
 	err = e.DB.WithContext(e.Ctx(a)).Transaction(func(tx *gorm.DB) error {
@@ -199,7 +199,7 @@ func TestRedteamAdoptTxOfAnotherTenantsTransaction(t *testing.T) {
 	if !ok {
 		t.Fatalf("tenant transaction pool is %T", txB.Statement.ConnPool)
 	}
-	s := tenantplugin.AdoptTx(e.DB.WithContext(e.Ctx(a)), inner, tenantplugin.TenantRoute)
+	s := tenantplugin.AdoptTx(e.DB.WithContext(e.Ctx(a)), inner, tenantplugin.TenantRoute())
 	d, err := sent(e, func() error {
 		if s.Error != nil {
 			return s.Error

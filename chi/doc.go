@@ -1,10 +1,10 @@
-// Package chi finds the tenant of each HTTP request and puts it in the
-// request's context, for the tenantplugin GORM plugin. It is chi-style
-// middleware (func(http.Handler) http.Handler) and works with any
-// net/http router. Import it under another name, since go-chi is
-// usually imported as chi:
+// Package tenantchi finds the tenant of each HTTP request and puts it in
+// the request's context, for the tenantplugin GORM plugin. It is
+// chi-style middleware (func(http.Handler) http.Handler) and works with
+// any net/http router. It lives in the folder chi/ and is named tenantchi,
+// so that it sits beside go-chi's chi with no alias:
 //
-//	import tenantchi "github.com/tenantrouter/tenantplugin/chi"
+//	import "github.com/tenantrouter/tenantplugin/chi" // package tenantchi
 //
 // # Usage
 //
@@ -27,4 +27,4 @@
 // chi.URLParam is empty in middleware mounted with a top-level r.Use, so
 // extract from the host or a header there; match whitelisted paths, not
 // route patterns.
-package chi
+package tenantchi

@@ -1,4 +1,4 @@
-package chi_test
+package tenantchi_test
 
 import (
 	"net/http"

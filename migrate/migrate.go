@@ -120,7 +120,7 @@ func AutoMigrate(ctx context.Context, db *gorm.DB, tenants []string, models []an
 	for _, alias := range aliases {
 		start := time.Now()
 		err := db.WithContext(ctx).Clauses(reserved.Use(alias)).AutoMigrate(byAlias[alias]...)
-		report.Results = append(report.Results, Result{Tenant: tenantplugin.Reserved(alias).String(), Err: err, Duration: time.Since(start)})
+		report.Results = append(report.Results, Result{Tenant: tenantplugin.ReservedRoute(alias).String(), Err: err, Duration: time.Since(start)})
 	}
 	if len(perTenant) > 0 {
 		tr, err := Run(ctx, db, tenants, func(_ context.Context, tdb *gorm.DB) error {

@@ -1,6 +1,6 @@
 // Package reserved routes statements to reserved databases: databases
 // shared by all tenants, such as a central database of plans, users or
-// hospitals, declared in tenantplugin.Config.Reserved (the database the
+// hospitals, declared in tenantplugin.Config.ReservedPools (the database the
 // *gorm.DB was opened with is always there as tenantplugin.DefaultAlias).
 //
 // # Usage

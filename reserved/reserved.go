@@ -51,7 +51,7 @@ func (use) Build(clause.Builder) {}
 // nil, which is a programming error found at start-up; a model GORM
 // cannot parse fails db.Use.
 func Models(alias string, models ...any) tenantplugin.Strategy {
-	m := &modelsStrategy{alias: alias, route: tenantplugin.Reserved(alias), models: models,
+	m := &modelsStrategy{alias: alias, route: tenantplugin.ReservedRoute(alias), models: models,
 		types: make(map[reflect.Type]bool, len(models))}
 	for _, model := range models {
 		t := indirect(reflect.TypeOf(model))
@@ -130,7 +130,7 @@ func Tables(alias string, tables ...string) tenantplugin.Strategy {
 	for _, t := range tables {
 		set[strings.ToLower(t)] = true
 	}
-	route := tenantplugin.Reserved(alias)
+	route := tenantplugin.ReservedRoute(alias)
 	return tenantplugin.StrategyFunc(func(s tenantplugin.Statement) (tenantplugin.Route, bool) {
 		if s.Table == "" {
 			return tenantplugin.Route{}, false
@@ -160,7 +160,7 @@ func hasUpper(s string) bool {
 // Always returns a strategy that sends every statement to alias: for an
 // application, or a part of one, that has no tenant data.
 func Always(alias string) tenantplugin.Strategy {
-	route := tenantplugin.Reserved(alias)
+	route := tenantplugin.ReservedRoute(alias)
 	return tenantplugin.StrategyFunc(func(tenantplugin.Statement) (tenantplugin.Route, bool) {
 		return route, true
 	})

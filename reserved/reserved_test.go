@@ -16,7 +16,7 @@ func (Custom) TableName() string { return "my_custom" }
 
 func TestStrategies(t *testing.T) {
 	ctx := context.Background()
-	central := tenantplugin.Reserved("central")
+	central := tenantplugin.ReservedRoute("central")
 	tests := []struct {
 		name     string
 		strategy tenantplugin.Strategy
@@ -28,10 +28,10 @@ func TestStrategies(t *testing.T) {
 		{"model slice", reserved.Models("central", Plan{}), tenantplugin.Statement{Context: ctx, Model: &[]*Plan{}}, central, true},
 		{"model by table", reserved.Models("central", &Plan{}), tenantplugin.Statement{Context: ctx, Table: "plans"}, central, true},
 		{"TableName method", reserved.Models("central", &Custom{}), tenantplugin.Statement{Context: ctx, Table: "my_custom"}, central, true},
-		{"other model", reserved.Models("central", &Plan{}), tenantplugin.Statement{Context: ctx, Model: &Custom{}, Table: "my_custom"}, tenantplugin.TenantRoute, false},
+		{"other model", reserved.Models("central", &Plan{}), tenantplugin.Statement{Context: ctx, Model: &Custom{}, Table: "my_custom"}, tenantplugin.TenantRoute(), false},
 		{"table case", reserved.Tables("central", "Audit"), tenantplugin.Statement{Context: ctx, Table: "audit"}, central, true},
 		{"schema-qualified", reserved.Tables("central", "audit"), tenantplugin.Statement{Context: ctx, Table: "public.audit"}, central, true},
-		{"no table", reserved.Tables("central", "audit"), tenantplugin.Statement{Context: ctx}, tenantplugin.TenantRoute, false},
+		{"no table", reserved.Tables("central", "audit"), tenantplugin.Statement{Context: ctx}, tenantplugin.TenantRoute(), false},
 		{"always", reserved.Always("central"), tenantplugin.Statement{Context: ctx}, central, true},
 	}
 	for _, tt := range tests {

@@ -643,8 +643,8 @@ func (r *Resolver) Close() error {
 	return nil
 }
 
-// HasReplicas reports whether any registered tenant has read replicas.
-// The plugin asks it to skip replica bookkeeping when none does.
+// HasReplicas reports whether any registered tenant has read replicas
+// ([tenantplugin.ReplicaResolver]).
 func (r *Resolver) HasReplicas() bool { return r.withReplicas.Load() > 0 }
 
 // setCfgLocked replaces a tenant's config, keeping the replica count.
@@ -654,4 +654,7 @@ func (r *Resolver) setCfgLocked(t *tenantState, cfg tenantconfig.Database) {
 	t.cfg = cfg
 }
 
-var _ tenantplugin.Resolver = (*Resolver)(nil)
+var (
+	_ tenantplugin.ReplicaResolver   = (*Resolver)(nil)
+	_ tenantplugin.DialectorResolver = (*Resolver)(nil)
+)

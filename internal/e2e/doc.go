@@ -1,6 +1,6 @@
 // Package e2e holds end-to-end tests and benchmarks of the Redis config
 // store, tenantsync and tenantctl working together across processes:
-// several example/cmd/instance processes share a Redis server of the
+// several internal/cmd/instance processes share a Redis server of the
 // test's own (which the tests kill and restart) and real PostgreSQL
 // databases, and example/cmd/tenantctl changes the tenants.
 //

@@ -385,7 +385,7 @@ func freePort() (int, error) {
 
 // ---- instances ----
 
-// instance is a running example/cmd/instance process.
+// instance is a running internal/cmd/instance process.
 type instance struct {
 	e      *env
 	name   string

@@ -43,7 +43,7 @@ var (
 // binaries are the programs under test.
 type binaries struct{ instance, tenantctl string }
 
-// buildBinaries builds example/cmd/instance and example/cmd/tenantctl
+// buildBinaries builds internal/cmd/instance and example/cmd/tenantctl
 // once per test binary into a temporary directory that TestMain removes.
 func buildBinaries(tb testing.TB) binaries {
 	tb.Helper()
@@ -69,9 +69,9 @@ func buildBinaries(tb testing.TB) binaries {
 		// measure, never does.
 		builds := [][]string{{"build", "-o", dir + string(filepath.Separator), "./example/cmd/tenantctl"}}
 		if raceEnabled {
-			builds = append(builds, []string{"build", "-race", "-o", dir + string(filepath.Separator), "./example/cmd/instance"})
+			builds = append(builds, []string{"build", "-race", "-o", dir + string(filepath.Separator), "./internal/cmd/instance"})
 		} else {
-			builds[0] = append(builds[0], "./example/cmd/instance")
+			builds[0] = append(builds[0], "./internal/cmd/instance")
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), buildTimeout)
 		defer cancel()
