@@ -10,7 +10,12 @@ import (
 // was opened with, unless [Config.ReservedPools] defines it.
 const DefaultAlias = "default"
 
-// Config configures the plugin. Zero values mean the documented defaults.
+// DefaultStmtCacheSize is the number of prepared statements cached per
+// reserved pool when [Config.StmtCacheSize] is 0.
+const DefaultStmtCacheSize = 512
+
+// Config configures the plugin. Zero values mean the documented
+// defaults; -1 turns a setting off where it says so.
 type Config struct {
 	// Resolver gives each tenant's connection pool. Required; the
 	// resolver package provides one.
@@ -37,8 +42,12 @@ type Config struct {
 	// names counts.
 	NoTextRouting bool
 
-	// StmtCacheSize bounds each pool's prepared statement cache, used by
-	// sessions with PrepareStmt. Default: 512 statements.
+	// StmtCacheSize bounds the prepared statement cache of each reserved
+	// pool, used by sessions with PrepareStmt (the resolver has its own
+	// for tenant pools). 0: [DefaultStmtCacheSize]. -1: no cache, and
+	// statements of such sessions on reserved pools are sent unprepared
+	// (as a PgBouncer in transaction mode needs). Other negative values
+	// are refused.
 	StmtCacheSize int
 
 	// Logger receives the plugin's state changes, never a line per query.

@@ -90,6 +90,9 @@ func (p *Plugin) init(db *gorm.DB) error {
 	if p.cfg.Resolver == nil {
 		return errors.New("tenantplugin: Config.Resolver is nil")
 	}
+	if n := p.cfg.StmtCacheSize; n < -1 {
+		return fmt.Errorf("tenantplugin: Config.StmtCacheSize %d: want 0 (the default, %d), -1 (no cache) or a size", n, DefaultStmtCacheSize)
+	}
 	for i, s := range p.cfg.Strategies {
 		if s == nil {
 			return fmt.Errorf("tenantplugin: Config.Strategies[%d] is nil", i)
@@ -169,7 +172,10 @@ func (p *Plugin) init(db *gorm.DB) error {
 func newReservedSet(alias string, pool gorm.ConnPool, cacheSize int) *reservedSet {
 	s := &reservedSet{}
 	prepared := pool
-	if db, err := sqlDBOf(pool); err == nil {
+	if cacheSize == 0 {
+		cacheSize = DefaultStmtCacheSize
+	}
+	if db, err := sqlDBOf(pool); err == nil && cacheSize > 0 {
 		s.cache = stmtcache.New(db, cacheSize)
 		prepared = stmtcache.Pool{C: s.cache}
 	}
