@@ -144,10 +144,7 @@ func (p *parser) fromJoin(f *frame, kw uint8) {
 	if i == len(src) || class[src[i]] != cIdent {
 		return
 	}
-	j := i + 1
-	for j < len(src) && class[src[j]] <= cDollar {
-		j++
-	}
+	j := identEnd(src, i+1)
 	if j == i+1 && j < len(src) && (src[j] == '\'' || src[j] == '&') ||
 		lookup(src, i, j) != kwNone || !nameEnds(src, j) {
 		return
@@ -165,10 +162,7 @@ func (p *parser) cteHead(f *frame) bool {
 	if i == len(src) || class[src[i]] != cIdent {
 		return false
 	}
-	j := i + 1
-	for j < len(src) && class[src[j]] <= cDollar {
-		j++
-	}
+	j := identEnd(src, i+1)
 	if j == i+1 && j < len(src) && (src[j] == '\'' || src[j] == '&') || lookup(src, i, j) != kwNone {
 		return false
 	}
@@ -355,19 +349,20 @@ loop:
 		if c == cIdent {
 			// The word's end: four bytes a round, fewer branches taken.
 			i := pos + 1
-			for i+3 < n {
-				if class[src[i]] > cDollar {
+			for i+4 <= n {
+				b := src[i : i+4] // one bounds check for the four
+				if class[b[0]] > cDollar {
 					goto end
 				}
-				if class[src[i+1]] > cDollar {
+				if class[b[1]] > cDollar {
 					i++
 					goto end
 				}
-				if class[src[i+2]] > cDollar {
+				if class[b[2]] > cDollar {
 					i += 2
 					goto end
 				}
-				if class[src[i+3]] > cDollar {
+				if class[b[3]] > cDollar {
 					i += 3
 					goto end
 				}
@@ -398,9 +393,21 @@ loop:
 				}
 				h = h&0xFF<<8 | uint32(pIdent)
 				pos = i
-				if i < n {
-					// Mostly a space follows: read it without a branch.
-					pos += uint(isSpace[src[i]])
+				// A qualified name, "n.id": the '.' and the part after
+				// it are read here, with none of the steps of the loop
+				// around for each: what follows a '.' is no keyword.
+				// Unless it is one letter before a quote or '&' (see
+				// above), left to the steps that tell.
+				for pos+1 < n && src[pos] == '.' && class[src[pos+1]] == cIdent {
+					j := pos + 2
+					for j < n && class[src[j]] <= cDollar {
+						j++
+					}
+					if j == pos+2 && j < n && (src[j] == '\'' || src[j] == '&') {
+						break
+					}
+					h = uint32(pDot)<<8 | uint32(pIdent)
+					pos = j
 				}
 				continue
 			}
