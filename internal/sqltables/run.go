@@ -105,8 +105,16 @@ func (p *parser) run() ([]Ref, error) {
 		return nil, nil
 	}
 	out := make([]Ref, p.n)
-	c := copy(out, p.refs[:min(p.n, maxLocalRefs)])
-	copy(out[c:], p.more)
+	// Field by field rather than with copy, which goes through
+	// typedslicecopy and its write barriers for the whole block: the
+	// compiler writes these inline.
+	for i := range out[:min(p.n, maxLocalRefs)] {
+		q := &p.refs[i]
+		out[i].Schema, out[i].Name, out[i].Func = q.Schema, q.Name, q.Func
+	}
+	if p.n > maxLocalRefs {
+		copy(out[maxLocalRefs:], p.more)
+	}
 	return out, nil
 }
 
@@ -144,7 +152,10 @@ func (p *parser) fromJoin(f *frame, kw uint8) {
 	if i == len(src) || class[src[i]] != cIdent {
 		return
 	}
-	j := identEnd(src, i+1)
+	j := i + 1
+	for j < len(src) && class[src[j]] <= cDollar {
+		j++
+	}
 	if j == i+1 && j < len(src) && (src[j] == '\'' || src[j] == '&') ||
 		lookup(src, i, j) != kwNone || !nameEnds(src, j) {
 		return
@@ -162,7 +173,10 @@ func (p *parser) cteHead(f *frame) bool {
 	if i == len(src) || class[src[i]] != cIdent {
 		return false
 	}
-	j := identEnd(src, i+1)
+	j := i + 1
+	for j < len(src) && class[src[j]] <= cDollar {
+		j++
+	}
 	if j == i+1 && j < len(src) && (src[j] == '\'' || src[j] == '&') || lookup(src, i, j) != kwNone {
 		return false
 	}
@@ -257,9 +271,10 @@ func (p *parser) remember(f *frame, k tokKind, kw uint8) bool {
 // it and end the list of relations (the clauses after a FROM list: the
 // parser's keyword does nothing else with them); quietSelect (SELECT,
 // VALUES), end the list too and, unless after FOR, return scanSelect:
-// a query starts, FROM starts a FROM clause.
-var quiet = func() (t [kwLast]uint8) {
-	for kw := range t {
+// a query starts, FROM starts a FROM clause. (It has 256 entries, so
+// that a uint8 indexes it without a bounds check.)
+var quiet = func() (t [256]uint8) {
+	for kw := range kwLast {
 		if kwFlags[kw]&fNoop != 0 {
 			t[kw] = quietPrev
 		}
@@ -415,8 +430,8 @@ loop:
 			if pos+12 > n {
 				break loop // near the end: the lexer reads it
 			}
-			lo, hi := load8(src[pos:pos+8]), load4(src[pos+8:pos+12])
-			kw = kwFind((lo|fold)&loMask[w&15], (hi|fold)&hiMask[w&15])
+			b := src[pos : pos+12] // one bounds check for both loads
+			kw = kwFind((load8(b[:8])|fold)&loMask[w&15], (load4(b[8:])|fold)&hiMask[w&15])
 			if mode&scanOne != 0 {
 				k, end = tWord, i
 				break loop
