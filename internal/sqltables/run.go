@@ -293,16 +293,6 @@ const (
 	quietSelect
 )
 
-// isSpace is 1 for the bytes of class cSpace.
-var isSpace = func() (t [256]uint8) {
-	for c := range t {
-		if class[c] == cSpace {
-			t[c] = 1
-		}
-	}
-	return t
-}()
-
 // shortRead is how far scan reads a string literal or a comment itself.
 const shortRead = 64
 
