@@ -105,8 +105,16 @@ func (p *parser) run() ([]Ref, error) {
 		return nil, nil
 	}
 	out := make([]Ref, p.n)
-	c := copy(out, p.refs[:min(p.n, maxLocalRefs)])
-	copy(out[c:], p.more)
+	// Field by field rather than with copy, which goes through
+	// typedslicecopy and its write barriers for the whole block: the
+	// compiler writes these inline.
+	for i := range out[:min(p.n, maxLocalRefs)] {
+		q := &p.refs[i]
+		out[i].Schema, out[i].Name, out[i].Func = q.Schema, q.Name, q.Func
+	}
+	if p.n > maxLocalRefs {
+		copy(out[maxLocalRefs:], p.more)
+	}
 	return out, nil
 }
 
@@ -263,9 +271,10 @@ func (p *parser) remember(f *frame, k tokKind, kw uint8) bool {
 // it and end the list of relations (the clauses after a FROM list: the
 // parser's keyword does nothing else with them); quietSelect (SELECT,
 // VALUES), end the list too and, unless after FOR, return scanSelect:
-// a query starts, FROM starts a FROM clause.
-var quiet = func() (t [kwLast]uint8) {
-	for kw := range t {
+// a query starts, FROM starts a FROM clause. (It has 256 entries, so
+// that a uint8 indexes it without a bounds check.)
+var quiet = func() (t [256]uint8) {
+	for kw := range kwLast {
 		if kwFlags[kw]&fNoop != 0 {
 			t[kw] = quietPrev
 		}
@@ -283,16 +292,6 @@ const (
 	quietEnder
 	quietSelect
 )
-
-// isSpace is 1 for the bytes of class cSpace.
-var isSpace = func() (t [256]uint8) {
-	for c := range t {
-		if class[c] == cSpace {
-			t[c] = 1
-		}
-	}
-	return t
-}()
 
 // shortRead is how far scan reads a string literal or a comment itself.
 const shortRead = 64
@@ -355,19 +354,20 @@ loop:
 		if c == cIdent {
 			// The word's end: four bytes a round, fewer branches taken.
 			i := pos + 1
-			for i+3 < n {
-				if class[src[i]] > cDollar {
+			for i+4 <= n {
+				b := src[i : i+4] // one bounds check for the four
+				if class[b[0]] > cDollar {
 					goto end
 				}
-				if class[src[i+1]] > cDollar {
+				if class[b[1]] > cDollar {
 					i++
 					goto end
 				}
-				if class[src[i+2]] > cDollar {
+				if class[b[2]] > cDollar {
 					i += 2
 					goto end
 				}
-				if class[src[i+3]] > cDollar {
+				if class[b[3]] > cDollar {
 					i += 3
 					goto end
 				}
@@ -398,9 +398,21 @@ loop:
 				}
 				h = h&0xFF<<8 | uint32(pIdent)
 				pos = i
-				if i < n {
-					// Mostly a space follows: read it without a branch.
-					pos += uint(isSpace[src[i]])
+				// A qualified name, "n.id": the '.' and the part after
+				// it are read here, with none of the steps of the loop
+				// around for each: what follows a '.' is no keyword.
+				// Unless it is one letter before a quote or '&' (see
+				// above), left to the steps that tell.
+				for pos+1 < n && src[pos] == '.' && class[src[pos+1]] == cIdent {
+					j := pos + 2
+					for j < n && class[src[j]] <= cDollar {
+						j++
+					}
+					if j == pos+2 && j < n && (src[j] == '\'' || src[j] == '&') {
+						break
+					}
+					h = uint32(pDot)<<8 | uint32(pIdent)
+					pos = j
 				}
 				continue
 			}
@@ -408,8 +420,8 @@ loop:
 			if pos+12 > n {
 				break loop // near the end: the lexer reads it
 			}
-			lo, hi := load8(src[pos:pos+8]), load4(src[pos+8:pos+12])
-			kw = kwFind((lo|fold)&loMask[w&15], (hi|fold)&hiMask[w&15])
+			b := src[pos : pos+12] // one bounds check for both loads
+			kw = kwFind((load8(b[:8])|fold)&loMask[w&15], (load4(b[8:])|fold)&hiMask[w&15])
 			if mode&scanOne != 0 {
 				k, end = tWord, i
 				break loop
