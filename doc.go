@@ -19,6 +19,21 @@
 //	ctx = tenant.NewContext(ctx, "acme")
 //	db.WithContext(ctx).Find(&patients) // acme's database
 //
+// # Packages
+//
+// Import [tenant] to put a tenant in a context (no GORM needed), this
+// package to install the plugin, package resolver for tenant pools (with
+// resolver/pgdriver or resolver/sqlitedriver; resolver/dbdriver is the
+// driver contract), and package reserved for strategies that keep central
+// tables in a reserved database. A tenant's configuration and the stores
+// that share it between instances are in package tenantconfig and below it:
+// tenantconfig/redisstore (Redis), tenantconfig/memstore (in process),
+// tenantconfig/tenantsync (keeps a resolver in step with a store) and
+// tenantconfig/tenantfile (the tenant config file). Around them: migrate
+// runs migrations and other work over every tenant, chi (package
+// tenantchi) finds the tenant of an HTTP request, cacheaware scopes cache
+// keys by tenant.
+//
 // Every way GORM reaches a database is routed: finishers (Create, Find,
 // First, Update, Delete, ...), Raw and Exec, Row, Rows, Scan, Pluck,
 // Count, associations and Preload, the migrator, GORM's implicit write
@@ -39,7 +54,12 @@
 //
 // # Reserved databases and strategies
 //
-// [Config.ReservedPools] names databases shared by all tenants.
+// A reserved database is one shared by all tenants, as Django's
+// tenant_router calls it ("central", "public" or "shared" in other
+// frameworks): the application's own database, by default under
+// [DefaultAlias], and any other in [Config.ReservedPools], each under
+// an alias. [ReservedRoute] names one as a statement's route, and package
+// reserved provides the clause and strategies that choose it.
 // [Config.Strategies] decide, statement by statement, between the tenant
 // and a reserved alias (see package reserved for ready-made ones); the
 // first that decides wins, as with Django's database routers. They are

@@ -23,8 +23,13 @@ var (
 	// sent.
 	ErrUnreadableSQL = errors.New("tenantplugin: cannot read the SQL to route it")
 
-	// ErrBypassedRouting is returned when SQL reaches the plugin's root
-	// connection pool through a path that skipped routing, such as a
-	// statement cache that sits in front of it. No SQL is sent.
+	// ErrBypassedRouting is returned when a statement would reach a
+	// database by a path the plugin cannot route: a connection pinned with
+	// db.Connection (it is the central database's) and the transactions
+	// begun on it, a transaction the plugin did not begin (a *sql.Tx set
+	// as the pool, unless handed over with [AdoptTx]), tx.DB() and
+	// tx.Connection inside a transaction, GetDBConn of a tenant's pool, or
+	// SQL that reaches the plugin's root pool past its callbacks (a
+	// statement cache in front of it). No SQL is sent.
 	ErrBypassedRouting = errors.New("tenantplugin: statement bypassed routing")
 )
