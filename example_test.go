@@ -31,10 +31,10 @@ type Hospital struct {
 	Name string
 }
 
-// Example shows the lines a single-tenant application changes: open the
-// *gorm.DB as before, install the plugin, and put the tenant in the
+// ExampleNew shows the lines a single-tenant application changes: open
+// the *gorm.DB as before, install the plugin, and put the tenant in the
 // context.
-func Example() {
+func ExampleNew() {
 	dir, _ := os.MkdirTemp("", "tenantplugin-example")
 	defer os.RemoveAll(dir)
 	quiet := slog.New(slog.DiscardHandler)
@@ -74,9 +74,9 @@ func Example() {
 	// true
 }
 
-// Example_reserved keeps a central model on the database the *gorm.DB
-// was opened with, for every tenant.
-func Example_reserved() {
+// ExampleConfig_strategies keeps a central model on the database the
+// *gorm.DB was opened with, for every tenant.
+func ExampleConfig_strategies() {
 	dir, _ := os.MkdirTemp("", "tenantplugin-example")
 	defer os.RemoveAll(dir)
 	quiet := slog.New(slog.DiscardHandler)
