@@ -33,8 +33,11 @@ type tableCache struct {
 
 type tableEntry struct {
 	sql  string
-	refs []sqltables.Ref
+	refs []sqltables.Ref // in inline when they fit
 	err  error
+	// inline holds the relations of most texts, so that an entry is one
+	// allocation.
+	inline [4]sqltables.Ref
 }
 
 func newTableCache(dialectName string) *tableCache {
@@ -61,9 +64,12 @@ func (c *tableCache) tables(sql string, from bool) ([]sqltables.Ref, error) {
 	}
 	e := &tableEntry{sql: sql}
 	if from {
-		e.refs, e.err = sqltables.FromList(sql, c.dialect)
+		e.refs, e.err = sqltables.AppendFromList(e.inline[:0:len(e.inline)], sql, c.dialect)
 	} else {
-		e.refs, e.err = sqltables.Tables(sql, c.dialect)
+		e.refs, e.err = sqltables.AppendTables(e.inline[:0:len(e.inline)], sql, c.dialect)
+	}
+	if len(e.refs) == 0 {
+		e.refs = nil
 	}
 	if e.err != nil {
 		e.err = fmt.Errorf("%w: %w", ErrUnreadableSQL, e.err)

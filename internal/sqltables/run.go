@@ -9,7 +9,7 @@ const tLex = tBodyEnd + 1
 // the commonest: FROM or JOIN followed by a one-word relation, a one-
 // word relation where one is expected, the "name AS (" of a CTE, the end
 // of a list of CTEs.
-func (p *parser) run() ([]Ref, error) {
+func (p *parser) run(dst []Ref) ([]Ref, error) {
 	l := &p.lx
 	for {
 		f := p.cur()
@@ -98,22 +98,28 @@ func (p *parser) run() ([]Ref, error) {
 		p.token(tEOF, kwNone) // ends the name being read
 	}
 	if l.err != nil {
-		return nil, l.err
+		return dst, l.err
 	}
 	p.endStatement()
 	if p.n == 0 {
-		return nil, nil
+		return dst, nil
 	}
-	out := make([]Ref, p.n)
+	out := dst
+	if cap(out)-len(out) < p.n {
+		out = make([]Ref, len(dst), len(dst)+p.n)
+		copy(out, dst)
+	}
+	base := len(out)
+	out = out[:base+p.n]
 	// Field by field rather than with copy, which goes through
 	// typedslicecopy and its write barriers for the whole block: the
 	// compiler writes these inline.
-	for i := range out[:min(p.n, maxLocalRefs)] {
-		q := &p.refs[i]
-		out[i].Schema, out[i].Name, out[i].Func = q.Schema, q.Name, q.Func
+	for i := range out[base : base+min(p.n, maxLocalRefs)] {
+		q, o := &p.refs[i], &out[base+i]
+		o.Schema, o.Name, o.Func = q.Schema, q.Name, q.Func
 	}
 	if p.n > maxLocalRefs {
-		copy(out[maxLocalRefs:], p.more)
+		copy(out[base+maxLocalRefs:], p.more)
 	}
 	return out, nil
 }

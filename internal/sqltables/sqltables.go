@@ -88,7 +88,16 @@ func (e *Error) unterminated() bool {
 func Tables(sql string, d Dialect) ([]Ref, error) {
 	var p parser
 	p.init(sql, d, false)
-	return p.run()
+	return p.run(nil)
+}
+
+// AppendTables is Tables appending to dst: it returns dst extended with
+// the relations sql names, allocating only when dst has not the room. On
+// an error it returns dst unchanged and the *Error.
+func AppendTables(dst []Ref, sql string, d Dialect) ([]Ref, error) {
+	var p parser
+	p.init(sql, d, false)
+	return p.run(dst)
 }
 
 // FromList returns the relations of a FROM-list fragment as GORM's
@@ -98,5 +107,12 @@ func Tables(sql string, d Dialect) ([]Ref, error) {
 func FromList(expr string, d Dialect) ([]Ref, error) {
 	var p parser
 	p.init(expr, d, true)
-	return p.run()
+	return p.run(nil)
+}
+
+// AppendFromList is FromList appending to dst, as AppendTables.
+func AppendFromList(dst []Ref, expr string, d Dialect) ([]Ref, error) {
+	var p parser
+	p.init(expr, d, true)
+	return p.run(dst)
 }

@@ -534,3 +534,31 @@ func TestTablesAllocs(t *testing.T) {
 		}
 	}
 }
+
+// TestAppendTables: AppendTables and AppendFromList append to dst
+// without allocating when it has the room, keep what dst held, and
+// return dst unchanged on an error.
+func TestAppendTables(t *testing.T) {
+	buf := make([]Ref, 1, 8)
+	buf[0] = Ref{Name: "kept"}
+	var got []Ref
+	var err error
+	n := testing.AllocsPerRun(100, func() { got, err = AppendTables(buf, benchLong, Postgres) })
+	if err != nil || n != 0 {
+		t.Fatalf("AppendTables: %v, %v allocations; want none", err, n)
+	}
+	want := append(refs("kept"), refs("audit_logs", "notes", "users", "tags")...)
+	if !reflect.DeepEqual(got, want) || &got[0] != &buf[0] {
+		t.Fatalf("AppendTables = %v (in buf: %v), want %v", got, &got[0] == &buf[0], want)
+	}
+	if got, _ := AppendFromList(buf[:1], "notes AS n, tags", Postgres); !reflect.DeepEqual(got, refs("kept", "notes", "tags")) {
+		t.Fatalf("AppendFromList = %v", got)
+	}
+	small := []Ref{{Name: "kept"}}
+	if got, _ := AppendTables(small, benchLong, Postgres); !reflect.DeepEqual(got, want) {
+		t.Fatalf("AppendTables into a full slice = %v, want %v", got, want)
+	}
+	if got, err := AppendTables(buf[:1], "SELECT 'x", Postgres); err == nil || !reflect.DeepEqual(got, refs("kept")) {
+		t.Fatalf("AppendTables of unreadable SQL = %v, %v; want dst unchanged and an error", got, err)
+	}
+}
