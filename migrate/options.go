@@ -16,9 +16,9 @@ type options struct {
 }
 
 // WithParallel runs at most n tenants at once. 0 means
-// [DefaultParallel]. There is no unbounded setting: every tenant running
-// holds one of the resolver's pools (the resolver's MaxPools), so give a number
-// at most that; any negative n is refused.
+// [DefaultParallel]. There is no unbounded setting, and any negative n is
+// refused: each running tenant holds one of the resolver's pools, so n
+// should stay under the resolver's MaxPools.
 func WithParallel(n int) Option {
 	return func(o *options) error {
 		if n < 0 {
