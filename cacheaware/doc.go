@@ -1,4 +1,5 @@
-// Package cacheaware scopes cache keys to the tenant in a context, so
+// Package cacheaware scopes cache keys to the tenant in a context
+// ([tenant.NewContext]), so
 // that one tenant's cached rows can never answer another tenant, and a
 // tenant's entries can be invalidated alone.
 //
@@ -10,10 +11,9 @@
 //
 // # Errors
 //
-// Without a tenant in the context both return an error wrapping
-// tenant.ErrMissing, and an invalid id one wrapping
-// tenant.ErrInvalidID: a key is never built without a
-// tenant.
+// Without a tenant in the context both return [tenant.ErrMissing], and
+// with an invalid id an error wrapping [tenant.ErrInvalidID] (see
+// [tenant.ValidateID]): a key is never built without a valid tenant.
 //
 // # Concurrency
 //

@@ -10,7 +10,9 @@ import (
 
 // Prefix returns the key prefix of the tenant in ctx:
 // "tenant:<length of id>:<id>:". The length makes prefixes of different
-// tenants disjoint even when ids contain ':'.
+// tenants disjoint even when ids contain ':'. Without a tenant in ctx it
+// returns [tenant.ErrMissing]; with an invalid one an error wrapping
+// [tenant.ErrInvalidID].
 func Prefix(ctx context.Context) (string, error) {
 	id, ok := tenant.FromContext(ctx)
 	if !ok {
@@ -22,7 +24,8 @@ func Prefix(ctx context.Context) (string, error) {
 	return "tenant:" + strconv.Itoa(len(id)) + ":" + id + ":", nil
 }
 
-// Key returns the tenant's prefix followed by parts joined with ':'.
+// Key returns the tenant's [Prefix] followed by parts joined with ':',
+// or Prefix's error.
 func Key(ctx context.Context, parts ...string) (string, error) {
 	p, err := Prefix(ctx)
 	if err != nil {

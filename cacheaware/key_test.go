@@ -29,7 +29,23 @@ func TestPrefixesAreDisjoint(t *testing.T) {
 }
 
 func TestRefusesBadTenant(t *testing.T) {
-	if _, err := cacheaware.Key(tenant.NewContext(context.Background(), "../x"), "k"); !errors.Is(err, tenant.ErrInvalidID) {
-		t.Fatalf("err = %v", err)
+	tests := []struct {
+		name string
+		ctx  context.Context
+		want error
+	}{
+		{"invalid", tenant.NewContext(context.Background(), "../x"), tenant.ErrInvalidID},
+		{"empty", tenant.NewContext(context.Background(), ""), tenant.ErrInvalidID},
+		{"missing", context.Background(), tenant.ErrMissing},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if key, err := cacheaware.Key(tt.ctx, "k"); !errors.Is(err, tt.want) || key != "" {
+				t.Fatalf("Key = %q, %v; want \"\", %v", key, err, tt.want)
+			}
+			if p, err := cacheaware.Prefix(tt.ctx); !errors.Is(err, tt.want) || p != "" {
+				t.Fatalf("Prefix = %q, %v; want \"\", %v", p, err, tt.want)
+			}
+		})
 	}
 }

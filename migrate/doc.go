@@ -1,24 +1,38 @@
-// Package migrate runs migrations across every tenant database, and on
-// the reserved databases, for the tenantplugin GORM plugin.
+// Package migrate runs a function on every tenant database, and migrates
+// models across the tenant and reserved databases, for the tenantplugin
+// GORM plugin.
 //
 // # Usage
 //
-//	report, err := migrate.AutoMigrate(ctx, db, res.Tenants(), []any{&Hospital{}, &Patient{}},
-//		migrate.WithParallel(4))
+// [ForEach] runs any function once per tenant, with the tenant in its
+// context: migrations, nightly jobs, reports.
 //
-// Models are split with the plugin's strategies (asked with
-// tenantplugin.OpMigrate): a model a strategy sends to a reserved alias is
-// migrated once on that database; the others on every tenant's.
-// [Run] runs any function once per tenant with the tenant in its context.
+//	report, err := migrate.ForEach(ctx, db, res.Tenants(), func(ctx context.Context, db *gorm.DB) error {
+//		return db.Exec("DELETE FROM sessions WHERE expires_at < now()").Error
+//	}, migrate.WithParallel(4))
+//
+// [AutoMigrate] splits models with the plugin's strategies (asked with
+// [tenantplugin.OpMigrate]): a model a strategy sends to a reserved
+// database is migrated once on that database, the others on every
+// tenant's.
+//
+//	report, err := migrate.AutoMigrate(ctx, db, res.Tenants(), []any{&Hospital{}, &Patient{}})
+//
+// Each [Result] of the [Report] names either a tenant (Result.Tenant) or
+// a reserved database by its alias (Result.Reserved), never both.
 //
 // # Errors
 //
 // A failing tenant does not stop the others. The returned error joins
-// one *tenant.Error per failed tenant, and the [Report] says
-// what happened to each.
+// one *[tenant.Error] per failed tenant and one error naming the alias per
+// failed reserved database, and the [Report] says what happened to each.
+// An invalid [Option] is refused before anything runs: the error names
+// it and the Report is nil.
 //
 // # Concurrency
 //
-// At most the WithParallel number of tenants run at once (default 1):
-// keep it under the resolver's MaxPools.
+// At most [WithParallel] tenants run at once ([DefaultParallel] by
+// default): each holds one of the resolver's pools, so keep it under the
+// resolver's MaxPools. fn is called from several goroutines when
+// WithParallel is above 1.
 package migrate

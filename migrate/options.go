@@ -1,0 +1,48 @@
+package migrate
+
+import "fmt"
+
+// DefaultParallel is how many tenants run at once when WithParallel is
+// not given or given 0.
+const DefaultParallel = 1
+
+// Option configures [ForEach] and [AutoMigrate]. Each option checks its
+// own input; an invalid one makes the call return an error naming it,
+// before anything runs.
+type Option func(*options) error
+
+type options struct {
+	parallel int
+}
+
+// WithParallel runs at most n tenants at once. 0 means
+// [DefaultParallel]. There is no unbounded setting, and any negative n is
+// refused: each running tenant holds one of the resolver's pools, so n
+// should stay under the resolver's MaxPools.
+func WithParallel(n int) Option {
+	return func(o *options) error {
+		if n < 0 {
+			return fmt.Errorf("WithParallel(%d): must be 0 (default %d) or more; there is no unbounded setting, as each running tenant holds one of the resolver's pools", n, DefaultParallel)
+		}
+		if n == 0 {
+			n = DefaultParallel
+		}
+		o.parallel = n
+		return nil
+	}
+}
+
+// applyOptions returns the defaults with opts applied, or the first
+// option's error.
+func applyOptions(opts []Option) (options, error) {
+	o := options{parallel: DefaultParallel}
+	for i, opt := range opts {
+		if opt == nil {
+			return options{}, fmt.Errorf("migrate: option %d is nil", i)
+		}
+		if err := opt(&o); err != nil {
+			return options{}, fmt.Errorf("migrate: %w", err)
+		}
+	}
+	return o, nil
+}

@@ -1,0 +1,56 @@
+package migrate
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/tenantrouter/tenantplugin/tenant"
+)
+
+// Result is what happened on one database: a tenant's, or a reserved
+// one. Exactly one of Tenant and Reserved is set.
+type Result struct {
+	// Tenant is the tenant id, "" for a reserved database.
+	Tenant string
+	// Reserved is the reserved database's alias
+	// ([tenantplugin.Config].ReservedPools), "" for a tenant.
+	Reserved string
+	// Err is what fn or the migration returned, or the context's error
+	// for a tenant not started because ctx ended.
+	Err      error
+	Duration time.Duration
+}
+
+// Report lists the results: reserved databases first, by alias, then
+// tenants in the order given.
+type Report struct {
+	Results []Result
+}
+
+// Failed returns the results with an error.
+func (r *Report) Failed() []Result {
+	var out []Result
+	for _, res := range r.Results {
+		if res.Err != nil {
+			out = append(out, res)
+		}
+	}
+	return out
+}
+
+// err joins one error per failed result: a *tenant.Error for a tenant,
+// one naming the alias for a reserved database.
+func (r *Report) err() error {
+	var errs []error
+	for _, res := range r.Results {
+		switch {
+		case res.Err == nil:
+		case res.Reserved != "":
+			errs = append(errs, fmt.Errorf("migrate: reserved database %q: %w", res.Reserved, res.Err))
+		default:
+			errs = append(errs, &tenant.Error{ID: res.Tenant, Err: res.Err})
+		}
+	}
+	return errors.Join(errs...)
+}
