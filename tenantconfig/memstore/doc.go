@@ -6,8 +6,8 @@
 //
 //	store := memstore.New()
 //	_, err := store.Apply(ctx, tenantconfig.Change{Kind: tenantconfig.PutTenant, Tenant: "acme", Config: cfg})
-//	err = tenantsync.Load(ctx, store, res, tenantsync.Options{})    // once
-//	syncer, err := tenantsync.Start(ctx, store, res, tenantsync.Options{}) // and in step after
+//	err = tenantsync.Load(ctx, store, res)            // once
+//	syncer, err := tenantsync.Start(ctx, store, res) // and in step after
 //
 // # Concurrency
 //
