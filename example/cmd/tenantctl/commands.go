@@ -32,7 +32,7 @@ func dispatch(ctx context.Context, args []string, getenv func(string) string, ou
 	g := globals{}
 	fs.StringVar(&g.service, "service", "hospital", "service name")
 	fs.StringVar(&g.redisURL, "redis", getenv("REDIS_URL"), "Redis URL")
-	fs.StringVar(&g.prefix, "prefix", "tenantplugin", "key prefix")
+	fs.StringVar(&g.prefix, "prefix", redisstore.DefaultPrefix, "key prefix")
 	if err := fs.Parse(args); err != nil {
 		return usagef("%v", err)
 	}
