@@ -11,5 +11,11 @@
 //
 // # Concurrency
 //
-// A Store is safe for concurrent use and returns copies.
+// A Store is safe for concurrent use and returns copies. Each watch runs
+// its callback on a goroutine of its own, which its stop function stops
+// and waits for.
+//
+// # Errors
+//
+// Apply and Get return the errors of the [tenantconfig.Store] contract.
 package memstore
