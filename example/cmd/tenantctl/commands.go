@@ -144,8 +144,8 @@ func hasKey(m map[string]string, k string) bool { _, ok := m[k]; return ok }
 func put(ctx context.Context, store tenantconfig.Store, args []string, out io.Writer, create bool) error {
 	fs := newFlags("put")
 	dsn := fs.String("dsn", "", "the tenant's database URL")
-	orm := fs.String("orm", "gorm", "ORM id")
-	alias := fs.String("alias", "default", "template alias")
+	orm := fs.String("orm", tenantconfig.GORM, "ORM id")
+	alias := fs.String("alias", tenantconfig.DefaultAlias, "template alias")
 	sets := &setFlags{values: map[string]string{}}
 	fs.Var(sets, "set", "deployment KEY=VALUE (repeatable)")
 	id, err := idAndFlags(fs, args)
