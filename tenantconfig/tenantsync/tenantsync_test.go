@@ -162,7 +162,7 @@ func TestHooksRunInOrderAfterBoot(t *testing.T) {
 	}
 	boom := errors.New("boom")
 	r2 := newResolver(t)
-	_, err := tenantsync.Start(context.Background(), store, r2, 
+	_, err := tenantsync.Start(context.Background(), store, r2,
 		tenantsync.WithLogger(fixture.Quiet()), tenantsync.WithHooks(func(context.Context) error { return boom }))
 	if !errors.Is(err, boom) {
 		t.Fatalf("hook error: %v", err)
