@@ -29,11 +29,11 @@ type DataSource struct {
 type Database struct {
 	DataSource
 	// Replicas are read replicas, each merged over the template like the
-	// primary. Reads go to a replica chosen by Config.Policy; writes and
-	// transactions go to the primary.
+	// primary. Reads go to a replica chosen by the resolver's policy
+	// (resolver.Config.Policy); writes and transactions go to the primary.
 	Replicas []DataSource `json:"replicas,omitempty"`
-	// Version orders changes: Resolver.Set refuses a config older than
-	// the one it has. Zero means unversioned (always applied). Stores
+	// Version orders changes: the resolver (resolver.Resolver.Set)
+	// refuses a config older than the one it has. Zero means unversioned (always applied). Stores
 	// keep versions beside configs (Record.Version), never in them.
 	Version uint64 `json:"-"`
 }

@@ -21,33 +21,14 @@ type Store struct {
 	service      string
 	codec        Codec
 	log          *slog.Logger
-	pingInterval time.Duration
+	pingInterval time.Duration // -1: never ping
 
 	configs, versions, revision, channel, mapping string
 }
 
-// Option configures a Store.
-type Option func(*Store)
-
-// WithPrefix sets the key prefix. Default: "tenantplugin".
-func WithPrefix(prefix string) Option {
-	return func(s *Store) { s.keys(prefix) }
-}
-
-// WithCodec sets the codec. Default: JSON.
-func WithCodec(c Codec) Option { return func(s *Store) { s.codec = c } }
-
-// WithPingInterval sets how long the watcher waits for a message before
-// it pings Redis; a ping unanswered for as long again makes it subscribe
-// on a new connection (a half-open connection takes writes and never
-// answers). Default: 5 s.
-func WithPingInterval(d time.Duration) Option { return func(s *Store) { s.pingInterval = d } }
-
-// WithLogger sets the logger of the watcher. Default: slog.Default().
-func WithLogger(l *slog.Logger) Option { return func(s *Store) { s.log = l } }
-
 // New returns the store of service on client, which may be a single
-// node, Sentinel or Cluster client.
+// node, Sentinel or Cluster client. A nil client, an empty service name
+// or a bad option is refused with an error naming it.
 func New(client redis.UniversalClient, service string, opts ...Option) (*Store, error) {
 	if client == nil {
 		return nil, errors.New("redisstore: nil client")
@@ -55,17 +36,12 @@ func New(client redis.UniversalClient, service string, opts ...Option) (*Store, 
 	if service == "" {
 		return nil, errors.New("redisstore: empty service name")
 	}
-	s := &Store{client: client, service: service, codec: JSON{}, log: slog.Default(), pingInterval: defaultPingInterval}
-	s.keys("tenantplugin")
-	for _, o := range opts {
-		o(s)
+	o, err := newOptions(opts)
+	if err != nil {
+		return nil, err
 	}
-	if s.codec == nil {
-		return nil, errors.New("redisstore: nil codec")
-	}
-	if s.pingInterval <= 0 {
-		return nil, errors.New("redisstore: ping interval must be positive")
-	}
+	s := &Store{client: client, service: service, codec: o.codec, log: o.logger, pingInterval: o.pingInterval}
+	s.keys(o.prefix)
 	return s, nil
 }
 

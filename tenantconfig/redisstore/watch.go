@@ -15,10 +15,6 @@ import (
 )
 
 const (
-	// defaultPingInterval bounds one wait for a message; on expiry the
-	// watcher pings, and a ping left unanswered for another interval
-	// makes it subscribe on a new connection.
-	defaultPingInterval = 5 * time.Second
 	// maxBackoff caps the pause between reconnection attempts: it bounds
 	// how long after Redis returns the watcher resyncs.
 	maxBackoff = 200 * time.Millisecond
@@ -97,7 +93,8 @@ func (s *Store) receive(ctx context.Context, w *watch, events func(tenantconfig.
 	lost, pinged := false, false
 	for ctx.Err() == nil {
 		ps := w.current()
-		msg, err := ps.ReceiveTimeout(ctx, s.pingInterval)
+		// Without pings, wait as long as it takes (a zero timeout).
+		msg, err := ps.ReceiveTimeout(ctx, max(s.pingInterval, 0))
 		if err != nil {
 			if ctx.Err() != nil {
 				return

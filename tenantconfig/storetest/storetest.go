@@ -1,10 +1,22 @@
-// Package storetest is the conformance suite every tenantconfig.Store runs:
+// Package storetest is the conformance suite every [tenantconfig.Store]
+// runs.
+//
+// # Usage
 //
 //	func TestConformance(t *testing.T) {
 //		storetest.Run(t, func(t *testing.T) tenantconfig.Store { return newStore(t) })
 //	}
 //
-// A store that is also a tenantconfig.Watcher is checked as one too.
+// A store that is also a [tenantconfig.Watcher] is checked as one too.
+// The suite checks the versions, the all-or-nothing Apply with its
+// conditions and errors ([tenantconfig.ErrConflict],
+// [tenantconfig.ErrExists], [tenant.ErrUnknown]), copies, and the
+// announcements.
+//
+// # Concurrency
+//
+// Run calls newStore once per subtest; each store must be empty and of
+// its own. Some subtests use a store from several goroutines.
 package storetest
 
 import (
@@ -21,10 +33,12 @@ import (
 	"github.com/tenantrouter/tenantplugin/tenantconfig"
 )
 
-// Config returns a service config whose database is named name.
+// Config returns a tenant's config whose database is named name, with a
+// password, parameters, a replica and a cache, so that a store that drops
+// a field fails the suite.
 func Config(name string) tenantconfig.Config {
 	return tenantconfig.Config{
-		ORM: map[string]map[string]tenantconfig.Database{"gorm": {"default": {
+		ORM: map[string]map[string]tenantconfig.Database{tenantconfig.GORM: {tenantconfig.DefaultAlias: {
 			DataSource: tenantconfig.DataSource{Driver: "postgres", Host: "db", Name: name, User: "u", Password: "secret-" + name,
 				Params: map[string]string{"application_name": name}},
 			Replicas: []tenantconfig.DataSource{{Host: "replica", Name: name}},
@@ -74,7 +88,7 @@ func Run(t *testing.T, newStore func(t *testing.T) tenantconfig.Store) {
 			t.Fatalf("Snapshot = %+v, %v", snap, err)
 		}
 		// Returned configs are copies.
-		r.Config.ORM["gorm"]["default"] = tenantconfig.Database{}
+		r.Config.ORM[tenantconfig.GORM][tenantconfig.DefaultAlias] = tenantconfig.Database{}
 		again, _ := s.Get(ctx, "a")
 		if !reflect.DeepEqual(again.Config, Config("db_a")) {
 			t.Fatal("changing a returned config changed the store")

@@ -26,7 +26,7 @@ const (
 // problem with its path. It goes on after a problem, so that one run
 // reports them all.
 type checker struct {
-	opts     Options
+	opts     options
 	problems []Problem
 }
 
@@ -130,9 +130,9 @@ func (c *checker) services(n *node, path string) map[string]tenantconfig.Config 
 		}
 		out[m.key] = c.service(m.val, p)
 	}
-	if c.opts.Service != "" {
-		if _, ok := out[c.opts.Service]; !ok {
-			c.addf(path, "missing service %q", c.opts.Service)
+	if c.opts.service != "" {
+		if _, ok := out[c.opts.service]; !ok {
+			c.addf(path, "missing service %q", c.opts.service)
 		}
 	}
 	return out
@@ -276,10 +276,10 @@ func (c *checker) database(n *node, path string, primary bool) tenantconfig.Data
 }
 
 func (c *checker) driver(name, path string) {
-	if len(c.opts.Drivers) == 0 || slices.Contains(c.opts.Drivers, name) {
+	if len(c.opts.drivers) == 0 || slices.Contains(c.opts.drivers, name) {
 		return
 	}
-	allowed := strings.Join(c.opts.Drivers, ", ")
+	allowed := strings.Join(c.opts.drivers, ", ")
 	if plainName(name) {
 		c.addf(path, "unsupported driver %q (allowed: %s)", name, allowed)
 	} else { // not a driver name: perhaps a DSN in the wrong field, so not quoted

@@ -9,64 +9,67 @@ import (
 	"github.com/tenantrouter/tenantplugin/tenantconfig"
 )
 
-// ChangeKind is what a [Change] does to a tenant.
-type ChangeKind uint8
+// EditKind is what an [Edit] does to a tenant.
+type EditKind uint8
 
 const (
-	// Added is a tenant that only the new configs (to) have.
-	Added ChangeKind = iota + 1
-	// Changed is a tenant whose config differs.
-	Changed
-	// Removed is a tenant that only the old configs (from) have.
-	Removed
+	// EditAdded is a tenant that only the new configs (to) have.
+	EditAdded EditKind = iota + 1
+	// EditChanged is a tenant whose config differs.
+	EditChanged
+	// EditRemoved is a tenant that only the old configs (from) have.
+	EditRemoved
 )
 
-func (k ChangeKind) String() string {
+// String returns "added", "changed" or "removed".
+func (k EditKind) String() string {
 	switch k {
-	case Added:
+	case EditAdded:
 		return "added"
-	case Changed:
+	case EditChanged:
 		return "changed"
-	case Removed:
+	case EditRemoved:
 		return "removed"
 	}
-	return "ChangeKind(" + strconv.Itoa(int(k)) + ")"
+	return "EditKind(" + strconv.Itoa(int(k)) + ")"
 }
 
-// Change is one tenant's difference between two sets of configs.
-type Change struct {
+// Edit is one tenant's difference between two sets of configs: what
+// applying a file would do to it. To apply it, make the
+// [tenantconfig.Change] it calls for.
+type Edit struct {
 	Tenant string
-	Kind   ChangeKind
-	// Old is the zero config for Added, New for Removed.
+	Kind   EditKind
+	// Old is the zero config for EditAdded, New for EditRemoved.
 	Old, New tenantconfig.Config
 }
 
 // Diff compares two sets of configs for one service (tenant to config,
 // as [File.Service] returns them), for a dry run before applying a
 // file. Versions are ignored, and so are empty maps and lists: configs
-// that describe the same databases and caches are equal. The changes are
+// that describe the same databases and caches are equal. The edits are
 // sorted by tenant.
-func Diff(from, to map[string]tenantconfig.Config) []Change {
-	var out []Change
+func Diff(from, to map[string]tenantconfig.Config) []Edit {
+	var out []Edit
 	for tenant, o := range from {
 		n, ok := to[tenant]
 		switch {
 		case !ok:
-			out = append(out, Change{Tenant: tenant, Kind: Removed, Old: o})
+			out = append(out, Edit{Tenant: tenant, Kind: EditRemoved, Old: o})
 		case !maps.Equal(flatten(o), flatten(n)):
-			out = append(out, Change{Tenant: tenant, Kind: Changed, Old: o, New: n})
+			out = append(out, Edit{Tenant: tenant, Kind: EditChanged, Old: o, New: n})
 		}
 	}
 	for tenant, n := range to {
 		if _, ok := from[tenant]; !ok {
-			out = append(out, Change{Tenant: tenant, Kind: Added, New: n})
+			out = append(out, Edit{Tenant: tenant, Kind: EditAdded, New: n})
 		}
 	}
-	slices.SortFunc(out, func(a, b Change) int { return strings.Compare(a.Tenant, b.Tenant) })
+	slices.SortFunc(out, func(a, b Edit) int { return strings.Compare(a.Tenant, b.Tenant) })
 	return out
 }
 
-// String describes the change, one line for the tenant and, for an
+// String describes the edit, one line for the tenant and, for an
 // added or changed tenant, one line per setting, with secrets redacted
 // (see [Redact]):
 //
@@ -76,21 +79,21 @@ func Diff(from, to map[string]tenantconfig.Config) []Change {
 //	    + cache_config.default.url = "redis://:[redacted]@cache:6379/1"
 //
 // A removed tenant is one line: "- tenant-2.localhost".
-func (c Change) String() string {
+func (e Edit) String() string {
 	var b strings.Builder
-	switch c.Kind {
-	case Added:
-		b.WriteString("+ " + c.Tenant)
-		shown := flatten(Redact(c.New))
+	switch e.Kind {
+	case EditAdded:
+		b.WriteString("+ " + e.Tenant)
+		shown := flatten(Redact(e.New))
 		for _, p := range slices.Sorted(maps.Keys(shown)) {
 			b.WriteString("\n    + " + p + " = " + strconv.Quote(shown[p]))
 		}
-	case Removed:
-		b.WriteString("- " + c.Tenant)
+	case EditRemoved:
+		b.WriteString("- " + e.Tenant)
 	default:
-		b.WriteString("~ " + c.Tenant)
-		oldRaw, newRaw := flatten(c.Old), flatten(c.New)
-		oldShown, newShown := flatten(Redact(c.Old)), flatten(Redact(c.New))
+		b.WriteString("~ " + e.Tenant)
+		oldRaw, newRaw := flatten(e.Old), flatten(e.New)
+		oldShown, newShown := flatten(Redact(e.Old)), flatten(Redact(e.New))
 		paths := slices.Sorted(maps.Keys(oldRaw))
 		for p := range newRaw {
 			if _, ok := oldRaw[p]; !ok {

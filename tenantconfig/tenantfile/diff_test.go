@@ -70,7 +70,7 @@ func TestDiff(t *testing.T) {
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("Diff:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
-	kinds := []ChangeKind{Added, Changed, Changed, Changed, Removed}
+	kinds := []EditKind{EditAdded, EditChanged, EditChanged, EditChanged, EditRemoved}
 	for i, c := range changes {
 		if c.Kind != kinds[i] {
 			t.Errorf("%s: kind %v, want %v", c.Tenant, c.Kind, kinds[i])
@@ -84,7 +84,7 @@ func TestDiff(t *testing.T) {
 	if d := Diff(nil, nil); len(d) != 0 {
 		t.Fatalf("Diff(nil, nil) = %v", d)
 	}
-	if Added.String() != "added" || Changed.String() != "changed" || Removed.String() != "removed" || ChangeKind(0).String() != "ChangeKind(0)" {
-		t.Fatal("ChangeKind.String")
+	if EditAdded.String() != "added" || EditChanged.String() != "changed" || EditRemoved.String() != "removed" || EditKind(0).String() != "EditKind(0)" {
+		t.Fatal("EditKind.String")
 	}
 }

@@ -25,17 +25,16 @@
 // # Usage
 //
 //	data, err := os.ReadFile(tenantfile.FileName)
-//	f, err := tenantfile.Parse(data, tenantfile.Options{
-//		Drivers: []string{pgdriver.DriverName, sqlitedriver.DriverName},
-//		Service: "hospital",
-//	})
-//	tenants := f.Service("hospital") // tenant id → tenantconfig.Config
+//	f, err := tenantfile.Parse(data,
+//		tenantfile.WithDrivers(pgdriver.DriverName, sqlitedriver.DriverName),
+//		tenantfile.WithService(service))
+//	tenants := f.Service(service) // tenant id → tenantconfig.Config
 //
 // For a dry run, [Diff] compares the file with what a store holds, and
-// each [Change] prints without secrets:
+// each [Edit] prints without secrets:
 //
-//	for _, c := range tenantfile.Diff(current, tenants) {
-//		fmt.Println(c)
+//	for _, e := range tenantfile.Diff(current, tenants) {
+//		fmt.Println(e)
 //	}
 //
 // [Redact] hides the passwords of a config for logs, and [Deploy] sets
@@ -46,7 +45,7 @@
 // what the schema cannot say: duplicate keys, tenant ids longer than 128
 // bytes (the schema counts characters), two deployment keys mapped to
 // the same path, cache URLs that do not parse, and the drivers and
-// service of [Options].
+// service of the options ([WithDrivers], [WithService]).
 //
 // # Errors
 //
@@ -61,13 +60,19 @@
 // unknown fields and duplicate keys at any level, values of the wrong
 // type, empty strings, invalid tenant ids
 // ([tenant.ValidateID]), tenants without services or
-// without Options.Service, cache URLs that are not scheme://..., a
+// without the service of WithService, cache URLs that are not scheme://..., a
 // database with neither a dsn nor any field (it would be the template's
 // own database) or with both (the fields would be ignored), ports
 // outside 1 to 65535, a version field (the store assigns versions),
-// drivers outside Options.Drivers, and mapping_metadata entries that are
+// drivers outside those of WithDrivers, and mapping_metadata entries that are
 // not config paths.
 //
 // Messages never quote a DSN, a password or a URL from the file; [Deploy]
-// names deployment keys, never their values.
+// names deployment keys, never their values. A bad option is refused by
+// Parse with an error naming it, before the file is read.
+//
+// # Concurrency
+//
+// Parse, Diff, Redact and Deploy work on their arguments only and may be
+// called concurrently.
 package tenantfile

@@ -23,10 +23,10 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte(withTenant("t\u00e9\u2028")))
 	f.Add([]byte(`{"tenant_config": {"t": {"s": {"orm_config": {"o": {"a": {"name": "\ud800"}}}}}}}`))
 
-	opts := []Options{{}, {Drivers: []string{"postgres", "sqlite"}, Service: "hospital"}}
+	opts := [][]Option{nil, {WithDrivers("postgres", "sqlite"), WithService("hospital")}}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		for _, o := range opts {
-			file, err := Parse(data, o)
+			file, err := Parse(data, o...)
 			if err != nil {
 				checkFuzzError(t, file, err)
 				continue
@@ -38,7 +38,7 @@ func FuzzParse(f *testing.F) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			again, err := Parse(out, o)
+			again, err := Parse(out, o...)
 			if err != nil {
 				t.Fatalf("the marshalled file does not parse: %v\n%s", err, out)
 			}
@@ -105,7 +105,7 @@ func TestFuzzSeeds(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", e.Name(), err)
 		}
-		_, err = Parse([]byte(data), Options{Drivers: []string{"postgres", "sqlite"}, Service: "hospital"})
+		_, err = Parse([]byte(data), WithDrivers("postgres", "sqlite"), WithService("hospital"))
 		if (err == nil) != (e.Name() == "valid") {
 			t.Errorf("%s: Parse: %v", e.Name(), err)
 		}

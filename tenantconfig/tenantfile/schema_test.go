@@ -43,7 +43,7 @@ func compileSchema(t *testing.T) *jsonschema.Schema {
 }
 
 // schemaSamples are files on which the schema and Parse (without
-// Options) must agree.
+// options) must agree.
 var schemaSamples = []struct {
 	name  string
 	data  string
@@ -135,7 +135,7 @@ func TestSchemaAgreesWithParse(t *testing.T) {
 				t.Fatal(err)
 			}
 			schemaErr := sch.Validate(inst)
-			_, parseErr := Parse(data, Options{})
+			_, parseErr := Parse(data)
 			if (schemaErr == nil) != s.valid || (parseErr == nil) != s.valid {
 				t.Fatalf("want valid=%v; schema: %v; Parse: %v", s.valid, schemaErr, parseErr)
 			}
@@ -159,7 +159,7 @@ func TestSchemaKnownDifferences(t *testing.T) {
 		if err := sch.Validate(inst); err != nil {
 			t.Errorf("the schema refuses %s: %v", data, err)
 		}
-		if _, err := Parse([]byte(data), Options{}); err == nil {
+		if _, err := Parse([]byte(data)); err == nil {
 			t.Errorf("Parse accepts %s", data)
 		}
 	}

@@ -46,24 +46,20 @@ func (f *File) Service(name string) map[string]tenantconfig.Config {
 	return out
 }
 
-// Options are the checks that depend on the deployment.
-type Options struct {
-	// Drivers are the allowed driver names, such as "postgres" and
-	// "sqlite". Empty allows any.
-	Drivers []string
-	// Service, when set, must be configured for every tenant.
-	Service string
-}
-
 // Parse reads and validates a tenant config file. On any problem it
 // returns a nil File and a [*ValidationError] that lists every problem
-// found, each with its JSON path, and wraps [ErrInvalid].
-func Parse(data []byte, opts Options) (*File, error) {
+// found, each with its JSON path, and wraps [ErrInvalid]. A bad option is
+// refused first, with an error naming it that does not wrap ErrInvalid.
+func Parse(data []byte, opts ...Option) (*File, error) {
+	o, err := newOptions(opts)
+	if err != nil {
+		return nil, err
+	}
 	root, p := decode(data)
 	if p != nil {
 		return nil, &ValidationError{Problems: []Problem{*p}}
 	}
-	c := checker{opts: opts}
+	c := checker{opts: o}
 	f := c.file(root)
 	if len(c.problems) > 0 {
 		return nil, &ValidationError{Problems: c.problems}

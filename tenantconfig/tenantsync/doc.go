@@ -4,9 +4,14 @@
 //
 // # Usage
 //
-//	store, _ := redisstore.New(client, "hospital")
-//	syncer, err := tenantsync.Start(ctx, store, res, tenantsync.Options{})
+//	store, err := redisstore.New(client, service)
+//	syncer, err := tenantsync.Start(ctx, store, res, tenantsync.WithLogger(logger))
 //	defer syncer.Close()
+//
+// A one-shot command (a migration, a report) loads the tenants once and
+// keeps nothing running:
+//
+//	err := tenantsync.Load(ctx, store, res)
 //
 // # How
 //
@@ -16,12 +21,14 @@
 // than the one applied is ignored, so duplicates and reordering do no
 // harm. A burst is coalesced: announcements waiting together are folded
 // to one per tenant. A full resync runs on every re-subscription (the
-// store reports those) and every ResyncInterval, which repairs anything
-// pub/sub lost. Each change goes through resolver.Set or Remove: new work
-// uses the new pool, work in flight finishes on the old one.
+// store reports those) and periodically (WithResyncInterval), which
+// repairs anything pub/sub lost. Each change goes through the target's
+// Set or Remove ([resolver.Resolver.Set]): new work uses the new pool,
+// work in flight finishes on the old one.
 //
 // A config that does not validate, does not decode, or whose database
-// cannot be opened (a change to a serving tenant is pinged first), leaves
+// cannot be opened (a change to a serving tenant is checked first when the
+// target is a [Verifier], as the resolver is), leaves
 // that tenant on its last good config; it is logged, counted in Stats,
 // and tried again at the next resync. Other tenants are untouched.
 //
@@ -35,10 +42,28 @@
 // # Boot
 //
 // Start fails, naming the service and the store, when the store holds no
-// tenant for the service, unless Options.AllowEmpty is set. Options.Hooks
-// then run in order.
+// tenant for the service, unless WithAllowEmpty is given. The hooks of
+// WithHooks then run in order.
+//
+// # Options
+//
+// Start and Load take options (WithDatabase, WithResyncInterval,
+// WithApplyTimeout, WithAllowEmpty, WithHooks, WithName, WithLogger).
+// Each checks its input: a bad one makes Start or Load return an error
+// naming it, before anything is read or changed. For durations, 0 means
+// the default (DefaultResyncInterval, DefaultApplyTimeout) and -1 means
+// none; any other negative is refused.
 //
 // # Concurrency
 //
-// One goroutine applies changes; Close stops it and waits for it.
+// One goroutine applies changes; Close stops it and waits for it. Close
+// may be called more than once. Stats and Resync are safe for concurrent
+// use.
+//
+// # Errors
+//
+// Start and Load return [ErrEmptyStore] for a store with no tenant
+// (unless WithAllowEmpty), and an error prefixed "tenantsync: " for a bad
+// option, a store that cannot be read or a failed hook. Load joins the
+// errors of the tenants it could not set.
 package tenantsync

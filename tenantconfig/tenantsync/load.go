@@ -14,20 +14,30 @@ import (
 // tenant whose config is missing, does not decode or is refused by
 // target is reported in the joined error, and the others are set all
 // the same. A store with no tenant returns ErrEmptyStore unless
-// Options.AllowEmpty is set. Only Options.ORM, Alias, AllowEmpty and
-// ApplyTimeout apply.
-func Load(ctx context.Context, store tenantconfig.Store, target Target, opt Options) error {
+// WithAllowEmpty is given.
+//
+// WithDatabase, WithAllowEmpty, WithApplyTimeout and WithName apply;
+// WithResyncInterval and WithLogger have no effect on a single load, and
+// WithHooks is refused, since Load would not run the hooks. A bad option
+// fails Load before anything is read.
+func Load(ctx context.Context, store tenantconfig.Store, target Target, opts ...Option) error {
 	if store == nil || target == nil {
 		return errors.New("tenantsync: nil store or target")
 	}
-	opt = opt.withDefaults(store)
+	opt, err := newOptions(store, opts)
+	if err != nil {
+		return err
+	}
+	if len(opt.hooks) > 0 {
+		return errors.New("tenantsync: WithHooks: Load runs no hooks (Start does)")
+	}
 	snap, err := store.Snapshot(ctx)
 	undecodable, err := undecodableOf(err)
 	if err != nil {
-		return fmt.Errorf("tenantsync: load %s: %w", opt.Name, err)
+		return fmt.Errorf("tenantsync: load %s: %w", opt.name, err)
 	}
-	if len(snap) == 0 && len(undecodable) == 0 && !opt.AllowEmpty {
-		return fmt.Errorf("%w: no configuration for the service in %s; load one (tenantctl load) or set AllowEmpty", ErrEmptyStore, opt.Name)
+	if len(snap) == 0 && len(undecodable) == 0 && !opt.allowEmpty {
+		return emptyStoreError(opt.name)
 	}
 	var errs []error
 	for _, id := range sortedKeys(undecodable) {
@@ -35,13 +45,13 @@ func Load(ctx context.Context, store tenantconfig.Store, target Target, opt Opti
 	}
 	for _, id := range sortedKeys(snap) {
 		rec := snap[id]
-		db, ok := rec.Config.Database(opt.ORM, opt.Alias)
+		db, ok := rec.Config.Database(opt.orm, opt.alias)
 		if !ok {
-			errs = append(errs, fmt.Errorf("tenantsync: tenant %q: no orm_config.%s.%s", id, opt.ORM, opt.Alias))
+			errs = append(errs, fmt.Errorf("tenantsync: tenant %q: no orm_config.%s.%s", id, opt.orm, opt.alias))
 			continue
 		}
 		db.Version = rec.Version
-		actx, cancel := context.WithTimeout(ctx, opt.ApplyTimeout)
+		actx, cancel := opt.applyContext(ctx)
 		err := target.Set(actx, id, db)
 		cancel()
 		if err != nil {
@@ -49,4 +59,9 @@ func Load(ctx context.Context, store tenantconfig.Store, target Target, opt Opti
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// emptyStoreError says which store holds no tenant, and what to do.
+func emptyStoreError(name string) error {
+	return fmt.Errorf("%w: no configuration for the service in %s; load one (tenantctl load) or give WithAllowEmpty", ErrEmptyStore, name)
 }

@@ -19,10 +19,10 @@ func TestLoad(t *testing.T) {
 	ctx := context.Background()
 	store := memstore.New()
 	r := newResolver(t)
-	if err := tenantsync.Load(ctx, store, r, tenantsync.Options{}); !errors.Is(err, tenantsync.ErrEmptyStore) {
+	if err := tenantsync.Load(ctx, store, r); !errors.Is(err, tenantsync.ErrEmptyStore) {
 		t.Fatalf("empty store: %v, want ErrEmptyStore", err)
 	}
-	if err := tenantsync.Load(ctx, store, r, tenantsync.Options{AllowEmpty: true}); err != nil {
+	if err := tenantsync.Load(ctx, store, r, tenantsync.WithAllowEmpty()); err != nil {
 		t.Fatalf("empty store, AllowEmpty: %v", err)
 	}
 
@@ -31,7 +31,7 @@ func TestLoad(t *testing.T) {
 	}}
 	vs := mustApply(t, store, put("a", "load-a.db"), put("b", "load-b.db"),
 		tenantconfig.Change{Kind: tenantconfig.PutTenant, Tenant: "c", Config: other})
-	err := tenantsync.Load(ctx, store, r, tenantsync.Options{})
+	err := tenantsync.Load(ctx, store, r)
 	if err == nil || !strings.Contains(err.Error(), `tenant "c": no orm_config.gorm.default`) {
 		t.Fatalf("Load = %v, want an error naming tenant c", err)
 	}

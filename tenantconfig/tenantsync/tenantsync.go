@@ -15,72 +15,32 @@ import (
 	"github.com/tenantrouter/tenantplugin/tenantconfig"
 )
 
-// ErrEmptyStore is returned by Start when the store holds no tenant and
-// Options.AllowEmpty is not set.
+// ErrEmptyStore is returned by Start and Load when the store holds no
+// tenant and WithAllowEmpty is not given.
 var ErrEmptyStore = errors.New("tenantsync: the store holds no tenant")
 
-// Target is what a Syncer changes: *resolver.Resolver.
+// Target is what a Syncer changes: [*resolver.Resolver], or a wrapper
+// around one. A Target that also implements [Verifier] has each change to
+// a serving tenant checked before it is applied; a wrapper that does not
+// implement it loses that check, and a change to an idle tenant's
+// databases is then applied whether they answer or not.
 type Target interface {
 	Set(ctx context.Context, id string, cfg tenantconfig.Database) error
 	Remove(ctx context.Context, id string) error
 }
 
-// verifier is implemented by targets that can check a config's
-// databases before it is applied (*resolver.Resolver).
-type verifier interface {
+// Verifier is implemented by a Target that can check a config's databases
+// before it is applied ([*resolver.Resolver] does: it opens and pings
+// them). A Syncer calls Verify before each change to a tenant it serves,
+// and leaves the tenant on its last good config when Verify fails.
+type Verifier interface {
 	Verify(ctx context.Context, cfg tenantconfig.Database) error
 }
 
-// Options configure a Syncer. Zero values mean the documented defaults.
-type Options struct {
-	// ORM and Alias pick the database of each tenant's service config
-	// that the resolver serves. Default: "gorm" and "default".
-	ORM, Alias string
-	// ResyncInterval is the period of the full resync. Default: 30 s.
-	ResyncInterval time.Duration
-	// ApplyTimeout bounds one change (opening and pinging a new
-	// database). Default: 10 s.
-	ApplyTimeout time.Duration
-	// AllowEmpty lets Start succeed on a store with no tenant.
-	AllowEmpty bool
-	// Hooks run in order after the first snapshot is applied, like the
-	// original's bootstrap callables. An error fails Start.
-	Hooks []func(ctx context.Context) error
-	// Name names the store in messages. Default: fmt.Sprint(store).
-	Name string
-	// Logger receives changes, refusals and resyncs, never a DSN.
-	// Default: slog.Default().
-	Logger *slog.Logger
-}
-
-// withDefaults returns opt with its zero values replaced by the defaults.
-func (opt Options) withDefaults(store tenantconfig.Store) Options {
-	if opt.ORM == "" {
-		opt.ORM = tenantconfig.GORM
-	}
-	if opt.Alias == "" {
-		opt.Alias = tenantconfig.DefaultAlias
-	}
-	if opt.ResyncInterval <= 0 {
-		opt.ResyncInterval = 30 * time.Second
-	}
-	if opt.ApplyTimeout <= 0 {
-		opt.ApplyTimeout = 10 * time.Second
-	}
-	if opt.Name == "" {
-		// Only a store's own description: printing its fields could show
-		// configs and secrets.
-		if st, ok := store.(fmt.Stringer); ok {
-			opt.Name = st.String()
-		} else {
-			opt.Name = fmt.Sprintf("%T", store)
-		}
-	}
-	if opt.Logger == nil {
-		opt.Logger = slog.Default()
-	}
-	return opt
-}
+var (
+	_ Target   = (*resolver.Resolver)(nil)
+	_ Verifier = (*resolver.Resolver)(nil)
+)
 
 // Stats counts what a Syncer did.
 type Stats struct {
@@ -97,7 +57,7 @@ type Stats struct {
 type Syncer struct {
 	store  tenantconfig.Store
 	target Target
-	opt    Options
+	opt    options
 	log    *slog.Logger
 
 	mu      sync.Mutex
@@ -119,23 +79,26 @@ type Syncer struct {
 	closeOnce sync.Once
 }
 
-// Start subscribes (when the store is a tenantconfig.Watcher), loads the
+// Start subscribes (when the store is a [tenantconfig.Watcher]), loads the
 // snapshot into target, runs the hooks and keeps target in step until
-// Close.
-func Start(ctx context.Context, store tenantconfig.Store, target Target, opt Options) (*Syncer, error) {
+// Close. A bad option fails Start before anything is done.
+func Start(ctx context.Context, store tenantconfig.Store, target Target, opts ...Option) (*Syncer, error) {
 	if store == nil || target == nil {
 		return nil, errors.New("tenantsync: nil store or target")
 	}
-	opt = opt.withDefaults(store)
+	opt, err := newOptions(store, opts)
+	if err != nil {
+		return nil, err
+	}
 	s := &Syncer{
-		store: store, target: target, opt: opt, log: opt.Logger,
+		store: store, target: target, opt: opt, log: opt.logger,
 		pending: map[string]tenantconfig.Event{}, wake: make(chan struct{}, 1),
 		known: map[string]uint64{}, present: map[string]bool{}, done: make(chan struct{}),
 	}
 	if w, ok := store.(tenantconfig.Watcher); ok {
 		stop, err := w.Watch(ctx, s.announce, s.requestResync)
 		if err != nil {
-			return nil, fmt.Errorf("tenantsync: watch %s: %w", opt.Name, err)
+			return nil, fmt.Errorf("tenantsync: watch %s: %w", opt.name, err)
 		}
 		s.stopWatch = stop
 	}
@@ -143,14 +106,14 @@ func Start(ctx context.Context, store tenantconfig.Store, target Target, opt Opt
 	undecodable, err := undecodableOf(err)
 	if err != nil {
 		s.stop()
-		return nil, fmt.Errorf("tenantsync: load %s: %w", opt.Name, err)
+		return nil, fmt.Errorf("tenantsync: load %s: %w", opt.name, err)
 	}
-	if len(snap) == 0 && len(undecodable) == 0 && !opt.AllowEmpty {
+	if len(snap) == 0 && len(undecodable) == 0 && !opt.allowEmpty {
 		s.stop()
-		return nil, fmt.Errorf("%w: no configuration for the service in %s; load one (tenantctl load) or set AllowEmpty", ErrEmptyStore, opt.Name)
+		return nil, emptyStoreError(opt.name)
 	}
 	s.applySnapshot(ctx, snap, undecodable)
-	for i, h := range opt.Hooks {
+	for i, h := range opt.hooks {
 		if err := h(ctx); err != nil {
 			s.stop()
 			// Leave the target as it was found.
@@ -193,13 +156,17 @@ func (s *Syncer) poke() {
 
 func (s *Syncer) run(ctx context.Context) {
 	defer close(s.done)
-	tick := time.NewTicker(s.opt.ResyncInterval)
-	defer tick.Stop()
+	var tick <-chan time.Time // nil: no periodic resync
+	if s.opt.resyncInterval > 0 {
+		t := time.NewTicker(s.opt.resyncInterval)
+		defer t.Stop()
+		tick = t.C
+	}
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-tick.C:
+		case <-tick:
 			s.requestResync()
 		case <-s.wake:
 		}
@@ -212,7 +179,7 @@ func (s *Syncer) run(ctx context.Context) {
 			undecodable, err := undecodableOf(err)
 			if err != nil {
 				s.log.LogAttrs(ctx, slog.LevelWarn, "resync failed, will retry",
-					slog.String("store", s.opt.Name), slog.String("error", err.Error()))
+					slog.String("store", s.opt.name), slog.String("error", err.Error()))
 				time.AfterFunc(time.Second, s.requestResync)
 			} else {
 				s.applySnapshot(ctx, snap, undecodable)
@@ -249,7 +216,7 @@ func (s *Syncer) applySnapshot(ctx context.Context, snap map[string]tenantconfig
 	if len(snap) == 0 && len(undecodable) == 0 && len(s.present) > 0 && !s.reallyEmpty(ctx) {
 		s.stats.empty.Add(1)
 		s.log.LogAttrs(ctx, slog.LevelError, "the config store is empty: keeping the tenants already known; if it restarted without persistence, load the tenants again",
-			slog.String("store", s.opt.Name), slog.Int("tenants_kept", len(s.present)))
+			slog.String("store", s.opt.name), slog.Int("tenants_kept", len(s.present)))
 		// Whatever the store holds next starts its versions again.
 		clear(s.known)
 		return
@@ -319,18 +286,18 @@ func (s *Syncer) put(ctx context.Context, id string, rec tenantconfig.Record, fo
 		}
 		return
 	}
-	db, ok := rec.Config.Database(s.opt.ORM, s.opt.Alias)
+	db, ok := rec.Config.Database(s.opt.orm, s.opt.alias)
 	if !ok {
-		s.refuse(ctx, id, rec.Version, fmt.Errorf("no orm_config.%s.%s", s.opt.ORM, s.opt.Alias))
+		s.refuse(ctx, id, rec.Version, fmt.Errorf("no orm_config.%s.%s", s.opt.orm, s.opt.alias))
 		return
 	}
 	db.Version = rec.Version
 	if force {
 		db.Version = 0 // unversioned: replaces the resolver's newer version
 	}
-	actx, cancel := context.WithTimeout(ctx, s.opt.ApplyTimeout)
+	actx, cancel := s.opt.applyContext(ctx)
 	defer cancel()
-	if v, ok := s.target.(verifier); ok && s.present[id] {
+	if v, ok := s.target.(Verifier); ok && s.present[id] {
 		// A change to a serving tenant must reach databases that answer;
 		// otherwise the tenant stays on its last good config. (With an
 		// open pool the resolver pings anyway; this covers idle ones.)
@@ -402,7 +369,8 @@ func (s *Syncer) Stats() Stats {
 // Resync asks for a full resync now.
 func (s *Syncer) Resync() { s.requestResync() }
 
-// Close stops watching and applying, and waits for both.
+// Close stops watching and applying, and waits for both. A second Close
+// does nothing and returns nil.
 func (s *Syncer) Close() error {
 	s.closeOnce.Do(s.stop)
 	return nil

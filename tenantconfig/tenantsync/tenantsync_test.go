@@ -56,7 +56,7 @@ func cfg(name string) tenantconfig.Config {
 		name = filepath.Join(dir, name)
 	}
 	return tenantconfig.Config{ORM: map[string]map[string]tenantconfig.Database{
-		"gorm": {"default": {DataSource: tenantconfig.DataSource{Name: name}}},
+		tenantconfig.GORM: {tenantconfig.DefaultAlias: {DataSource: tenantconfig.DataSource{Name: name}}},
 	}}
 }
 
@@ -87,12 +87,10 @@ func newResolver(t *testing.T) *resolver.Resolver {
 	return r
 }
 
-func start(t *testing.T, store tenantconfig.Store, r *resolver.Resolver, o tenantsync.Options) *tenantsync.Syncer {
+func start(t *testing.T, store tenantconfig.Store, r tenantsync.Target, opts ...tenantsync.Option) *tenantsync.Syncer {
 	t.Helper()
-	if o.Logger == nil {
-		o.Logger = fixture.Quiet()
-	}
-	s, err := tenantsync.Start(context.Background(), store, r, o)
+	opts = append([]tenantsync.Option{tenantsync.WithLogger(fixture.Quiet())}, opts...)
+	s, err := tenantsync.Start(context.Background(), store, r, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,7 +115,7 @@ func storeState(t *testing.T, s tenantconfig.Store) map[string]string {
 	}
 	out := map[string]string{}
 	for id, rec := range snap {
-		out[id] = filepath.Base(rec.Config.ORM["gorm"]["default"].Name)
+		out[id] = filepath.Base(rec.Config.ORM[tenantconfig.GORM][tenantconfig.DefaultAlias].Name)
 	}
 	return out
 }
@@ -135,11 +133,11 @@ func eventually(t *testing.T, within time.Duration, what string, ok func() bool)
 
 func TestBootRefusesEmptyStore(t *testing.T) {
 	r := newResolver(t)
-	_, err := tenantsync.Start(context.Background(), memstore.New(), r, tenantsync.Options{Name: "store X", Logger: fixture.Quiet()})
+	_, err := tenantsync.Start(context.Background(), memstore.New(), r, tenantsync.WithName("store X"), tenantsync.WithLogger(fixture.Quiet()))
 	if !errors.Is(err, tenantsync.ErrEmptyStore) || !strings.Contains(err.Error(), "store X") {
 		t.Fatalf("err = %v", err)
 	}
-	start(t, memstore.New(), r, tenantsync.Options{AllowEmpty: true})
+	start(t, memstore.New(), r, tenantsync.WithAllowEmpty())
 }
 
 func TestHooksRunInOrderAfterBoot(t *testing.T) {
@@ -158,14 +156,14 @@ func TestHooksRunInOrderAfterBoot(t *testing.T) {
 			return nil
 		}
 	}
-	start(t, store, r, tenantsync.Options{Hooks: []func(context.Context) error{hook("first"), hook("second")}})
+	start(t, store, r, tenantsync.WithHooks(hook("first"), hook("second")))
 	if !slices.Equal(order, []string{"first", "second"}) {
 		t.Fatalf("hooks ran %v", order)
 	}
 	boom := errors.New("boom")
 	r2 := newResolver(t)
-	_, err := tenantsync.Start(context.Background(), store, r2, tenantsync.Options{
-		Logger: fixture.Quiet(), Hooks: []func(context.Context) error{func(context.Context) error { return boom }}})
+	_, err := tenantsync.Start(context.Background(), store, r2,
+		tenantsync.WithLogger(fixture.Quiet()), tenantsync.WithHooks(func(context.Context) error { return boom }))
 	if !errors.Is(err, boom) {
 		t.Fatalf("hook error: %v", err)
 	}
@@ -178,7 +176,7 @@ func TestChangesPropagate(t *testing.T) {
 	store := memstore.New()
 	mustApply(t, store, put("a", "a1.db"))
 	r := newResolver(t)
-	s := start(t, store, r, tenantsync.Options{})
+	s := start(t, store, r)
 	mustApply(t, store, put("b", "b1.db"))
 	mustApply(t, store, put("a", "a2.db"))
 	eventually(t, time.Second, "add and update applied", func() bool {
@@ -198,7 +196,7 @@ func TestBurst(t *testing.T) {
 	store := memstore.New()
 	mustApply(t, store, put("seed", "seed.db"))
 	r := newResolver(t)
-	s := start(t, store, r, tenantsync.Options{})
+	s := start(t, store, r)
 	var wg sync.WaitGroup
 	for w := range 4 {
 		wg.Add(1)
@@ -244,7 +242,7 @@ func TestOutOfOrderAndDuplicateAnnouncements(t *testing.T) {
 	store := &scriptedStore{Store: memstore.New()}
 	v1, _ := store.Apply(ctx, put("a", "a1.db"))
 	r := newResolver(t)
-	s := start(t, store, r, tenantsync.Options{})
+	s := start(t, store, r)
 	v2, _ := store.Apply(ctx, put("a", "a2.db"))
 	v3, _ := store.Apply(ctx, put("a", "a3.db"))
 	// Newest first, then older and duplicate ones.
@@ -271,7 +269,7 @@ func TestLostAnnouncementRepairedByResync(t *testing.T) {
 	store := &scriptedStore{Store: memstore.New()}
 	mustApply(t, store, put("a", "a1.db"))
 	r := newResolver(t)
-	start(t, store, r, tenantsync.Options{ResyncInterval: time.Hour})
+	start(t, store, r, tenantsync.WithResyncInterval(time.Hour))
 	mustApply(t, store, put("b", "b1.db")) // announcement lost
 	time.Sleep(20 * time.Millisecond)
 	if r.Has("b") {
@@ -285,9 +283,9 @@ func TestBadConfigKeepsLastGood(t *testing.T) {
 	store := memstore.New()
 	mustApply(t, store, put("a", "a1.db"), put("b", "b1.db"))
 	r := newResolver(t)
-	s := start(t, store, r, tenantsync.Options{})
+	s := start(t, store, r)
 	bad := cfg("")
-	bad.ORM["gorm"]["default"] = tenantconfig.Database{DataSource: tenantconfig.DataSource{Driver: "mysql", Name: "x"}}
+	bad.ORM[tenantconfig.GORM][tenantconfig.DefaultAlias] = tenantconfig.Database{DataSource: tenantconfig.DataSource{Driver: "mysql", Name: "x"}}
 	mustApply(t, store, tenantconfig.Change{Kind: tenantconfig.PutTenant, Tenant: "a", Config: bad}, put("b", "b2.db"))
 	eventually(t, time.Second, "b changed", func() bool { return state(r)["b"] == "b2.db" })
 	if got := state(r)["a"]; got != "a1.db" {
@@ -304,7 +302,7 @@ func TestUnreachableDatabaseKeepsLastGood(t *testing.T) {
 	store := memstore.New()
 	mustApply(t, store, put("a", filepath.Join(t.TempDir(), "a1.db")))
 	r := newResolver(t)
-	s := start(t, store, r, tenantsync.Options{})
+	s := start(t, store, r)
 	mustApply(t, store, put("a", filepath.Join(t.TempDir(), "no", "such", "dir", "a2.db")))
 	eventually(t, time.Second, "refusal counted", func() bool { return s.Stats().Refused > 0 })
 	if got := state(r)["a"]; !strings.HasSuffix(got, "a1.db") {
@@ -316,7 +314,7 @@ func TestEmptyStoreKeepsTenants(t *testing.T) {
 	store := &scriptedStore{Store: memstore.New()}
 	mustApply(t, store, put("a", "a1.db"), put("b", "b1.db"))
 	r := newResolver(t)
-	s := start(t, store, r, tenantsync.Options{})
+	s := start(t, store, r)
 	// Empty the store behind the syncer's back, as a Redis restarted
 	// without persistence would.
 	store.Store = memstore.New()
@@ -342,7 +340,7 @@ func TestRedisRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := newResolver(t)
-	start(t, store, r, tenantsync.Options{ResyncInterval: time.Hour})
+	start(t, store, r, tenantsync.WithResyncInterval(time.Hour))
 	mr.Close()
 	time.Sleep(50 * time.Millisecond)
 	if err := mr.Restart(); err != nil {
@@ -370,7 +368,7 @@ func TestStoreWentBack(t *testing.T) {
 		mustApply(t, store, put("a", fmt.Sprintf("a%d.db", i)))
 	}
 	r := newResolver(t)
-	start(t, store, r, tenantsync.Options{ResyncInterval: time.Hour})
+	start(t, store, r, tenantsync.WithResyncInterval(time.Hour))
 	store.Store = memstore.New() // wiped
 	store.resync()
 	time.Sleep(20 * time.Millisecond)
@@ -405,7 +403,7 @@ func TestUndecodableConfigKeepsTenant(t *testing.T) {
 	store := &undecodableStore{scriptedStore: &scriptedStore{Store: memstore.New()}}
 	mustApply(t, store, put("a", "a1.db"), put("b", "b1.db"))
 	r := newResolver(t)
-	s := start(t, store, r, tenantsync.Options{ResyncInterval: time.Hour})
+	s := start(t, store, r, tenantsync.WithResyncInterval(time.Hour))
 	store.broken.Store(true)
 	store.resync()
 	eventually(t, time.Second, "the undecodable config counted", func() bool { return s.Stats().Refused > 0 })
@@ -420,7 +418,7 @@ func TestLastTenantDeletedWithoutAnnouncement(t *testing.T) {
 	store := &scriptedStore{Store: memstore.New()}
 	mustApply(t, store, put("a", "a1.db"))
 	r := newResolver(t)
-	s := start(t, store, r, tenantsync.Options{ResyncInterval: time.Hour})
+	s := start(t, store, r, tenantsync.WithResyncInterval(time.Hour))
 	mustApply(t, store, tenantconfig.Change{Kind: tenantconfig.DeleteTenant, Tenant: "a"}) // announcement lost
 	store.resync()
 	eventually(t, time.Second, "a removed", func() bool { return !r.Has("a") })
@@ -467,7 +465,7 @@ func TestStartDoesNotHang(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
 	begin := time.Now()
-	_, err = tenantsync.Start(ctx, store, newResolver(t), tenantsync.Options{Logger: fixture.Quiet()})
+	_, err = tenantsync.Start(ctx, store, newResolver(t), tenantsync.WithLogger(fixture.Quiet()))
 	if err == nil {
 		t.Fatal("Start succeeded against a server that never answers")
 	}

@@ -32,7 +32,7 @@ func dispatch(ctx context.Context, args []string, getenv func(string) string, ou
 	g := globals{}
 	fs.StringVar(&g.service, "service", "hospital", "service name")
 	fs.StringVar(&g.redisURL, "redis", getenv("REDIS_URL"), "Redis URL")
-	fs.StringVar(&g.prefix, "prefix", "tenantplugin", "key prefix")
+	fs.StringVar(&g.prefix, "prefix", redisstore.DefaultPrefix, "key prefix")
 	if err := fs.Parse(args); err != nil {
 		return usagef("%v", err)
 	}
@@ -144,8 +144,8 @@ func hasKey(m map[string]string, k string) bool { _, ok := m[k]; return ok }
 func put(ctx context.Context, store tenantconfig.Store, args []string, out io.Writer, create bool) error {
 	fs := newFlags("put")
 	dsn := fs.String("dsn", "", "the tenant's database URL")
-	orm := fs.String("orm", "gorm", "ORM id")
-	alias := fs.String("alias", "default", "template alias")
+	orm := fs.String("orm", tenantconfig.GORM, "ORM id")
+	alias := fs.String("alias", tenantconfig.DefaultAlias, "template alias")
 	sets := &setFlags{values: map[string]string{}}
 	fs.Var(sets, "set", "deployment KEY=VALUE (repeatable)")
 	id, err := idAndFlags(fs, args)
@@ -266,7 +266,7 @@ func load(ctx context.Context, store tenantconfig.Store, args []string, out io.W
 		return err
 	}
 	service := storeService(store)
-	f, err := tenantfile.Parse(data, tenantfile.Options{Service: service, Drivers: drivers})
+	f, err := tenantfile.Parse(data, tenantfile.WithService(service), tenantfile.WithDrivers(drivers...))
 	if err != nil {
 		return err
 	}
@@ -283,8 +283,8 @@ func load(ctx context.Context, store tenantconfig.Store, args []string, out io.W
 		have[id] = r.Config
 	}
 	diff := tenantfile.Diff(have, want)
-	for _, c := range diff {
-		fmt.Fprintln(out, c)
+	for _, e := range diff {
+		fmt.Fprintln(out, e)
 	}
 	if *dry {
 		fmt.Fprintf(out, "dry run: %d changes, nothing written\n", len(diff))
@@ -302,14 +302,14 @@ func load(ctx context.Context, store tenantconfig.Store, args []string, out io.W
 	// Every change is conditional on what the diff was made from, so a
 	// change someone else makes meanwhile is never overwritten.
 	changes := make([]tenantconfig.Change, len(diff))
-	for i, c := range diff {
-		switch c.Kind {
-		case tenantfile.Removed:
-			changes[i] = tenantconfig.Change{Kind: tenantconfig.DeleteTenant, Tenant: c.Tenant, IfVersion: snap[c.Tenant].Version}
-		case tenantfile.Added:
-			changes[i] = tenantconfig.Change{Kind: tenantconfig.PutTenant, Tenant: c.Tenant, Config: c.New, Create: true}
+	for i, e := range diff {
+		switch e.Kind {
+		case tenantfile.EditRemoved:
+			changes[i] = tenantconfig.Change{Kind: tenantconfig.DeleteTenant, Tenant: e.Tenant, IfVersion: snap[e.Tenant].Version}
+		case tenantfile.EditAdded:
+			changes[i] = tenantconfig.Change{Kind: tenantconfig.PutTenant, Tenant: e.Tenant, Config: e.New, Create: true}
 		default:
-			changes[i] = tenantconfig.Change{Kind: tenantconfig.PutTenant, Tenant: c.Tenant, Config: c.New, IfVersion: snap[c.Tenant].Version}
+			changes[i] = tenantconfig.Change{Kind: tenantconfig.PutTenant, Tenant: e.Tenant, Config: e.New, IfVersion: snap[e.Tenant].Version}
 		}
 	}
 	if _, err := store.Apply(ctx, changes...); err != nil {

@@ -116,7 +116,11 @@ func start(ctx context.Context, o options, log *slog.Logger) (_ *app, err error)
 	if err != nil {
 		return nil, err
 	}
-	a.syncer, err = tenantsync.Start(bootCtx, store, a.res, tenantsync.Options{AllowEmpty: o.allowEmpty, Logger: log})
+	syncOpts := []tenantsync.Option{tenantsync.WithLogger(log)}
+	if o.allowEmpty {
+		syncOpts = append(syncOpts, tenantsync.WithAllowEmpty())
+	}
+	a.syncer, err = tenantsync.Start(bootCtx, store, a.res, syncOpts...)
 	if errors.Is(err, tenantsync.ErrEmptyStore) {
 		return nil, fmt.Errorf("%w (or start with -allow-empty)", err)
 	}

@@ -12,7 +12,7 @@
 //
 // Usage:
 //
-//	instance -redis redis://127.0.0.1:6379/0 -pg postgres://app@127.0.0.1/app -listen 127.0.0.1:0 -load 8
+//	instance -service app -redis redis://127.0.0.1:6379/0 -pg postgres://app@127.0.0.1/app -listen 127.0.0.1:0 -load 8
 //
 // Its first line on stdout is "listening on ADDR". Logs (JSON) go to
 // stderr and never hold a DSN or a password. SIGTERM or SIGINT shuts it
@@ -61,7 +61,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs := flag.NewFlagSet("instance", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&o.redisURL, "redis", os.Getenv("REDIS_URL"), "Redis URL of the tenant config store (default $REDIS_URL)")
-	fs.StringVar(&o.service, "service", "hospital", "service whose tenants this instance serves")
+	fs.StringVar(&o.service, "service", "", "service whose tenants this instance serves (required)")
 	fs.StringVar(&o.pgURL, "pg", os.Getenv("DATABASE_URL"), "the application's own PostgreSQL database, also the template of tenant databases (default $DATABASE_URL)")
 	fs.StringVar(&o.listen, "listen", "127.0.0.1:0", "HTTP listen address")
 	fs.IntVar(&o.load, "load", 0, "goroutines issuing steady queries to every known tenant")
@@ -79,7 +79,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	case o.pgURL == "":
 		return o, fmt.Errorf("%w: no PostgreSQL URL: set -pg or DATABASE_URL", errUsage)
 	case o.service == "":
-		return o, fmt.Errorf("%w: empty -service", errUsage)
+		return o, fmt.Errorf("%w: no service: set -service", errUsage)
 	case o.load < 0 || o.loadInterval < 0 || o.maxConns < 0:
 		return o, fmt.Errorf("%w: negative -load, -load-interval or -max-conns", errUsage)
 	}

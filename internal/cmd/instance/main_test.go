@@ -19,8 +19,9 @@ func TestUsage(t *testing.T) {
 	t.Setenv("REDIS_URL", "")
 	t.Setenv("DATABASE_URL", "")
 	for name, args := range map[string][]string{
-		"no redis":       {"-pg", "postgres://127.0.0.1/app"},
-		"no pg":          {"-redis", "redis://127.0.0.1:6379/0"},
+		"no redis":       {"-pg", "postgres://127.0.0.1/app", "-service", "app"},
+		"no service":     {"-redis", "redis://127.0.0.1:6379/0", "-pg", "postgres://127.0.0.1/app"},
+		"no pg":          {"-redis", "redis://127.0.0.1:6379/0", "-service", "app"},
 		"argument":       {"-redis", "redis://127.0.0.1:6379/0", "-pg", "postgres://127.0.0.1/app", "extra"},
 		"negative load":  {"-redis", "redis://127.0.0.1:6379/0", "-pg", "postgres://127.0.0.1/app", "-load", "-1"},
 		"unknown flag":   {"-frobnicate"},
@@ -43,11 +44,11 @@ func TestUsage(t *testing.T) {
 func TestEnvironmentDefaults(t *testing.T) {
 	t.Setenv("REDIS_URL", "redis://127.0.0.1:6379/0")
 	t.Setenv("DATABASE_URL", "postgres://127.0.0.1/app")
-	o, err := parseFlags(nil, &bytes.Buffer{})
+	o, err := parseFlags([]string{"-service", "app"}, &bytes.Buffer{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if o.redisURL != "redis://127.0.0.1:6379/0" || o.pgURL != "postgres://127.0.0.1/app" || o.service != "hospital" || o.listen != "127.0.0.1:0" || o.load != 0 {
+	if o.redisURL != "redis://127.0.0.1:6379/0" || o.pgURL != "postgres://127.0.0.1/app" || o.service != "app" || o.listen != "127.0.0.1:0" || o.load != 0 {
 		t.Errorf("defaults: %+v", o)
 	}
 }
@@ -67,7 +68,7 @@ func TestBadURLsNotQuoted(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			flags := map[string]string{"-redis": good["-redis"], "-pg": good["-pg"], bad[0]: bad[1]}
-			args := []string{"-redis", flags["-redis"], "-pg", flags["-pg"]}
+			args := []string{"-service", "app", "-redis", flags["-redis"], "-pg", flags["-pg"]}
 			var out, errOut bytes.Buffer
 			err := run(context.Background(), args, &out, &errOut)
 			if err == nil {

@@ -1,0 +1,110 @@
+package redisstore
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+)
+
+// The defaults of the options.
+const (
+	// DefaultPrefix is the key prefix when WithPrefix is not given.
+	DefaultPrefix = "tenantplugin"
+	// DefaultPingInterval bounds one wait of the watcher for a message
+	// when WithPingInterval is not given or given 0.
+	DefaultPingInterval = 5 * time.Second
+)
+
+// Option configures a Store. Each option checks its own input; New
+// returns the first option's error, naming the option.
+type Option func(*options) error
+
+// options are the settings New builds a Store from.
+type options struct {
+	prefix       string
+	codec        Codec
+	logger       *slog.Logger
+	pingInterval time.Duration // -1: never ping
+}
+
+// WithPrefix sets the key prefix, which lets several applications share
+// one Redis. Default: DefaultPrefix. It may be neither empty nor hold a
+// brace, which would split a service's keys over Redis Cluster slots.
+func WithPrefix(prefix string) Option {
+	return func(o *options) error {
+		if prefix == "" || strings.ContainsAny(prefix, "{}") {
+			return fmt.Errorf("WithPrefix(%q): empty, or holds a brace", prefix)
+		}
+		o.prefix = prefix
+		return nil
+	}
+}
+
+// WithCodec sets how configs are encoded in Redis. Default: JSON. It may
+// not be nil.
+func WithCodec(c Codec) Option {
+	return func(o *options) error {
+		if c == nil {
+			return errors.New("WithCodec(nil): nil codec")
+		}
+		o.codec = c
+		return nil
+	}
+}
+
+// WithPingInterval sets how long the watcher waits for a message before
+// it pings Redis; a ping unanswered for as long again makes it subscribe
+// on a new connection (a half-open connection takes writes and never
+// answers). 0 means DefaultPingInterval; -1 turns the pings off (the
+// watcher then relies on the connection reporting its own loss). Any
+// other negative is refused.
+func WithPingInterval(d time.Duration) Option {
+	return func(o *options) error {
+		if d < 0 && d != -1 {
+			return fmt.Errorf("WithPingInterval(%v): negative interval (0: the default, -1: no ping)", d)
+		}
+		o.pingInterval = d
+		return nil
+	}
+}
+
+// WithLogger sets the logger of the watcher. Default: slog.Default(). It
+// may not be nil.
+func WithLogger(l *slog.Logger) Option {
+	return func(o *options) error {
+		if l == nil {
+			return errors.New("WithLogger(nil): nil logger")
+		}
+		o.logger = l
+		return nil
+	}
+}
+
+// newOptions applies opts, then the defaults, in this one place. It
+// returns the first option's error.
+func newOptions(opts []Option) (options, error) {
+	var o options
+	for i, opt := range opts {
+		if opt == nil {
+			return options{}, fmt.Errorf("redisstore: option %d is nil", i)
+		}
+		if err := opt(&o); err != nil {
+			return options{}, fmt.Errorf("redisstore: %w", err)
+		}
+	}
+	if o.prefix == "" {
+		o.prefix = DefaultPrefix
+	}
+	if o.codec == nil {
+		o.codec = JSON{}
+	}
+	if o.logger == nil {
+		o.logger = slog.Default()
+	}
+	if o.pingInterval == 0 {
+		o.pingInterval = DefaultPingInterval
+	}
+	return o, nil
+}
