@@ -11,7 +11,8 @@ var (
 	// older than the tenant's current one. Nothing is changed.
 	ErrStaleConfig = errors.New("resolver: stale config version")
 
-	// ErrClosed is returned after Close.
+	// ErrClosed is returned by every method but Close once Close has
+	// been called.
 	ErrClosed = errors.New("resolver: closed")
 
 	// ErrConnBudget is returned when a connection to a tenant database

@@ -610,12 +610,13 @@ func (r *Resolver) Database(id string) (tenantconfig.Database, bool) {
 // ends and that is never ended keeps Close waiting. Close ends the
 // [Lease] values still held instead of waiting for them: their *sql.DB
 // closes (running queries finish, new ones fail). The resolver answers
-// ErrClosed afterwards.
+// ErrClosed afterwards. Close is idempotent: a second call returns nil
+// at once, without waiting for the first to finish.
 func (r *Resolver) Close() error {
 	r.capMu.Lock()
 	if !r.closed.CompareAndSwap(false, true) {
 		r.capMu.Unlock()
-		return ErrClosed
+		return nil
 	}
 	pools := make([]*pool, 0, len(r.live))
 	for p := range r.live {
