@@ -58,7 +58,8 @@ func (b *budget) open(c driver.Connector, maxOpen, maxIdle int) *sql.DB {
 	return m.db
 }
 
-// targetLocked is the MaxOpenConns m's pool should have now.
+// targetLocked is the MaxOpenConns m's pool should have now. m.b.mu
+// must be held.
 func (m *member) targetLocked() int {
 	if !m.b.clamped || m.closed {
 		return m.maxOpen

@@ -90,11 +90,7 @@ func (r *Resolver) UseDialector(d gorm.Dialector) error {
 
 	r.capMu.Lock()
 	r.dialect.drv.Store(&configured{next})
-	stale := make([]*pool, 0, len(r.live))
-	for p := range r.live {
-		stale = append(stale, p)
-	}
-	clear(r.live)
+	stale := r.takeLiveLocked()
 	r.capMu.Unlock()
 	for _, p := range stale {
 		p.retire()

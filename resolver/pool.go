@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"sync/atomic"
-	"time"
 
 	"gorm.io/gorm"
 
@@ -116,6 +115,18 @@ func (p *pool) conn(access tenantplugin.Access) gorm.ConnPool {
 	return p.primary
 }
 
+func (p *pool) ping(ctx context.Context) error {
+	if err := p.primary.PingContext(ctx); err != nil {
+		return fmt.Errorf("ping primary: %w", err)
+	}
+	for i, c := range p.replicas {
+		if err := c.(*sql.DB).PingContext(ctx); err != nil {
+			return fmt.Errorf("ping replica %d: %w", i, err)
+		}
+	}
+	return nil
+}
+
 func (p *pool) close() error {
 	var errs []error
 	errs = append(errs, p.primaryStmt.Close())
@@ -217,10 +228,6 @@ func unleasedDB(id string) error {
 		"%w: a tenant's *sql.DB is handed out only under a lease: use Resolver.Lease for it (db.DB() outside a transaction returns the central database)",
 		tenantplugin.ErrBypassedRouting)}
 }
-
-// tick advances the resolver's clock. Leases read it instead of the
-// system clock, which costs more than the rest of a lease.
-func (r *Resolver) tick() { r.clock.Store(int64(time.Since(r.epoch))) }
 
 var (
 	_ gorm.ConnPool         = (*handle)(nil)
