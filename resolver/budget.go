@@ -34,7 +34,7 @@ import (
 // never held while calling into a *sql.DB, and connection hooks change
 // no pool limit themselves (the applier does, on its goroutine).
 type budget struct {
-	max   int
+	max   int           // -1: no budget, connections are only counted
 	clock *atomic.Int64 // the resolver's coarse clock, for LRU order
 	log   *slog.Logger
 
@@ -106,7 +106,7 @@ func newBudget(maxConns int, clock *atomic.Int64, log *slog.Logger) *budget {
 // while the budget is spent.
 func (b *budget) acquire(ctx context.Context, m *member) error {
 	b.mu.Lock()
-	if b.used < b.max && len(b.queue) == 0 {
+	if b.max < 0 || (b.used < b.max && len(b.queue) == 0) {
 		b.used++
 		m.open++
 		m.held++

@@ -17,7 +17,7 @@ func (r *Resolver) takeSlot(ctx context.Context, id string) error {
 			r.capMu.Unlock()
 			return ErrClosed
 		}
-		if r.open < r.cfg.MaxPools {
+		if r.cfg.MaxPools < 0 || r.open < r.cfg.MaxPools {
 			r.open++
 			r.capMu.Unlock()
 			return nil
@@ -123,7 +123,7 @@ func (r *Resolver) closeAsync(p *pool) {
 }
 
 // janitor advances the clock and closes pools left idle for
-// IdleTimeout.
+// IdleTimeout (none when it is -1).
 func (r *Resolver) janitor() {
 	defer close(r.done)
 	tick := time.NewTicker(r.clockStep)
@@ -135,7 +135,7 @@ func (r *Resolver) janitor() {
 			return
 		case <-tick.C:
 			r.tick()
-			if r.clock.Load()-lastScan < int64(r.cfg.IdleTimeout/4) {
+			if r.cfg.IdleTimeout < 0 || r.clock.Load()-lastScan < int64(r.cfg.IdleTimeout/4) {
 				continue
 			}
 			lastScan = r.clock.Load()

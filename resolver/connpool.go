@@ -89,7 +89,7 @@ func (r *Resolver) newPool(ctx context.Context, id string, cfg tenantconfig.Data
 		r.giveSlot()
 		return nil, err
 	}
-	p.primary, p.primaryStmt = db, stmtcache.New(db, r.cfg.StmtCacheSize)
+	p.primary, p.primaryStmt = db, r.stmtCache(db)
 	for i, rc := range cfg.Replicas {
 		rdb, err := r.openDB(rc)
 		if err != nil {
@@ -98,7 +98,9 @@ func (r *Resolver) newPool(ctx context.Context, id string, cfg tenantconfig.Data
 			return nil, fmt.Errorf("replica %d: %w", i, err)
 		}
 		p.replicas = append(p.replicas, rdb)
-		p.replicaStmt = append(p.replicaStmt, stmtcache.Pool{C: stmtcache.New(rdb, r.cfg.StmtCacheSize)})
+		if c := r.stmtCache(rdb); c != nil {
+			p.replicaStmt = append(p.replicaStmt, stmtcache.Pool{C: c})
+		}
 	}
 	p.lastUsed.Store(r.clock.Load())
 	r.opened.Add(1)
@@ -119,6 +121,15 @@ func (r *Resolver) newPool(ctx context.Context, id string, cfg tenantconfig.Data
 	r.live[p] = struct{}{}
 	r.capMu.Unlock()
 	return p, nil
+}
+
+// stmtCache returns the statement cache for db, or nil when
+// StmtCacheSize is -1.
+func (r *Resolver) stmtCache(db *sql.DB) *stmtcache.Cache {
+	if r.cfg.StmtCacheSize < 0 {
+		return nil
+	}
+	return stmtcache.New(db, r.cfg.StmtCacheSize)
 }
 
 func (r *Resolver) openDB(c tenantconfig.DataSource) (*sql.DB, error) {

@@ -29,9 +29,9 @@ type pool struct {
 	version uint64
 
 	primary     *sql.DB
-	primaryStmt *stmtcache.Cache
-	replicas    []gorm.ConnPool // *sql.DB
-	replicaStmt []gorm.ConnPool // stmtcache.Pool
+	primaryStmt *stmtcache.Cache // nil when StmtCacheSize is -1
+	replicas    []gorm.ConnPool  // *sql.DB
+	replicaStmt []gorm.ConnPool  // stmtcache.Pool; empty when primaryStmt is nil
 
 	refs     atomic.Int64
 	lastUsed atomic.Int64 // r.clock when last leased
@@ -95,9 +95,10 @@ func (p *pool) retired() bool { return p.refs.Load()&retiredBit != 0 }
 
 func (p *pool) inUse() bool { return p.refs.Load()&^retiredBit != 0 }
 
-// conn returns the physical pool for access.
+// conn returns the physical pool for access. Without statement caches,
+// prepared access gets the plain pools.
 func (p *pool) conn(access tenantplugin.Access) gorm.ConnPool {
-	prepared := access&tenantplugin.AccessPrepared != 0
+	prepared := access&tenantplugin.AccessPrepared != 0 && p.primaryStmt != nil
 	if access&tenantplugin.AccessRead != 0 && len(p.replicas) > 0 {
 		var c gorm.ConnPool
 		if prepared {
@@ -129,7 +130,9 @@ func (p *pool) ping(ctx context.Context) error {
 
 func (p *pool) close() error {
 	var errs []error
-	errs = append(errs, p.primaryStmt.Close())
+	if p.primaryStmt != nil {
+		errs = append(errs, p.primaryStmt.Close())
+	}
 	for _, c := range p.replicaStmt {
 		errs = append(errs, c.(stmtcache.Pool).C.Close())
 	}

@@ -71,6 +71,12 @@ type tenantState struct {
 	pool    atomic.Pointer[pool]
 }
 
+// The clock's resolution: an eighth of IdleTimeout, within these bounds.
+const (
+	minClockStep = 5 * time.Millisecond
+	maxClockStep = 500 * time.Millisecond
+)
+
 // New returns a resolver for cfg with no tenants, and starts the
 // goroutine that closes idle pools; Close stops it.
 func New(cfg Config) (*Resolver, error) {
@@ -102,7 +108,10 @@ func New(cfg Config) (*Resolver, error) {
 	}
 	r.tmpl = tmpl
 	r.budget = newBudget(cfg.MaxConns, &r.clock, r.log)
-	r.clockStep = min(max(cfg.IdleTimeout/8, 5*time.Millisecond), 500*time.Millisecond)
+	r.clockStep = maxClockStep
+	if cfg.IdleTimeout > 0 {
+		r.clockStep = min(max(cfg.IdleTimeout/8, minClockStep), maxClockStep)
+	}
 	r.tick()
 	go r.janitor()
 	return r, nil
