@@ -40,7 +40,6 @@ func TestNewRejectsBadConfig(t *testing.T) {
 		{"no driver", resolver.Config{}, "Template.Driver"},
 		{"driver missing", resolver.Config{Template: resolver.Template{Driver: "postgres"}, Drivers: []dbdriver.Driver{sqlitedriver.New()}}, "not among Drivers"},
 		{"nil driver", resolver.Config{Template: resolver.Template{Driver: "sqlite"}, Drivers: []dbdriver.Driver{nil}}, "Drivers[0]"},
-
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
