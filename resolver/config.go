@@ -13,20 +13,20 @@ import (
 // Defaults of [Config] and [PoolSettings], applied to fields left at
 // zero.
 const (
-	// DefaultMaxPools is the default Config.MaxPools.
+	// DefaultMaxPools is the default [Config.MaxPools].
 	DefaultMaxPools = 20
-	// DefaultMaxConns is the default Config.MaxConns: it leaves room for
+	// DefaultMaxConns is the default [Config.MaxConns]: it leaves room for
 	// reserved pools and tools under PostgreSQL's max_connections = 100.
 	DefaultMaxConns = 80
-	// DefaultIdleTimeout is the default Config.IdleTimeout.
+	// DefaultIdleTimeout is the default [Config.IdleTimeout].
 	DefaultIdleTimeout = 5 * time.Minute
-	// DefaultStmtCacheSize is the default Config.StmtCacheSize.
+	// DefaultStmtCacheSize is the default [Config.StmtCacheSize].
 	DefaultStmtCacheSize = 512
-	// DefaultMaxOpenConns is the default PoolSettings.MaxOpenConns.
+	// DefaultMaxOpenConns is the default [PoolSettings.MaxOpenConns].
 	DefaultMaxOpenConns = 10
-	// DefaultMaxIdleConns is the default PoolSettings.MaxIdleConns.
+	// DefaultMaxIdleConns is the default [PoolSettings.MaxIdleConns].
 	DefaultMaxIdleConns = 2
-	// DefaultConnMaxIdleTime is the default PoolSettings.ConnMaxIdleTime.
+	// DefaultConnMaxIdleTime is the default [PoolSettings.ConnMaxIdleTime].
 	DefaultConnMaxIdleTime = time.Minute
 )
 
@@ -112,7 +112,7 @@ type Template struct {
 // refused with [ErrInvalidConfig].
 type PoolSettings struct {
 	// MaxOpenConns per pool. Default: [DefaultMaxOpenConns]; -1:
-	// unlimited (Config.MaxConns still bounds all pools together).
+	// unlimited ([Config.MaxConns] still bounds all pools together).
 	MaxOpenConns int
 	// MaxIdleConns per pool, at most MaxOpenConns. Default:
 	// [DefaultMaxIdleConns]; -1: none kept idle (each connection closes

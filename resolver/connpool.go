@@ -15,7 +15,7 @@ import (
 	"github.com/tenantrouter/tenantplugin/tenantconfig"
 )
 
-// ConnPool implements tenantplugin.Resolver. It opens the tenant's pool
+// ConnPool implements [tenantplugin.Resolver]. It opens the tenant's pool
 // on first use; afterwards it takes a read lock and two atomic loads.
 func (r *Resolver) ConnPool(ctx context.Context, id string, access tenantplugin.Access) (gorm.ConnPool, error) {
 	t, err := r.lookup(id)

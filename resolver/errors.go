@@ -16,7 +16,7 @@ var (
 	ErrClosed = errors.New("resolver: closed")
 
 	// ErrConnBudget is returned when a connection to a tenant database
-	// waits for the shared budget (Config.MaxConns) until its context
+	// waits for the shared budget ([Config.MaxConns]) until its context
 	// ends.
 	ErrConnBudget = errors.New("resolver: connection budget spent")
 

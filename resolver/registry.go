@@ -15,7 +15,7 @@ import (
 // config. Otherwise new work goes to the new pool at once, while work in
 // flight (transactions, running queries) finishes on the old one, which
 // then closes. A config equal to the current one changes nothing; one
-// with an older Version returns ErrStaleConfig.
+// with an older Version returns [ErrStaleConfig].
 func (r *Resolver) Set(ctx context.Context, id string, cfg tenantconfig.Database) error {
 	if err := tenant.ValidateID(id); err != nil {
 		return err
@@ -136,10 +136,9 @@ func (r *Resolver) check(cfg tenantconfig.Database) error {
 	return nil
 }
 
-// Remove unregisters the tenant: new work gets
-// tenant.ErrUnknown, work in flight finishes, and the pool
-// closes. Removing an unknown tenant returns an error wrapping
-// tenant.ErrUnknown.
+// Remove unregisters the tenant: new work gets [tenant.ErrUnknown], work
+// in flight finishes, and the pool closes. Removing an unknown tenant
+// returns an error wrapping [tenant.ErrUnknown].
 func (r *Resolver) Remove(ctx context.Context, id string) error {
 	r.mu.Lock()
 	t := r.tenants[id]

@@ -16,7 +16,7 @@ type PoolStats struct {
 	// closed ones whose server session has not ended yet (a PostgreSQL
 	// backend still exiting).
 	ConnsInUse int
-	// MaxConns is Config.MaxConns with its default applied: -1 when
+	// MaxConns is [Config.MaxConns] with its default applied: -1 when
 	// there is no budget.
 	MaxConns int
 	// BudgetWaits counts connection attempts that found the budget spent
