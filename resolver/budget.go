@@ -34,7 +34,7 @@ import (
 // never held while calling into a *sql.DB, and connection hooks change
 // no pool limit themselves (the applier does, on its goroutine).
 type budget struct {
-	max   int
+	max   int           // -1: no budget, connections are only counted
 	clock *atomic.Int64 // the resolver's coarse clock, for LRU order
 	log   *slog.Logger
 
@@ -106,7 +106,7 @@ func newBudget(maxConns int, clock *atomic.Int64, log *slog.Logger) *budget {
 // while the budget is spent.
 func (b *budget) acquire(ctx context.Context, m *member) error {
 	b.mu.Lock()
-	if b.used < b.max && len(b.queue) == 0 {
+	if b.max < 0 || (b.used < b.max && len(b.queue) == 0) {
 		b.used++
 		m.open++
 		m.held++
@@ -178,7 +178,7 @@ func (b *budget) abandon(ctx context.Context, w *waiter) error {
 
 // releaseLocked gives back m's slot: to the first waiter, or to the
 // budget. It reports whether the clamp was lifted: the caller then
-// applies it, after unlocking.
+// applies it, after unlocking. b.mu must be held.
 func (b *budget) releaseLocked(m *member) (unclamp bool) {
 	m.held--
 	if len(b.queue) > 0 {
@@ -203,6 +203,7 @@ func (b *budget) releaseLocked(m *member) (unclamp bool) {
 }
 
 // dequeuedLocked forgets the donations asked for once nobody waits.
+// b.mu must be held.
 func (b *budget) dequeuedLocked() {
 	if len(b.queue) > 0 {
 		return
@@ -237,6 +238,7 @@ func (b *budget) applyAll() {
 	}
 }
 
+// membersLocked lists the members. b.mu must be held.
 func (b *budget) membersLocked() []*member {
 	ms := make([]*member, 0, len(b.members))
 	for m := range b.members {
@@ -248,7 +250,7 @@ func (b *budget) membersLocked() []*member {
 // applySoonLocked has m's pool limits set (every member's when m is nil)
 // by the applier, a goroutine of the budget's that runs while there is
 // work: connection hooks can run under database/sql's lock of the pool
-// whose limits they change.
+// whose limits they change. b.mu must be held.
 func (b *budget) applySoonLocked(m *member) {
 	if b.closed {
 		return

@@ -16,7 +16,7 @@ import (
 type member struct {
 	b                *budget
 	db               *sql.DB
-	maxOpen, maxIdle int // the pool's own limits
+	maxOpen, maxIdle int // the pool's own limits; <= 0: unlimited, none idle
 
 	// Guarded by budget.mu.
 	open   int  // connections database/sql counts: opening or open
@@ -58,12 +58,17 @@ func (b *budget) open(c driver.Connector, maxOpen, maxIdle int) *sql.DB {
 	return m.db
 }
 
-// targetLocked is the MaxOpenConns m's pool should have now.
+// targetLocked is the MaxOpenConns m's pool should have now. m.b.mu
+// must be held.
 func (m *member) targetLocked() int {
 	if !m.b.clamped || m.closed {
 		return m.maxOpen
 	}
-	return min(m.maxOpen, max(1, m.open+m.queued))
+	target := max(1, m.open+m.queued)
+	if m.maxOpen <= 0 { // unlimited
+		return target
+	}
+	return min(m.maxOpen, target)
 }
 
 // apply sets the pool's limits for the budget's state. A call that finds

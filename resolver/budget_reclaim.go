@@ -43,7 +43,8 @@ func (b *budget) reclaim(w *waiter) {
 }
 
 // candidatesLocked lists the members to take an idle connection from:
-// other pools before own's, the least recently used first.
+// other pools before own's, the least recently used first. b.mu must
+// be held.
 func (b *budget) candidatesLocked(own *member) []*member {
 	ms := make([]*member, 0, len(b.members))
 	for m := range b.members {
@@ -63,7 +64,8 @@ func (b *budget) candidatesLocked(own *member) []*member {
 
 // donorLocked picks the pool to close its next returned connection: the
 // one with the most connections not already promised, another pool
-// before own's on a tie, then the least recently used.
+// before own's on a tie, then the least recently used. b.mu must be
+// held.
 func (b *budget) donorLocked(own *member) *member {
 	var best *member
 	bestN := 0

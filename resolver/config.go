@@ -10,7 +10,29 @@ import (
 	"github.com/tenantrouter/tenantplugin/resolver/dbdriver"
 )
 
-// Config configures a Resolver. Zero values mean the documented defaults.
+// Defaults of [Config] and [PoolSettings], applied to fields left at
+// zero.
+const (
+	// DefaultMaxPools is the default [Config.MaxPools].
+	DefaultMaxPools = 20
+	// DefaultMaxConns is the default [Config.MaxConns]: it leaves room for
+	// reserved pools and tools under PostgreSQL's max_connections = 100.
+	DefaultMaxConns = 80
+	// DefaultIdleTimeout is the default [Config.IdleTimeout].
+	DefaultIdleTimeout = 5 * time.Minute
+	// DefaultStmtCacheSize is the default [Config.StmtCacheSize].
+	DefaultStmtCacheSize = 512
+	// DefaultMaxOpenConns is the default [PoolSettings.MaxOpenConns].
+	DefaultMaxOpenConns = 10
+	// DefaultMaxIdleConns is the default [PoolSettings.MaxIdleConns].
+	DefaultMaxIdleConns = 2
+	// DefaultConnMaxIdleTime is the default [PoolSettings.ConnMaxIdleTime].
+	DefaultConnMaxIdleTime = time.Minute
+)
+
+// Config configures a Resolver. Zero values mean the documented
+// defaults, -1 turns a limit off (each field says what that means), and
+// other negative values are refused with [ErrInvalidConfig].
 type Config struct {
 	// Template is the application's existing single-tenant database
 	// settings. Each tenant's settings are merged over it. Required.
@@ -25,7 +47,8 @@ type Config struct {
 	// draining after eviction or a config change). When a pool must open
 	// and the cap is reached, the least recently used idle pool is
 	// closed; if every pool is in use, the opener waits for one to go
-	// idle, up to its context's deadline. Default: 20.
+	// idle, up to its context's deadline. Default: [DefaultMaxPools];
+	// -1: no cap (pools close only when idle, replaced or removed).
 	MaxPools int
 
 	// MaxConns is the connection budget shared by all tenant pools: at
@@ -35,20 +58,32 @@ type Config struct {
 	// connections it has, and a pool that needs one more takes another
 	// pool's idle connection or, when none is idle, the next one another
 	// pool returns; it waits up to its context's deadline
-	// (ErrConnBudget). The default, 80, leaves room for reserved pools and
-	// tools under PostgreSQL's max_connections = 100.
+	// ([ErrConnBudget]). Default: [DefaultMaxConns]; -1: no budget (each
+	// pool is bounded by its own MaxOpenConns alone; connections are
+	// still counted in [PoolStats]).
 	MaxConns int
 
 	// IdleTimeout closes a tenant pool unused for this long, give or take
-	// an eighth of it (at most half a second). Default: 5 minutes.
+	// an eighth of it (at most half a second). Default:
+	// [DefaultIdleTimeout]; -1: idle pools never close (MaxPools still
+	// evicts them).
 	IdleTimeout time.Duration
 
 	// StmtCacheSize bounds each tenant database's prepared statement
-	// cache, used by sessions with PrepareStmt. Default: 512 statements.
+	// cache, used by sessions with PrepareStmt. Default:
+	// [DefaultStmtCacheSize] statements; -1: no cache, and sessions with
+	// PrepareStmt run their statements as other sessions do, in and out
+	// of transactions (nothing is kept prepared on the server, which
+	// suits PgBouncer in transaction mode).
 	StmtCacheSize int
 
-	// Policy picks a read replica, when a tenant has several.
-	// Default: dbresolver.RandomPolicy.
+	// Policy picks a read replica, when a tenant has several. It is
+	// called for every read routed to a tenant with replicas, from every
+	// reading goroutine at once, so it must be safe for concurrent use.
+	// [dbresolver.RandomPolicy] and [dbresolver.StrictRoundRobinPolicy]
+	// are; [dbresolver.RoundRobinPolicy] is not (it updates a counter
+	// without synchronisation, and fails under the race detector).
+	// Default: [dbresolver.RandomPolicy].
 	Policy dbresolver.Policy
 
 	// Logger receives pool state changes (opened, swapped, evicted,
@@ -60,8 +95,8 @@ type Config struct {
 // Template is the settings every tenant's are merged over.
 type Template struct {
 	// Driver names the driver of the template and of every tenant, such
-	// as "postgres" or "sqlite": all tenants of one *gorm.DB speak its
-	// dialect. Required.
+	// as pgdriver.DriverName or sqlitedriver.DriverName: all tenants
+	// of one *gorm.DB speak its dialect. Required.
 	Driver string
 	// DSN is the application's existing data source name. Tenants that
 	// give fields (host, name, user, ...) instead of a full DSN get them
@@ -72,54 +107,61 @@ type Template struct {
 }
 
 // PoolSettings mirror database/sql's setters and apply to each tenant
-// pool (primary and replicas alike).
+// pool (primary and replicas alike). Zero means the default, -1 the
+// setting database/sql calls disabled, and other negative values are
+// refused with [ErrInvalidConfig].
 type PoolSettings struct {
-	// MaxOpenConns per pool. Default: 10.
+	// MaxOpenConns per pool. Default: [DefaultMaxOpenConns]; -1:
+	// unlimited ([Config.MaxConns] still bounds all pools together).
 	MaxOpenConns int
-	// MaxIdleConns per pool. Default: 2.
+	// MaxIdleConns per pool, at most MaxOpenConns. Default:
+	// [DefaultMaxIdleConns]; -1: none kept idle (each connection closes
+	// when it is returned).
 	MaxIdleConns int
-	// ConnMaxLifetime per connection. Default: none, as in
+	// ConnMaxLifetime per connection. Default and -1: none, as in
 	// database/sql (a limit costs a clock read per query).
 	ConnMaxLifetime time.Duration
-	// ConnMaxIdleTime per connection. Default: 1 minute.
+	// ConnMaxIdleTime per connection. Default: [DefaultConnMaxIdleTime];
+	// -1: none (idle connections are kept until MaxIdleConns or the
+	// budget closes them).
 	ConnMaxIdleTime time.Duration
 }
 
-const (
-	defaultMaxPools        = 20
-	defaultMaxConns        = 80
-	defaultIdleTimeout     = 5 * time.Minute
-	defaultMaxOpenConns    = 10
-	defaultMaxIdleConns    = 2
-	defaultConnMaxIdleTime = time.Minute
-)
-
 // withDefaults returns c with defaults applied, or an error naming the
-// first field that is wrong.
+// first field that is wrong. It is the one place defaults are applied;
+// -1 stays -1, which database/sql reads as "disabled" too.
 func (c Config) withDefaults() (Config, error) {
 	if c.Template.Driver == "" {
 		return c, fmt.Errorf("%w: Template.Driver is empty", ErrInvalidConfig)
 	}
-	for name, v := range map[string]int{
-		"MaxPools": c.MaxPools, "MaxConns": c.MaxConns,
-		"Template.Pool.MaxOpenConns": c.Template.Pool.MaxOpenConns,
-		"Template.Pool.MaxIdleConns": c.Template.Pool.MaxIdleConns,
+	p := &c.Template.Pool
+	for _, f := range []struct {
+		name string
+		v    any
+		bad  bool
+	}{
+		{"MaxPools", c.MaxPools, c.MaxPools < -1},
+		{"MaxConns", c.MaxConns, c.MaxConns < -1},
+		{"IdleTimeout", c.IdleTimeout, c.IdleTimeout < -1},
+		{"StmtCacheSize", c.StmtCacheSize, c.StmtCacheSize < -1},
+		{"Template.Pool.MaxOpenConns", p.MaxOpenConns, p.MaxOpenConns < -1},
+		{"Template.Pool.MaxIdleConns", p.MaxIdleConns, p.MaxIdleConns < -1},
+		{"Template.Pool.ConnMaxLifetime", p.ConnMaxLifetime, p.ConnMaxLifetime < -1},
+		{"Template.Pool.ConnMaxIdleTime", p.ConnMaxIdleTime, p.ConnMaxIdleTime < -1},
 	} {
-		if v < 0 {
-			return c, fmt.Errorf("%w: %s is negative", ErrInvalidConfig, name)
+		if f.bad {
+			return c, fmt.Errorf("%w: %s is %v: want a positive value, 0 for the default or -1 for off",
+				ErrInvalidConfig, f.name, f.v)
 		}
 	}
-	if c.IdleTimeout < 0 || c.Template.Pool.ConnMaxLifetime < 0 || c.Template.Pool.ConnMaxIdleTime < 0 {
-		return c, fmt.Errorf("%w: negative duration", ErrInvalidConfig)
-	}
-	setDefault(&c.MaxPools, defaultMaxPools)
-	setDefault(&c.MaxConns, defaultMaxConns)
-	setDefault(&c.IdleTimeout, defaultIdleTimeout)
-	p := &c.Template.Pool
-	setDefault(&p.MaxOpenConns, defaultMaxOpenConns)
-	setDefault(&p.MaxIdleConns, defaultMaxIdleConns)
-	setDefault(&p.ConnMaxIdleTime, defaultConnMaxIdleTime)
-	if p.MaxIdleConns > p.MaxOpenConns {
+	setDefault(&c.MaxPools, DefaultMaxPools)
+	setDefault(&c.MaxConns, DefaultMaxConns)
+	setDefault(&c.IdleTimeout, DefaultIdleTimeout)
+	setDefault(&c.StmtCacheSize, DefaultStmtCacheSize)
+	setDefault(&p.MaxOpenConns, DefaultMaxOpenConns)
+	setDefault(&p.MaxIdleConns, DefaultMaxIdleConns)
+	setDefault(&p.ConnMaxIdleTime, DefaultConnMaxIdleTime)
+	if p.MaxOpenConns > 0 && p.MaxIdleConns > p.MaxOpenConns {
 		p.MaxIdleConns = p.MaxOpenConns
 	}
 	if c.Policy == nil {

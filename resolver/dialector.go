@@ -40,8 +40,9 @@ func (r *Resolver) driver() dbdriver.Driver {
 // UseDialector makes tenant pools open the way the dialector d opens the
 // *gorm.DB's own pool: pgdriver copies gorm.io/driver/postgres's
 // PreferSimpleProtocol, OptionOpenDB and TimeZone handling, for
-// instance. The tenantplugin plugin calls it from Initialize with the
-// *gorm.DB's dialector, and db.Use fails with its error.
+// instance. It implements [tenantplugin.DialectorResolver]: the plugin
+// calls it when installed, with the *gorm.DB's dialector, and db.Use
+// fails with its error.
 //
 // It asks the template's driver, through [DialectorDriver], for a copy
 // configured from d, and every pool opened afterwards uses that copy.
@@ -90,11 +91,7 @@ func (r *Resolver) UseDialector(d gorm.Dialector) error {
 
 	r.capMu.Lock()
 	r.dialect.drv.Store(&configured{next})
-	stale := make([]*pool, 0, len(r.live))
-	for p := range r.live {
-		stale = append(stale, p)
-	}
-	clear(r.live)
+	stale := r.takeLiveLocked()
 	r.capMu.Unlock()
 	for _, p := range stale {
 		p.retire()

@@ -15,26 +15,37 @@
 //	err = res.Set(ctx, "acme", tenantconfig.Database{DataSource: tenantconfig.DataSource{Name: "acme"}})
 //	err = db.Use(tenantplugin.New(tenantplugin.Config{Resolver: res}))
 //
-// Set and Remove change tenants at run time. A [tenantconfig.Store] shares tenants between
-// the instances of a service; tenantconfig/tenantsync keeps a resolver in
-// step with one.
+// [Resolver.Set] and [Resolver.Remove] change tenants at run time. A
+// [tenantconfig.Store] shares tenants between the instances of a service;
+// the package tenantconfig/tenantsync keeps a resolver in step with one.
+// [Resolver.Stats] returns a [PoolStats] snapshot of the pools.
 //
 // # Pools
 //
-// A tenant's pool opens on its first statement. At most Config.MaxPools
+// A tenant's pool opens on its first statement. At most [Config.MaxPools]
 // are open; opening one more closes the least recently used idle pool.
-// All tenant pools share a budget of Config.MaxConns connections,
+// All tenant pools share a budget of [Config.MaxConns] connections,
 // counted until the server has ended their sessions; while it is spent,
 // requests queue for their pool's connections, and a pool that needs one
 // takes another pool's idle connection, or the next one another pool
-// returns. Pools unused for Config.IdleTimeout close. Each statement
+// returns. Pools unused for [Config.IdleTimeout] close. Each statement
 // leases the pool it runs on, and a transaction holds its lease until it
 // ends: at Commit or Rollback, or when its context ends (database/sql
 // rolls it back then, and net/http cancels a request's context when its
 // handler returns). A pool that is evicted, replaced by Set or removed
 // closes only when its last lease is released, in a goroutine of the
 // resolver's, never under a lock. Replicas take reads (chosen by a
-// dbresolver.Policy), the primary takes writes and transactions.
+// [dbresolver.Policy], called from every reading goroutine at once), the
+// primary takes writes and transactions.
+//
+// # Limits
+//
+// Every limit of [Config] and [PoolSettings] follows one rule: zero means
+// the default ([DefaultMaxPools], [DefaultMaxConns] and the other
+// Default constants), -1 turns the limit off (no pool cap, no budget, pools or
+// connections never closed for idleness, no statement cache, unlimited
+// connections per pool, none kept idle), and any other negative value
+// makes [New] fail with [ErrInvalidConfig] naming the field.
 //
 // # A tenant's *sql.DB
 //
@@ -47,13 +58,16 @@
 // # Concurrency
 //
 // A Resolver is safe for concurrent use. Its one goroutine, which closes
-// idle pools, stops in Close, as do the goroutines that close pools.
+// idle pools, stops in [Resolver.Close], as do the goroutines that close
+// pools; a second Close returns nil. A [Config.Policy] must be safe for
+// concurrent use.
 //
 // # Errors
 //
-// Unknown tenants give tenant.ErrUnknown; malformed ids
-// tenant.ErrInvalidID; bad settings [ErrInvalidConfig];
-// out-of-date versions [ErrStaleConfig]; a pool cap that stays full past
-// the context's deadline [ErrPoolsExhausted]. Errors never quote a DSN or
-// a password, and neither do logs.
+// Unknown tenants give [tenant.ErrUnknown]; malformed ids
+// [tenant.ErrInvalidID]; bad settings [ErrInvalidConfig]; out-of-date
+// versions [ErrStaleConfig]; a pool cap that stays full past the
+// context's deadline [ErrPoolsExhausted]; a budget that stays spent
+// [ErrConnBudget]; any method but Close after Close [ErrClosed]. Errors
+// never quote a DSN or a password, and neither do logs.
 package resolver

@@ -11,11 +11,12 @@ var (
 	// older than the tenant's current one. Nothing is changed.
 	ErrStaleConfig = errors.New("resolver: stale config version")
 
-	// ErrClosed is returned after Close.
+	// ErrClosed is returned by every method but Close once Close has
+	// been called.
 	ErrClosed = errors.New("resolver: closed")
 
 	// ErrConnBudget is returned when a connection to a tenant database
-	// waits for the shared budget (Config.MaxConns) until its context
+	// waits for the shared budget ([Config.MaxConns]) until its context
 	// ends.
 	ErrConnBudget = errors.New("resolver: connection budget spent")
 

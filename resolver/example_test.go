@@ -14,9 +14,9 @@ import (
 	"github.com/tenantrouter/tenantplugin/tenantconfig"
 )
 
-// Example registers tenants from an in-memory source, then moves one to
-// another database at run time.
-func Example() {
+// ExampleResolver_Set registers tenants, then moves one to another
+// database at run time; a config older than the current one is refused.
+func ExampleResolver_Set() {
 	dir, _ := os.MkdirTemp("", "resolver-example")
 	defer os.RemoveAll(dir)
 	res, _ := resolver.New(resolver.Config{
@@ -55,6 +55,38 @@ func Example() {
 	// moved: true
 	// table on the new database: false
 	// tenant "north": resolver: stale config version: have 2, got 1
+}
+
+// ExampleNew makes a resolver whose limits are the defaults (zero),
+// chosen values, or off (-1); other negative values are refused.
+func ExampleNew() {
+	res, err := resolver.New(resolver.Config{
+		Template: resolver.Template{
+			Driver: sqlitedriver.DriverName,
+			DSN:    "?_pragma=busy_timeout(5000)",
+			Pool:   resolver.PoolSettings{MaxOpenConns: 4, ConnMaxIdleTime: -1}, // no idle time limit
+		},
+		Drivers:  []dbdriver.Driver{sqlitedriver.New()},
+		MaxPools: 50, // at most 50 tenant pools open at once
+		MaxConns: -1, // no connection budget shared by the pools
+		Logger:   slog.New(slog.DiscardHandler),
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer res.Close()
+	fmt.Println("budget:", res.Stats().MaxConns)
+
+	_, err = resolver.New(resolver.Config{
+		Template: resolver.Template{Driver: sqlitedriver.DriverName},
+		Drivers:  []dbdriver.Driver{sqlitedriver.New()},
+		MaxPools: -2,
+	})
+	fmt.Println(err)
+	// Output:
+	// budget: -1
+	// resolver: invalid config: MaxPools is -2: want a positive value, 0 for the default or -1 for off
 }
 
 // ExampleResolver_Lease gives a tool that needs a *sql.DB (goose,

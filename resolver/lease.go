@@ -27,11 +27,11 @@ type Lease struct {
 // The id must be valid ([tenant.ValidateID]) and registered,
 // else the error wraps [tenant.ErrInvalidID] or
 // [tenant.ErrUnknown]. The tenant's pool opens if needed,
-// counting against Config.MaxPools (waiting for a slot up to ctx's
+// counting against [Config.MaxPools] (waiting for a slot up to ctx's
 // deadline, as a statement does), and is held: it is not evicted, and a
 // config change (Set) or Remove leaves it open, serving the lease, until
 // the lease ends; then it closes. Its connections are the pool's own and
-// count against Config.MaxConns.
+// count against [Config.MaxConns].
 //
 // The lease ends at Release or when ctx ends, whichever comes first, so
 // that a forgotten Release in a request handler cannot hold a pool for

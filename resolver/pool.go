@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"sync/atomic"
-	"time"
 
 	"gorm.io/gorm"
 
@@ -30,9 +29,9 @@ type pool struct {
 	version uint64
 
 	primary     *sql.DB
-	primaryStmt *stmtcache.Cache
-	replicas    []gorm.ConnPool // *sql.DB
-	replicaStmt []gorm.ConnPool // stmtcache.Pool
+	primaryStmt *stmtcache.Cache // nil when StmtCacheSize is -1
+	replicas    []gorm.ConnPool  // *sql.DB
+	replicaStmt []gorm.ConnPool  // stmtcache.Pool; empty when primaryStmt is nil
 
 	refs     atomic.Int64
 	lastUsed atomic.Int64 // r.clock when last leased
@@ -96,9 +95,10 @@ func (p *pool) retired() bool { return p.refs.Load()&retiredBit != 0 }
 
 func (p *pool) inUse() bool { return p.refs.Load()&^retiredBit != 0 }
 
-// conn returns the physical pool for access.
+// conn returns the physical pool for access. Without statement caches,
+// prepared access gets the plain pools.
 func (p *pool) conn(access tenantplugin.Access) gorm.ConnPool {
-	prepared := access&tenantplugin.AccessPrepared != 0
+	prepared := access&tenantplugin.AccessPrepared != 0 && p.primaryStmt != nil
 	if access&tenantplugin.AccessRead != 0 && len(p.replicas) > 0 {
 		var c gorm.ConnPool
 		if prepared {
@@ -116,9 +116,23 @@ func (p *pool) conn(access tenantplugin.Access) gorm.ConnPool {
 	return p.primary
 }
 
+func (p *pool) ping(ctx context.Context) error {
+	if err := p.primary.PingContext(ctx); err != nil {
+		return fmt.Errorf("ping primary: %w", err)
+	}
+	for i, c := range p.replicas {
+		if err := c.(*sql.DB).PingContext(ctx); err != nil {
+			return fmt.Errorf("ping replica %d: %w", i, err)
+		}
+	}
+	return nil
+}
+
 func (p *pool) close() error {
 	var errs []error
-	errs = append(errs, p.primaryStmt.Close())
+	if p.primaryStmt != nil {
+		errs = append(errs, p.primaryStmt.Close())
+	}
 	for _, c := range p.replicaStmt {
 		errs = append(errs, c.(stmtcache.Pool).C.Close())
 	}
@@ -217,10 +231,6 @@ func unleasedDB(id string) error {
 		"%w: a tenant's *sql.DB is handed out only under a lease: use Resolver.Lease for it (db.DB() outside a transaction returns the central database)",
 		tenantplugin.ErrBypassedRouting)}
 }
-
-// tick advances the resolver's clock. Leases read it instead of the
-// system clock, which costs more than the rest of a lease.
-func (r *Resolver) tick() { r.clock.Store(int64(time.Since(r.epoch))) }
 
 var (
 	_ gorm.ConnPool         = (*handle)(nil)

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/glebarez/sqlite"
 	"gorm.io/gorm"
 	"gorm.io/plugin/dbresolver"
 
@@ -39,7 +40,6 @@ func TestNewRejectsBadConfig(t *testing.T) {
 		{"no driver", resolver.Config{}, "Template.Driver"},
 		{"driver missing", resolver.Config{Template: resolver.Template{Driver: "postgres"}, Drivers: []dbdriver.Driver{sqlitedriver.New()}}, "not among Drivers"},
 		{"nil driver", resolver.Config{Template: resolver.Template{Driver: "sqlite"}, Drivers: []dbdriver.Driver{nil}}, "Drivers[0]"},
-		{"negative pools", func() resolver.Config { c := sqliteConfig(); c.MaxPools = -1; return c }(), "MaxPools"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -271,18 +271,38 @@ func TestReplicas(t *testing.T) {
 	})
 }
 
-func TestCloseRefusesNewWork(t *testing.T) {
-	r, err := resolver.New(sqliteConfig())
-	if err != nil {
+// TestCloseIsIdempotent: a second Close returns nil, while every other
+// method keeps answering ErrClosed.
+func TestCloseIsIdempotent(t *testing.T) {
+	r := newResolver(t, sqliteConfig())
+	ctx := context.Background()
+	if err := r.Set(ctx, "acme", file(t, "a.db")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.ConnPool(ctx, "acme", tenantplugin.AccessWrite); err != nil {
 		t.Fatal(err)
 	}
 	if err := r.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := r.ConnPool(context.Background(), "x", 0); !errors.Is(err, resolver.ErrClosed) {
-		t.Fatalf("ConnPool after Close: %v", err)
+	if err := r.Close(); err != nil {
+		t.Fatalf("second Close: %v, want nil", err)
 	}
-	if err := r.Close(); !errors.Is(err, resolver.ErrClosed) {
-		t.Fatalf("second Close: %v", err)
+	calls := map[string]error{
+		"Set": r.Set(ctx, "other", file(t, "b.db")),
+		"ConnPool": func() error {
+			_, err := r.ConnPool(ctx, "acme", tenantplugin.AccessWrite)
+			return err
+		}(),
+		"Lease": func() error {
+			_, err := r.Lease(ctx, "acme")
+			return err
+		}(),
+		"UseDialector": r.UseDialector(sqlite.Open("x.db")),
+	}
+	for name, err := range calls {
+		if !errors.Is(err, resolver.ErrClosed) {
+			t.Errorf("%s after Close: %v, want ErrClosed", name, err)
+		}
 	}
 }

@@ -2,8 +2,9 @@ package resolver
 
 import "database/sql"
 
-// Stats is a snapshot of the resolver's pools.
-type Stats struct {
+// PoolStats is a snapshot of the resolver's pools, as [Resolver.Stats]
+// returns it.
+type PoolStats struct {
 	Tenants   int    // registered tenants
 	OpenPools int    // pools not yet closed, draining ones included
 	Opened    uint64 // pools opened since New
@@ -15,7 +16,9 @@ type Stats struct {
 	// closed ones whose server session has not ended yet (a PostgreSQL
 	// backend still exiting).
 	ConnsInUse int
-	MaxConns   int
+	// MaxConns is [Config.MaxConns] with its default applied: -1 when
+	// there is no budget.
+	MaxConns int
 	// BudgetWaits counts connection attempts that found the budget spent
 	// (or others already waiting).
 	BudgetWaits uint64
@@ -25,9 +28,9 @@ type Stats struct {
 }
 
 // Stats returns a snapshot of the resolver's pools.
-func (r *Resolver) Stats() Stats {
+func (r *Resolver) Stats() PoolStats {
 	r.mu.RLock()
-	s := Stats{Tenants: len(r.tenants), Pools: make(map[string]sql.DBStats)}
+	s := PoolStats{Tenants: len(r.tenants), Pools: make(map[string]sql.DBStats)}
 	for id, t := range r.tenants {
 		if p := t.pool.Load(); p != nil && !p.retired() {
 			s.Pools[id] = p.primary.Stats()

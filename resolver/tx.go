@@ -89,7 +89,7 @@ func (t *leasedTx) release() {
 func (t *leasedTx) TxTenant() string { return t.p.tenant }
 
 // StmtCache gives the plugin the primary's statement cache, for sessions
-// with PrepareStmt.
+// with PrepareStmt; nil when StmtCacheSize is -1.
 func (t *leasedTx) StmtCache() *stmtcache.Cache { return t.p.primaryStmt }
 
 // GetDBConn refuses, as on the tenant's pool: the *sql.DB would outlive

@@ -18,7 +18,8 @@
 //
 // Installing the tenantplugin plugin calls
 // [resolver.Resolver.UseDialector] with the *gorm.DB's dialector, which
-// configures this driver through WithDialector: tenant pools then open
+// configures this driver through its WithDialector method (the driver
+// [New] returns is a [resolver.DialectorDriver]): tenant pools then open
 // the way gorm.io/driver/postgres opens the application's own pool.
 // What that means depends on how the dialector opens it:
 //

@@ -14,7 +14,8 @@
 // parameters (pragmas) are appended to it.
 //
 // Installing the tenantplugin plugin hands the *gorm.DB's dialector to
-// WithDialector. A SQLite dialector has no pool setting to copy and is
+// the driver's WithDialector method (the driver [New] returns is a
+// [resolver.DialectorDriver]). A SQLite dialector has no pool setting to copy and is
 // accepted; a dialector for another database, or a glebarez/sqlite
 // DriverName other than "sqlite", makes db.Use fail.
 package sqlitedriver

@@ -1,0 +1,166 @@
+package resolver
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"fmt"
+	"log/slog"
+
+	"gorm.io/gorm"
+
+	tenantplugin "github.com/tenantrouter/tenantplugin"
+	"github.com/tenantrouter/tenantplugin/internal/stmtcache"
+	"github.com/tenantrouter/tenantplugin/tenant"
+	"github.com/tenantrouter/tenantplugin/tenantconfig"
+)
+
+// ConnPool implements [tenantplugin.Resolver]. It opens the tenant's pool
+// on first use; afterwards it takes a read lock and two atomic loads.
+func (r *Resolver) ConnPool(ctx context.Context, id string, access tenantplugin.Access) (gorm.ConnPool, error) {
+	t, err := r.lookup(id)
+	if err != nil {
+		return nil, err
+	}
+	p := t.pool.Load()
+	if p == nil || p.retired() {
+		if p, err = r.openPool(ctx, t); err != nil {
+			return nil, err
+		}
+	}
+	return &p.handles[access&3], nil
+}
+
+// acquire leases the tenant's current pool, opening it if needed.
+func (r *Resolver) acquire(ctx context.Context, id string) (*pool, error) {
+	for range 8 {
+		t, err := r.lookup(id)
+		if err != nil {
+			return nil, err
+		}
+		p := t.pool.Load()
+		if p == nil || p.retired() {
+			if p, err = r.openPool(ctx, t); err != nil {
+				return nil, err
+			}
+		}
+		if p.tryAcquire() {
+			return p, nil
+		}
+		// Retired between open and lease: evicted under pressure. Retry.
+	}
+	return nil, fmt.Errorf("%w: tenant %q pool keeps being evicted", ErrPoolsExhausted, id)
+}
+
+// openPool opens the tenant's pool unless another goroutine just did.
+func (r *Resolver) openPool(ctx context.Context, t *tenantState) (*pool, error) {
+	t.openMu.Lock()
+	defer t.openMu.Unlock()
+	if p := t.pool.Load(); p != nil && !p.retired() {
+		return p, nil
+	}
+	r.mu.RLock()
+	cfg, removed := t.cfg, t.removed
+	r.mu.RUnlock()
+	if removed {
+		return nil, &tenant.Error{ID: t.id, Err: tenant.ErrUnknown}
+	}
+	p, err := r.newPool(ctx, t.id, cfg)
+	if err != nil {
+		return nil, err
+	}
+	t.pool.Store(p)
+	r.log.LogAttrs(ctx, slog.LevelInfo, "tenant pool opened",
+		slog.String("tenant", t.id), slog.Uint64("version", cfg.Version))
+	return p, nil
+}
+
+// newPool takes a slot under MaxPools and builds the tenant's pool. It
+// does no I/O: connections open on first use.
+func (r *Resolver) newPool(ctx context.Context, id string, cfg tenantconfig.Database) (*pool, error) {
+	if err := r.takeSlot(ctx, id); err != nil {
+		return nil, err
+	}
+	settings := r.dialect.drv.Load() // compared again below, under capMu
+	p := &pool{r: r, tenant: id, version: cfg.Version}
+	p.init()
+	db, err := r.openDB(cfg.DataSource)
+	if err != nil {
+		r.giveSlot()
+		return nil, err
+	}
+	p.primary, p.primaryStmt = db, r.stmtCache(db)
+	for i, rc := range cfg.Replicas {
+		rdb, err := r.openDB(rc)
+		if err != nil {
+			_ = p.close()
+			r.giveSlot()
+			return nil, fmt.Errorf("replica %d: %w", i, err)
+		}
+		p.replicas = append(p.replicas, rdb)
+		if c := r.stmtCache(rdb); c != nil {
+			p.replicaStmt = append(p.replicaStmt, stmtcache.Pool{C: c})
+		}
+	}
+	p.lastUsed.Store(r.clock.Load())
+	r.opened.Add(1)
+	r.capMu.Lock()
+	if r.closed.Load() {
+		// Close ran while the pool was built: it is not in Close's list.
+		r.capMu.Unlock()
+		p.retire()
+		return nil, ErrClosed
+	}
+	if r.dialect.drv.Load() != settings {
+		// UseDialector ran while the pool was built, and did not see it:
+		// build it again with the new settings.
+		r.capMu.Unlock()
+		p.retire()
+		return r.newPool(ctx, id, cfg)
+	}
+	r.live[p] = struct{}{}
+	r.capMu.Unlock()
+	return p, nil
+}
+
+// stmtCache returns the statement cache for db, or nil when
+// StmtCacheSize is -1.
+func (r *Resolver) stmtCache(db *sql.DB) *stmtcache.Cache {
+	if r.cfg.StmtCacheSize < 0 {
+		return nil
+	}
+	return stmtcache.New(db, r.cfg.StmtCacheSize)
+}
+
+func (r *Resolver) openDB(c tenantconfig.DataSource) (*sql.DB, error) {
+	conn, err := r.connector(c)
+	if err != nil {
+		return nil, err
+	}
+	ps := r.cfg.Template.Pool
+	db := r.budget.open(conn, ps.MaxOpenConns, ps.MaxIdleConns)
+	db.SetConnMaxLifetime(ps.ConnMaxLifetime)
+	db.SetConnMaxIdleTime(ps.ConnMaxIdleTime)
+	return db, nil
+}
+
+// connector checks c against the template's driver and builds its
+// connector.
+func (r *Resolver) connector(c tenantconfig.DataSource) (driver.Connector, error) {
+	if c.Driver != "" && c.Driver != r.tmpl.Name() {
+		return nil, fmt.Errorf("%w: driver %q, but this resolver's template uses %q (all tenants of one *gorm.DB share its dialect)",
+			ErrInvalidConfig, c.Driver, r.tmpl.Name())
+	}
+	fields := c.Host != "" || c.Name != "" || c.Port != 0 || c.User != "" || c.Password != "" || len(c.Params) > 0
+	switch {
+	case c.DSN == "" && !fields:
+		return nil, fmt.Errorf("%w: no dsn and no field to merge over the template", ErrInvalidConfig)
+	case c.DSN != "" && fields:
+		return nil, fmt.Errorf("%w: a dsn and fields: the fields would be ignored", ErrInvalidConfig)
+	}
+	conn, err := r.driver().Connector(r.cfg.Template.DSN, c)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
+	}
+	return conn, nil
+}

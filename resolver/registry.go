@@ -1,0 +1,210 @@
+package resolver
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"github.com/tenantrouter/tenantplugin/tenant"
+	"github.com/tenantrouter/tenantplugin/tenantconfig"
+)
+
+// Set registers the tenant id with cfg, or changes its config. When the
+// tenant's pool is open, the new databases are opened and pinged first:
+// if that fails, Set returns the error and the tenant stays on its old
+// config. Otherwise new work goes to the new pool at once, while work in
+// flight (transactions, running queries) finishes on the old one, which
+// then closes. A config equal to the current one changes nothing; one
+// with an older Version returns [ErrStaleConfig].
+func (r *Resolver) Set(ctx context.Context, id string, cfg tenantconfig.Database) error {
+	if err := tenant.ValidateID(id); err != nil {
+		return err
+	}
+	if r.closed.Load() {
+		return ErrClosed
+	}
+	if err := r.check(cfg); err != nil {
+		return &tenant.Error{ID: id, Err: err}
+	}
+	for {
+		if done, err := r.set(ctx, id, cfg); done {
+			return err
+		}
+	}
+}
+
+// set applies a checked config. It returns false when the tenant was
+// removed while it waited: Set then starts again.
+func (r *Resolver) set(ctx context.Context, id string, cfg tenantconfig.Database) (bool, error) {
+	r.mu.Lock()
+	t := r.tenants[id]
+	if t == nil {
+		t = &tenantState{id: id}
+		r.setCfgLocked(t, cfg)
+		r.tenants[id] = t
+		r.mu.Unlock()
+		r.log.LogAttrs(ctx, slog.LevelInfo, "tenant added", slog.String("tenant", id), slog.Uint64("version", cfg.Version))
+		return true, nil
+	}
+	r.mu.Unlock()
+
+	t.openMu.Lock()
+	defer t.openMu.Unlock()
+	r.mu.Lock()
+	cur := t.cfg
+	switch {
+	case t.removed:
+		r.mu.Unlock()
+		return false, nil
+	case cfg.Version != 0 && cfg.Version < cur.Version:
+		r.mu.Unlock()
+		return true, &tenant.Error{ID: id, Err: fmt.Errorf("%w: have %d, got %d", ErrStaleConfig, cur.Version, cfg.Version)}
+	case cfg.Equal(cur):
+		if cfg.Version == 0 {
+			t.cfg.Version = 0 // unversioned: later versions apply again
+		} else {
+			t.cfg.Version = max(cur.Version, cfg.Version)
+		}
+		r.mu.Unlock()
+		return true, nil
+	}
+	old := t.pool.Load()
+	if old == nil || old.retired() {
+		r.setCfgLocked(t, cfg)
+		r.mu.Unlock()
+		r.log.LogAttrs(ctx, slog.LevelInfo, "tenant changed", slog.String("tenant", id), slog.Uint64("version", cfg.Version))
+		return true, nil
+	}
+	r.mu.Unlock()
+
+	next, err := r.newPool(ctx, id, cfg)
+	if err == nil {
+		if err = next.ping(ctx); err != nil {
+			r.retire(next)
+		}
+	}
+	if err != nil {
+		// The caller reports it (tenantsync logs and counts refusals).
+		return true, &tenant.Error{ID: id, Err: err}
+	}
+	r.mu.Lock()
+	r.setCfgLocked(t, cfg)
+	r.mu.Unlock()
+	t.pool.Store(next)
+	r.retire(old)
+	r.swapped.Add(1)
+	r.log.LogAttrs(ctx, slog.LevelInfo, "tenant pool swapped", slog.String("tenant", id), slog.Uint64("version", cfg.Version))
+	return true, nil
+}
+
+// Verify opens cfg's databases with one connection each, pings them and
+// closes them: it tells whether a config can serve before it is applied.
+// The connections count against the connection budget.
+func (r *Resolver) Verify(ctx context.Context, cfg tenantconfig.Database) error {
+	if err := r.check(cfg); err != nil {
+		return err
+	}
+	dbs := append([]tenantconfig.DataSource{cfg.DataSource}, cfg.Replicas...)
+	for i, c := range dbs {
+		db, err := r.openDB(c)
+		if err != nil {
+			return err
+		}
+		db.SetMaxOpenConns(1)
+		err = db.PingContext(ctx)
+		_ = db.Close()
+		if err != nil {
+			if i == 0 {
+				return fmt.Errorf("ping primary: %w", err)
+			}
+			return fmt.Errorf("ping replica %d: %w", i-1, err)
+		}
+	}
+	return nil
+}
+
+// check validates a config without opening anything.
+func (r *Resolver) check(cfg tenantconfig.Database) error {
+	if _, err := r.connector(cfg.DataSource); err != nil {
+		return err
+	}
+	for i, rc := range cfg.Replicas {
+		if _, err := r.connector(rc); err != nil {
+			return fmt.Errorf("replica %d: %w", i, err)
+		}
+	}
+	return nil
+}
+
+// Remove unregisters the tenant: new work gets [tenant.ErrUnknown], work
+// in flight finishes, and the pool closes. Removing an unknown tenant
+// returns an error wrapping [tenant.ErrUnknown].
+func (r *Resolver) Remove(ctx context.Context, id string) error {
+	r.mu.Lock()
+	t := r.tenants[id]
+	if t == nil {
+		r.mu.Unlock()
+		return &tenant.Error{ID: id, Err: tenant.ErrUnknown}
+	}
+	delete(r.tenants, id)
+	r.setCfgLocked(t, tenantconfig.Database{})
+	t.removed = true
+	r.mu.Unlock()
+	t.openMu.Lock()
+	if p := t.pool.Load(); p != nil {
+		r.retire(p)
+	}
+	t.openMu.Unlock()
+	r.log.LogAttrs(ctx, slog.LevelInfo, "tenant removed", slog.String("tenant", id))
+	return nil
+}
+
+// Tenants returns the registered tenant ids, in no order.
+func (r *Resolver) Tenants() []string {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	ids := make([]string, 0, len(r.tenants))
+	for id := range r.tenants {
+		ids = append(ids, id)
+	}
+	return ids
+}
+
+// Has reports whether the tenant is registered.
+func (r *Resolver) Has(id string) bool {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	_, ok := r.tenants[id]
+	return ok
+}
+
+// Database returns the tenant's current config.
+func (r *Resolver) Database(id string) (tenantconfig.Database, bool) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	t := r.tenants[id]
+	if t == nil {
+		return tenantconfig.Database{}, false
+	}
+	return t.cfg, true
+}
+
+func (r *Resolver) lookup(id string) (*tenantState, error) {
+	if r.closed.Load() {
+		return nil, ErrClosed
+	}
+	r.mu.RLock()
+	t := r.tenants[id]
+	r.mu.RUnlock()
+	if t == nil {
+		return nil, &tenant.Error{ID: id, Err: tenant.ErrUnknown}
+	}
+	return t, nil
+}
+
+// setCfgLocked replaces a tenant's config, keeping the replica count.
+// r.mu must be held.
+func (r *Resolver) setCfgLocked(t *tenantState, cfg tenantconfig.Database) {
+	r.withReplicas.Add(int64(min(len(cfg.Replicas), 1) - min(len(t.cfg.Replicas), 1)))
+	t.cfg = cfg
+}
