@@ -12,10 +12,10 @@ import (
 
 func compileSchema(t *testing.T) *jsonschema.Schema {
 	t.Helper()
-	if !json.Valid(Schema) {
+	if !json.Valid(Schema()) {
 		t.Fatal("the schema is not valid JSON")
 	}
-	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(Schema))
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(Schema()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -23,7 +23,7 @@ func compileSchema(t *testing.T) *jsonschema.Schema {
 		Schema string `json:"$schema"`
 		ID     string `json:"$id"`
 	}
-	if err := json.Unmarshal(Schema, &meta); err != nil {
+	if err := json.Unmarshal(Schema(), &meta); err != nil {
 		t.Fatal(err)
 	}
 	if meta.Schema != "https://json-schema.org/draft/2020-12/schema" {

@@ -1,6 +1,7 @@
 package tenantfile
 
 import (
+	"bytes"
 	_ "embed" // Schema
 	"errors"
 	"strconv"
@@ -12,13 +13,14 @@ import (
 // FileName is the usual name of the tenant config file.
 const FileName = "tenant_config.json"
 
-// Schema is the JSON Schema (draft 2020-12) of the tenant config file,
-// for editors and other tools. [Parse] checks everything the schema
-// does, and a few things it cannot express (see the package
-// documentation).
-//
 //go:embed tenant_config.schema.json
-var Schema []byte
+var schema []byte
+
+// Schema returns the JSON Schema (draft 2020-12) of the tenant config
+// file, for editors and other tools: a copy, which the caller may keep.
+// [Parse] checks everything the schema does, and a few things it cannot
+// express (see the package documentation).
+func Schema() []byte { return bytes.Clone(schema) }
 
 // ErrInvalid is wrapped by every error for a file, a mapping or a
 // deployment value that is not valid.
