@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+
+	"github.com/tenantrouter/tenantplugin/internal/optapply"
 )
 
 // ErrorHandler writes the response of a request refused with status
@@ -76,13 +78,8 @@ func WithErrorHandler(h ErrorHandler) Option {
 // option's error.
 func applyOptions(opts []Option) (options, error) {
 	o := options{extractors: []Extractor{FromHost}, onError: plainError}
-	for i, opt := range opts {
-		if opt == nil {
-			return options{}, fmt.Errorf("tenantchi: option %d is nil", i)
-		}
-		if err := opt(&o); err != nil {
-			return options{}, fmt.Errorf("tenantchi: %w", err)
-		}
+	if err := optapply.Apply("tenantchi", &o, opts); err != nil {
+		return options{}, err
 	}
 	return o, nil
 }

@@ -1,6 +1,10 @@
 package migrate
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/tenantrouter/tenantplugin/internal/optapply"
+)
 
 // DefaultParallel is how many tenants run at once when WithParallel is
 // not given or given 0.
@@ -36,13 +40,8 @@ func WithParallel(n int) Option {
 // option's error.
 func applyOptions(opts []Option) (options, error) {
 	o := options{parallel: DefaultParallel}
-	for i, opt := range opts {
-		if opt == nil {
-			return options{}, fmt.Errorf("migrate: option %d is nil", i)
-		}
-		if err := opt(&o); err != nil {
-			return options{}, fmt.Errorf("migrate: %w", err)
-		}
+	if err := optapply.Apply("migrate", &o, opts); err != nil {
+		return options{}, err
 	}
 	return o, nil
 }

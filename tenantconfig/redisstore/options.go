@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"strings"
 	"time"
+
+	"github.com/tenantrouter/tenantplugin/internal/optapply"
 )
 
 // The defaults of the options.
@@ -86,13 +88,8 @@ func WithLogger(l *slog.Logger) Option {
 // returns the first option's error.
 func newOptions(opts []Option) (options, error) {
 	var o options
-	for i, opt := range opts {
-		if opt == nil {
-			return options{}, fmt.Errorf("redisstore: option %d is nil", i)
-		}
-		if err := opt(&o); err != nil {
-			return options{}, fmt.Errorf("redisstore: %w", err)
-		}
+	if err := optapply.Apply("redisstore", &o, opts); err != nil {
+		return options{}, err
 	}
 	if o.prefix == "" {
 		o.prefix = DefaultPrefix

@@ -3,6 +3,8 @@ package tenantfile
 import (
 	"errors"
 	"fmt"
+
+	"github.com/tenantrouter/tenantplugin/internal/optapply"
 )
 
 // Option sets a check of Parse that depends on the deployment. Each
@@ -50,13 +52,8 @@ func WithService(name string) Option {
 // newOptions applies opts in order and returns the first one's error.
 func newOptions(opts []Option) (options, error) {
 	var o options
-	for i, opt := range opts {
-		if opt == nil {
-			return options{}, fmt.Errorf("tenantfile: option %d is nil", i)
-		}
-		if err := opt(&o); err != nil {
-			return options{}, fmt.Errorf("tenantfile: %w", err)
-		}
+	if err := optapply.Apply("tenantfile", &o, opts); err != nil {
+		return options{}, err
 	}
 	return o, nil
 }

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/tenantrouter/tenantplugin/internal/optapply"
 	"github.com/tenantrouter/tenantplugin/tenantconfig"
 )
 
@@ -131,13 +132,8 @@ func WithLogger(l *slog.Logger) Option {
 // this one place. It returns the first option's error.
 func newOptions(store tenantconfig.Store, opts []Option) (options, error) {
 	var o options
-	for i, opt := range opts {
-		if opt == nil {
-			return options{}, fmt.Errorf("tenantsync: option %d is nil", i)
-		}
-		if err := opt(&o); err != nil {
-			return options{}, fmt.Errorf("tenantsync: %w", err)
-		}
+	if err := optapply.Apply("tenantsync", &o, opts); err != nil {
+		return options{}, err
 	}
 	if o.orm == "" {
 		o.orm, o.alias = tenantconfig.GORM, tenantconfig.DefaultAlias
