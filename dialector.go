@@ -14,7 +14,7 @@ type dialector struct {
 
 // SavePoint checks the transaction, then lets the wrapped dialector set
 // the savepoint.
-func (d dialector) SavePoint(tx *gorm.DB, name string) error {
+func (d *dialector) SavePoint(tx *gorm.DB, name string) error {
 	sp, ok := d.Dialector.(gorm.SavePointerDialectorInterface)
 	if !ok {
 		return gorm.ErrUnsupportedDriver
@@ -27,7 +27,7 @@ func (d dialector) SavePoint(tx *gorm.DB, name string) error {
 
 // RollbackTo checks the transaction, then lets the wrapped dialector roll
 // back to the savepoint.
-func (d dialector) RollbackTo(tx *gorm.DB, name string) error {
+func (d *dialector) RollbackTo(tx *gorm.DB, name string) error {
 	sp, ok := d.Dialector.(gorm.SavePointerDialectorInterface)
 	if !ok {
 		return gorm.ErrUnsupportedDriver
@@ -40,13 +40,13 @@ func (d dialector) RollbackTo(tx *gorm.DB, name string) error {
 
 // Migrator returns the wrapped dialector's migrator for db, wrapped so
 // that each model's migration runs on the database it belongs to.
-func (d dialector) Migrator(db *gorm.DB) gorm.Migrator {
+func (d *dialector) Migrator(db *gorm.DB) gorm.Migrator {
 	return migrator{Migrator: d.Dialector.Migrator(db), p: d.p, d: d.Dialector, db: db}
 }
 
 // Translate forwards to the wrapped dialector's error translation, if it
 // has one.
-func (d dialector) Translate(err error) error {
+func (d *dialector) Translate(err error) error {
 	if t, ok := d.Dialector.(gorm.ErrorTranslator); ok {
 		return t.Translate(err)
 	}
@@ -54,19 +54,19 @@ func (d dialector) Translate(err error) error {
 }
 
 // Unwrap returns the dialector the *gorm.DB was opened with.
-func (d dialector) Unwrap() gorm.Dialector { return d.Dialector }
+func (d *dialector) Unwrap() gorm.Dialector { return d.Dialector }
 
 // OriginalDialector returns the dialector db was opened with. With the
 // plugin installed, db.Dialector is a wrapper that checks savepoints;
 // code that asserts the dialector's concrete type should use this.
 func OriginalDialector(db *gorm.DB) gorm.Dialector {
-	if d, ok := db.Dialector.(dialector); ok {
+	if d, ok := db.Dialector.(*dialector); ok {
 		return d.Dialector
 	}
 	return db.Dialector
 }
 
 var (
-	_ gorm.SavePointerDialectorInterface = dialector{}
-	_ gorm.ErrorTranslator               = dialector{}
+	_ gorm.SavePointerDialectorInterface = (*dialector)(nil)
+	_ gorm.ErrorTranslator               = (*dialector)(nil)
 )

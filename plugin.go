@@ -157,7 +157,7 @@ func (p *Plugin) init(db *gorm.DB) error {
 	p.router = &router{p: p}
 	db.Config.ConnPool = p.router
 	db.Statement.ConnPool = p.router
-	db.Config.Dialector = dialector{Dialector: db.Config.Dialector, p: p}
+	db.Config.Dialector = &dialector{Dialector: db.Config.Dialector, p: p}
 
 	aliases := make([]string, 0, len(p.reserved))
 	for a := range p.reserved {
