@@ -17,14 +17,43 @@
 //
 // Start subscribes to the store's announcements and waits for the
 // confirmation, then loads a full snapshot, then applies announcements.
-// Every tenant has a version; an announcement or snapshot entry older
-// than the one applied is ignored, so duplicates and reordering do no
-// harm. A burst is coalesced: announcements waiting together are folded
-// to one per tenant. A full resync runs on every re-subscription (the
-// store reports those) and periodically (WithResyncInterval), which
-// repairs anything pub/sub lost. Each change goes through the target's
-// Set or Remove ([resolver.Resolver.Set]): new work uses the new pool,
-// work in flight finishes on the old one.
+// A burst is coalesced: announcements waiting together are folded to one
+// per tenant. A full resync runs on every re-subscription (the store
+// reports those) and periodically (WithResyncInterval), which repairs
+// anything pub/sub lost. Each change goes through the target's Set or
+// Remove ([resolver.Resolver.Set]): new work uses the new pool, work in
+// flight finishes on the old one.
+//
+// # Never stay wrong
+//
+// After every resync the target holds exactly what the store holds:
+// each tenant's database as the store names it now, and no tenant the
+// store does not hold. A Syncer trusts what it reads from the store as
+// it is now, never a version number alone: a store whose history is
+// rewritten (a Redis failover that lost acknowledged writes) gives the
+// lost changes' versions to other content. So:
+//
+//   - An announcement only says that a tenant changed: the tenant's
+//     record is read, and the target made to hold exactly it. Duplicates
+//     and reordered announcements cost one read and change nothing.
+//   - A record is skipped only when both its version and its database
+//     equal what was applied; a database that does not change is not
+//     checked again (only its version moves).
+//   - A resync compares every tenant the same way, and removes the
+//     tenants the store no longer holds.
+//   - A removed tenant is forgotten: whatever the store holds for it
+//     next is applied, whatever its version.
+//   - A record with the version applied and another database, or with a
+//     lower version, shows a rewritten history: the store's record wins
+//     (set unversioned when the target holds a newer version), it is
+//     logged and counted (Stats.Corrected), and a full resync follows,
+//     since a lost change may have touched tenants nobody announces
+//     (a lost removal brings a tenant back).
+//
+// Between a rewrite and the next resync, a tenant whose lost change is
+// not followed by an announcement (a lost removal, a lost update of a
+// tenant nobody changes again) stays as it was applied: the store's
+// re-subscription after a failover, or the periodic resync, repairs it.
 //
 // A config that does not validate, does not decode, or whose database
 // cannot be opened (a change to a serving tenant is checked first when the
@@ -33,11 +62,11 @@
 // and tried again at the next resync. Other tenants are untouched.
 //
 // A store that comes back empty while tenants are known (Redis restarted
-// without persistence, or flushed: its revision is below the versions
-// applied) changes nothing: it is logged as an error and counted, and the
-// tenants stay. A store emptied on purpose (its revision says so) removes
-// them. When a store lost data and starts its versions again, what it
-// holds wins over the newer versions applied before.
+// without persistence, or flushed: its revision is below the versions of
+// the tenants applied) changes nothing: it is logged as an error and
+// counted, and the tenants stay. A store emptied on purpose (its revision
+// says so) removes them. When a store lost data and starts its versions
+// again, what it holds wins over the newer versions applied before.
 //
 // # Boot
 //

@@ -153,6 +153,7 @@ type syncStats struct {
 	Resyncs     uint64 `json:"resyncs"`
 	EmptyStore  uint64 `json:"empty_store"`
 	LastVersion uint64 `json:"last_version"`
+	Corrected   uint64 `json:"corrected"`
 }
 
 type poolsStats struct {

@@ -1,0 +1,195 @@
+package tenantsync
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/tenantrouter/tenantplugin/resolver"
+	"github.com/tenantrouter/tenantplugin/tenant"
+	"github.com/tenantrouter/tenantplugin/tenantconfig"
+)
+
+// undecodableOf splits a snapshot error: the tenants whose configs do
+// not decode (to be left as they are), or a failure of the whole read.
+func undecodableOf(err error) (map[string]bool, error) {
+	var ue *tenantconfig.UndecodableError
+	if err == nil || !errors.As(err, &ue) {
+		return nil, err
+	}
+	bad := make(map[string]bool, len(ue.Tenants))
+	for _, id := range ue.Tenants {
+		bad[id] = true
+	}
+	return bad, nil
+}
+
+// applySnapshot makes the target hold exactly the snapshot's tenants. A
+// snapshot is the store as it is now: it wins over what was applied,
+// whatever the versions (put compares the databases too). Tenants whose
+// configs do not decode are left as they are.
+func (s *Syncer) applySnapshot(ctx context.Context, snap map[string]tenantconfig.Record, undecodable map[string]bool) {
+	defer s.stats.resyncs.Add(1) // counted once applied
+	for id := range undecodable {
+		s.refuse(ctx, id, 0, errors.New("its config does not decode"))
+	}
+	if len(snap) == 0 && len(undecodable) == 0 && len(s.applied) > 0 && !s.reallyEmpty(ctx) {
+		s.stats.empty.Add(1)
+		s.log.LogAttrs(ctx, slog.LevelError, "the config store is empty: keeping the tenants already known; if it restarted without persistence, load the tenants again",
+			slog.String("store", s.opt.name), slog.Int("tenants_kept", len(s.applied)))
+		return
+	}
+	for _, id := range sortedKeys(snap) {
+		s.put(ctx, id, snap[id])
+	}
+	for _, id := range sortedKeys(s.applied) {
+		if _, ok := snap[id]; !ok && !undecodable[id] {
+			s.remove(ctx, id, 0)
+		}
+	}
+}
+
+// reallyEmpty tells an emptied store from a store that lost its data:
+// removing every tenant on purpose leaves the revision at least at the
+// versions of the tenants applied. Without a revision, an empty store is
+// taken for one that lost its data.
+func (s *Syncer) reallyEmpty(ctx context.Context) bool {
+	r, ok := s.store.(tenantconfig.Reviser)
+	if !ok {
+		return false
+	}
+	var newest uint64
+	for _, db := range s.applied {
+		newest = max(newest, db.Version)
+	}
+	rev, err := r.Revision(ctx)
+	return err == nil && rev > 0 && rev >= newest
+}
+
+// applyEvents reads each announced tenant's record and makes the target
+// hold exactly it. An announcement only says that a tenant changed: its
+// version does not tell a duplicate, since a store whose history was
+// rewritten gives a lost change's version to other content. A rewritten
+// history seen on one tenant may have changed others (a lost removal
+// brings a tenant back unannounced): a resync follows.
+func (s *Syncer) applyEvents(ctx context.Context, pending map[string]tenantconfig.Event) {
+	rewritten := false
+	for _, id := range sortedKeys(pending) {
+		e := pending[id]
+		rec, err := s.store.Get(ctx, id)
+		switch {
+		case errors.Is(err, tenant.ErrUnknown):
+			if !e.Deleted {
+				s.stats.stale.Add(1) // removed since: its announcement follows
+			}
+			s.remove(ctx, id, e.Version)
+		case err != nil:
+			s.log.LogAttrs(ctx, slog.LevelWarn, "reading an announced tenant failed, resyncing",
+				slog.String("tenant", id), slog.String("error", err.Error()))
+			s.requestResync()
+		default:
+			if rec.Version > e.Version {
+				s.stats.stale.Add(1) // changed since: its announcement follows
+			}
+			if s.put(ctx, id, rec) {
+				rewritten = true
+			}
+		}
+	}
+	if rewritten {
+		s.requestResync()
+	}
+}
+
+// put makes the target hold rec. A record whose version and database
+// both equal what was applied changes nothing; a database that does not
+// change is not checked again. It reports whether rec shows that the
+// store's history was rewritten.
+func (s *Syncer) put(ctx context.Context, id string, rec tenantconfig.Record) (rewritten bool) {
+	db, ok := rec.Config.Database(s.opt.orm, s.opt.alias)
+	if !ok {
+		s.refuse(ctx, id, rec.Version, fmt.Errorf("no orm_config.%s.%s", s.opt.orm, s.opt.alias))
+		return false
+	}
+	db.Version = rec.Version
+	cur, serving := s.applied[id]
+	same := serving && cur.Equal(db)
+	if same && cur.Version == db.Version {
+		return false // a duplicate
+	}
+	// The store's history was rewritten (a failover lost acknowledged
+	// writes, or the store lost its data): the version applied now names
+	// other content, or the store is below it.
+	rewritten = serving && (db.Version < cur.Version || db.Version == cur.Version && !same)
+	next := db
+	if db.Version < cur.Version {
+		next.Version = 0 // unversioned: replaces the target's newer version
+	}
+	actx, cancel := s.opt.applyContext(ctx)
+	defer cancel()
+	if v, ok := s.target.(Verifier); ok && serving && !same {
+		// A change to a serving tenant must reach databases that answer;
+		// otherwise the tenant stays on its last good config. (With an
+		// open pool the resolver pings anyway; this covers idle ones.)
+		if err := v.Verify(actx, next); err != nil {
+			s.refuse(ctx, id, rec.Version, err)
+			return rewritten
+		}
+	}
+	err := s.target.Set(actx, id, next)
+	if errors.Is(err, resolver.ErrStaleConfig) {
+		// The target holds a newer version than the store now has: the
+		// store went back. The store is the truth.
+		next.Version = 0
+		err = s.target.Set(actx, id, next)
+	}
+	if err != nil {
+		s.refuse(ctx, id, rec.Version, err)
+		return rewritten
+	}
+	s.applied[id] = db
+	if !serving {
+		s.stats.tenants.Add(1)
+	}
+	s.stats.applied.Add(1)
+	s.bump(db.Version)
+	if rewritten {
+		s.stats.corrected.Add(1)
+		s.log.LogAttrs(ctx, slog.LevelWarn, "the store's history was rewritten: tenant set to what the store holds now",
+			slog.String("store", s.opt.name), slog.String("tenant", id),
+			slog.Uint64("version_applied", cur.Version), slog.Uint64("version", db.Version))
+	}
+	return rewritten
+}
+
+// remove takes a tenant off the target and forgets it: whatever the
+// store holds for it next is applied, whatever its version. version is
+// the announced removal's, or 0.
+func (s *Syncer) remove(ctx context.Context, id string, version uint64) {
+	if _, ok := s.applied[id]; !ok {
+		return
+	}
+	s.bump(version)
+	if err := s.target.Remove(ctx, id); err != nil && !errors.Is(err, tenant.ErrUnknown) {
+		s.log.LogAttrs(ctx, slog.LevelWarn, "removing a tenant failed", slog.String("tenant", id), slog.String("error", err.Error()))
+	}
+	delete(s.applied, id)
+	s.stats.tenants.Add(-1)
+	s.stats.applied.Add(1)
+}
+
+func (s *Syncer) refuse(ctx context.Context, id string, version uint64, err error) {
+	s.stats.refused.Add(1)
+	s.log.LogAttrs(ctx, slog.LevelWarn, "tenant change refused, keeping its last good config",
+		slog.String("tenant", id), slog.Uint64("version", version), slog.String("error", err.Error()))
+}
+
+func (s *Syncer) bump(v uint64) {
+	for {
+		cur := s.stats.lastVer.Load()
+		if v <= cur || s.stats.lastVer.CompareAndSwap(cur, v) {
+			return
+		}
+	}
+}
