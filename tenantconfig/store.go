@@ -9,8 +9,10 @@ import (
 )
 
 // Record is a tenant's configuration with the version the store gave it.
-// Versions only grow: a store never gives a change a version lower than
-// one it gave before.
+// A store's versions grow with every change it keeps; a store that loses
+// changes (a Redis failover loses acknowledged writes) may give their
+// numbers again to other changes. Consumers compare content, never a
+// version alone (tenantsync does).
 type Record struct {
 	Config  Config
 	Version uint64
