@@ -23,9 +23,62 @@
 // Redis pub/sub is at most once: messages published while a subscriber
 // is reconnecting are lost. Watch reports every re-subscription through
 // its resync callback so that the caller reloads a snapshot; callers also
-// resync on a timer (tenantconfig/tenantsync does both). While no message
-// comes, the watcher pings Redis every ping interval (WithPingInterval),
-// so that a connection that stopped answering is replaced.
+// resync on a timer (tenantconfig/tenantsync does both).
+//
+// A subscription can also stay connected and receive nothing: a half-open
+// connection, a master demoted by a Sentinel failover (it still answers
+// PING while the writers moved on), a replica cut off from its master.
+// So every ping interval (WithPingInterval) the watcher publishes a nonce
+// through the client, in a script as Apply publishes, which only a master
+// runs, on a channel of its own in the store's slot; if the nonce has not
+// come back on the subscription one interval later, the watcher subscribes
+// again on a new connection and resyncs. A subscription that stopped
+// receiving is so replaced within two ping intervals. The probe is bounded
+// by the ping interval when the client has ContextTimeoutEnabled, else by
+// its ReadTimeout and WriteTimeout: leave those finite.
+//
+// # Reads
+//
+// Every read (List, Get, Snapshot, Revision, Mapping) runs in MULTI/EXEC,
+// which go-redis sends to the master even for clients that read from
+// replicas (ReadOnly, RouteByLatency, RouteRandomly): a replica's answer
+// may lag behind the announcement that asked for it. The subscription of a
+// Cluster client that reads from replicas is made on the master of the
+// store's slot too. A redis.NewFailoverClient with ReplicaOnly sends
+// everything, writes included, to a replica, and cannot be told apart
+// from a master client: do not give it to New (Apply fails with READONLY
+// and reads lag); use redis.NewFailoverClusterClient to read from
+// replicas.
+//
+// # Sentinel and Cluster
+//
+// When an operation or the watcher meets a network error (connection
+// refused or reset, timeout, end of file) on a Cluster client
+// (redis.NewClusterClient, redis.NewFailoverClusterClient), the store asks
+// it to reload its slot map at once (ClusterClient.ReloadState): go-redis
+// reloads it by itself only on MOVED or ASK replies or every
+// ClusterStateReloadInterval (60 s by default), and a dead master sends
+// no reply. The settings to choose:
+//
+//   - Cluster servers: cluster-node-timeout bounds how long a dead master
+//     holds its slots (its default, 15 s, is the outage); 1000 to 2000 ms
+//     on a reliable network.
+//   - Cluster client: the defaults work (ReadOnly and the route options
+//     are safe, see Reads). ClusterStateReloadInterval may stay 60 s: the
+//     store reloads on errors. Keep DialTimeout short (1 to 2 s): a
+//     master whose host is gone does not refuse connections, and every
+//     attempt waits that long.
+//   - Sentinel servers: down-after-milliseconds is the time to notice a
+//     dead master (1000 to 5000 ms); appendonly yes on every node.
+//   - Sentinel client: redis.NewFailoverClient with the master name and
+//     every sentinel's address (SentinelPassword if the sentinels need
+//     one), not ReplicaOnly. go-redis moves its connections to the new
+//     master when a sentinel announces it; the watcher's probe moves the
+//     subscription, within two ping intervals: choose WithPingInterval for
+//     the delay you accept (the default 5 s gives at most 10 s).
+//   - Both: finite ReadTimeout and WriteTimeout (the defaults), or
+//     ContextTimeoutEnabled, so that a dead node fails an operation
+//     instead of holding it.
 //
 // # Durability
 //

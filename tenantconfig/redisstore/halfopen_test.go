@@ -1,6 +1,7 @@
 package redisstore_test
 
 import (
+	"bytes"
 	"context"
 	"net"
 	"sync"
@@ -18,15 +19,22 @@ import (
 )
 
 // proxy forwards TCP to a server; freeze makes the connections open so
-// far swallow everything, as a half-open connection does, while new ones
-// work.
+// far swallow everything, as a half-open connection does, and mute makes
+// them drop the pub/sub messages the server pushes while they still carry
+// everything else (PING, PONG, commands, replies), as a subscription left
+// on a demoted master does. New connections work.
 type proxy struct {
 	ln     net.Listener
 	target string
 	mu     sync.Mutex
-	frozen []*atomic.Bool
+	states []*connState
 	conns  []net.Conn
 	wg     sync.WaitGroup
+}
+
+// connState is what freeze and mute set on one proxied connection.
+type connState struct {
+	frozen, muted atomic.Bool
 }
 
 func newProxy(t *testing.T, target string) *proxy {
@@ -48,26 +56,31 @@ func newProxy(t *testing.T, target string) *proxy {
 				c.Close()
 				continue
 			}
-			f := new(atomic.Bool)
+			st := new(connState)
 			p.mu.Lock()
-			p.frozen = append(p.frozen, f)
+			p.states = append(p.states, st)
 			p.conns = append(p.conns, c, up)
 			p.mu.Unlock()
 			p.wg.Add(2)
-			go p.pipe(c, up, f)
-			go p.pipe(up, c, f)
+			go p.pipe(c, up, st, true)
+			go p.pipe(up, c, st, false)
 		}
 	}()
 	t.Cleanup(p.close)
 	return p
 }
 
-func (p *proxy) pipe(dst, src net.Conn, frozen *atomic.Bool) {
+// pushedMessage is in every pub/sub message a server pushes, in RESP2
+// (*3) and RESP3 (>3) alike.
+var pushedMessage = []byte("$7\r\nmessage\r\n")
+
+func (p *proxy) pipe(dst, src net.Conn, st *connState, fromServer bool) {
 	defer p.wg.Done()
 	buf := make([]byte, 4096)
 	for {
 		n, err := src.Read(buf)
-		if n > 0 && !frozen.Load() {
+		drop := st.frozen.Load() || (fromServer && st.muted.Load() && bytes.Contains(buf[:n], pushedMessage))
+		if n > 0 && !drop {
 			if _, werr := dst.Write(buf[:n]); werr != nil {
 				return
 			}
@@ -81,8 +94,16 @@ func (p *proxy) pipe(dst, src net.Conn, frozen *atomic.Bool) {
 func (p *proxy) freeze() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	for _, f := range p.frozen {
-		f.Store(true)
+	for _, st := range p.states {
+		st.frozen.Store(true)
+	}
+}
+
+func (p *proxy) mute() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, st := range p.states {
+		st.muted.Store(true)
 	}
 }
 
@@ -102,7 +123,7 @@ func (p *proxy) close() {
 func TestHalfOpenConnectionIsReplaced(t *testing.T) {
 	mr := miniredis.RunT(t)
 	px := newProxy(t, mr.Addr())
-	client := redis.NewClient(&redis.Options{Addr: px.ln.Addr().String(), ReadTimeout: -1})
+	client := redis.NewClient(&redis.Options{Addr: px.ln.Addr().String(), ReadTimeout: -1, ContextTimeoutEnabled: true})
 	defer client.Close()
 	store, err := redisstore.New(client, "hospital", redisstore.WithLogger(fixture.Quiet()),
 		redisstore.WithPingInterval(50*time.Millisecond))

@@ -14,8 +14,9 @@ import (
 const (
 	// DefaultPrefix is the key prefix when WithPrefix is not given.
 	DefaultPrefix = "tenantplugin"
-	// DefaultPingInterval bounds one wait of the watcher for a message
-	// when WithPingInterval is not given or given 0.
+	// DefaultPingInterval is how often the watcher checks that
+	// announcements still arrive when WithPingInterval is not given or
+	// given 0.
 	DefaultPingInterval = 5 * time.Second
 )
 
@@ -56,12 +57,13 @@ func WithCodec(c Codec) Option {
 	}
 }
 
-// WithPingInterval sets how long the watcher waits for a message before
-// it pings Redis; a ping unanswered for as long again makes it subscribe
-// on a new connection (a half-open connection takes writes and never
-// answers). 0 means DefaultPingInterval; -1 turns the pings off (the
-// watcher then relies on the connection reporting its own loss). Any
-// other negative is refused.
+// WithPingInterval sets how often the watcher checks that announcements
+// still arrive: it publishes a nonce through the client and subscribes on
+// a new connection when the nonce has not come back one interval later
+// (a half-open connection, or one left on a demoted master, answers or
+// takes writes and delivers nothing). 0 means DefaultPingInterval; -1
+// turns the checks off (the watcher then relies on the connection
+// reporting its own loss). Any other negative is refused.
 func WithPingInterval(d time.Duration) Option {
 	return func(o *options) error {
 		if d < 0 && d != -1 {

@@ -22,8 +22,11 @@ type Store struct {
 	codec        Codec
 	log          *slog.Logger
 	pingInterval time.Duration // -1: never ping
+	// reload asks a Cluster client to reload its slot map; nil for other
+	// clients.
+	reload func(context.Context)
 
-	configs, versions, revision, channel, mapping string
+	configs, versions, revision, channel, mapping, probe string
 }
 
 // New returns the store of service on client, which may be a single
@@ -41,6 +44,9 @@ func New(client redis.UniversalClient, service string, opts ...Option) (*Store, 
 		return nil, err
 	}
 	s := &Store{client: client, service: service, codec: o.codec, log: o.logger, pingInterval: o.pingInterval}
+	if r, ok := client.(reloader); ok {
+		s.reload = r.ReloadState
+	}
 	s.keys(o.prefix)
 	return s, nil
 }
@@ -48,7 +54,7 @@ func New(client redis.UniversalClient, service string, opts ...Option) (*Store, 
 func (s *Store) keys(prefix string) {
 	tag := "{" + prefix + ":" + s.service + "}"
 	s.configs, s.versions, s.revision, s.channel = tag+":configs", tag+":versions", tag+":revision", tag+":changes"
-	s.mapping = tag + ":mapping"
+	s.mapping, s.probe = tag+":mapping", tag+":probe"
 }
 
 // Service returns the service name.
@@ -59,16 +65,23 @@ func (s *Store) String() string {
 	return fmt.Sprintf("redis store %q (keys %s*)", s.service, s.configs[:len(s.configs)-len("configs")])
 }
 
-// List implements tenantconfig.Store.
+// List implements tenantconfig.Store. Like every read of the store, it
+// runs in MULTI/EXEC, which clients send to the master even when they
+// read from replicas.
 func (s *Store) List(ctx context.Context) ([]string, error) {
-	ids, err := s.client.HKeys(ctx, s.versions).Result()
+	var ids *redis.StringSliceCmd
+	_, err := s.client.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		ids = p.HKeys(ctx, s.versions)
+		return nil
+	})
 	if err != nil {
-		return nil, fmt.Errorf("redisstore: list: %w", err)
+		return nil, s.failed(ctx, "list", err)
 	}
-	return ids, nil
+	return ids.Val(), nil
 }
 
-// Get implements tenantconfig.Store.
+// Get implements tenantconfig.Store, reading from the master (in
+// MULTI/EXEC).
 func (s *Store) Get(ctx context.Context, id string) (tenantconfig.Record, error) {
 	var cfg, ver *redis.StringCmd
 	_, err := s.client.TxPipelined(ctx, func(p redis.Pipeliner) error {
@@ -80,7 +93,7 @@ func (s *Store) Get(ctx context.Context, id string) (tenantconfig.Record, error)
 		return tenantconfig.Record{}, &tenant.Error{ID: id, Err: tenant.ErrUnknown}
 	}
 	if err != nil {
-		return tenantconfig.Record{}, fmt.Errorf("redisstore: get %q: %w", id, err)
+		return tenantconfig.Record{}, s.failed(ctx, fmt.Sprintf("get %q", id), err)
 	}
 	return s.decode(id, cfg.Val(), ver.Val())
 }
@@ -99,7 +112,7 @@ func (s *Store) decode(tenant, data, version string) (tenantconfig.Record, error
 }
 
 // Snapshot implements tenantconfig.Store: both hashes are read in one
-// MULTI/EXEC, so the configs and versions match.
+// MULTI/EXEC (on the master), so the configs and versions match.
 func (s *Store) Snapshot(ctx context.Context) (map[string]tenantconfig.Record, error) {
 	var cfgs, vers *redis.MapStringStringCmd
 	_, err := s.client.TxPipelined(ctx, func(p redis.Pipeliner) error {
@@ -108,7 +121,7 @@ func (s *Store) Snapshot(ctx context.Context) (map[string]tenantconfig.Record, e
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("redisstore: snapshot: %w", err)
+		return nil, s.failed(ctx, "snapshot", err)
 	}
 	out := make(map[string]tenantconfig.Record, len(cfgs.Val()))
 	var errs []error
@@ -128,13 +141,22 @@ func (s *Store) Snapshot(ctx context.Context) (map[string]tenantconfig.Record, e
 	return out, nil
 }
 
-// Revision implements tenantconfig.Reviser: the last version given, 0 for a
-// store that never gave one (or lost its data).
+// Revision implements tenantconfig.Reviser, reading from the master (in
+// MULTI/EXEC): the last version given, 0 for a store that never gave one
+// (or lost its data).
 func (s *Store) Revision(ctx context.Context) (uint64, error) {
-	v, err := s.client.Get(ctx, s.revision).Uint64()
+	var rev *redis.StringCmd
+	_, err := s.client.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		rev = p.Get(ctx, s.revision)
+		return nil
+	})
 	if errors.Is(err, redis.Nil) {
 		return 0, nil
 	}
+	if err != nil {
+		return 0, s.failed(ctx, "revision", err)
+	}
+	v, err := rev.Uint64()
 	if err != nil {
 		return 0, fmt.Errorf("redisstore: revision: %w", err)
 	}
@@ -202,7 +224,7 @@ func (s *Store) Apply(ctx context.Context, changes ...tenantconfig.Change) ([]ui
 	}
 	res, err := apply.Run(ctx, s.client, []string{s.configs, s.versions, s.revision}, args...).Slice()
 	if err != nil {
-		return nil, fmt.Errorf("redisstore: apply: %w", err)
+		return nil, s.failed(ctx, "apply", err)
 	}
 	if len(res) == 2 {
 		if kind, ok := res[0].(string); ok {
@@ -243,13 +265,18 @@ func parseMessage(payload string) (tenantconfig.Event, error) {
 	return tenantconfig.Event{Tenant: m.Tenant, Version: m.Version, Deleted: m.Deleted}, nil
 }
 
-// Mapping implements tenantconfig.Mapper.
+// Mapping implements tenantconfig.Mapper, reading from the master (in
+// MULTI/EXEC).
 func (s *Store) Mapping(ctx context.Context) (map[string]string, error) {
-	m, err := s.client.HGetAll(ctx, s.mapping).Result()
+	var m *redis.MapStringStringCmd
+	_, err := s.client.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		m = p.HGetAll(ctx, s.mapping)
+		return nil
+	})
 	if err != nil {
-		return nil, fmt.Errorf("redisstore: mapping: %w", err)
+		return nil, s.failed(ctx, "mapping", err)
 	}
-	return m, nil
+	return m.Val(), nil
 }
 
 // SetMapping implements tenantconfig.Mapper: the mapping is replaced in one
@@ -263,7 +290,7 @@ func (s *Store) SetMapping(ctx context.Context, m map[string]string) error {
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("redisstore: set mapping: %w", err)
+		return s.failed(ctx, "set mapping", err)
 	}
 	return nil
 }

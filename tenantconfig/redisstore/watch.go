@@ -2,10 +2,13 @@ package redisstore
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
+	"strconv"
 	"sync"
 	"time"
 
@@ -27,8 +30,20 @@ const (
 // the subscription. After a lost connection go-redis reconnects and
 // subscribes again; every confirmation after the first calls resync,
 // since announcements made in between are lost.
+//
+// Every ping interval the watcher also publishes a nonce of its own
+// through the client, as Apply publishes (see probe), on a channel of its
+// own in the store's slot; when the nonce has not come back on the
+// subscription one interval later, it subscribes again on a new
+// connection, which brings a resync. A subscription that answers PING but
+// receives nothing (a half-open connection, a master demoted by a
+// Sentinel failover, a replica cut off) is so replaced within two
+// intervals.
 func (s *Store) Watch(ctx context.Context, events func(tenantconfig.Event), resync func()) (func(), error) {
-	ps := s.client.Subscribe(ctx, s.channel)
+	var id [8]byte
+	_, _ = rand.Read(id[:]) // never fails
+	health := s.probe + ":" + hex.EncodeToString(id[:])
+	ps := s.subscribe(ctx, health)
 	// Wait for the confirmation no longer than ctx allows (a server that
 	// accepts and never answers must not hang the caller).
 	wait := subscribeTimeout
@@ -43,6 +58,7 @@ func (s *Store) Watch(ctx context.Context, events func(tenantconfig.Event), resy
 	}
 	if err != nil {
 		_ = ps.Close()
+		s.noteError(ctx, err)
 		return nil, fmt.Errorf("redisstore: subscribe %s: %w", s.channel, err)
 	}
 	if _, ok := msg.(*redis.Subscription); !ok {
@@ -50,7 +66,7 @@ func (s *Store) Watch(ctx context.Context, events func(tenantconfig.Event), resy
 		return nil, fmt.Errorf("redisstore: subscribe %s: unexpected reply %T", s.channel, msg)
 	}
 	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	w := &watch{ps: ps}
+	w := &watch{ps: ps, health: health}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -65,8 +81,10 @@ func (s *Store) Watch(ctx context.Context, events func(tenantconfig.Event), resy
 }
 
 // watch holds the current subscription, which the receiving goroutine
-// replaces when its connection stops answering.
+// replaces when announcements stop arriving.
 type watch struct {
+	health string // the channel of this watch's probes
+
 	mu sync.Mutex
 	ps *redis.PubSub
 }
@@ -87,42 +105,68 @@ func (w *watch) replace(ps *redis.PubSub) {
 
 func (w *watch) close() { _ = w.current().Close() }
 
+// check is the state of the watcher's health check.
+type check struct {
+	due       time.Time // when the next probe is published, or the last one judged
+	nonce     uint64    // the last nonce published
+	waiting   bool      // the last nonce has not come back yet
+	confirmed bool      // Redis confirmed the probe channel's subscription
+}
+
 func (s *Store) receive(ctx context.Context, w *watch, events func(tenantconfig.Event), resync func()) {
 	defer w.close() // the subscription current when the watch stops
 	backoff := 10 * time.Millisecond
-	lost, pinged := false, false
+	lost := false
+	checking := s.pingInterval > 0
+	c := check{due: time.Now().Add(s.pingInterval)}
 	for ctx.Err() == nil {
-		ps := w.current()
-		// Without pings, wait as long as it takes (a zero timeout).
-		msg, err := ps.ReceiveTimeout(ctx, max(s.pingInterval, 0))
+		if checking && !time.Now().Before(c.due) {
+			if c.waiting || !c.confirmed {
+				// The subscription did not bring the nonce back within an
+				// interval, or was never confirmed: subscribe anew; the
+				// confirmation brings a resync.
+				if !lost {
+					s.log.LogAttrs(ctx, slog.LevelWarn, "tenant announcements stopped arriving, subscribing again",
+						slog.String("service", s.service))
+				}
+				lost = true
+				w.replace(s.subscribe(ctx, w.health))
+				c = check{due: time.Now().Add(s.pingInterval), nonce: c.nonce}
+				continue
+			}
+			c.nonce++
+			if err := s.publishProbe(ctx, w.health, c.nonce); err != nil {
+				if ctx.Err() != nil {
+					return
+				}
+				// The client cannot publish (no master now): this proves
+				// nothing about the subscription. Try again soon.
+				c.due = time.Now().Add(min(s.pingInterval, maxBackoff))
+			} else {
+				c.waiting = true
+				c.due = time.Now().Add(s.pingInterval)
+			}
+		}
+		// Without checks, wait as long as it takes (a zero timeout).
+		var wait time.Duration
+		if checking {
+			wait = max(time.Until(c.due), time.Millisecond)
+		}
+		msg, err := w.current().ReceiveTimeout(ctx, wait)
 		if err != nil {
 			if ctx.Err() != nil {
 				return
 			}
 			var ne net.Error
 			if errors.As(err, &ne) && ne.Timeout() {
-				if !pinged {
-					if perr := ps.Ping(ctx); perr == nil {
-						pinged = true
-						continue
-					}
-				} else {
-					// The last ping got no answer: a half-open connection
-					// takes writes and never answers. Subscribe anew; the
-					// confirmation brings a resync.
-					s.log.LogAttrs(ctx, slog.LevelWarn, "Redis stopped answering, subscribing again",
-						slog.String("service", s.service))
-					pinged = false
-					lost = true
-					w.replace(s.client.Subscribe(ctx, s.channel))
-					continue
-				}
+				continue // the check is due
 			}
+			s.noteError(ctx, err)
 			if !lost {
 				s.log.LogAttrs(ctx, slog.LevelWarn, "tenant announcements lost, reconnecting",
 					slog.String("service", s.service), slog.String("error", err.Error()))
 			}
-			lost, pinged = true, false
+			lost, c.waiting, c.confirmed = true, false, false
 			select {
 			case <-ctx.Done():
 				return
@@ -131,16 +175,26 @@ func (s *Store) receive(ctx context.Context, w *watch, events func(tenantconfig.
 			backoff = min(backoff*2, maxBackoff)
 			continue
 		}
-		backoff, pinged = 10*time.Millisecond, false
+		backoff = 10 * time.Millisecond
 		switch m := msg.(type) {
 		case *redis.Subscription:
-			if m.Kind == "subscribe" {
+			switch {
+			case m.Kind != "subscribe":
+			case m.Channel == w.health:
+				c.confirmed = true
+			default:
 				s.log.LogAttrs(ctx, slog.LevelInfo, "tenant announcements resubscribed, resyncing",
 					slog.String("service", s.service))
 				lost = false
 				resync()
 			}
 		case *redis.Message:
+			if m.Channel == w.health {
+				if c.waiting && m.Payload == strconv.FormatUint(c.nonce, 10) {
+					c.waiting = false
+				}
+				continue
+			}
 			e, err := parseMessage(m.Payload)
 			if err != nil {
 				s.log.LogAttrs(ctx, slog.LevelWarn, "ignored announcement", slog.String("error", err.Error()))
@@ -148,7 +202,6 @@ func (s *Store) receive(ctx context.Context, w *watch, events func(tenantconfig.
 				continue
 			}
 			events(e)
-		case *redis.Pong:
 		}
 	}
 }
