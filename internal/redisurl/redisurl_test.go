@@ -58,10 +58,10 @@ func TestForms(t *testing.T) {
 		}
 	})
 	for raw, want := range map[string]redisurl.Kind{
-		"redis://127.0.0.1:6379":                              redisurl.Single,
-		"redis://127.0.0.1:26379?master_name=m":               redisurl.Sentinel,
-		"redis://127.0.0.1:7000/0?addr=127.0.0.1:7000":        redisurl.Cluster,
-		"rediss://127.0.0.1:7000?addr=127.0.0.1:7001":         redisurl.Cluster,
+		"redis://127.0.0.1:6379":                               redisurl.Single,
+		"redis://127.0.0.1:26379?master_name=m":                redisurl.Sentinel,
+		"redis://127.0.0.1:7000/0?addr=127.0.0.1:7000":         redisurl.Cluster,
+		"rediss://127.0.0.1:7000?addr=127.0.0.1:7001":          redisurl.Cluster,
 		"rediss://127.0.0.1:26379?master_name=m&skip_verify=1": redisurl.Sentinel,
 	} {
 		c, err := redisurl.NewClient(raw)
