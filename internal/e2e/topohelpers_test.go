@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/tenantrouter/tenantplugin/internal/fixture"
 	"github.com/tenantrouter/tenantplugin/internal/redisurl"
 	"github.com/tenantrouter/tenantplugin/internal/testenv"
@@ -31,6 +33,9 @@ type topoEnv struct {
 // over nodes) and makes the store of a new service on it.
 func newTopoEnv(tb testing.TB, kind string) *topoEnv {
 	tb.Helper()
+	// go-redis logs its reconnections: not on the test's output, where
+	// they would break the benchmark lines.
+	quietRedis.Do(func() { redis.SetLogger(discardLogger{}) })
 	e := newEnv(tb)
 	var topo *testenv.Topology
 	if kind == "sentinel" {
@@ -51,8 +56,26 @@ func newTopoEnv(tb testing.TB, kind string) *topoEnv {
 	return &topoEnv{env: e, topo: topo, service: service, store: store}
 }
 
+var quietRedis sync.Once
+
+type discardLogger struct{}
+
+func (discardLogger) Printf(context.Context, string, ...any) {}
+
+// nodeStore returns the service's store on node addr alone.
+func (te *topoEnv) nodeStore(addr string) *redisstore.Store {
+	te.tb.Helper()
+	s, err := redisstore.New(testenv.Node(te.tb, addr), te.service, redisstore.WithLogger(fixture.Quiet()))
+	if err != nil {
+		te.tb.Fatal(err)
+	}
+	return s
+}
+
 // key is a key of the service: the master that holds it holds them all.
-func (te *topoEnv) key() string { return "{" + redisstore.DefaultPrefix + ":" + te.service + "}:revision" }
+func (te *topoEnv) key() string {
+	return "{" + redisstore.DefaultPrefix + ":" + te.service + "}:revision"
+}
 
 // instances starts n instances of the service on the topology.
 func (te *topoEnv) instances(n int, templateDSN string, extra ...string) []*instance {

@@ -292,6 +292,21 @@ func (t *Topology) Failover(ctx context.Context, key string) error {
 	return nodeDo(ctx, r, "CLUSTER", "FAILOVER").Err()
 }
 
+// WaitRole polls node addr until it reports role ("master" or "slave"),
+// up to deadline, and returns when it first did.
+func (t *Topology) WaitRole(ctx context.Context, addr, role string, deadline time.Time) (time.Time, error) {
+	c := redis.NewClient(&redis.Options{Addr: addr, Protocol: 2, MaxRetries: -1, DialTimeout: 500 * time.Millisecond})
+	defer c.Close()
+	for time.Now().Before(deadline) {
+		info, err := c.Info(ctx, "replication").Result()
+		if err == nil && strings.Contains(info, "role:"+role+"\r\n") {
+			return time.Now(), nil
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return time.Time{}, fmt.Errorf("%s: not a %s by %s", addr, role, deadline.Format("15:04:05.000"))
+}
+
 // PauseReplication stops the replica of key's master from applying what
 // the master sends for d (CLIENT PAUSE ALL on the replica): writes made
 // meanwhile are lost if the master dies before d ends.
