@@ -323,8 +323,11 @@ func (t *Topology) sentinelMaster(ctx context.Context) (string, error) {
 	var master string
 	for _, s := range t.Sentinels {
 		v, err := nodeDo(ctx, s, "SENTINEL", "GET-MASTER-ADDR-BY-NAME", SentinelMaster).StringSlice()
-		if err != nil || len(v) != 2 {
-			return "", fmt.Errorf("sentinel %s: master: %v %v", s, v, err)
+		if err != nil {
+			return "", fmt.Errorf("sentinel %s: master: %w", s, err)
+		}
+		if len(v) != 2 {
+			return "", fmt.Errorf("sentinel %s: master: %q", s, v)
 		}
 		a := net.JoinHostPort(v[0], v[1])
 		if master != "" && a != master {
@@ -345,7 +348,7 @@ func (t *Topology) slotNodes(ctx context.Context, key string) (string, []string,
 			continue
 		}
 		c := redis.NewClient(&redis.Options{Addr: n, Protocol: 2, MaxRetries: -1, DialTimeout: 500 * time.Millisecond})
-		slots, err := c.ClusterSlots(ctx).Result()
+		slots, err := c.ClusterSlots(ctx).Result() //nolint:staticcheck // CLUSTER SHARDS gives no slot ranges per node as simply
 		_ = c.Close()
 		if err != nil {
 			lastErr = err
@@ -407,8 +410,11 @@ func (t *Topology) sentinelWhole(ctx context.Context) error {
 		return err
 	}
 	info, err := nodeDo(ctx, master, "INFO", "replication").Text()
-	if err != nil || !strings.Contains(info, "role:master") || !strings.Contains(info, "connected_slaves:1") {
-		return fmt.Errorf("master %s: not a master with one replica (%v)", master, err)
+	if err != nil {
+		return fmt.Errorf("master %s: %w", master, err)
+	}
+	if !strings.Contains(info, "role:master") || !strings.Contains(info, "connected_slaves:1") {
+		return fmt.Errorf("master %s: not a master with one replica", master)
 	}
 	for _, s := range t.Sentinels {
 		m, err := nodeDo(ctx, s, "SENTINEL", "MASTER", SentinelMaster).StringSlice()
