@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Throwaway PostgreSQL 15 and Redis servers on free loopback ports, for tests.
+# Throwaway PostgreSQL 15 and Redis servers on free loopback ports, for
+# tests: one Redis, a Redis Sentinel set-up and a Redis Cluster
+# (scripts/topology.sh).
 #
 # Standalone:
 #   scripts/services.sh install          install missing Debian packages
@@ -21,6 +23,9 @@
 #   TENANTPLUGIN_PG_BIN        directory holding initdb, pg_ctl, postgres
 #   TENANTPLUGIN_REDIS_SERVER  path of redis-server
 #   TENANTPLUGIN_SERVICES_DIR  state directory holding both servers' data
+#   TENANTPLUGIN_REDIS_SENTINEL_URL, TENANTPLUGIN_REDIS_SENTINEL_NODES,
+#   TENANTPLUGIN_REDIS_SENTINEL_DIR, TENANTPLUGIN_REDIS_CLUSTER_URL,
+#   TENANTPLUGIN_REDIS_CLUSTER_DIR  see scripts/topology.sh
 #
 # Settings (environment):
 #   TENANTPLUGIN_PG_BIN        default /usr/lib/postgresql/15/bin
@@ -36,6 +41,9 @@ _SVC_PORT_MIN=15000
 _SVC_PORT_MAX=32000
 
 _svc_log() { printf 'services: %s\n' "$*" >&2; }
+
+# shellcheck source=scripts/topology.sh
+. "$(dirname "${BASH_SOURCE[0]}")/topology.sh"
 
 # _svc_alive PID: true if PID is a running (not zombie) process.
 _svc_alive() {
@@ -136,6 +144,7 @@ _svc_install_impl() {
 	local pkgs=() p rc=0 policy_created=0 log
 	[[ -x "$TENANTPLUGIN_PG_BIN/initdb" ]] || pkgs+=(postgresql-15)
 	command -v redis-server >/dev/null 2>&1 || pkgs+=(redis-server)
+	command -v redis-cli >/dev/null 2>&1 || pkgs+=(redis-tools)
 	[[ ${#pkgs[@]} -gt 0 ]] || return 0
 	if [[ "$(id -u)" != 0 ]]; then
 		_svc_log "missing ${pkgs[*]}; run as root to install them"
@@ -307,6 +316,7 @@ _svc_write_env() {
 		_svc_export TENANTPLUGIN_INTEGRATION 1
 		_svc_export TENANTPLUGIN_PG_BIN "$TENANTPLUGIN_PG_BIN"
 		_svc_export TENANTPLUGIN_REDIS_SERVER "$redis"
+		_svc_topo_env "$dir"
 	} >"$dir/env"
 }
 
@@ -322,6 +332,7 @@ _svc_start_impl() {
 	export TENANTPLUGIN_SERVICES_DIR="$dir"
 	_svc_start_pg "$dir" || return 1
 	_svc_start_redis "$dir" || return 1
+	_svc_start_topologies "$dir" || return 1
 	_svc_write_env "$dir" || return 1
 	# shellcheck disable=SC1091
 	. "$dir/env"
@@ -338,9 +349,12 @@ _svc_stop_impl() {
 	fi
 	_svc_stop_pg "$dir"
 	_svc_stop_redis "$dir"
+	_svc_stop_topologies "$dir"
 	rm -rf "$dir"
 	if [[ "${TENANTPLUGIN_SERVICES_DIR:-}" == "$dir" ]]; then
-		unset TENANTPLUGIN_SERVICES_DIR TENANTPLUGIN_PG_URL TENANTPLUGIN_REDIS_URL TENANTPLUGIN_INTEGRATION
+		unset TENANTPLUGIN_SERVICES_DIR TENANTPLUGIN_PG_URL TENANTPLUGIN_REDIS_URL TENANTPLUGIN_INTEGRATION \
+			TENANTPLUGIN_REDIS_SENTINEL_URL TENANTPLUGIN_REDIS_SENTINEL_NODES TENANTPLUGIN_REDIS_SENTINEL_DIR \
+			TENANTPLUGIN_REDIS_CLUSTER_URL TENANTPLUGIN_REDIS_CLUSTER_DIR
 	fi
 	return 0
 }
@@ -373,6 +387,15 @@ _svc_status_impl() {
 		echo "redis: down"
 		rc=1
 	fi
+	local name
+	for name in sentinel cluster; do
+		if _svc_topo_up "$dir" "$name"; then
+			echo "redis $name: up on ports $(tr '\n' ' ' <"$dir/$name/nodes")"
+		else
+			echo "redis $name: down"
+			rc=1
+		fi
+	done
 	return "$rc"
 }
 

@@ -12,8 +12,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/redis/go-redis/v9"
-
+	"github.com/tenantrouter/tenantplugin/internal/redisurl"
 	"github.com/tenantrouter/tenantplugin/resolver/pgdriver"
 	"github.com/tenantrouter/tenantplugin/resolver/sqlitedriver"
 	"github.com/tenantrouter/tenantplugin/tenant"
@@ -65,11 +64,12 @@ func dispatch(ctx context.Context, args []string, getenv func(string) string, ou
 	if g.redisURL == "" {
 		return usagef("no Redis: set -redis or REDIS_URL")
 	}
-	opts, err := redis.ParseURL(g.redisURL)
+	// One node, Sentinel (master_name=) or Cluster (addr=); the error
+	// gives the reason and never the URL's passwords.
+	client, err := redisurl.NewClient(g.redisURL)
 	if err != nil {
-		return usagef("bad Redis URL (%T)", err) // the URL may hold a password
+		return usagef("%v", err)
 	}
-	client := redis.NewClient(opts)
 	defer client.Close()
 	store, err := redisstore.New(client, g.service, redisstore.WithPrefix(g.prefix))
 	if err != nil {

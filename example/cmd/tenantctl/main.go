@@ -11,7 +11,10 @@
 //	list                       tenant ids, one per line
 //	show ID                    a tenant's config, passwords redacted
 //
-// The Redis URL defaults to $REDIS_URL. --set takes deployment keys of
+// The Redis URL defaults to $REDIS_URL. It names one node
+// (redis://[:PASSWORD@]HOST:PORT/DB), a master behind Sentinel
+// (redis://[:SENTINEL_PASSWORD@]SENTINEL:PORT/DB?master_name=NAME&addr=SENTINEL2:PORT&password=PASSWORD)
+// or a Cluster (redis://[:PASSWORD@]NODE:PORT?addr=NODE2:PORT&addr=...). --set takes deployment keys of
 // the file's mapping_metadata (saved by load), such as
 // POSTGRES_URL=postgres://... Exit status: 0 done, 1 rejected (nothing
 // written), 2 usage.

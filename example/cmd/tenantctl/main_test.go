@@ -130,3 +130,38 @@ func TestRejections(t *testing.T) {
 		t.Fatalf("no Redis: exit %d %q", code, errOut)
 	}
 }
+
+// TestRedisURLForms: Sentinel and Cluster URLs are taken (go-redis's
+// forms), and a bad URL is refused with its reason, without its
+// passwords. The topologies themselves are used in internal/e2e.
+func TestRedisURLForms(t *testing.T) {
+	const pw, spw = "hunter2-master", "hunter2-sentinel"
+	for _, tt := range []struct{ url, want string }{
+		{"redis://:" + spw + "@127.0.0.1:26379/0?master_name=", "empty master_name"},
+		{"redis://:" + spw + "@127.0.0.1:26379/0?master_name=m&password=" + pw + "&frob=1", "unexpected option: frob"},
+		{"redis://:" + pw + "@127.0.0.1:7000?addr=127.0.0.1:7001&addr=" + pw, "unable to parse addr param"},
+		{"redis://:" + pw + "@127.0.0.1:7000/3?addr=127.0.0.1:7001", "database 0 only"},
+		{"redis://:" + pw + "@127.0.0.1:6379/x", "invalid database number"},
+	} {
+		c := &cli{t: t, env: map[string]string{"REDIS_URL": tt.url}}
+		code, _, errOut := c.run("list")
+		if code != exitUsage || !strings.Contains(errOut, "bad Redis URL") || !strings.Contains(errOut, tt.want) {
+			t.Errorf("%s: exit %d, stderr %q; want %d and %q", tt.url, code, errOut, exitUsage, tt.want)
+		}
+		if strings.Contains(errOut, "hunter2") {
+			t.Errorf("%s: stderr shows a password: %q", tt.url, errOut)
+		}
+	}
+	// Sentinel and Cluster URLs parse: the command then fails to reach
+	// the (closed) ports, and says so without a password.
+	for _, u := range []string{
+		"redis://:" + spw + "@127.0.0.1:1/0?master_name=m&addr=127.0.0.1:2&password=" + pw + "&dial_timeout=100ms&max_retries=-1",
+		"redis://:" + pw + "@127.0.0.1:1?addr=127.0.0.1:2&dial_timeout=100ms&max_retries=-1",
+	} {
+		c := &cli{t: t, env: map[string]string{"REDIS_URL": u}}
+		code, _, errOut := c.run("list")
+		if code != exitRejected || strings.Contains(errOut, "bad Redis URL") || strings.Contains(errOut, "hunter2") {
+			t.Errorf("%s: exit %d, stderr %q; want %d, a connection error", u, code, errOut, exitRejected)
+		}
+	}
+}

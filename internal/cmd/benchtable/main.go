@@ -156,6 +156,18 @@ func run(in io.Reader, out io.Writer) error {
 		worst, _ := med("Recovery", "recovery-max-ms")
 		check("recovery after Redis returns ≤ 2 s", fmt.Sprintf("median %.0f ms, worst %.0f ms", rec, worst), worst <= 2000)
 	}
+	for _, kind := range []string{"sentinel", "cluster"} {
+		if w, ok := med("Failover/"+kind+"/kill", "writes-ms"); ok {
+			watch, _ := med("Failover/"+kind+"/kill", "watchers-ms")
+			check(fmt.Sprintf("%s, master killed: writes and every watcher back ≤ 5 s", kind),
+				fmt.Sprintf("writes %.0f ms, watchers %.0f ms after the kill", w, watch), w <= 5000 && watch <= 5000)
+		}
+		if w, ok := med("Failover/"+kind+"/graceful", "writes-ms"); ok {
+			watch, _ := med("Failover/"+kind+"/graceful", "watchers-ms")
+			check(fmt.Sprintf("%s, graceful failover: every watcher ≤ 2 s behind", kind),
+				fmt.Sprintf("writes %.0f ms, watchers %.0f ms after the failover command", w, watch), watch <= 2000)
+		}
+	}
 	if cold, ok := med("ColdTenant", "cold-p50-us"); ok {
 		check("first query to a cold tenant (p50, reported)", fmt.Sprintf("%s µs", num(cold)), true)
 	}

@@ -20,6 +20,7 @@ import (
 	"gorm.io/gorm/logger"
 
 	tenantplugin "github.com/tenantrouter/tenantplugin"
+	"github.com/tenantrouter/tenantplugin/internal/redisurl"
 	"github.com/tenantrouter/tenantplugin/resolver"
 	"github.com/tenantrouter/tenantplugin/resolver/dbdriver"
 	"github.com/tenantrouter/tenantplugin/resolver/pgdriver"
@@ -39,7 +40,7 @@ type app struct {
 	sqlDB  *sql.DB
 	res    *resolver.Resolver
 	plugin *tenantplugin.Plugin
-	rdb    *redis.Client
+	rdb    redis.UniversalClient
 	syncer *tenantsync.Syncer
 
 	ln     net.Listener
@@ -76,9 +77,9 @@ func start(ctx context.Context, o options, log *slog.Logger) (_ *app, err error)
 	if _, err := pgx.ParseConfig(o.pgURL); err != nil {
 		return nil, fmt.Errorf("invalid -pg URL: %s", dsnReason(err))
 	}
-	ropt, err := redis.ParseURL(o.redisURL)
+	ropt, err := redisurl.Parse(o.redisURL)
 	if err != nil {
-		return nil, fmt.Errorf("invalid -redis URL: %s", dsnReason(err))
+		return nil, fmt.Errorf("invalid -redis URL: %w", err)
 	}
 
 	// The application's own database, opened as a single-tenant
@@ -110,13 +111,13 @@ func start(ctx context.Context, o options, log *slog.Logger) (_ *app, err error)
 	a.closers = append(a.closers, func() { _ = a.plugin.Close() })
 
 	redis.SetLogger(redisLogger{log})
-	a.rdb = redis.NewClient(ropt)
+	a.rdb = ropt.NewClient()
 	a.closers = append(a.closers, func() { _ = a.rdb.Close() })
 	store, err := redisstore.New(a.rdb, o.service, redisstore.WithLogger(log))
 	if err != nil {
 		return nil, err
 	}
-	syncOpts := []tenantsync.Option{tenantsync.WithLogger(log)}
+	syncOpts := []tenantsync.Option{tenantsync.WithLogger(log), tenantsync.WithResyncInterval(o.resyncInterval)}
 	if o.allowEmpty {
 		syncOpts = append(syncOpts, tenantsync.WithAllowEmpty())
 	}

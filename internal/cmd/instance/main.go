@@ -14,6 +14,10 @@
 //
 //	instance -service app -redis redis://127.0.0.1:6379/0 -pg postgres://app@127.0.0.1/app -listen 127.0.0.1:0 -load 8
 //
+// The Redis URL names one node, a master behind Sentinel
+// (?master_name=NAME&addr=...) or a Cluster (?addr=...): see
+// internal/redisurl.
+//
 // Its first line on stdout is "listening on ADDR". Logs (JSON) go to
 // stderr and never hold a DSN or a password. SIGTERM or SIGINT shuts it
 // down gracefully (exit status 0).
@@ -51,7 +55,7 @@ var errUsage = errors.New("usage")
 type options struct {
 	redisURL, service, pgURL, listen string
 	load                             int
-	loadInterval                     time.Duration
+	loadInterval, resyncInterval     time.Duration
 	maxConns                         int
 	allowEmpty                       bool
 }
@@ -66,6 +70,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.listen, "listen", "127.0.0.1:0", "HTTP listen address")
 	fs.IntVar(&o.load, "load", 0, "goroutines issuing steady queries to every known tenant")
 	fs.DurationVar(&o.loadInterval, "load-interval", 5*time.Millisecond, "pause of each load goroutine between two queries")
+	fs.DurationVar(&o.resyncInterval, "resync-interval", 0, "period of tenantsync's full resync (0: its default)")
 	fs.IntVar(&o.maxConns, "max-conns", 0, "connection budget of all tenant pools (0: the resolver's default)")
 	fs.BoolVar(&o.allowEmpty, "allow-empty", false, "start even when the store holds no tenant")
 	if err := fs.Parse(args); err != nil {
@@ -80,8 +85,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		return o, fmt.Errorf("%w: no PostgreSQL URL: set -pg or DATABASE_URL", errUsage)
 	case o.service == "":
 		return o, fmt.Errorf("%w: no service: set -service", errUsage)
-	case o.load < 0 || o.loadInterval < 0 || o.maxConns < 0:
-		return o, fmt.Errorf("%w: negative -load, -load-interval or -max-conns", errUsage)
+	case o.load < 0 || o.loadInterval < 0 || o.maxConns < 0 || o.resyncInterval < 0:
+		return o, fmt.Errorf("%w: negative -load, -load-interval, -max-conns or -resync-interval", errUsage)
 	}
 	return o, nil
 }

@@ -19,14 +19,15 @@ func TestUsage(t *testing.T) {
 	t.Setenv("REDIS_URL", "")
 	t.Setenv("DATABASE_URL", "")
 	for name, args := range map[string][]string{
-		"no redis":       {"-pg", "postgres://127.0.0.1/app", "-service", "app"},
-		"no service":     {"-redis", "redis://127.0.0.1:6379/0", "-pg", "postgres://127.0.0.1/app"},
-		"no pg":          {"-redis", "redis://127.0.0.1:6379/0", "-service", "app"},
-		"argument":       {"-redis", "redis://127.0.0.1:6379/0", "-pg", "postgres://127.0.0.1/app", "extra"},
-		"negative load":  {"-redis", "redis://127.0.0.1:6379/0", "-pg", "postgres://127.0.0.1/app", "-load", "-1"},
-		"unknown flag":   {"-frobnicate"},
-		"empty service":  {"-redis", "redis://127.0.0.1:6379/0", "-pg", "postgres://127.0.0.1/app", "-service", ""},
-		"bad load value": {"-load", "many"},
+		"no redis":        {"-pg", "postgres://127.0.0.1/app", "-service", "app"},
+		"no service":      {"-redis", "redis://127.0.0.1:6379/0", "-pg", "postgres://127.0.0.1/app"},
+		"no pg":           {"-redis", "redis://127.0.0.1:6379/0", "-service", "app"},
+		"argument":        {"-redis", "redis://127.0.0.1:6379/0", "-pg", "postgres://127.0.0.1/app", "extra"},
+		"negative load":   {"-redis", "redis://127.0.0.1:6379/0", "-pg", "postgres://127.0.0.1/app", "-load", "-1"},
+		"negative resync": {"-redis", "redis://127.0.0.1:6379/0", "-pg", "postgres://127.0.0.1/app", "-service", "app", "-resync-interval", "-1s"},
+		"unknown flag":    {"-frobnicate"},
+		"empty service":   {"-redis", "redis://127.0.0.1:6379/0", "-pg", "postgres://127.0.0.1/app", "-service", ""},
+		"bad load value":  {"-load", "many"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			var out, errOut bytes.Buffer
@@ -65,6 +66,8 @@ func TestBadURLsNotQuoted(t *testing.T) {
 		"redis db":     {"-redis", "redis://:" + pw + "@127.0.0.1:6379/x"},
 		"redis scheme": {"-redis", "http://:" + pw + "@127.0.0.1:6379/0"},
 		"redis url":    {"-redis", "redis://:" + pw + "@[::1/0"},
+		"sentinel":     {"-redis", "redis://:" + pw + "@127.0.0.1:26379/0?master_name=m&password=" + pw + "&frob=1"},
+		"cluster":      {"-redis", "redis://:" + pw + "@127.0.0.1:7000?addr=127.0.0.1:7001&addr=" + pw},
 	} {
 		t.Run(name, func(t *testing.T) {
 			flags := map[string]string{"-redis": good["-redis"], "-pg": good["-pg"], bad[0]: bad[1]}
