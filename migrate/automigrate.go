@@ -3,69 +3,100 @@ package migrate
 import (
 	"context"
 	"errors"
-	"slices"
 	"time"
 
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 
-	tenantplugin "github.com/tenantrouter/tenantplugin"
 	"github.com/tenantrouter/tenantplugin/reserved"
 )
 
-// AutoMigrate migrates models: those the plugin's strategies send to a
-// reserved alias once on that alias, the others on every tenant, as
-// [ForEach] does. An invalid option, or a db without the plugin,
-// returns a nil Report and migrates nothing.
+var errNoPlugin = errors.New("migrate: the *gorm.DB has no tenantplugin installed")
+
+// AutoMigrate migrates models as GORM's AutoMigrate does on a single
+// database, each table on the database the plugin's strategies send it
+// to: a reserved alias's tables once on that alias, the others on every
+// tenant, as [ForEach] does. The tables GORM adds for associations (the
+// models they point at, many2many join tables) are migrated too, where
+// the strategies send them.
+//
+// Each database gets exactly the schema plain GORM makes for its tables,
+// foreign keys and their ON DELETE and ON UPDATE actions included, but
+// for the foreign keys that would point at a table of another database
+// (a tenant's table referencing a central one): those are left out.
+//
+// An invalid option, a model GORM cannot parse, or a db without the
+// plugin returns a nil Report and migrates nothing.
 func AutoMigrate(ctx context.Context, db *gorm.DB, tenants []string, models []any, opts ...Option) (*Report, error) {
 	o, err := applyOptions(opts)
 	if err != nil {
 		return nil, err
 	}
-	byAlias := map[string][]any{}
-	var aliases []string
-	var perTenant []any
-	for _, m := range models {
-		route, ok := tenantplugin.RouteOf(db, tenantplugin.Statement{
-			Context: ctx, Op: tenantplugin.OpMigrate, Model: m, Table: tableOf(db, m),
-		})
-		if !ok {
-			return nil, errors.New("migrate: the *gorm.DB has no tenantplugin installed")
-		}
-		if alias, isReserved := route.Alias(); isReserved {
-			if _, seen := byAlias[alias]; !seen {
-				aliases = append(aliases, alias)
-			}
-			byAlias[alias] = append(byAlias[alias], m)
-			continue
-		}
-		perTenant = append(perTenant, m)
+	p, err := planMigration(ctx, db, models)
+	if err != nil {
+		return nil, err
 	}
-	slices.Sort(aliases)
 	report := &Report{}
-	for _, alias := range aliases {
+	for _, alias := range p.aliases {
 		start := time.Now()
-		err := db.WithContext(ctx).Clauses(reserved.Use(alias)).AutoMigrate(byAlias[alias]...)
+		err := migrateSteps(db.WithContext(ctx), []clause.Expression{reserved.Use(alias)}, p.reserved[alias])
 		report.Results = append(report.Results, Result{Reserved: alias, Err: err, Duration: time.Since(start)})
 	}
-	if len(perTenant) > 0 {
+	if len(p.tenant) > 0 {
 		tr := forEach(ctx, db, tenants, func(_ context.Context, tdb *gorm.DB) error {
-			// Associations of tenant models may point at reserved models,
-			// which are migrated above on their own database: GORM must
-			// not add them to the tenant's migration.
-			tdb = tdb.Session(&gorm.Session{})
-			tdb.Config.IgnoreRelationshipsWhenMigrating = true
-			return tdb.AutoMigrate(perTenant...)
+			return migrateSteps(tdb, nil, p.tenant)
 		}, o)
 		report.Results = append(report.Results, tr.Results...)
 	}
 	return report, report.err()
 }
 
-// tableOf returns a model's table under db's naming strategy, or "".
-func tableOf(db *gorm.DB, model any) string {
-	stmt := &gorm.Statement{DB: db}
-	if err := stmt.Parse(model); err != nil || stmt.Schema == nil {
-		return ""
+// migrateSteps does on one database what GORM's AutoMigrate does for
+// each step's table, without the foreign keys the step leaves out. db
+// with exprs is a session on that database.
+//
+// GORM's AutoMigrate creates a missing table with its foreign keys, or
+// migrates an existing one's columns and adds its missing foreign keys,
+// checks and indexes. A table with a foreign key left out is created
+// without any, and then given those it keeps; an existing table is
+// migrated without GORM's foreign keys, then given the missing ones it
+// keeps.
+func migrateSteps(db *gorm.DB, exprs []clause.Expression, steps []step) error {
+	on := func(set func(*gorm.Config)) gorm.Migrator {
+		s := db.Session(&gorm.Session{})
+		if set != nil {
+			set(s.Config)
+		}
+		if len(exprs) > 0 {
+			s = s.Clauses(exprs...)
+		}
+		return s.Migrator()
 	}
-	return stmt.Schema.Table
+	noForeignKeys := func(c *gorm.Config) { c.DisableForeignKeyConstraintWhenMigrating = true }
+	noRelations := func(c *gorm.Config) { c.IgnoreRelationshipsWhenMigrating = true }
+	for _, st := range steps {
+		m := on(nil)
+		if !m.HasTable(st.model) {
+			if !st.cut {
+				if err := m.CreateTable(st.model); err != nil {
+					return err
+				}
+				continue
+			}
+			if err := on(noForeignKeys).CreateTable(st.model); err != nil {
+				return err
+			}
+		} else if err := on(noRelations).AutoMigrate(st.model); err != nil {
+			return err
+		}
+		for _, name := range st.keep {
+			if m.HasConstraint(st.model, name) {
+				continue
+			}
+			if err := m.CreateConstraint(st.model, name); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }

@@ -18,6 +18,13 @@
 //
 //	report, err := migrate.AutoMigrate(ctx, db, res.Tenants(), []any{&Hospital{}, &Patient{}})
 //
+// Each database gets the schema plain GORM's AutoMigrate makes for the
+// tables sent there (the tables GORM adds for associations and many2many
+// join tables included): the same columns, indexes and foreign keys, with
+// their ON DELETE and ON UPDATE actions. Only a foreign key that would
+// point at another database's table, a tenant's Visit at a central
+// Hospital say, is left out.
+//
 // Each [Result] of the [Report] names either a tenant (Result.Tenant) or
 // a reserved database by its alias (Result.Reserved), never both.
 //

@@ -3,6 +3,14 @@
 // It needs nothing installed:
 //
 //	go run ./example/cmd/demo
+//
+// The demo keeps two tiny models of its own, placed to show a central
+// table written from a tenant's context: its Hospital is central (one
+// table for all tenants) and its Patient is per tenant. The example
+// application's models, used by the other example commands, are those
+// of package example/hospital: there Hospital and Patient both live in
+// each tenant's database, as in the Django original, and the central
+// database holds an audit log.
 package main
 
 import (
@@ -31,7 +39,8 @@ import (
 	"github.com/tenantrouter/tenantplugin/tenantconfig"
 )
 
-// Hospital lives in the central database, shared by all tenants.
+// Hospital lives in the central database, shared by all tenants (unlike
+// example/hospital's Hospital, which is per tenant).
 type Hospital struct {
 	ID   uint
 	Name string
