@@ -7,6 +7,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/glebarez/sqlite"
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
@@ -19,6 +20,7 @@ import (
 	"github.com/tenantrouter/tenantplugin/resolver"
 	"github.com/tenantrouter/tenantplugin/resolver/dbdriver"
 	"github.com/tenantrouter/tenantplugin/resolver/pgdriver"
+	"github.com/tenantrouter/tenantplugin/resolver/sqlitedriver"
 	"github.com/tenantrouter/tenantplugin/tenantconfig"
 )
 
@@ -81,20 +83,27 @@ func TestAutoMigrateRerunIsOneQueryPerDatabase(t *testing.T) {
 // second process migrating the same databases.
 func secondRunner(t *testing.T, e *fixture.Env, central string) *gorm.DB {
 	t.Helper()
-	centralDB, err := sql.Open("pgx", testenv.DSN(t, central))
+	var dial gorm.Dialector
+	tmpl := resolver.Template{Driver: pgdriver.DriverName, DSN: testenv.PostgresURL(t)}
+	var drv dbdriver.Driver = pgdriver.New()
+	if e.Backend == fixture.SQLite {
+		tmpl = resolver.Template{Driver: sqlitedriver.DriverName, DSN: "tenant.db?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)"}
+		drv = sqlitedriver.New()
+		c, err := drv.Connector(tmpl.DSN, tenantconfig.DataSource{Name: central})
+		if err != nil {
+			t.Fatal(err)
+		}
+		centralDB := sql.OpenDB(c)
+		t.Cleanup(func() { _ = centralDB.Close() })
+		dial = &sqlite.Dialector{Conn: centralDB}
+	} else {
+		dial = postgres.New(postgres.Config{Conn: mustOpen(t, central)})
+	}
+	db, err := gorm.Open(dial, &gorm.Config{Logger: logger.Discard})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = centralDB.Close() })
-	db, err := gorm.Open(postgres.New(postgres.Config{Conn: centralDB}), &gorm.Config{Logger: logger.Discard})
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := resolver.New(resolver.Config{
-		Template: resolver.Template{Driver: pgdriver.DriverName, DSN: testenv.PostgresURL(t)},
-		Drivers:  []dbdriver.Driver{pgdriver.New()},
-		Logger:   fixture.Quiet(),
-	})
+	r, err := resolver.New(resolver.Config{Template: tmpl, Drivers: []dbdriver.Driver{drv}, Logger: fixture.Quiet()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,16 +125,50 @@ func secondRunner(t *testing.T, e *fixture.Env, central string) *gorm.DB {
 	return db
 }
 
+// centralName returns the central database's name, or its file for
+// SQLite.
+func centralName(t *testing.T, e *fixture.Env) string {
+	t.Helper()
+	q := "SELECT current_database()"
+	if e.Backend == fixture.SQLite {
+		q = "SELECT file FROM pragma_database_list WHERE name = 'main'"
+	}
+	var name string
+	if err := e.DB.Clauses(reserved.Use(tenantplugin.DefaultAlias)).Raw(q).Scan(&name).Error; err != nil {
+		t.Fatal(err)
+	}
+	return name
+}
+
+// openDatabase opens the database name (a file for SQLite) around the
+// plugin.
+func openDatabase(t *testing.T, backend fixture.Backend, name string) *sql.DB {
+	t.Helper()
+	if backend == fixture.Postgres {
+		return mustOpen(t, name)
+	}
+	c, err := sqlitedriver.New().Connector("", tenantconfig.DataSource{Name: name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := sql.OpenDB(c)
+	t.Cleanup(func() { _ = db.Close() })
+	return db
+}
+
 // TestAutoMigrateTwoRunnersAtOnce: two runners started at once on the
 // same 20 tenants both succeed, and each database is migrated by one of
 // them only: its ledger has one row, and the other runner reports it up
 // to date.
 func TestAutoMigrateTwoRunnersAtOnce(t *testing.T) {
-	e := fixture.New(t, fixture.Postgres, fixture.Options{Tenants: 20, Strategies: centralStrategies()})
-	var central string
-	if err := e.DB.Clauses(reserved.Use(tenantplugin.DefaultAlias)).Raw("SELECT current_database()").Scan(&central).Error; err != nil {
-		t.Fatal(err)
+	for _, backend := range []fixture.Backend{fixture.Postgres, fixture.SQLite} {
+		t.Run(string(backend), func(t *testing.T) { twoRunners(t, backend) })
 	}
+}
+
+func twoRunners(t *testing.T, backend fixture.Backend) {
+	e := fixture.New(t, backend, fixture.Options{Tenants: 20, Strategies: centralStrategies()})
+	central := centralName(t, e)
 	runners := []*gorm.DB{e.DB, secondRunner(t, e, central)}
 	models := []any{&Hospital{}, &Patient{}}
 
@@ -176,7 +219,7 @@ func TestAutoMigrateTwoRunnersAtOnce(t *testing.T) {
 			t.Errorf("%s: migrated by %d runners, up to date for %d; want 1 and 1", key, n.migrated, n.upToDate)
 		}
 	}
-	dbs := map[string]*sql.DB{tenantplugin.DefaultAlias: mustOpen(t, central)}
+	dbs := map[string]*sql.DB{tenantplugin.DefaultAlias: openDatabase(t, backend, central)}
 	for _, id := range e.Tenants {
 		dbs[id] = e.OpenTenantDB(t, id)
 	}
