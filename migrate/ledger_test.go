@@ -83,9 +83,11 @@ func TestAutoMigrateRerunIsOneQueryPerDatabase(t *testing.T) {
 // second process migrating the same databases.
 func secondRunner(t *testing.T, e *fixture.Env, central string) *gorm.DB {
 	t.Helper()
-	var dial gorm.Dialector
-	tmpl := resolver.Template{Driver: pgdriver.DriverName, DSN: testenv.PostgresURL(t)}
-	var drv dbdriver.Driver = pgdriver.New()
+	var (
+		dial gorm.Dialector
+		tmpl resolver.Template
+		drv  dbdriver.Driver
+	)
 	if e.Backend == fixture.SQLite {
 		tmpl = resolver.Template{Driver: sqlitedriver.DriverName, DSN: "tenant.db?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)"}
 		drv = sqlitedriver.New()
@@ -97,6 +99,8 @@ func secondRunner(t *testing.T, e *fixture.Env, central string) *gorm.DB {
 		t.Cleanup(func() { _ = centralDB.Close() })
 		dial = &sqlite.Dialector{Conn: centralDB}
 	} else {
+		tmpl = resolver.Template{Driver: pgdriver.DriverName, DSN: testenv.PostgresURL(t)}
+		drv = pgdriver.New()
 		dial = postgres.New(postgres.Config{Conn: mustOpen(t, central)})
 	}
 	db, err := gorm.Open(dial, &gorm.Config{Logger: logger.Discard})
