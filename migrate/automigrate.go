@@ -25,6 +25,15 @@ var errNoPlugin = errors.New("migrate: the *gorm.DB has no tenantplugin installe
 // for the foreign keys that would point at a table of another database
 // (a tenant's table referencing a central one): those are left out.
 //
+// Each database's ledger ([LedgerTable]) records a fingerprint of the
+// schema planned for it: a database whose ledger already has it is left
+// alone and reported [StatusUpToDate], at the cost of one query. The
+// others are migrated in one transaction holding the database's lock (a
+// PostgreSQL advisory lock; SQLite's write lock), so that two runners
+// never migrate the same database at once: the second waits, then finds
+// the ledger up to date. On PostgreSQL a failed migration leaves the
+// database as it was; SQLite rolls back too.
+//
 // An invalid option, a model GORM cannot parse, or a db without the
 // plugin returns a nil Report and migrates nothing.
 func AutoMigrate(ctx context.Context, db *gorm.DB, tenants []string, models []any, opts ...Option) (*Report, error) {
@@ -32,20 +41,29 @@ func AutoMigrate(ctx context.Context, db *gorm.DB, tenants []string, models []an
 	if err != nil {
 		return nil, err
 	}
-	p, err := planMigration(ctx, db, models)
+	p, err := planFingerprints(ctx, db, models)
 	if err != nil {
 		return nil, err
 	}
+	prog := newProgress(o)
 	report := &Report{}
 	for _, alias := range p.aliases {
 		start := time.Now()
-		err := migrateSteps(db.WithContext(ctx), []clause.Expression{reserved.Use(alias)}, p.reserved[alias])
-		report.Results = append(report.Results, Result{Reserved: alias, Err: err, Duration: time.Since(start)})
+		l := ledger{db: db.WithContext(ctx), exprs: []clause.Expression{reserved.Use(alias)}}
+		status, err := l.apply(AutoMigrateStep, p.fingerprints[alias], func(tx *gorm.DB) error {
+			return migrateSteps(tx, nil, p.reserved[alias])
+		})
+		r := Result{Reserved: alias, Status: status, Err: err, Duration: time.Since(start)}
+		report.Results = append(report.Results, r)
+		prog.done(r)
 	}
 	if len(p.tenant) > 0 {
-		tr := forEach(ctx, db, tenants, func(_ context.Context, tdb *gorm.DB) error {
-			return migrateSteps(tdb, nil, p.tenant)
-		}, o)
+		fp := p.fingerprints[""]
+		tr := forEach(ctx, db, tenants, func(_ context.Context, tdb *gorm.DB) (Status, error) {
+			return ledger{db: tdb}.apply(AutoMigrateStep, fp, func(tx *gorm.DB) error {
+				return migrateSteps(tx, nil, p.tenant)
+			})
+		}, o, prog)
 		report.Results = append(report.Results, tr.Results...)
 	}
 	return report, report.err()
@@ -89,6 +107,7 @@ func migrateSteps(db *gorm.DB, exprs []clause.Expression, steps []step) error {
 		} else if err := on(noRelations).AutoMigrate(st.model); err != nil {
 			return err
 		}
+		added := false // string models have no constraints to keep
 		for _, name := range st.keep {
 			if m.HasConstraint(st.model, name) {
 				continue
@@ -96,6 +115,31 @@ func migrateSteps(db *gorm.DB, exprs []clause.Expression, steps []step) error {
 			if err := m.CreateConstraint(st.model, name); err != nil {
 				return err
 			}
+			added = true
+		}
+		if added {
+			if err := restoreIndexes(db, m, st.model); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// restoreIndexes creates the indexes of model's table that are missing:
+// SQLite's migrator adds a foreign key by making the table anew, which
+// drops its indexes.
+func restoreIndexes(db *gorm.DB, m gorm.Migrator, model any) error {
+	sch, err := parse(db, model)
+	if err != nil {
+		return err
+	}
+	for _, idx := range sch.ParseIndexes() {
+		if m.HasIndex(model, idx.Name) {
+			continue
+		}
+		if err := m.CreateIndex(model, idx.Name); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -26,7 +26,31 @@
 // Hospital say, is left out.
 //
 // Each [Result] of the [Report] names either a tenant (Result.Tenant) or
-// a reserved database by its alias (Result.Reserved), never both.
+// a reserved database by its alias (Result.Reserved), never both, and
+// says what happened there ([Status]: migrated, up to date, failed,
+// skipped).
+//
+// # Ledger and locks
+//
+// AutoMigrate keeps a ledger in each database it migrates, the table
+// [LedgerTable]: one row per migration applied, with a fingerprint of
+// the schema planned for that database (its tables, columns with their
+// types and tags, indexes, checks and foreign keys, as GORM parses the
+// models). A database whose ledger already holds the fingerprint is left
+// alone: a re-run with nothing to do costs one query per database and
+// reports each [StatusUpToDate]. [Check] reads the ledgers and lists the
+// databases behind without changing anything.
+//
+//	report, err := migrate.Check(ctx, db, tenants, models)
+//	for _, r := range report.Behind() { ... }
+//
+// A database is migrated in one transaction that holds its lock: a
+// PostgreSQL advisory lock (pg_advisory_xact_lock), or SQLite's write
+// lock. Two runners started at once never migrate the same database
+// together: the second waits, then finds the ledger up to date.
+//
+// [WithProgress] calls a function as each database finishes, for a
+// progress bar or a log line.
 //
 // # Errors
 //

@@ -23,7 +23,8 @@ import (
 )
 
 // ExampleAutoMigrate migrates hospitals once on the central database and
-// patients on every tenant's.
+// patients on every tenant's. A second run finds every database's ledger
+// up to date and changes nothing; Check then lists a tenant added since.
 func ExampleAutoMigrate() {
 	dir, _ := os.MkdirTemp("", "migrate-example")
 	defer os.RemoveAll(dir)
@@ -46,19 +47,40 @@ func ExampleAutoMigrate() {
 		Logger:     quiet,
 	}))
 
-	report, err := migrate.AutoMigrate(context.Background(), db, []string{"north", "south"}, []any{&Hospital{}, &Patient{}})
+	ctx := context.Background()
+	models := []any{&Hospital{}, &Patient{}}
+	report, err := migrate.AutoMigrate(ctx, db, []string{"north", "south"}, models)
 	for _, r := range report.Results {
 		if r.Reserved != "" {
-			fmt.Println("reserved", r.Reserved, r.Err)
+			fmt.Println("reserved", r.Reserved, r.Status, r.Err)
 		} else {
-			fmt.Println("tenant", r.Tenant, r.Err)
+			fmt.Println("tenant", r.Tenant, r.Status, r.Err)
 		}
 	}
 	fmt.Println(err)
+
+	// Again, with a line per database as it finishes.
+	_, err = migrate.AutoMigrate(ctx, db, []string{"north", "south"}, models, migrate.WithProgress(func(r migrate.Result) {
+		fmt.Printf("%s%s: %s\n", r.Reserved, r.Tenant, r.Status)
+	}))
+	fmt.Println(err)
+
+	_ = res.Set(ctx, "west", tenantconfig.Database{DataSource: tenantconfig.DataSource{Name: filepath.Join(dir, "west.db")}})
+	report, err = migrate.Check(ctx, db, []string{"north", "south", "west"}, models)
+	for _, r := range report.Behind() {
+		fmt.Println("behind:", r.Tenant)
+	}
+	fmt.Println(err)
 	// Output:
-	// reserved default <nil>
-	// tenant north <nil>
-	// tenant south <nil>
+	// reserved default migrated <nil>
+	// tenant north migrated <nil>
+	// tenant south migrated <nil>
+	// <nil>
+	// default: up to date
+	// north: up to date
+	// south: up to date
+	// <nil>
+	// behind: west
 	// <nil>
 }
 

@@ -21,18 +21,25 @@ func ForEach(ctx context.Context, db *gorm.DB, tenants []string, fn func(ctx con
 	if err != nil {
 		return nil, err
 	}
-	report := forEach(ctx, db, tenants, fn, o)
+	report := forEach(ctx, db, tenants, func(ctx context.Context, db *gorm.DB) (Status, error) {
+		return StatusMigrated, fn(ctx, db)
+	}, o, newProgress(o))
 	return report, report.err()
 }
 
-func forEach(ctx context.Context, db *gorm.DB, tenants []string, fn func(ctx context.Context, db *gorm.DB) error, o options) *Report {
+// forEach runs fn for each tenant; fn's status is kept when it returns
+// nil, and a tenant whose fn fails is StatusFailed. Each finished tenant
+// is reported to prog.
+func forEach(ctx context.Context, db *gorm.DB, tenants []string, fn func(ctx context.Context, db *gorm.DB) (Status, error), o options, prog *progress) *Report {
 	report := &Report{Results: make([]Result, len(tenants))}
 	sem := make(chan struct{}, o.parallel)
 	var wg sync.WaitGroup
 	for i, id := range tenants {
 		report.Results[i].Tenant = id
 		if err := ctx.Err(); err != nil {
+			report.Results[i].Status = StatusSkipped
 			report.Results[i].Err = err
+			prog.done(report.Results[i])
 			continue
 		}
 		sem <- struct{}{}
@@ -41,9 +48,14 @@ func forEach(ctx context.Context, db *gorm.DB, tenants []string, fn func(ctx con
 			defer func() { <-sem; wg.Done() }()
 			start := time.Now()
 			tctx := tenant.NewContext(ctx, id)
-			err := fn(tctx, db.WithContext(tctx))
-			report.Results[i].Duration = time.Since(start)
-			report.Results[i].Err = err
+			status, err := fn(tctx, db.WithContext(tctx))
+			if err != nil {
+				status = StatusFailed
+			}
+			r := &report.Results[i]
+			r.Duration = time.Since(start)
+			r.Status, r.Err = status, err
+			prog.done(*r)
 		}()
 	}
 	wg.Wait()

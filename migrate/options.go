@@ -17,6 +17,7 @@ type Option func(*options) error
 
 type options struct {
 	parallel int
+	progress func(Result)
 }
 
 // WithParallel runs at most n tenants at once. 0 means
@@ -32,6 +33,20 @@ func WithParallel(n int) Option {
 			n = DefaultParallel
 		}
 		o.parallel = n
+		return nil
+	}
+}
+
+// WithProgress calls fn with each database's [Result] as soon as that
+// database is finished (skipped ones included): once per database, in
+// the order they finish. Calls never overlap, so fn needs no lock of its
+// own, but the run waits for fn: keep it short. A nil fn is refused.
+func WithProgress(fn func(Result)) Option {
+	return func(o *options) error {
+		if fn == nil {
+			return fmt.Errorf("WithProgress(nil): give a function to call with each finished database's result")
+		}
+		o.progress = fn
 		return nil
 	}
 }

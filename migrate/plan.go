@@ -30,6 +30,27 @@ type plan struct {
 	aliases  []string // sorted
 	reserved map[string][]step
 	tenant   []step
+	// fingerprints of each database's schema: by alias, "" for a
+	// tenant's.
+	fingerprints map[string]string
+}
+
+// planFingerprints is planMigration with each database's fingerprint.
+func planFingerprints(ctx context.Context, db *gorm.DB, models []any) (*plan, error) {
+	p, err := planMigration(ctx, db, models)
+	if err != nil {
+		return nil, err
+	}
+	p.fingerprints = map[string]string{}
+	for alias, steps := range p.reserved {
+		if p.fingerprints[alias], err = fingerprint(db, steps); err != nil {
+			return nil, err
+		}
+	}
+	if p.fingerprints[""], err = fingerprint(db, p.tenant); err != nil {
+		return nil, err
+	}
+	return p, nil
 }
 
 // planMigration lists the tables GORM's AutoMigrate would migrate for

@@ -16,6 +16,9 @@ type Result struct {
 	// Reserved is the reserved database's alias
 	// ([tenantplugin.Config].ReservedPools), "" for a tenant.
 	Reserved string
+	// Status says what happened: migrated, up to date, failed or
+	// skipped ([Check]: up to date, behind or failed).
+	Status Status
 	// Err is what fn or the migration returned, or the context's error
 	// for a tenant not started because ctx ended.
 	Err      error
@@ -33,6 +36,17 @@ func (r *Report) Failed() []Result {
 	var out []Result
 	for _, res := range r.Results {
 		if res.Err != nil {
+			out = append(out, res)
+		}
+	}
+	return out
+}
+
+// Behind returns the results of the databases [Check] found behind.
+func (r *Report) Behind() []Result {
+	var out []Result
+	for _, res := range r.Results {
+		if res.Status == StatusBehind {
 			out = append(out, res)
 		}
 	}
