@@ -75,9 +75,9 @@ func Example() {
 	// <nil>
 	// <nil>
 	// same email twice refused: true
-	// central.db: audit_logs(1)
-	// tenant-1.db: hospitals(1) patients(1)
-	// tenant-2.db: hospitals(0) patients(0)
+	// central.db: audit_logs(1) tenantplugin_migrations(1)
+	// tenant-1.db: hospitals(1) patients(1) tenantplugin_migrations(1)
+	// tenant-2.db: hospitals(0) patients(0) tenantplugin_migrations(1)
 }
 
 // contents lists a database file's tables and their row counts, read
