@@ -75,7 +75,7 @@
 //     one), not ReplicaOnly. go-redis moves its connections to the new
 //     master when a sentinel announces it; the watcher's probe moves the
 //     subscription, within two ping intervals: choose WithPingInterval for
-//     the delay you accept (the default, 1 s, gives about 2 s).
+//     the delay you accept (the default, 500 ms, gives about 1 s).
 //   - Both: finite ReadTimeout and WriteTimeout (the defaults), or
 //     ContextTimeoutEnabled, so that a dead node fails an operation
 //     instead of holding it.

@@ -17,7 +17,7 @@ const (
 	// DefaultPingInterval is how often the watcher checks that
 	// announcements still arrive when WithPingInterval is not given or
 	// given 0.
-	DefaultPingInterval = time.Second
+	DefaultPingInterval = 500 * time.Millisecond
 )
 
 // Option configures a Store. Each option checks its own input; New
