@@ -37,6 +37,19 @@ var errNoPlugin = errors.New("migrate: the *gorm.DB has no tenantplugin installe
 // An invalid option, a model GORM cannot parse, or a db without the
 // plugin returns a nil Report and migrates nothing.
 func AutoMigrate(ctx context.Context, db *gorm.DB, tenants []string, models []any, opts ...Option) (*Report, error) {
+	return eachDatabase(ctx, db, tenants, models, opts, func(l ledger, fp string, steps []step) (Status, error) {
+		return l.apply(AutoMigrateStep, fp, func(tx *gorm.DB) error {
+			return migrateSteps(tx, nil, steps)
+		})
+	})
+}
+
+// eachDatabase plans the migration of models and runs one on each
+// database it involves, with that database's ledger, fingerprint and
+// steps: first the reserved databases, one after the other, then the
+// tenants, as options say. It is what AutoMigrate and Check share.
+func eachDatabase(ctx context.Context, db *gorm.DB, tenants []string, models []any, opts []Option,
+	one func(l ledger, fp string, steps []step) (Status, error)) (*Report, error) {
 	o, err := applyOptions(opts)
 	if err != nil {
 		return nil, err
@@ -50,9 +63,7 @@ func AutoMigrate(ctx context.Context, db *gorm.DB, tenants []string, models []an
 	for _, alias := range p.aliases {
 		start := time.Now()
 		l := ledger{db: db.WithContext(ctx), exprs: []clause.Expression{reserved.Use(alias)}}
-		status, err := l.apply(AutoMigrateStep, p.fingerprints[alias], func(tx *gorm.DB) error {
-			return migrateSteps(tx, nil, p.reserved[alias])
-		})
+		status, err := one(l, p.fingerprints[alias], p.reserved[alias])
 		r := Result{Reserved: alias, Status: status, Err: err, Duration: time.Since(start)}
 		report.Results = append(report.Results, r)
 		prog.done(r)
@@ -60,9 +71,7 @@ func AutoMigrate(ctx context.Context, db *gorm.DB, tenants []string, models []an
 	if len(p.tenant) > 0 {
 		fp := p.fingerprints[""]
 		tr := forEach(ctx, db, tenants, func(_ context.Context, tdb *gorm.DB) (Status, error) {
-			return ledger{db: tdb}.apply(AutoMigrateStep, fp, func(tx *gorm.DB) error {
-				return migrateSteps(tx, nil, p.tenant)
-			})
+			return one(ledger{db: tdb}, fp, p.tenant)
 		}, o, prog)
 		report.Results = append(report.Results, tr.Results...)
 	}

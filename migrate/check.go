@@ -2,12 +2,8 @@ package migrate
 
 import (
 	"context"
-	"time"
 
 	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
-
-	"github.com/tenantrouter/tenantplugin/reserved"
 )
 
 // Check tells, for each database [AutoMigrate] would migrate with the
@@ -22,32 +18,9 @@ import (
 // ([StatusFailed]), as AutoMigrate's does; a database behind is not an
 // error. Options are AutoMigrate's: WithParallel and WithProgress.
 func Check(ctx context.Context, db *gorm.DB, tenants []string, models []any, opts ...Option) (*Report, error) {
-	o, err := applyOptions(opts)
-	if err != nil {
-		return nil, err
-	}
-	p, err := planFingerprints(ctx, db, models)
-	if err != nil {
-		return nil, err
-	}
-	prog := newProgress(o)
-	report := &Report{}
-	for _, alias := range p.aliases {
-		start := time.Now()
-		l := ledger{db: db.WithContext(ctx), exprs: []clause.Expression{reserved.Use(alias)}}
-		status, err := checkOne(l, p.fingerprints[alias])
-		r := Result{Reserved: alias, Status: status, Err: err, Duration: time.Since(start)}
-		report.Results = append(report.Results, r)
-		prog.done(r)
-	}
-	if len(p.tenant) > 0 {
-		fp := p.fingerprints[""]
-		tr := forEach(ctx, db, tenants, func(_ context.Context, tdb *gorm.DB) (Status, error) {
-			return checkOne(ledger{db: tdb}, fp)
-		}, o, prog)
-		report.Results = append(report.Results, tr.Results...)
-	}
-	return report, report.err()
+	return eachDatabase(ctx, db, tenants, models, opts, func(l ledger, fp string, _ []step) (Status, error) {
+		return checkOne(l, fp)
+	})
 }
 
 func checkOne(l ledger, fp string) (Status, error) {

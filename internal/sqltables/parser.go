@@ -856,9 +856,9 @@ func (p *parser) clip(name string) string {
 func (p *parser) unicode(s span) string {
 	src := p.lx.src
 	esc := byte('\\')
-	if i := skipBlank(src, s.stop); i+7 <= len(src) && strings.EqualFold(src[i:i+7], "uescape") &&
+	if i := skipBlank(src, s.stop, true); i+7 <= len(src) && strings.EqualFold(src[i:i+7], "uescape") &&
 		(i+7 == len(src) || class[src[i+7]] > cDollar) {
-		j := skipBlank(src, i+7)
+		j := skipBlank(src, i+7, true)
 		if j+3 > len(src) || src[j] != '\'' || src[j+2] != '\'' || !escapeChar(src[j+1]) {
 			p.lx.failAt(i, whatEscape)
 			return ""
@@ -944,8 +944,10 @@ func decodeUnicode(s string, esc byte) (_ string, ok bool) {
 }
 
 // skipBlank returns the position of the first byte from i on that is
-// neither space nor inside a comment.
-func skipBlank(src string, i int) int {
+// neither space nor inside a comment; block comments nest when nest is
+// set (PostgreSQL), not otherwise (SQLite). In an unterminated comment it
+// returns len(src).
+func skipBlank(src string, i int, nest bool) int {
 	for {
 		i = skipSpaces(src, i)
 		switch {
@@ -956,7 +958,7 @@ func skipBlank(src string, i int) int {
 		case i+1 < len(src) && src[i] == '/' && src[i+1] == '*':
 			depth := 0
 			for i < len(src) {
-				if i+1 < len(src) && src[i] == '/' && src[i+1] == '*' {
+				if i+1 < len(src) && src[i] == '/' && src[i+1] == '*' && (nest || depth == 0) {
 					depth++
 					i += 2
 				} else if i+1 < len(src) && src[i] == '*' && src[i+1] == '/' {

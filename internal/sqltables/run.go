@@ -203,30 +203,10 @@ func (p *parser) cteHead(f *frame) bool {
 }
 
 // noComma reports whether the next token is not a comma, and not the
-// end of a DO body, skipping spaces and comments with no '*' inside.
+// end of a DO body, skipping spaces and comments.
 func (p *parser) noComma() bool {
 	src := p.lx.src[:p.lx.end]
-	i := skipSpaces(src, p.lx.pos)
-	for i+1 < len(src) && (src[i] == '-' && src[i+1] == '-' || src[i] == '/' && src[i+1] == '*') {
-		j := i + 2
-		if src[i] == '-' {
-			for j < len(src) && src[j] != '\n' {
-				j++
-			}
-		} else {
-			for j < len(src) && src[j] != '*' {
-				j++
-			}
-			if j+1 >= len(src) || src[j+1] != '/' {
-				return false
-			}
-			j++
-		}
-		if j >= len(src) {
-			return false
-		}
-		i = skipSpaces(src, j+1)
-	}
+	i := skipBlank(src, p.lx.pos, !p.sqlite)
 	return i < len(src) && src[i] != ','
 }
 
