@@ -12,9 +12,9 @@ import (
 type Option func(*options) error
 
 type options struct {
-	name     string // WithDatabase
-	drop     bool   // DropDatabase
-	stepDone func(Step)
+	name       string // WithDatabase
+	drop       bool   // DropDatabase
+	stepDone   func(Step)
 	deleteOnly string // the first option only Delete takes, for Create's refusal
 }
 
