@@ -77,9 +77,10 @@ func (s *PostgresServer) Database(name string) tenantconfig.Database {
 	return tenantconfig.Database{DataSource: tenantconfig.DataSource{Name: name}}
 }
 
-// NameOf implements [Server].
+// NameOf implements [Server]. A name it would never create (the
+// server's own databases, the admin DSN's) is not its.
 func (s *PostgresServer) NameOf(db tenantconfig.Database) (string, bool) {
-	if db.Name == "" || !s.Database(db.Name).Equal(db) {
+	if s.check(db.Name) != nil || !s.Database(db.Name).Equal(db) {
 		return "", false
 	}
 	return db.Name, true
