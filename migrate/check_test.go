@@ -54,7 +54,7 @@ func TestCheckListsDatabasesBehind(t *testing.T) {
 				for _, l := range labels {
 					before[l] = e.Counter.Get(l)
 				}
-				report, err := migrate.Check(ctx, e.DB, e.Tenants, tt.models, migrate.WithParallel(2))
+				report, err := migrate.Check(ctx, e.DB, e.Tenants, migrate.Models(tt.models...), migrate.WithParallel(2))
 				if err != nil {
 					t.Fatalf("%s: %v", tt.name, err)
 				}

@@ -59,14 +59,15 @@ func ExampleAutoMigrate() {
 	}
 	fmt.Println(err)
 
-	// Again, with a line per database as it finishes.
-	_, err = migrate.AutoMigrate(ctx, db, []string{"north", "south"}, models, migrate.WithProgress(func(r migrate.Result) {
+	// Again, one database at a time, with a line per database as it
+	// finishes.
+	_, err = migrate.AutoMigrate(ctx, db, []string{"north", "south"}, models, migrate.WithParallel(1), migrate.WithProgress(func(r migrate.Result) {
 		fmt.Printf("%s%s: %s\n", r.Reserved, r.Tenant, r.Status)
 	}))
 	fmt.Println(err)
 
 	_ = res.Set(ctx, "west", tenantconfig.Database{DataSource: tenantconfig.DataSource{Name: filepath.Join(dir, "west.db")}})
-	report, err = migrate.Check(ctx, db, []string{"north", "south", "west"}, models)
+	report, err = migrate.Check(ctx, db, []string{"north", "south", "west"}, migrate.Models(models...))
 	for _, r := range report.Behind() {
 		fmt.Println("behind:", r.Tenant)
 	}
