@@ -82,7 +82,7 @@ func ApplyTo(ctx context.Context, db, tenantDB *gorm.DB, step Step) (Status, err
 	if !p.onTenants() {
 		return StatusUpToDate, nil
 	}
-	t := target{db: tenantDB.WithContext(ctx), sqlDB: func(context.Context) (*sql.DB, func(), error) {
+	t := target{db: tenantDB.WithContext(ctx), direct: true, sqlDB: func(context.Context) (*sql.DB, func(), error) {
 		sqlDB, err := tenantDB.DB()
 		return sqlDB, func() {}, err
 	}}

@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 )
@@ -136,13 +138,17 @@ func (l ledger) fresh() ledger {
 }
 
 // readAll returns the last fingerprint of each step in the ledger, an
-// empty map when there is no ledger: one statement when it exists, two
-// otherwise (three when another runner creates it meanwhile). answered
-// tells whether the database answered at all.
+// empty map when there is no ledger: one statement, two when the
+// database's error does not tell that the ledger is missing (three when
+// another runner creates it meanwhile). answered tells whether the
+// database answered at all.
 func readAll(db *gorm.DB) (known map[string]string, answered bool, err error) {
 	known, err = readLast(db)
-	if err == nil {
+	switch {
+	case err == nil:
 		return known, true, nil
+	case missingLedger(err):
+		return map[string]string{}, true, nil
 	}
 	has, herr := hasLedger(db)
 	switch {
@@ -153,6 +159,16 @@ func readAll(db *gorm.DB) (known map[string]string, answered bool, err error) {
 	}
 	known, err = readLast(db)
 	return known, true, err
+}
+
+// missingLedger tells whether err is the database's answer that the
+// ledger table does not exist: PostgreSQL's undefined_table, SQLite's
+// "no such table".
+func missingLedger(err error) bool {
+	if pgErr, ok := errors.AsType[*pgconn.PgError](err); ok {
+		return pgErr.Code == "42P01"
+	}
+	return strings.Contains(err.Error(), "no such table: "+LedgerTable)
 }
 
 // readLast reads the last fingerprint of each step; it fails when the

@@ -3,6 +3,7 @@ package migrate
 import (
 	"context"
 	"fmt"
+	"sync"
 
 	"gorm.io/gorm"
 )
@@ -50,13 +51,42 @@ func (p *plan) stepsOn(alias string) ([]step, string) {
 	return p.reserved[alias], p.fingerprints[alias]
 }
 
-func (p *plan) apply(_ context.Context, t target) (Status, string, error) {
+func (p *plan) apply(ctx context.Context, t target) (Status, string, error) {
 	steps, fp := p.stepsOn(t.reserved)
-	st, err := t.ledger().apply(AutoMigrateStep, fp, func(tx *gorm.DB) error {
+	l := t.ledger()
+	if ok, err := l.current(AutoMigrateStep, fp); err == nil && ok && l.known != nil {
+		return StatusUpToDate, "", nil
+	}
+	if t.reserved == "" && !t.direct {
+		// A tenant: on a *gorm.DB of its own (see openPlain), over its
+		// leased *sql.DB.
+		db, release, err := t.sqlDB(ctx)
+		if err != nil {
+			return StatusFailed, "", err
+		}
+		defer release()
+		plain, err := openPlain(t.db, db, steps)
+		if err != nil {
+			return StatusFailed, "", err
+		}
+		if plain != nil {
+			l.db, l.exprs = plain.WithContext(ctx), nil
+		} else {
+			// A dialector openPlain does not know: one tenant's
+			// migration at a time in this process.
+			plainMu.Lock()
+			defer plainMu.Unlock()
+		}
+	}
+	st, err := l.apply(AutoMigrateStep, fp, func(tx *gorm.DB) error {
 		return migrateSteps(tx, nil, steps)
 	})
 	return st, "", err
 }
+
+// plainMu serialises tenant migrations on dialectors openPlain does not
+// know.
+var plainMu sync.Mutex
 
 func (p *plan) check(_ context.Context, t target) (Status, string, error) {
 	_, fp := p.stepsOn(t.reserved)

@@ -53,6 +53,9 @@ type target struct {
 	sqlDB func(ctx context.Context) (*sql.DB, func(), error)
 	// known is what the ledger held before the steps ran, nil if unread.
 	known map[string]string
+	// direct tells that db is a plain *gorm.DB opened on the database
+	// (ApplyTo's), not the application's.
+	direct bool
 }
 
 func (t target) ledger() ledger { return ledger{db: t.db, exprs: t.exprs, known: t.known} }
