@@ -34,6 +34,14 @@ type Config struct {
 	//		return err
 	//	},
 	Migrate func(ctx context.Context, db *gorm.DB) error
+	// GORMConfig, when set, returns the gorm.Config the tenant's database
+	// is opened with for Migrate and the hooks: a new value at each call
+	// (gorm.Open takes it over), with the application's settings that
+	// shape a schema (NamingStrategy, the migration switches), so that
+	// tables come out as the application names them. Never the
+	// application's own *gorm.Config, which holds its plugins. Default: a
+	// silent gorm.Config.
+	GORMConfig func() *gorm.Config
 	// Hooks run after Migrate, in order, on Create, and in reverse order
 	// on Delete, in the provisioning process only (never in every
 	// instance). Their names must be set and distinct.

@@ -11,13 +11,22 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/glebarez/sqlite"
 	"github.com/redis/go-redis/v9"
+	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
 
+	tenantplugin "github.com/tenantrouter/tenantplugin"
 	"github.com/tenantrouter/tenantplugin/example/hospital"
 	"github.com/tenantrouter/tenantplugin/internal/fixture"
 	"github.com/tenantrouter/tenantplugin/internal/testenv"
+	"github.com/tenantrouter/tenantplugin/migrate"
 	"github.com/tenantrouter/tenantplugin/provision"
+	"github.com/tenantrouter/tenantplugin/resolver"
+	"github.com/tenantrouter/tenantplugin/resolver/dbdriver"
+	"github.com/tenantrouter/tenantplugin/resolver/pgdriver"
+	"github.com/tenantrouter/tenantplugin/resolver/sqlitedriver"
 	"github.com/tenantrouter/tenantplugin/tenant"
 	"github.com/tenantrouter/tenantplugin/tenantconfig"
 	"github.com/tenantrouter/tenantplugin/tenantconfig/memstore"
@@ -26,18 +35,19 @@ import (
 
 // env is one backend: a Server, a store, and direct looks at both.
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	name   string
 	server provision.Server
 	store  tenantconfig.Store
 	pg     *provision.PostgresServer // nil on SQLite
 	admin  *sql.DB                   // PostgreSQL's postgres database; nil on SQLite
+	app    *gorm.DB                  // appDB's
 }
 
 var seq atomic.Int64
 
 // pgEnv is PostgreSQL with a Redis store, both real.
-func pgEnv(t *testing.T) *env {
+func pgEnv(t testing.TB) *env {
 	t.Helper()
 	admin := testenv.Admin(t)
 	srv, err := provision.Postgres(testenv.PostgresURL(t))
@@ -49,7 +59,7 @@ func pgEnv(t *testing.T) *env {
 }
 
 // sqliteEnv is a directory of SQLite files with an in-process store.
-func sqliteEnv(t *testing.T) *env {
+func sqliteEnv(t testing.TB) *env {
 	t.Helper()
 	srv, err := provision.SQLiteDir(t.TempDir())
 	if err != nil {
@@ -112,7 +122,7 @@ func (e *env) exists(name string) bool {
 // open opens the tenant's database directly, for checks.
 func (e *env) open(name string) *gorm.DB {
 	e.t.Helper()
-	db, err := e.server.Open(context.Background(), name)
+	db, err := e.server.Open(context.Background(), name, nil)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -167,9 +177,16 @@ func (e *env) checkProvisioned(id, name string) {
 			e.t.Fatalf("%s: table of %T missing", id, m)
 		}
 	}
+	if db.Migrator().HasTable(&hospital.AuditLog{}) {
+		e.t.Fatalf("%s: the central table is in the tenant's database", id)
+	}
 	var n int64
 	if err := db.Model(&hospital.Hospital{}).Count(&n).Error; err != nil || n != 1 {
 		e.t.Fatalf("%s: %d seeded hospitals (%v), want 1", id, n, err)
+	}
+	var steps []string
+	if err := db.Raw("SELECT step FROM " + migrate.LedgerTable).Scan(&steps).Error; err != nil || len(steps) != 1 {
+		e.t.Fatalf("%s: ledger rows %v (%v), want one", id, steps, err)
 	}
 	got, ok := e.published(id)
 	if !ok || !got.Equal(e.server.Database(name)) {
@@ -198,9 +215,52 @@ func (c *counts) get(k string) int {
 	return c.n[k]
 }
 
-// migrateTenant migrates the tenant models on a tenant's database.
-func migrateTenant(ctx context.Context, db *gorm.DB) error {
-	return db.WithContext(ctx).AutoMigrate(hospital.TenantModels()...)
+// appDB returns the application's *gorm.DB: the plugin with the
+// example's strategy over the central database (PostgreSQL's postgres
+// database, or an in-memory SQLite one), and no tenant. migrate.ApplyTo
+// reads its strategies.
+func (e *env) appDB() *gorm.DB {
+	e.t.Helper()
+	if e.app != nil {
+		return e.app
+	}
+	var (
+		dial gorm.Dialector
+		tmpl resolver.Template
+		drv  dbdriver.Driver
+	)
+	if e.admin != nil {
+		dial = postgres.Open(testenv.PostgresURL(e.t))
+		tmpl, drv = resolver.Template{Driver: pgdriver.DriverName, DSN: testenv.PostgresURL(e.t)}, pgdriver.New()
+	} else {
+		dial = sqlite.Open(":memory:")
+		tmpl, drv = resolver.Template{Driver: sqlitedriver.DriverName}, sqlitedriver.New()
+	}
+	db, err := gorm.Open(dial, &gorm.Config{Logger: logger.Discard})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	sqlDB, _ := db.DB()
+	e.t.Cleanup(func() { _ = sqlDB.Close() })
+	res, err := resolver.New(resolver.Config{Template: tmpl, Drivers: []dbdriver.Driver{drv}, Logger: fixture.Quiet()})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.t.Cleanup(func() { _ = res.Close() })
+	plugin := tenantplugin.New(tenantplugin.Config{Resolver: res, Strategies: []tenantplugin.Strategy{hospital.Strategy()}, Logger: fixture.Quiet()})
+	e.t.Cleanup(func() { _ = plugin.Close() })
+	if err := db.Use(plugin); err != nil {
+		e.t.Fatal(err)
+	}
+	e.app = db
+	return db
+}
+
+// migrateTenant applies the example's models to a tenant's database, as
+// tenantctl does: the tenant's tables only, recorded in its ledger.
+func (e *env) migrateTenant(ctx context.Context, db *gorm.DB) error {
+	_, err := migrate.ApplyTo(ctx, e.appDB(), db, migrate.Models(hospital.Models()...))
+	return err
 }
 
 // seedHook seeds one hospital, idempotently, and counts its calls.
@@ -227,7 +287,7 @@ func (e *env) provisioner(c *counts, cfg provision.Config) *provision.Provisione
 	if cfg.Migrate == nil {
 		cfg.Migrate = func(ctx context.Context, db *gorm.DB) error {
 			c.add("migrate")
-			return migrateTenant(ctx, db)
+			return e.migrateTenant(ctx, db)
 		}
 	}
 	if cfg.Hooks == nil {

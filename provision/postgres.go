@@ -143,7 +143,7 @@ func (s *PostgresServer) Drop(ctx context.Context, name string) error {
 
 // Open implements [Server]: the tenant's DataSource over the admin DSN,
 // opened by pgdriver as an instance's resolver opens it.
-func (s *PostgresServer) Open(ctx context.Context, name string) (*gorm.DB, error) {
+func (s *PostgresServer) Open(ctx context.Context, name string, cfg *gorm.Config) (*gorm.DB, error) {
 	if err := s.check(name); err != nil {
 		return nil, err
 	}
@@ -153,7 +153,7 @@ func (s *PostgresServer) Open(ctx context.Context, name string) (*gorm.DB, error
 	}
 	sqlDB := sql.OpenDB(conn)
 	sqlDB.SetMaxOpenConns(4)
-	return openGORM(ctx, sqlDB, postgres.New(postgres.Config{Conn: sqlDB}))
+	return openGORM(ctx, sqlDB, postgres.New(postgres.Config{Conn: sqlDB}), cfg)
 }
 
 // Sessions implements [SessionLister] with pg_stat_activity.
@@ -213,14 +213,18 @@ func lockKey(name string) int64 {
 	return int64(h.Sum64()) //nolint:gosec // a lock key: any 64 bits will do
 }
 
-// openGORM opens a plain *gorm.DB on sqlDB and pings it within ctx.
-// On failure it closes sqlDB.
-func openGORM(ctx context.Context, sqlDB *sql.DB, d gorm.Dialector) (*gorm.DB, error) {
+// openGORM opens a plain *gorm.DB on sqlDB with cfg (nil: a silent
+// default), and pings it within ctx. On failure it closes sqlDB.
+func openGORM(ctx context.Context, sqlDB *sql.DB, d gorm.Dialector, cfg *gorm.Config) (*gorm.DB, error) {
 	if err := sqlDB.PingContext(ctx); err != nil {
 		_ = sqlDB.Close()
 		return nil, fmt.Errorf("provision: %w", err)
 	}
-	db, err := gorm.Open(d, &gorm.Config{Logger: logger.Discard, DisableAutomaticPing: true})
+	if cfg == nil {
+		cfg = &gorm.Config{Logger: logger.Discard}
+	}
+	cfg.DisableAutomaticPing = true // pinged above, within ctx
+	db, err := gorm.Open(d, cfg)
 	if err != nil {
 		_ = sqlDB.Close()
 		return nil, fmt.Errorf("provision: %w", err)

@@ -110,7 +110,11 @@ func (p *Provisioner) runHooks(ctx context.Context, log *slog.Logger, t Tenant, 
 
 // withDB opens the tenant's database, calls fn, and closes it.
 func (p *Provisioner) withDB(ctx context.Context, name string, fn func(*gorm.DB) error) error {
-	db, err := p.cfg.Server.Open(ctx, name)
+	var cfg *gorm.Config
+	if p.cfg.GORMConfig != nil {
+		cfg = p.cfg.GORMConfig()
+	}
+	db, err := p.cfg.Server.Open(ctx, name, cfg)
 	if err != nil {
 		return err
 	}

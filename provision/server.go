@@ -32,8 +32,9 @@ type Server interface {
 	Drop(ctx context.Context, name string) error
 	// Open opens a *gorm.DB directly on the database, without any
 	// plugin, as instances reach it (the published config over the
-	// server's template). The caller closes its *sql.DB.
-	Open(ctx context.Context, name string) (*gorm.DB, error)
+	// server's template), with cfg (nil: GORM's defaults, silent). The
+	// caller closes its *sql.DB.
+	Open(ctx context.Context, name string, cfg *gorm.Config) (*gorm.DB, error)
 }
 
 // SessionLister is implemented by a Server that can see the sessions

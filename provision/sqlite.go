@@ -120,7 +120,7 @@ func (s *SQLiteServer) Drop(_ context.Context, name string) error {
 
 // Open implements [Server], through sqlitedriver as an instance's
 // resolver opens the file.
-func (s *SQLiteServer) Open(ctx context.Context, name string) (*gorm.DB, error) {
+func (s *SQLiteServer) Open(ctx context.Context, name string, cfg *gorm.Config) (*gorm.DB, error) {
 	if err := ValidateName(name); err != nil {
 		return nil, err
 	}
@@ -129,5 +129,5 @@ func (s *SQLiteServer) Open(ctx context.Context, name string) (*gorm.DB, error) 
 		return nil, fmt.Errorf("provision: %w", err)
 	}
 	sqlDB := sql.OpenDB(conn)
-	return openGORM(ctx, sqlDB, &sqlite.Dialector{Conn: sqlDB})
+	return openGORM(ctx, sqlDB, &sqlite.Dialector{Conn: sqlDB}, cfg)
 }
