@@ -42,7 +42,8 @@ func (p *Provisioner) drain(ctx context.Context, log *slog.Logger, name string, 
 		}
 		if !waited {
 			waited = true
-			log.LogAttrs(ctx, slog.LevelInfo, "waiting for the sessions on the database to end",
+			// A warning: something still uses a tenant being deleted.
+			log.LogAttrs(ctx, slog.LevelWarn, "waiting for the sessions on the database to end",
 				slog.Int("sessions", len(ss)), slog.String("who", sessionList(ss)), slog.Duration("timeout", timeout))
 		}
 		if time.Now().After(deadline) {

@@ -14,7 +14,7 @@ type Option func(*options) error
 type options struct {
 	name       string // WithDatabase
 	drop       bool   // DropDatabase
-	stepDone   func(Step)
+	stepDone   []func(Step)
 	deleteOnly string // the first option only Delete takes, for Create's refusal
 }
 
@@ -49,14 +49,15 @@ func DropDatabase() Option {
 
 // WithStepDone calls fn after each step of Create or Delete succeeds,
 // with the step ([StepDatabase], ...), on the calling goroutine: for a
-// progress display, or for tests that stop the work between steps. A nil
-// fn is refused.
+// progress display, or for tests that stop the work between steps. Given
+// more than once, each fn is called, in the order given. A nil fn is
+// refused.
 func WithStepDone(fn func(Step)) Option {
 	return func(o *options) error {
 		if fn == nil {
 			return fmt.Errorf("WithStepDone(nil): give a function to call after each step")
 		}
-		o.stepDone = fn
+		o.stepDone = append(o.stepDone, fn)
 		return nil
 	}
 }
@@ -70,7 +71,7 @@ func applyOptions(opts []Option) (options, error) {
 }
 
 func (o options) done(s Step) {
-	if o.stepDone != nil {
-		o.stepDone(s)
+	for _, fn := range o.stepDone {
+		fn(s)
 	}
 }
