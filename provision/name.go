@@ -63,8 +63,8 @@ func DatabaseName(id string) string {
 	if s == "" {
 		s = "t"
 	}
-	if max := maxDerivedLen - 1 - hashLen; len(s) > max {
-		s = strings.TrimRight(s[:max], "_")
+	if room := maxDerivedLen - 1 - hashLen; len(s) > room {
+		s = strings.TrimRight(s[:room], "_")
 	}
 	return s + "_" + hash
 }
@@ -76,12 +76,24 @@ func DatabaseName(id string) string {
 // wraps [ErrInvalidName] and names the input, unless it looks like a
 // URL or a DSN, which may hold a password.
 func ValidateName(name string) error {
+	return checkName("provision: ", name)
+}
+
+// nameError is a name refused: its message starts with its own prefix
+// (an option's name, say) and it wraps ErrInvalidName.
+type nameError struct{ msg string }
+
+func (e *nameError) Error() string { return e.msg }
+func (e *nameError) Unwrap() error { return ErrInvalidName }
+
+// checkName is ValidateName with the prefix of its error's message.
+func checkName(prefix, name string) error {
 	quoted := fmt.Sprintf("%q", name)
 	if strings.ContainsAny(name, ":@=") {
 		quoted = "(not shown: it looks like a URL or DSN)"
 	}
 	bad := func(why string) error {
-		return fmt.Errorf("%w %s: %s", ErrInvalidName, quoted, why)
+		return &nameError{prefix + "invalid database name " + quoted + ": " + why}
 	}
 	switch {
 	case name == "":
@@ -121,7 +133,7 @@ func validatePrefix(p string) error {
 	if len(p) > maxPrefixLen {
 		return fmt.Errorf("%w: NamePrefix %q: %d bytes, at most %d", ErrInvalidConfig, p, len(p), maxPrefixLen)
 	}
-	if err := ValidateName(p); err != nil {
+	if err := checkName("", p); err != nil {
 		return fmt.Errorf("%w: NamePrefix: %w", ErrInvalidConfig, err)
 	}
 	return nil

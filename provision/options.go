@@ -26,8 +26,8 @@ type options struct {
 // database.
 func WithDatabase(name string) Option {
 	return func(o *options) error {
-		if err := ValidateName(name); err != nil {
-			return fmt.Errorf("WithDatabase: %w", err)
+		if err := checkName("WithDatabase: ", name); err != nil {
+			return err
 		}
 		o.name = name
 		return nil

@@ -92,7 +92,7 @@ func (s *PostgresServer) check(name string) error {
 		return err
 	}
 	if name == s.own {
-		return fmt.Errorf("%w %q: the admin DSN's own database", ErrInvalidName, name)
+		return &nameError{fmt.Sprintf("provision: invalid database name %q: the admin DSN's own database", name)}
 	}
 	return nil
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/tenantrouter/tenantplugin/resolver/dbdriver"
 	"github.com/tenantrouter/tenantplugin/resolver/pgdriver"
 	"github.com/tenantrouter/tenantplugin/resolver/sqlitedriver"
+	"github.com/tenantrouter/tenantplugin/tenant"
 	"github.com/tenantrouter/tenantplugin/tenantconfig"
 )
 
@@ -131,6 +132,9 @@ func create(ctx context.Context, store tenantconfig.Store, args []string, out io
 	if err != nil {
 		return err
 	}
+	if err := checkInput(id, *name); err != nil {
+		return err
+	}
 	opts := []provision.Option{}
 	if *name != "" {
 		opts = append(opts, provision.WithDatabase(*name))
@@ -179,6 +183,9 @@ func deleteTenant(ctx context.Context, store tenantconfig.Store, args []string, 
 	drain := fs.Duration("drain-timeout", provision.DefaultDrainTimeout, "how long to wait for sessions on the database to end; 0: do not wait")
 	id, err := idAndFlags(fs, args)
 	if err != nil {
+		return err
+	}
+	if err := checkInput(id, *name); err != nil {
 		return err
 	}
 	timeout := *drain
@@ -239,6 +246,18 @@ func deleteTenant(ctx context.Context, store tenantconfig.Store, args []string, 
 		fmt.Fprintf(out, "deleted %s and its database %s\n", id, shown)
 	default:
 		fmt.Fprintf(out, "deleted %s; database %s kept (--drop-database drops it)\n", id, shown)
+	}
+	return nil
+}
+
+// checkInput refuses a bad id or --db name before any connection is
+// made, as Create and Delete would.
+func checkInput(id, name string) error {
+	if err := tenant.ValidateID(id); err != nil {
+		return &tenant.Error{ID: id, Err: err}
+	}
+	if name != "" {
+		return provision.ValidateName(name)
 	}
 	return nil
 }

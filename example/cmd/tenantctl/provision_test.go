@@ -367,3 +367,28 @@ func TestCreateDeleteSQLite(t *testing.T) {
 		t.Fatalf("after delete: %v, list %q", err, c.must("list"))
 	}
 }
+
+// TestProvisionInputBeforeServer: a bad id or name is refused before
+// the database server is reached; an unreachable server is reported
+// without DATABASE_URL's password.
+func TestProvisionInputBeforeServer(t *testing.T) {
+	c := newCLI(t)
+	c.env["DATABASE_URL"] = "postgres://postgres:" + secret + "@127.0.0.1:1/postgres?connect_timeout=2"
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"create", "a/b"}, "invalid tenant id"},
+		{[]string{"create", "acme", "--db", "ac me"}, `invalid database name "ac me"`},
+		{[]string{"delete", "acme", "--db", "Acme"}, `invalid database name "Acme"`},
+		{[]string{"create", "acme"}, "127.0.0.1"},
+	} {
+		code, _, errOut := c.run(tt.args...)
+		if code != exitRejected || !strings.Contains(errOut, tt.want) || strings.Contains(errOut, secret) {
+			t.Errorf("%v: exit %d, stderr %q; want %d and %q, without the password", tt.args, code, errOut, exitRejected, tt.want)
+		}
+	}
+	if got := c.must("list"); got != "" {
+		t.Fatalf("the store changed: %q", got)
+	}
+}
