@@ -81,8 +81,8 @@ type Hook struct {
 // Tenant is what a hook is given.
 type Tenant struct {
 	ID string
-	// Database is the config published (Create) or last published
-	// (Delete) for the tenant.
+	// Database is the config Create publishes once the hooks have run
+	// (Version 0), or the one Delete unpublished (with its version).
 	Database tenantconfig.Database
 	// DB is a plain *gorm.DB (no plugin) opened directly on the tenant's
 	// database, closed when the hooks have run.

@@ -88,18 +88,7 @@ func (p *Provisioner) create(ctx context.Context, id, name string, o options) (t
 		return tenantconfig.Database{}, err
 	}
 
-	step := func(s Step, fn func() error) error {
-		if err := ctx.Err(); err != nil {
-			return fmt.Errorf("provision: stopped before step %s: %w", s, err)
-		}
-		t := time.Now()
-		if err := fn(); err != nil {
-			return fmt.Errorf("provision: step %s: %w", s, err)
-		}
-		log.LogAttrs(ctx, slog.LevelInfo, "step done", slog.String("step", string(s)), slog.Duration("took", time.Since(t)))
-		o.done(s)
-		return nil
-	}
+	step := func(s Step, fn func() error) error { return runStep(ctx, log, o, s, fn) }
 	if err := step(StepDatabase, func() error { return srv.Create(ctx, name) }); err != nil {
 		return tenantconfig.Database{}, err
 	}

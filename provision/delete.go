@@ -20,7 +20,8 @@ import (
 //     Config.DrainTimeout, then fails with [ErrBusy];
 //  3. [StepDeleteHooks]: each hook's Delete runs, in reverse order;
 //  4. [StepDrop]: with [DropDatabase] only, the database is dropped;
-//     otherwise it is kept.
+//     otherwise it is kept, with its data, and a later Create of the id
+//     takes it back (migrated to the current models, hooks run again).
 //
 // The database is the one the store publishes for the tenant; for a
 // tenant the store does not hold (a Create that stopped before
@@ -90,18 +91,7 @@ func (p *Provisioner) delete(ctx context.Context, id, name string, o options) er
 		return err
 	}
 
-	step := func(s Step, fn func() error) error {
-		if err := ctx.Err(); err != nil {
-			return fmt.Errorf("provision: stopped before step %s: %w", s, err)
-		}
-		t := time.Now()
-		if err := fn(); err != nil {
-			return fmt.Errorf("provision: step %s: %w", s, err)
-		}
-		log.LogAttrs(ctx, slog.LevelInfo, "step done", slog.String("step", string(s)), slog.Duration("took", time.Since(t)))
-		o.done(s)
-		return nil
-	}
+	step := func(s Step, fn func() error) error { return runStep(ctx, log, o, s, fn) }
 	err = step(StepUnpublish, func() error {
 		if !published {
 			return nil

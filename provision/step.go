@@ -1,5 +1,12 @@
 package provision
 
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+)
+
 // Step names one step of [Provisioner.Create] or [Provisioner.Delete],
 // as [WithStepDone] reports it.
 type Step string
@@ -28,3 +35,18 @@ const (
 	// StepDrop: the database is dropped (with [DropDatabase] only).
 	StepDrop Step = "drop"
 )
+
+// runStep runs one step unless ctx is done, logs it and reports it to
+// the options' WithStepDone functions. Its error names the step.
+func runStep(ctx context.Context, log *slog.Logger, o options, s Step, fn func() error) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("provision: stopped before step %s: %w", s, err)
+	}
+	start := time.Now()
+	if err := fn(); err != nil {
+		return fmt.Errorf("provision: step %s: %w", s, err)
+	}
+	log.LogAttrs(ctx, slog.LevelInfo, "step done", slog.String("step", string(s)), slog.Duration("took", time.Since(start)))
+	o.done(s)
+	return nil
+}
