@@ -144,6 +144,18 @@ func RouteOf(db *gorm.DB, s Statement) (Route, bool) {
 	return r, true
 }
 
+// ResolverOf returns the [Resolver] of the plugin installed on db
+// (Config.Resolver), and false when db has no plugin. Tools that work on
+// each tenant's database as a whole use it: migrate leases a tenant's
+// *sql.DB through it for versioned SQL migrations.
+func ResolverOf(db *gorm.DB) (Resolver, bool) {
+	p, ok := db.Config.Plugins[PluginName].(*Plugin)
+	if !ok {
+		return nil, false
+	}
+	return p.cfg.Resolver, true
+}
+
 var (
 	_ Strategy = StrategyFunc(nil)
 	_ Strategy = strategyStack(nil)

@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 )
@@ -51,6 +53,10 @@ var lockKey = func() int64 {
 type ledger struct {
 	db    *gorm.DB
 	exprs []clause.Expression
+	// known, when not nil, is the last fingerprint of each step, read
+	// from the ledger before the steps ran (a missing ledger reads as
+	// empty): the steps' first look needs no query of its own.
+	known map[string]string
 }
 
 // session returns a session on the database, each of whose statements
@@ -117,8 +123,74 @@ func hasLedger(db *gorm.DB) (bool, error) {
 // current reads the ledger's last fingerprint for step and tells whether
 // it is fp, changing nothing: one statement when the ledger exists.
 func (l ledger) current(step, fp string) (bool, error) {
+	if l.known != nil {
+		return l.known[step] == fp, nil
+	}
 	got, err := lastOrNone(l.session(), step)
 	return got == fp, err
+}
+
+// fresh returns l without what was read before the steps ran, for a
+// look under the lock.
+func (l ledger) fresh() ledger {
+	l.known = nil
+	return l
+}
+
+// readAll returns the last fingerprint of each step in the ledger, an
+// empty map when there is no ledger: one statement, two when the
+// database's error does not tell that the ledger is missing (three when
+// another runner creates it meanwhile). answered tells whether the
+// database answered at all.
+func readAll(db *gorm.DB) (known map[string]string, answered bool, err error) {
+	known, err = readLast(db)
+	switch {
+	case err == nil:
+		return known, true, nil
+	case missingLedger(err):
+		return map[string]string{}, true, nil
+	}
+	has, herr := hasLedger(db)
+	switch {
+	case herr != nil:
+		return nil, false, err
+	case !has:
+		return map[string]string{}, true, nil
+	}
+	known, err = readLast(db)
+	return known, true, err
+}
+
+// missingLedger tells whether err is the database's answer that the
+// ledger table does not exist: PostgreSQL's undefined_table, SQLite's
+// "no such table".
+func missingLedger(err error) bool {
+	if pgErr, ok := errors.AsType[*pgconn.PgError](err); ok {
+		return pgErr.Code == "42P01"
+	}
+	return strings.Contains(err.Error(), "no such table: "+LedgerTable)
+}
+
+// readLast reads the last fingerprint of each step; it fails when the
+// ledger is missing.
+func readLast(db *gorm.DB) (map[string]string, error) {
+	rows, err := db.Raw("SELECT step, fingerprint FROM " + LedgerTable + " WHERE id IN (SELECT max(id) FROM " + LedgerTable + " GROUP BY step)").Rows()
+	if err != nil {
+		return nil, fmt.Errorf("migrate: reading %s: %w", LedgerTable, err)
+	}
+	defer rows.Close()
+	known := map[string]string{}
+	for rows.Next() {
+		var step, fp string
+		if err := rows.Scan(&step, &fp); err != nil {
+			return nil, fmt.Errorf("migrate: reading %s: %w", LedgerTable, err)
+		}
+		known[step] = fp
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("migrate: reading %s: %w", LedgerTable, err)
+	}
+	return known, nil
 }
 
 // apply runs fn on the database in a transaction holding the ledger's
@@ -133,9 +205,14 @@ func (l ledger) current(step, fp string) (bool, error) {
 // runner waits in SQLite's busy timeout.
 func (l ledger) apply(step, fp string, fn func(tx *gorm.DB) error) (Status, error) {
 	db := l.session()
-	// One statement when nothing is to do. A failed read (no ledger yet,
-	// most often) is settled under the lock.
-	if got, err := last(db, step); err == nil && got == fp {
+	// One statement when nothing is to do (none when the ledger was read
+	// before). A failed read (no ledger yet, most often) is settled under
+	// the lock.
+	if l.known != nil {
+		if l.known[step] == fp {
+			return StatusUpToDate, nil
+		}
+	} else if got, err := last(db, step); err == nil && got == fp {
 		return StatusUpToDate, nil
 	}
 	create, err := ddl(db)
@@ -181,4 +258,23 @@ func (l ledger) apply(step, fp string, fn func(tx *gorm.DB) error) (Status, erro
 		return StatusFailed, err
 	}
 	return status, nil
+}
+
+// record creates the ledger if it is missing and records fp for step,
+// applied in d. The caller holds the database's lock.
+func (l ledger) record(step, fp string, d time.Duration) error {
+	db := l.session()
+	create, err := ddl(db)
+	if err != nil {
+		return err
+	}
+	if err := db.Exec(create).Error; err != nil {
+		return fmt.Errorf("migrate: creating %s: %w", LedgerTable, err)
+	}
+	err = db.Exec("INSERT INTO "+LedgerTable+" (step, fingerprint, applied_at, duration_ms) VALUES (?, ?, ?, ?)",
+		step, fp, time.Now().UTC(), d.Milliseconds()).Error
+	if err != nil {
+		return fmt.Errorf("migrate: recording %s in %s: %w", step, LedgerTable, err)
+	}
+	return nil
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/tenantrouter/tenantplugin/internal/fixture"
 	"github.com/tenantrouter/tenantplugin/migrate"
 	"github.com/tenantrouter/tenantplugin/reserved"
+	"github.com/tenantrouter/tenantplugin/resolver"
 	"github.com/tenantrouter/tenantplugin/tenant"
 )
 
@@ -156,14 +157,15 @@ func TestForEachRefusesBadOption(t *testing.T) {
 	}
 }
 
-// TestWithParallel: 0 runs one tenant at a time, n runs n at once and
-// never more.
+// TestWithParallel: 0 runs as many tenants at once as the resolver's
+// budget allows, n runs n at once and never more.
 func TestWithParallel(t *testing.T) {
 	e := fixture.New(t, fixture.SQLite, fixture.Options{Tenants: 6})
 	tests := []struct {
 		n, want int
 	}{
-		{0, migrate.DefaultParallel},
+		// The fixture's resolver has the default budget.
+		{0, min(migrate.DefaultParallel, resolver.DefaultMaxPools/4, resolver.DefaultMaxConns/8)},
 		{1, 1},
 		{3, 3},
 	}

@@ -1,36 +1,54 @@
 package migrate
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"time"
 
+	"gorm.io/gorm"
+
+	tenantplugin "github.com/tenantrouter/tenantplugin"
 	"github.com/tenantrouter/tenantplugin/internal/optapply"
+	"github.com/tenantrouter/tenantplugin/resolver"
+	"github.com/tenantrouter/tenantplugin/tenant"
 )
 
 // DefaultParallel is how many tenants run at once when WithParallel is
-// not given or given 0.
-const DefaultParallel = 1
+// not given or given 0 and the plugin's resolver does not tell its
+// budget. With a [*resolver.Resolver], the default is a quarter of its
+// pools ([resolver.Config].MaxPools) and an eighth of its connections
+// (MaxConns; a tenant being migrated may hold two), at least 1 and at
+// most DefaultParallel: the run leaves most of the budget to the
+// tenants being served.
+const DefaultParallel = 8
 
-// Option configures [ForEach] and [AutoMigrate]. Each option checks its
-// own input; an invalid one makes the call return an error naming it,
-// before anything runs.
+// DefaultConnectTimeout is how long Apply and Check wait for each
+// database to answer a ping before its step, when WithConnectTimeout is
+// not given or given 0.
+const DefaultConnectTimeout = 10 * time.Second
+
+// Option configures [Apply], [Check] and [ForEach]. Each option checks
+// its own input; an invalid one makes the call return an error naming
+// it, before anything runs.
 type Option func(*options) error
 
 type options struct {
-	parallel int
-	progress func(Result)
+	parallel       int // 0: from the resolver's budget
+	progress       func(Result)
+	failFast       bool
+	connectTimeout time.Duration // -1: none
 }
 
-// WithParallel runs at most n tenants at once. 0 means
-// [DefaultParallel]. There is no unbounded setting, and any negative n is
-// refused: each running tenant holds one of the resolver's pools, so n
-// should stay under the resolver's MaxPools.
+// WithParallel runs at most n tenants at once. 0 means the default
+// ([DefaultParallel], lowered to fit the resolver's budget). There is no
+// unbounded setting, and any negative n is refused: each running tenant
+// holds one of the resolver's pools, so n should stay well under the
+// resolver's MaxPools.
 func WithParallel(n int) Option {
 	return func(o *options) error {
 		if n < 0 {
-			return fmt.Errorf("WithParallel(%d): must be 0 (default %d) or more; there is no unbounded setting, as each running tenant holds one of the resolver's pools", n, DefaultParallel)
-		}
-		if n == 0 {
-			n = DefaultParallel
+			return fmt.Errorf("WithParallel(%d): must be 0 (the default, from the resolver's budget) or more; there is no unbounded setting, as each running tenant holds one of the resolver's pools", n)
 		}
 		o.parallel = n
 		return nil
@@ -51,12 +69,83 @@ func WithProgress(fn func(Result)) Option {
 	}
 }
 
+// WithFailFast stops the run at the first failed database: the
+// databases not started yet are [StatusSkipped] with [ErrStopped]; those
+// already running finish. Without it, every database is tried whatever
+// happens to the others.
+func WithFailFast() Option {
+	return func(o *options) error {
+		o.failFast = true
+		return nil
+	}
+}
+
+// WithConnectTimeout bounds the ping Apply and Check send each database
+// before its step: a database that does not answer within d is
+// [StatusFailed] with an error wrapping [ErrUnreachable], and the run goes
+// on without waiting for it. 0 means [DefaultConnectTimeout]; -1 sends
+// no ping (each step then waits as long as its context allows). ForEach
+// sends no ping.
+func WithConnectTimeout(d time.Duration) Option {
+	return func(o *options) error {
+		switch {
+		case d == 0:
+			d = DefaultConnectTimeout
+		case d < 0 && d != -1:
+			return fmt.Errorf("WithConnectTimeout(%v): must be positive, 0 (default %v) or -1 (no ping)", d, DefaultConnectTimeout)
+		}
+		o.connectTimeout = d
+		return nil
+	}
+}
+
 // applyOptions returns the defaults with opts applied, or the first
 // option's error.
-func applyOptions(opts []Option) (options, error) {
-	o := options{parallel: DefaultParallel}
+func applyOptions(db *gorm.DB, opts []Option) (options, error) {
+	o := options{connectTimeout: DefaultConnectTimeout}
 	if err := optapply.Apply("migrate", &o, opts); err != nil {
 		return options{}, err
 	}
+	if o.parallel == 0 {
+		o.parallel = defaultParallel(db)
+	}
 	return o, nil
+}
+
+// defaultParallel fits DefaultParallel to the budget of db's resolver.
+func defaultParallel(db *gorm.DB) int {
+	n := DefaultParallel
+	res, _ := tenantplugin.ResolverOf(db)
+	r, ok := res.(*resolver.Resolver)
+	if !ok {
+		return n
+	}
+	s := r.Stats()
+	if s.MaxPools > 0 {
+		n = min(n, s.MaxPools/4)
+	}
+	if s.MaxConns > 0 {
+		n = min(n, s.MaxConns/8)
+	}
+	return max(n, 1)
+}
+
+// ping reads t's ledger within the connect timeout, and returns t with
+// what it read: the database answered. A database that does not answer
+// in time, or at all, gives an error wrapping ErrUnreachable.
+func (o options) ping(ctx context.Context, t target) (target, error) {
+	if o.connectTimeout < 0 {
+		return t, nil
+	}
+	pctx, cancel := context.WithTimeout(ctx, o.connectTimeout)
+	defer cancel()
+	known, answered, err := readAll(t.ledger().session().WithContext(pctx))
+	switch {
+	case err == nil:
+		t.known = known
+		return t, nil
+	case errors.Is(err, tenant.ErrUnknown), errors.Is(err, tenant.ErrMissing), ctx.Err() != nil, answered:
+		return t, err
+	}
+	return t, fmt.Errorf("%w (no answer within %v): %w", ErrUnreachable, o.connectTimeout, err)
 }

@@ -18,6 +18,7 @@ import (
 // whose referenced table is on the same database.
 type step struct {
 	model any
+	table string
 	// cut tells that some of GORM's foreign keys on this table point at
 	// another database's table and are left out.
 	cut  bool
@@ -27,9 +28,9 @@ type step struct {
 // plan is what AutoMigrate runs: the steps of each reserved alias, and
 // those of every tenant, each in GORM's order.
 type plan struct {
-	aliases  []string // sorted
-	reserved map[string][]step
-	tenant   []step
+	aliasList []string // sorted
+	reserved  map[string][]step
+	tenant    []step
 	// fingerprints of each database's schema: by alias, "" for a
 	// tenant's.
 	fingerprints map[string]string
@@ -100,6 +101,11 @@ func planMigration(ctx context.Context, db *gorm.DB, models []any) (*plan, error
 		}
 		alias := aliasOf(m, sch)
 		st := step{model: m}
+		if sch != nil {
+			st.table = sch.Table
+		} else {
+			st.table, _ = m.(string)
+		}
 		if sch != nil && !db.DisableForeignKeyConstraintWhenMigrating && !db.IgnoreRelationshipsWhenMigrating {
 			for _, rel := range sch.Relationships.Relations {
 				if rel.Field.IgnoreMigration {
@@ -123,11 +129,11 @@ func planMigration(ctx context.Context, db *gorm.DB, models []any) (*plan, error
 			continue
 		}
 		if _, seen := p.reserved[alias]; !seen {
-			p.aliases = append(p.aliases, alias)
+			p.aliasList = append(p.aliasList, alias)
 		}
 		p.reserved[alias] = append(p.reserved[alias], st)
 	}
-	slices.Sort(p.aliases)
+	slices.Sort(p.aliasList)
 	return p, nil
 }
 

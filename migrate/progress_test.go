@@ -30,7 +30,7 @@ func TestWithProgress(t *testing.T) {
 			return migrate.AutoMigrate(ctx, e.DB, e.Tenants, []any{&Hospital{}, &Patient{}}, migrate.WithParallel(3), opt)
 		}},
 		{"Check", func(opt migrate.Option) (*migrate.Report, error) {
-			return migrate.Check(ctx, e.DB, e.Tenants, []any{&Hospital{}, &Patient{}}, migrate.WithParallel(3), opt)
+			return migrate.Check(ctx, e.DB, e.Tenants, migrate.Models(&Hospital{}, &Patient{}), migrate.WithParallel(3), opt)
 		}},
 		{"ForEach", func(opt migrate.Option) (*migrate.Report, error) {
 			rep, err := migrate.ForEach(ctx, e.DB, e.Tenants, func(ctx context.Context, db *gorm.DB) error {

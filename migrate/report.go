@@ -23,6 +23,9 @@ type Result struct {
 	// for a tenant not started because ctx ended.
 	Err      error
 	Duration time.Duration
+	// Detail says more, when the step has more to say: the goose
+	// version a database is at ("goose version 1 of 3").
+	Detail string
 }
 
 // Report lists the results: reserved databases first, by alias, then

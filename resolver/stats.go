@@ -19,6 +19,9 @@ type PoolStats struct {
 	// MaxConns is [Config.MaxConns] with its default applied: -1 when
 	// there is no budget.
 	MaxConns int
+	// MaxPools is [Config.MaxPools] with its default applied: -1 when
+	// there is no cap.
+	MaxPools int
 	// BudgetWaits counts connection attempts that found the budget spent
 	// (or others already waiting).
 	BudgetWaits uint64
@@ -43,6 +46,7 @@ func (r *Resolver) Stats() PoolStats {
 	s.Opened, s.Closed = r.opened.Load(), r.closedPools.Load()
 	s.Evicted, s.Swapped = r.evicted.Load(), r.swapped.Load()
 	s.ConnsInUse, s.MaxConns, s.BudgetWaits = r.budget.inUse(), r.budget.max, r.budget.waits.Load()
+	s.MaxPools = r.cfg.MaxPools
 	return s
 }
 

@@ -1,0 +1,82 @@
+package migrate
+
+import (
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+)
+
+// migrateSteps does on one database what GORM's AutoMigrate does for
+// each step's table, without the foreign keys the step leaves out. db
+// with exprs is a session on that database.
+//
+// GORM's AutoMigrate creates a missing table with its foreign keys, or
+// migrates an existing one's columns and adds its missing foreign keys,
+// checks and indexes. A table with a foreign key left out is created
+// without any, and then given those it keeps; an existing table is
+// migrated without GORM's foreign keys, then given the missing ones it
+// keeps.
+func migrateSteps(db *gorm.DB, exprs []clause.Expression, steps []step) error {
+	on := func(set func(*gorm.Config)) gorm.Migrator {
+		s := db.Session(&gorm.Session{})
+		if set != nil {
+			set(s.Config)
+		}
+		if len(exprs) > 0 {
+			s = s.Clauses(exprs...)
+		}
+		return s.Migrator()
+	}
+	noForeignKeys := func(c *gorm.Config) { c.DisableForeignKeyConstraintWhenMigrating = true }
+	noRelations := func(c *gorm.Config) { c.IgnoreRelationshipsWhenMigrating = true }
+	for _, st := range steps {
+		m := on(nil)
+		if !m.HasTable(st.model) {
+			if !st.cut {
+				if err := m.CreateTable(st.model); err != nil {
+					return err
+				}
+				continue
+			}
+			if err := on(noForeignKeys).CreateTable(st.model); err != nil {
+				return err
+			}
+		} else if err := on(noRelations).AutoMigrate(st.model); err != nil {
+			return err
+		}
+		added := false // string models have no constraints to keep
+		for _, name := range st.keep {
+			if m.HasConstraint(st.model, name) {
+				continue
+			}
+			if err := m.CreateConstraint(st.model, name); err != nil {
+				return err
+			}
+			added = true
+		}
+		if added {
+			if err := restoreIndexes(db, m, st.model); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// restoreIndexes creates the indexes of model's table that are missing:
+// SQLite's migrator adds a foreign key by making the table anew, which
+// drops its indexes.
+func restoreIndexes(db *gorm.DB, m gorm.Migrator, model any) error {
+	sch, err := parse(db, model)
+	if err != nil {
+		return err
+	}
+	for _, idx := range sch.ParseIndexes() {
+		if m.HasIndex(model, idx.Name) {
+			continue
+		}
+		if err := m.CreateIndex(model, idx.Name); err != nil {
+			return err
+		}
+	}
+	return nil
+}
