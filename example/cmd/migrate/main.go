@@ -69,7 +69,7 @@ func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(fo
 
 // errIncomplete says that some database was not migrated (or, with
 // --check, is behind): the summary has said which.
-var errIncomplete = errors.New("not every database is up to date")
+var errIncomplete = errors.New("incomplete")
 
 // run runs the command and returns its exit status. Progress and errors
 // go to stderr, the summary to stdout; stderr gets a progress bar only

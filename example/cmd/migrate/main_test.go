@@ -276,6 +276,18 @@ func TestUsage(t *testing.T) {
 	}
 }
 
+// TestHelp: -h prints the usage on stdout and exits 0, doing nothing.
+func TestHelp(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	code, out, errOut := cli{t: t, env: map[string]string{}}.run("-data", dir, "-h")
+	if code != exitOK || !strings.HasPrefix(out, "usage: migrate") || errOut != "" {
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Fatalf("-h made %s: %v", dir, err)
+	}
+}
+
 // TestPlainOutputWithoutTerminal: with stdout and stderr not terminals,
 // progress is one plain line per database and nothing holds an escape
 // code.

@@ -57,7 +57,7 @@ func (o *output) begin(names []string, check bool) {
 // progress shows a database finished.
 func (o *output) progress(r migrate.Result) {
 	o.done++
-	if r.Status == migrate.StatusFailed || r.Status == migrate.StatusSkipped {
+	if r.Status == migrate.StatusFailed {
 		o.failed++
 	}
 	if !o.tty {

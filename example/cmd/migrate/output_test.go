@@ -87,7 +87,7 @@ func TestProgressOnTerminal(t *testing.T) {
 		return errOut.String()
 	}
 	bar := show(true)
-	for _, want := range []string{"\r\x1b[2Kmigrating [", "] 4/4  2 failed", "\r\x1b[2Kb                 failed      1.2s  migrate: database unreachable: dial postgres://u:[redacted]@h/b\n"} {
+	for _, want := range []string{"\r\x1b[2Kmigrating [", "] 4/4  1 failed", "\r\x1b[2Kb                 failed      1.2s  migrate: database unreachable: dial postgres://u:[redacted]@h/b\n"} {
 		if !strings.Contains(bar, want) {
 			t.Errorf("terminal output lacks %q:\n%q", want, bar)
 		}

@@ -433,3 +433,48 @@ func TestGoose(t *testing.T) {
 		t.Errorf("--check does not list %s behind:\n%s", bad, out)
 	}
 }
+
+// TestRefusedConfigs: a tenant whose config the command cannot use (a
+// driver other than the template's, no database for GORM's default
+// alias) is reported failed with the reason. By default nothing is
+// migrated then; with --continue-on-error the others are. A service
+// with no tenant in the store migrates nothing and exits 1.
+func TestRefusedConfigs(t *testing.T) {
+	f := newFleet(t, 3)
+	noDefault := put("t900.example", tenantconfig.DataSource{Name: f.dbs["t000.example"]})
+	noDefault.Config.ORM[tenantconfig.GORM]["replica"] = noDefault.Config.ORM[tenantconfig.GORM][tenantconfig.DefaultAlias]
+	delete(noDefault.Config.ORM[tenantconfig.GORM], tenantconfig.DefaultAlias)
+	sqliteOne := put("t901.example", tenantconfig.DataSource{Driver: "sqlite", Name: filepath.Join(t.TempDir(), "x.db")})
+	if _, err := f.store.Apply(context.Background(), noDefault, sqliteOne); err != nil {
+		t.Fatal(err)
+	}
+	names := append(f.names(), "t900.example", "t901.example")
+	refused := map[string]string{"t900.example": "failed", "t901.example": "failed"}
+
+	code, out, errOut := f.run()
+	if code != exitFailed {
+		t.Fatalf("exit %d, want %d\n%s%s", code, exitFailed, out, errOut)
+	}
+	wantStatus(t, out, "skipped", refused, names...)
+	for id, want := range map[string]string{"t900.example": "config: its config has no orm_config.gorm.default", "t901.example": "config: "} {
+		if !strings.Contains(lineOf(out, id), want) {
+			t.Errorf("%s: %q, want %q", id, lineOf(out, id), want)
+		}
+	}
+	for _, db := range f.dbsWithCentral() {
+		if got := pgTables(t, db); len(got) > 0 {
+			t.Fatalf("a run stopped by a refused config created tables in %s: %v", db, got)
+		}
+	}
+
+	code, out, _ = f.run("--continue-on-error")
+	if code != exitFailed {
+		t.Fatalf("--continue-on-error: exit %d, want %d", code, exitFailed)
+	}
+	wantStatus(t, out, "migrated", refused, names...)
+
+	code, _, errOut = f.run("-service", f.service+"-none")
+	if code != exitFailed || !strings.Contains(errOut, "holds no tenant") {
+		t.Fatalf("empty service: exit %d, stderr %q", code, errOut)
+	}
+}
