@@ -54,7 +54,10 @@ const (
 )
 
 func main() {
+	// The first interrupt stops the databases not started yet (reported
+	// skipped); a second one, the default again, ends the process.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	context.AfterFunc(ctx, stop)
 	code := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)

@@ -17,7 +17,7 @@ import (
 // (or checks them, or prints the plan), reporting to out. It returns
 // errIncomplete, wrapped, when some database was not migrated (or is
 // behind); the summary says which.
-func migrateAll(ctx context.Context, s settings, out *output) error {
+func migrateAll(ctx context.Context, s settings, out *output) (err error) {
 	src, err := readTenants(ctx, s)
 	if err != nil {
 		return err
