@@ -168,6 +168,16 @@ func run(in io.Reader, out io.Writer) error {
 				fmt.Sprintf("writes %.0f ms, watchers %.0f ms after the failover command", w, watch), watch <= 2000)
 		}
 	}
+	if speedup, ok := med("MigrateAll", "speedup"); ok {
+		seq, _ := med("MigrateAll", "seq-s")
+		par, _ := med("MigrateAll", "par-s")
+		n, _ := med("MigrateAll", "parallel")
+		check("migrate-all, 200 PostgreSQL tenants: parallel ≥ 2× faster than sequential",
+			fmt.Sprintf("%.2f× (%.2f s vs %.2f s, %.0f at once)", speedup, seq, par, n), speedup >= 2)
+		rerun, _ := med("MigrateAll", "rerun-ms")
+		check("migrate-all re-run with nothing to apply, 200 tenants ≤ 1.5 s",
+			fmt.Sprintf("%.0f ms", rerun), rerun <= 1500)
+	}
 	if cold, ok := med("ColdTenant", "cold-p50-us"); ok {
 		check("first query to a cold tenant (p50, reported)", fmt.Sprintf("%s µs", num(cold)), true)
 	}

@@ -1,0 +1,5 @@
+-- +goose Up
+ALTER TABLE visits ADD COLUMN notes TEXT;
+
+-- +goose Down
+ALTER TABLE visits DROP COLUMN notes;
