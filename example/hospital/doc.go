@@ -23,5 +23,9 @@
 //	}))
 //	report, err := migrate.AutoMigrate(ctx, db, tenants, hospital.Models())
 //
+// [Hooks] are what the application does on a new tenant's database
+// when it is provisioned (package provision), the same for the sign-up
+// handler and for tenantctl create.
+//
 // Table names follow GORM's default naming strategy.
 package hospital

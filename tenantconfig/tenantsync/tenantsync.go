@@ -20,9 +20,11 @@ var ErrEmptyStore = errors.New("tenantsync: the store holds no tenant")
 
 // Target is what a Syncer changes: [*resolver.Resolver], or a wrapper
 // around one. A Target that also implements [Verifier] has each change to
-// a serving tenant checked before it is applied; a wrapper that does not
-// implement it loses that check, and a change to an idle tenant's
-// databases is then applied whether they answer or not.
+// a serving tenant checked before it is applied. A wrapper that embeds
+// *resolver.Resolver keeps the check (the resolver's Verify is
+// promoted); a wrapper that holds the resolver in a named field must
+// forward Verify itself, or it loses the check, and a change to an idle
+// tenant's databases is then applied whether they answer or not.
 type Target interface {
 	Set(ctx context.Context, id string, cfg tenantconfig.Database) error
 	Remove(ctx context.Context, id string) error

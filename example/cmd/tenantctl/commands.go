@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/tenantrouter/tenantplugin/internal/redisurl"
+	"github.com/tenantrouter/tenantplugin/provision"
 	"github.com/tenantrouter/tenantplugin/resolver/pgdriver"
 	"github.com/tenantrouter/tenantplugin/resolver/sqlitedriver"
 	"github.com/tenantrouter/tenantplugin/tenant"
@@ -24,14 +25,24 @@ import (
 // globals are the flags before the command.
 type globals struct {
 	service, redisURL, prefix string
+	data                      string // SQLite tenants' directory
 }
 
-func dispatch(ctx context.Context, args []string, getenv func(string) string, out io.Writer) error {
+// cmdEnv is what create and delete need beyond the store.
+type cmdEnv struct {
+	g      globals
+	getenv func(string) string
+	stderr io.Writer
+	extra  []provision.Option // after tenantctl's own
+}
+
+func dispatch(ctx context.Context, args []string, getenv func(string) string, out, stderr io.Writer, extra []provision.Option) error {
 	fs := newFlags("tenantctl")
 	g := globals{}
 	fs.StringVar(&g.service, "service", "hospital", "service name")
 	fs.StringVar(&g.redisURL, "redis", getenv("REDIS_URL"), "Redis URL")
 	fs.StringVar(&g.prefix, "prefix", redisstore.DefaultPrefix, "key prefix")
+	fs.StringVar(&g.data, "data", "", "directory of the tenants' SQLite files (create, delete; DATABASE_URL unset or SQLite)")
 	if err := fs.Parse(args); err != nil {
 		return usagef("%v", err)
 	}
@@ -58,6 +69,15 @@ func dispatch(ctx context.Context, args []string, getenv func(string) string, ou
 		run = list
 	case "show":
 		run = show
+	case "create", "delete":
+		e := cmdEnv{g: g, getenv: getenv, stderr: stderr, extra: extra}
+		do := create
+		if cmd == "delete" {
+			do = deleteTenant
+		}
+		run = func(ctx context.Context, s tenantconfig.Store, a []string, w io.Writer) error {
+			return do(ctx, s, a, w, e)
+		}
 	default:
 		return usagef("unknown command %q", cmd)
 	}

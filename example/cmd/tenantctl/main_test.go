@@ -10,9 +10,29 @@ import (
 
 	"github.com/alicebob/miniredis/v2"
 	"go.uber.org/goleak"
+
+	"github.com/tenantrouter/tenantplugin/provision"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+// envExitAfter, set, makes the test binary run as tenantctl (its
+// arguments are tenantctl's) and exit with status exitKilled right after
+// the named step of create or delete: a crash between two steps.
+const (
+	envExitAfter = "TENANTCTL_TEST_EXIT_AFTER"
+	exitKilled   = 3
+)
+
+func TestMain(m *testing.M) {
+	if step := os.Getenv(envExitAfter); step != "" {
+		os.Exit(run(context.Background(), os.Args[1:], os.Getenv, os.Stdout, os.Stderr,
+			provision.WithStepDone(func(s provision.Step) {
+				if string(s) == step {
+					os.Exit(exitKilled)
+				}
+			})))
+	}
+	goleak.VerifyTestMain(m)
+}
 
 type cli struct {
 	t   *testing.T
