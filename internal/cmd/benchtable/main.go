@@ -178,6 +178,10 @@ func run(in io.Reader, out io.Writer) error {
 		check("migrate-all re-run with nothing to apply, 200 tenants ≤ 1.5 s",
 			fmt.Sprintf("%.0f ms", rerun), rerun <= 1500)
 	}
+	if p50, ok := med("Create", "p50-ms"); ok {
+		check("tenant create end to end: database, migration, hooks, publish (PostgreSQL + Redis; p50, reported)",
+			fmt.Sprintf("%.0f ms", p50), true)
+	}
 	if cold, ok := med("ColdTenant", "cold-p50-us"); ok {
 		check("first query to a cold tenant (p50, reported)", fmt.Sprintf("%s µs", num(cold)), true)
 	}
