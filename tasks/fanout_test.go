@@ -23,7 +23,7 @@ const typeFanOut = "hospital:fanout"
 
 // fanOutMux serves the fan-out (without tenant) and the hospital task
 // (wrapped in the middleware).
-func fanOutMux(t *testing.T, e *fixture.Env, fan asynq.Handler, runs chan<- run) *asynq.ServeMux {
+func fanOutMux(t *testing.T, e *fixture.Env, fan asynq.Handler, log *runLog) *asynq.ServeMux {
 	t.Helper()
 	mw, err := tenanttask.Middleware(e.Resolver)
 	if err != nil {
@@ -31,27 +31,17 @@ func fanOutMux(t *testing.T, e *fixture.Env, fan asynq.Handler, runs chan<- run)
 	}
 	mux := asynq.NewServeMux()
 	mux.Handle(typeFanOut, fan)
-	mux.Handle(typeCreateHospital, mw(hospitalHandler(e, runs)))
+	mux.Handle(typeCreateHospital, mw(hospitalHandler(e, log)))
 	return mux
 }
 
-// collect counts runs per tenant until the queue is drained.
-func collect(t *testing.T, h *harness, runs <-chan run, want int) map[string]int {
+// collect waits for want successful runs and a drained queue, and
+// returns the runs per tenant, failed ones too.
+func collect(t *testing.T, h *harness, log *runLog, want int) map[string]int {
 	t.Helper()
-	got := map[string]int{}
-	for range want {
-		r := <-runs
-		got[r.tenant]++
-	}
+	log.waitOK(t, want)
 	h.waitDrained()
-	for {
-		select {
-		case r := <-runs:
-			got[r.tenant]++
-		default:
-			return got
-		}
-	}
+	return log.perTenant()
 }
 
 // TestFanOutFromScheduler has an asynq.Scheduler enqueue the fan-out
@@ -69,8 +59,8 @@ func TestFanOutFromScheduler(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	runs := make(chan run, 16)
-	h.serve(fanOutMux(t, e, fan, runs))
+	log := newRunLog()
+	h.serve(fanOutMux(t, e, fan, log))
 
 	var enqueued atomic.Int64
 	first := make(chan struct{})
@@ -101,7 +91,7 @@ func TestFanOutFromScheduler(t *testing.T) {
 	sched.Shutdown()
 	n := int(enqueued.Load()) // 1, unless the machine stalled a second
 	t.Logf("the scheduler enqueued %d fan-outs", n)
-	got := collect(t, h, runs, n*len(e.Tenants))
+	got := collect(t, h, log, n*len(e.Tenants))
 	for _, id := range e.Tenants {
 		if got[id] != n {
 			t.Errorf("tenant %s's task ran %d times for %d fan-outs", id, got[id], n)
@@ -122,16 +112,21 @@ func TestFanOutFromScheduler(t *testing.T) {
 func TestFanOutRetriedEnqueuesOnce(t *testing.T) {
 	e := newTenants(t)
 	h := newHarness(t)
-	runs := make(chan run, 16)
+	log := newRunLog()
 	var attempts atomic.Int64
 	var fanID string // set before the server starts
 	dbs := map[string]*sql.DB{"t00": e.OpenTenantDB(t, "t00"), "t01": e.OpenTenantDB(t, "t01")}
-	fan, err := tenanttask.FanOut(h.client, e.Resolver, func(ctx context.Context, id string) (*asynq.Task, error) {
+	// Unsorted, with a duplicate: the fan-out goes in id order, once per
+	// tenant.
+	tenants := staticTenants{"t02", "t00", "t01", "t00"}
+	fan, err := tenanttask.FanOut(h.client, tenants, func(ctx context.Context, id string) (*asynq.Task, error) {
 		if n, _ := asynq.GetRetryCount(ctx); n == 0 && id == "t02" {
 			attempts.Add(1)
 			// t00 and t01 were enqueued before (tenants go in id
 			// order): fail once they are done, so that the retry finds
 			// them done, not queued.
+			ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+			defer cancel()
 			for _, done := range []string{"t00", "t01"} {
 				err := until(ctx, func() (bool, error) {
 					info, err := h.insp.GetTaskInfo(h.queue, fanID+"/"+done)
@@ -145,7 +140,8 @@ func TestFanOutRetriedEnqueuesOnce(t *testing.T) {
 					return info.State == asynq.TaskStateCompleted, nil
 				})
 				if err != nil {
-					return nil, fmt.Errorf("waiting for %s's task: %w", done, err)
+					t.Errorf("waiting for %s's task: %v", done, err)
+					return nil, err
 				}
 			}
 			return nil, errors.New("injected failure")
@@ -160,13 +156,13 @@ func TestFanOutRetriedEnqueuesOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	fanID = info.ID
-	h.serve(fanOutMux(t, e, fan, runs))
+	h.serve(fanOutMux(t, e, fan, log))
 
 	done := h.waitState(fanID, asynq.TaskStateCompleted)
 	if done.Retried != 1 || attempts.Load() != 1 {
 		t.Fatalf("fan-out completed after %d retries, %d failed attempts; want 1 and 1", done.Retried, attempts.Load())
 	}
-	got := collect(t, h, runs, len(e.Tenants))
+	got := collect(t, h, log, len(e.Tenants))
 	for _, id := range e.Tenants {
 		if got[id] != 1 {
 			t.Errorf("tenant %s's task ran %d times, want 1", id, got[id])

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/hibiken/asynq"
 
@@ -50,22 +51,67 @@ func createHospitalTask(name string) *asynq.Task {
 // run is one run of the hospital handler.
 type run struct {
 	tenant, name string
+	err          error
+}
+
+// runLog records every run of the hospital handler, failed ones too.
+type runLog struct {
+	mu   sync.Mutex
+	runs []run
+	ok   chan struct{} // a value per successful run
+}
+
+func newRunLog() *runLog { return &runLog{ok: make(chan struct{}, 64)} }
+
+func (l *runLog) add(r run) {
+	l.mu.Lock()
+	l.runs = append(l.runs, r)
+	l.mu.Unlock()
+	if r.err == nil {
+		l.ok <- struct{}{}
+	}
+}
+
+// waitOK waits for n successful runs.
+func (l *runLog) waitOK(t *testing.T, n int) {
+	t.Helper()
+	timeout := time.After(30 * time.Second)
+	for range n {
+		select {
+		case <-l.ok:
+		case <-timeout:
+			t.Fatalf("timed out waiting for %d successful runs: %v", n, l.all())
+		}
+	}
+}
+
+func (l *runLog) all() []run {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.runs)
+}
+
+// perTenant counts the runs of each tenant, failed ones too.
+func (l *runLog) perTenant() map[string]int {
+	n := map[string]int{}
+	for _, r := range l.all() {
+		n[r.tenant]++
+	}
+	return n
 }
 
 // hospitalHandler creates the hospital of the payload in the database
-// of the context's tenant, and reports each run on runs.
-func hospitalHandler(e *fixture.Env, runs chan<- run) asynq.HandlerFunc {
+// of the context's tenant, and logs each run.
+func hospitalHandler(e *fixture.Env, log *runLog) asynq.HandlerFunc {
 	return func(ctx context.Context, task *asynq.Task) error {
 		var p createHospital
 		if err := json.Unmarshal(task.Payload(), &p); err != nil {
 			return fmt.Errorf("payload: %w (%w)", err, asynq.SkipRetry)
 		}
-		if err := e.DB.WithContext(ctx).Create(&hospital.Hospital{Name: p.Name}).Error; err != nil {
-			return err
-		}
+		err := e.DB.WithContext(ctx).Create(&hospital.Hospital{Name: p.Name}).Error
 		id, _ := tenant.FromContext(ctx)
-		runs <- run{tenant: id, name: p.Name}
-		return nil
+		log.add(run{tenant: id, name: p.Name, err: err})
+		return err
 	}
 }
 
@@ -102,10 +148,10 @@ func TestTasksRunAsTheirTenant(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	runs := make(chan run, 3)
+	log := newRunLog()
 	mux := asynq.NewServeMux()
 	mux.Use(mw)
-	mux.Handle(typeCreateHospital, hospitalHandler(e, runs))
+	mux.Handle(typeCreateHospital, hospitalHandler(e, log))
 
 	for _, id := range e.Tenants {
 		info, err := h.client.Enqueue(e.Ctx(id), createHospitalTask("hospital of "+id), asynq.Queue(h.queue))
@@ -117,10 +163,11 @@ func TestTasksRunAsTheirTenant(t *testing.T) {
 		}
 	}
 	h.serve(mux)
-	for range e.Tenants {
-		r := <-runs
-		if r.name != "hospital of "+r.tenant {
-			t.Errorf("task for %q ran as tenant %q", r.name, r.tenant)
+	log.waitOK(t, len(e.Tenants))
+	h.waitDrained()
+	for _, r := range log.all() {
+		if r.name != "hospital of "+r.tenant || r.err != nil {
+			t.Errorf("task for %q ran as tenant %q: %v", r.name, r.tenant, r.err)
 		}
 	}
 	for _, id := range e.Tenants {
