@@ -40,9 +40,10 @@
 // is kept for a while once done ([DefaultFanOutRetention], or the
 // asynq.Retention given to FanOut): a fan-out that fails half-way and
 // is retried enqueues only the tenants it missed. Keep the fan-out's
-// own retries within that time (asynq.MaxRetry(3) takes minutes with
-// asynq's default delays). Run one scheduler: two would enqueue two
-// fan-out tasks, and each would fan out.
+// own retries within that time: with asynq's default delays,
+// asynq.MaxRetry(3) takes a few minutes, while asynq's default of 25
+// retries spans about three weeks. Run one scheduler: two would enqueue
+// two fan-out tasks, and each would fan out.
 //
 // # Trust model
 //
@@ -55,15 +56,17 @@
 // another tenant or without one. An archived task can be run again
 // after the cause is fixed (Inspector.RunTask, or "asynq task run").
 // A worker that learns its tenants from a config store should start
-// its asynq.Server after the first sync, or tasks of tenants it has not
-// heard of yet are archived.
+// its asynq.Server after tenantsync.Start returns (it has loaded the
+// store by then): a task of a tenant the worker has not heard of yet is
+// archived like one of a removed tenant.
 //
 // asynq.Unique keys a task by queue, type and payload, not by header:
 // identical tasks of two tenants collide and the second gets
 // asynq.ErrDuplicateTask. Put the tenant in the payload of tasks that
 // use it. Task ids (asynq.TaskID) are per queue, across tenants, too.
 // Tasks aggregated by group (asynq.Group) need a group per tenant, and
-// an aggregator that stamps the tenant on the task it builds.
+// an aggregator that puts the tenant in the [HeaderTenant] header of
+// the task it builds (asynq.NewTaskWithHeaders).
 //
 // # Errors
 //
