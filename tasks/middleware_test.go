@@ -4,15 +4,20 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/hibiken/asynq"
 
+	"github.com/tenantrouter/tenantplugin/internal/fixture"
 	"github.com/tenantrouter/tenantplugin/resolver"
+	"github.com/tenantrouter/tenantplugin/resolver/dbdriver"
+	"github.com/tenantrouter/tenantplugin/resolver/sqlitedriver"
 	tenanttask "github.com/tenantrouter/tenantplugin/tasks"
 	"github.com/tenantrouter/tenantplugin/tenant"
+	"github.com/tenantrouter/tenantplugin/tenantconfig"
 )
 
 // TestMiddleware calls the middleware directly: the handler runs with
@@ -154,4 +159,43 @@ func TestConstructorsRefuseNil(t *testing.T) {
 			}
 		})
 	}
+}
+
+// BenchmarkMiddleware measures what the middleware adds to a task: the
+// header read, the id check, the resolver's Has and the context value.
+func BenchmarkMiddleware(b *testing.B) {
+	res, err := resolver.New(resolver.Config{
+		Template: resolver.Template{Driver: sqlitedriver.DriverName, DSN: "tenant.db"},
+		Drivers:  []dbdriver.Driver{sqlitedriver.New()},
+		Logger:   fixture.Quiet(),
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer res.Close()
+	if err := res.Set(b.Context(), "acme", tenantconfig.Database{DataSource: tenantconfig.DataSource{Name: filepath.Join(b.TempDir(), "acme.db")}}); err != nil {
+		b.Fatal(err)
+	}
+	mw, err := tenanttask.Middleware(res)
+	if err != nil {
+		b.Fatal(err)
+	}
+	next := asynq.HandlerFunc(func(context.Context, *asynq.Task) error { return nil })
+	task := asynq.NewTaskWithHeaders("x", nil, map[string]string{tenanttask.HeaderTenant: "acme"})
+	ctx := b.Context()
+	b.Run("bare", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			_ = next.ProcessTask(ctx, task)
+		}
+	})
+	h := mw(next)
+	b.Run("middleware", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if err := h.ProcessTask(ctx, task); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }
