@@ -168,4 +168,6 @@ func TestNoSQLWithoutTenantRefusesATenantContext(t *testing.T) {
 // tenantCtxTB is a fake test whose context carries a tenant.
 type tenantCtxTB struct{ *fakeTB }
 
-func (f *tenantCtxTB) Context() context.Context { return tenant.NewContext(f.fakeTB.Context(), "tenant-1") }
+func (f *tenantCtxTB) Context() context.Context {
+	return tenant.NewContext(f.fakeTB.Context(), "tenant-1")
+}
