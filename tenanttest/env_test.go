@@ -2,6 +2,7 @@ package tenanttest_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"os"
 	"slices"
@@ -111,6 +112,16 @@ func TestDatabasesGoWithTheTest(t *testing.T) {
 					t.Errorf("database %s does not exist while the test runs", name)
 				}
 			}
+			if pg {
+				// A connection to the template would make copying it
+				// fail: it refuses them.
+				if err := pingPG(t, tpl); err == nil || !strings.Contains(err.Error(), "not currently accepting connections") {
+					t.Errorf("connecting to the template: %v, want a refusal", err)
+				}
+				if err := pingPG(t, made[len(made)-1]); err != nil {
+					t.Errorf("connecting to a copy of the template: %v", err)
+				}
+			}
 			if err := env.DB.WithContext(env.Ctx("tenant-1")).Create(&hospital.Patient{Name: "a", Email: "a"}).Error; err != nil {
 				t.Fatal(err)
 			}
@@ -121,6 +132,17 @@ func TestDatabasesGoWithTheTest(t *testing.T) {
 			}
 		}
 	})
+}
+
+// pingPG connects to a database of the PostgreSQL test server.
+func pingPG(t *testing.T, name string) error {
+	t.Helper()
+	db, err := sql.Open("pgx", testenv.DSN(t, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	return db.PingContext(t.Context())
 }
 
 // exists reports whether a database (or SQLite file) exists.

@@ -11,10 +11,11 @@ import (
 	"sync/atomic"
 	"time"
 
+	"gorm.io/gorm"
+
 	"github.com/tenantrouter/tenantplugin/resolver"
 	"github.com/tenantrouter/tenantplugin/resolver/dbdriver"
 	"github.com/tenantrouter/tenantplugin/tenantconfig"
-	"gorm.io/gorm"
 )
 
 // server is where an Env's databases live: SQLite files, or databases of
