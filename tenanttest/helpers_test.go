@@ -30,6 +30,15 @@ func eachServer(t *testing.T, f func(t *testing.T, server tenanttest.Option)) {
 	t.Run("postgres", func(t *testing.T) { f(t, tenanttest.Postgres(testenv.PostgresURL(t))) })
 }
 
+// postgresURL returns the test server's URL, "" when there is none and
+// none is required.
+func postgresURL(tb testing.TB) string {
+	if os.Getenv(testenv.EnvPG) == "" && !testenv.Required() {
+		return ""
+	}
+	return testenv.PostgresURL(tb)
+}
+
 // fakeTB is a testing.TB whose failures are recorded instead of failing
 // the test: it shows what a helper reports. Its Fatal ends the goroutine
 // that runs the body (see run). Methods it does not define panic.
