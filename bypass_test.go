@@ -12,6 +12,7 @@ import (
 	"github.com/tenantrouter/tenantplugin/internal/fixture"
 	"github.com/tenantrouter/tenantplugin/reserved"
 	"github.com/tenantrouter/tenantplugin/tenant"
+	"github.com/tenantrouter/tenantplugin/tenanttest"
 )
 
 // legacyCentral gives the central database the tenant tables too, as
@@ -233,11 +234,15 @@ func TestAdoptTx(t *testing.T) {
 // BEGIN of GORM's implicit write transaction.
 func TestDryRunSendsNothing(t *testing.T) {
 	eachBackend(t, func(t *testing.T, b fixture.Backend) {
-		e := fixture.New(t, b, fixture.Options{Tenants: 1})
-		for name, ctx := range map[string]context.Context{"no tenant": context.Background(), "tenant": e.Ctx(e.Tenants[0])} {
+		env := tenanttest.New(t, testServer(t, b), tenanttest.Tenants(1))
+		for name, id := range map[string]string{"no tenant": "", "tenant": env.Tenants[0]} {
 			t.Run(name, func(t *testing.T) {
-				dry := e.DB.Session(&gorm.Session{DryRun: true, Context: ctx})
-				before := e.Counter.Total()
+				ctx := t.Context()
+				if id != "" {
+					ctx = tenanttest.Context(t, id)
+				}
+				dry := env.DB.Session(&gorm.Session{DryRun: true, Context: ctx})
+				before := env.Sent()
 				for _, st := range []*gorm.DB{
 					dry.Create(&Note{Body: "x"}),
 					dry.Model(&Note{ID: 1}).Update("body", "y"),
@@ -252,8 +257,8 @@ func TestDryRunSendsNothing(t *testing.T) {
 						t.Error("DryRun built no SQL")
 					}
 				}
-				if d := e.Counter.Total() - before; d != 0 {
-					t.Fatalf("DryRun sent %d statements: %s", d, e.Counter)
+				if d := env.Sent().Sub(before); d.Total() != 0 {
+					t.Fatalf("DryRun sent %d statements: %s", d.Total(), d)
 				}
 			})
 		}

@@ -8,10 +8,11 @@ import (
 
 	"github.com/tenantrouter/tenantplugin/internal/fixture"
 	"github.com/tenantrouter/tenantplugin/internal/testenv"
+	"github.com/tenantrouter/tenantplugin/tenanttest"
 )
 
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m, goleakOptions()...)
+	goleak.VerifyTestMain(tenanttest.ShareTemplates(m), goleakOptions()...)
 }
 
 func goleakOptions() []goleak.Option {
@@ -61,4 +62,13 @@ func eachBackend(t *testing.T, f func(t *testing.T, b fixture.Backend)) {
 	for _, b := range backends(t) {
 		t.Run(string(b), func(t *testing.T) { f(t, b) })
 	}
+}
+
+// testServer returns the tenanttest option for backend b.
+func testServer(t *testing.T, b fixture.Backend) tenanttest.Option {
+	t.Helper()
+	if b == fixture.Postgres {
+		return tenanttest.Postgres(testenv.PostgresURL(t))
+	}
+	return tenanttest.SQLite()
 }

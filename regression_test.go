@@ -19,6 +19,7 @@ import (
 	"github.com/tenantrouter/tenantplugin/resolver/dbdriver"
 	"github.com/tenantrouter/tenantplugin/resolver/sqlitedriver"
 	"github.com/tenantrouter/tenantplugin/tenant"
+	"github.com/tenantrouter/tenantplugin/tenanttest"
 )
 
 func countBody(t *testing.T, db *gorm.DB, body string) int64 {
@@ -176,14 +177,13 @@ func TestReservedTransactionRefusesTenantStatements(t *testing.T) {
 }
 
 func TestDryRunNeedsNoTenant(t *testing.T) {
-	e := fixture.New(t, fixture.SQLite, fixture.Options{Tenants: 1})
-	before := e.Counter.Total()
-	sql := e.DB.ToSQL(func(tx *gorm.DB) *gorm.DB { return tx.Model(&Note{}).Where("id = ?", 1).Find(&[]Note{}) })
+	env := tenanttest.New(t, tenanttest.Tenants(1))
+	sql := env.DB.ToSQL(func(tx *gorm.DB) *gorm.DB { return tx.Model(&Note{}).Where("id = ?", 1).Find(&[]Note{}) })
 	if !strings.Contains(sql, "FROM `notes`") {
 		t.Fatalf("ToSQL = %q", sql)
 	}
-	if e.Counter.Total() != before {
-		t.Fatalf("DryRun sent SQL: %s", e.Counter)
+	if sent := env.Sent(); sent.Total() != 0 {
+		t.Fatalf("DryRun sent SQL: %s", sent)
 	}
 }
 

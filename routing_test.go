@@ -14,6 +14,7 @@ import (
 	"github.com/tenantrouter/tenantplugin/internal/fixture"
 	"github.com/tenantrouter/tenantplugin/reserved"
 	"github.com/tenantrouter/tenantplugin/tenant"
+	"github.com/tenantrouter/tenantplugin/tenanttest"
 )
 
 // entryPoint is one way GORM touches a database. run uses db (which
@@ -260,31 +261,36 @@ func assertIsolated(t *testing.T, e *fixture.Env) {
 // right error and send no SQL to any database.
 func TestFailClosed(t *testing.T) {
 	eachBackend(t, func(t *testing.T, b fixture.Backend) {
-		e := fixture.New(t, b, fixture.Options{Tenants: 2})
-		migrateTenants(t, e)
+		env := tenanttest.New(t, testServer(t, b), tenanttest.TenantIDs("t00", "t01"), tenanttest.Models(&Note{}, &Tag{}))
 		cases := []struct {
 			name string
-			ctx  context.Context
+			id   string
 			want error
 		}{
-			{"no tenant", context.Background(), tenant.ErrMissing},
-			{"unknown tenant", tenant.NewContext(context.Background(), "nobody"), tenant.ErrUnknown},
-			{"empty id", tenant.NewContext(context.Background(), ""), tenant.ErrInvalidID},
-			{"path id", tenant.NewContext(context.Background(), "../t00"), tenant.ErrInvalidID},
-			{"slash id", tenant.NewContext(context.Background(), "a/b"), tenant.ErrInvalidID},
-			{"control id", tenant.NewContext(context.Background(), "t00\n"), tenant.ErrInvalidID},
+			{"unknown tenant", "nobody", tenant.ErrUnknown},
+			{"empty id", "", tenant.ErrInvalidID},
+			{"path id", "../t00", tenant.ErrInvalidID},
+			{"slash id", "a/b", tenant.ErrInvalidID},
+			{"control id", "t00\n", tenant.ErrInvalidID},
 		}
 		for _, s := range sessions {
+			for _, ep := range entryPoints() {
+				t.Run(s.name+"/no tenant/"+ep.name, func(t *testing.T) {
+					tenanttest.NoSQLWithoutTenant(t, env, func(ctx context.Context) error {
+						return ep.run(s.open(env.DB, ctx), "x")
+					})
+				})
+			}
 			for _, c := range cases {
 				for _, ep := range entryPoints() {
 					t.Run(s.name+"/"+c.name+"/"+ep.name, func(t *testing.T) {
-						before := e.Counter.Total()
-						err := ep.run(s.open(e.DB, c.ctx), "x")
+						before := env.Sent()
+						err := ep.run(s.open(env.DB, tenanttest.Context(t, c.id)), "x")
 						if !errors.Is(err, c.want) {
 							t.Errorf("err = %v, want %v", err, c.want)
 						}
-						if d := e.Counter.Total() - before; d != 0 {
-							t.Errorf("%d statements sent, want 0 (counts: %s)", d, e.Counter)
+						if d := env.Sent().Sub(before); d.Total() != 0 {
+							t.Errorf("%d statements sent, want 0 (%s)", d.Total(), d)
 						}
 					})
 				}
