@@ -72,8 +72,8 @@ func New(cfg Config) (*Caches, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, cl := range cfg.Shared {
-		cl.AddHook(PrefixHook{AllowScripts: cfg.AllowScripts})
+	for alias, cl := range cfg.Shared {
+		cfg.Shared[alias] = sharedClient(cl, PrefixHook{AllowScripts: cfg.AllowScripts})
 	}
 	c := &Caches{
 		cfg: cfg, log: cfg.Logger,

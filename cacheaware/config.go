@@ -36,7 +36,9 @@ type Config struct {
 	// a [PrefixHook] to each client, so that every key a command names is
 	// the tenant's, and the client refuses commands without a tenant.
 	// Give clients used for nothing else, without a PrefixHook of their
-	// own. Caches does not close them.
+	// own, and use them through Client: on a Cluster or a Ring, its
+	// client also confines Watch, whose transaction runs on a node
+	// client that hooks do not reach. Caches does not close them.
 	Shared map[string]redis.UniversalClient
 
 	// AllowScripts is the [PrefixHook.AllowScripts] of the shared

@@ -55,6 +55,9 @@ func Invalidate(ctx context.Context, client redis.UniversalClient) (int64, error
 	}
 	ctx = context.WithValue(ctx, verifyKey{}, true)
 	pattern := escapeGlob(prefix) + "*"
+	if w, ok := client.(*nodeWatch); ok {
+		client = w.UniversalClient
+	}
 	var deleted atomic.Int64
 	node := func(ctx context.Context, cl *redis.Client) error {
 		n, err := invalidateNode(ctx, cl, pattern)

@@ -167,6 +167,31 @@ func TestSharedCluster(t *testing.T) {
 			t.Fatalf("tenant %s reads %q", id, got)
 		}
 	}
+	// A Cluster's Watch runs on a node client, which the hooks of the
+	// Cluster client do not reach: the client of Caches confines it.
+	for _, id := range []string{a, b} {
+		ctx := as(id)
+		shared := mustClient(ctx, t, caches, "default")
+		err := shared.Watch(ctx, func(tx *redis.Tx) error {
+			v, err := tx.Get(ctx, "page:1").Result()
+			if err != nil {
+				return err
+			}
+			_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
+				p.Set(ctx, "page:1", v+"+watched", time.Minute)
+				return nil
+			})
+			return err
+		}, "page:1")
+		if err != nil {
+			t.Fatalf("tenant %s: Watch: %v", id, err)
+		}
+	}
+	for _, id := range []string{a, b} {
+		if got := cl.Get(as(id), "page:1").Val(); got != id+"+watched" {
+			t.Fatalf("tenant %s reads %q after its Watch", id, got)
+		}
+	}
 	deleted, err := caches.Invalidate(as(a), "default")
 	if err != nil || deleted != n {
 		t.Fatalf("Invalidate = %d, %v; want %d", deleted, err, n)

@@ -35,10 +35,12 @@ import (
 //
 // What a hook cannot see: Subscribe and the other pub/sub calls do not
 // go through hooks (channels are not prefixed: do not use the shared
-// client for pub/sub), nor do the node clients that
-// ClusterClient.ForEachMaster and Ring.ForEachShard hand out. Add the
-// hook to a client of its own, once, and do not combine it with Key,
-// which would prefix twice.
+// client for pub/sub), nor do the node clients of a ClusterClient or a
+// Ring: those of ForEachMaster and ForEachShard, and the one their
+// Watch runs its transaction on (the client [Caches.Client] hands out
+// confines that Watch; a ClusterClient with the hook alone does not).
+// Add the hook to a client of its own, once, and do not combine it with
+// Key, which would prefix twice.
 type PrefixHook struct {
 	// AllowScripts lets EVAL, EVALSHA, FCALL (and their _RO forms),
 	// SCRIPT LOAD and SCRIPT EXISTS through, their declared keys

@@ -68,6 +68,8 @@ func TestSharedTenantsNeverSeeEachOthersKeys(t *testing.T) {
 		must(cl.ZAdd(ctx, "z2", redis.Z{Score: 2, Member: id + "-2"}).Err())
 		must(cl.ZUnionStore(ctx, "zu", &redis.ZStore{Keys: []string{"z1", "z2"}}).Err())
 		must(cl.RPush(ctx, "l", "x-"+id).Err())
+		must(cl.RPush(ctx, "l2", "y-"+id).Err())
+		must(cl.ZAdd(ctx, "zpop", redis.Z{Score: 1, Member: id}).Err())
 		must(cl.Set(ctx, "old", id, time.Minute).Err())
 		must(cl.Rename(ctx, "old", "renamed").Err())
 		_, err := cl.Pipelined(ctx, func(p redis.Pipeliner) error {
@@ -114,6 +116,8 @@ func TestSharedTenantsNeverSeeEachOthersKeys(t *testing.T) {
 			{"GET watched", cl.Get(ctx, "watched").Val(), "v-" + id},
 			{"EXISTS", cl.Exists(ctx, "k", "h", "nope").Val(), int64(2)},
 			{"BLPOP", cl.BLPop(ctx, time.Second, "empty-list", "l").Val(), []string{"l", "x-" + id}},
+			{"BLPOP by Do", cl.Do(ctx, "blpop", "empty-list", "l2", 1).Val(), []any{"l2", "y-" + id}},
+			{"BZPOPMIN", cl.BZPopMin(ctx, time.Second, "empty-z", "zpop").Val().Key, "zpop"},
 			{"raw GET", raw.Get(context.Background(), prefixOf(t, id)+"k").Val(), "v-" + id},
 		}
 		for _, ch := range checks {
@@ -135,6 +139,24 @@ func TestSharedTenantsNeverSeeEachOthersKeys(t *testing.T) {
 		want := []string{"h", "k", "m1", "m2", "n", "p", "renamed", "tx", "watched", "z1", "z2", "zu"}
 		if !slices.Equal(keys, want) {
 			t.Errorf("tenant %s: SCAN = %v, want %v", id, keys, want)
+		}
+		// The same through Do, whose reply is read as interfaces.
+		keys = keys[:0]
+		for cursor := any(0); ; {
+			reply, err := cl.Do(ctx, "scan", cursor, "match", "*", "count", 5).Slice()
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, k := range reply[1].([]any) {
+				keys = append(keys, k.(string))
+			}
+			if cursor = reply[0]; cursor == "0" {
+				break
+			}
+		}
+		sort.Strings(keys)
+		if !slices.Equal(keys, want) {
+			t.Errorf("tenant %s: SCAN by Do = %v, want %v", id, keys, want)
 		}
 	}
 
