@@ -46,10 +46,12 @@ func prefixOf(t *testing.T, id string) string {
 // its own values, every key in Redis carries its tenant's prefix, and
 // the keys replies name come back without it.
 func TestSharedTenantsNeverSeeEachOthersKeys(t *testing.T) {
-	a, b := uniq("sh-a"), uniq("sh-b")
-	dropKeys(t, dbShared, a, b)
+	a, b, tok := uniq("sh-a"), uniq("sh-b"), uniq("names")
+	dropKeys(t, dbShared, a, b, tok)
 	c, _, _ := newShared(t, false)
 	raw := rawClient(t, dbShared)
+	// The key names are the run's own, so that a bare one is this run's.
+	key := func(name string) string { return name + "-" + tok }
 
 	write := func(id string) {
 		t.Helper()
@@ -61,39 +63,39 @@ func TestSharedTenantsNeverSeeEachOthersKeys(t *testing.T) {
 				t.Fatalf("tenant %s: %v", id, err)
 			}
 		}
-		must(cl.Set(ctx, "k", "v-"+id, time.Minute).Err())
-		must(cl.MSet(ctx, "m1", "1-"+id, "m2", "2-"+id).Err())
-		must(cl.HSet(ctx, "h", "f", id).Err())
-		must(cl.ZAdd(ctx, "z1", redis.Z{Score: 1, Member: id}).Err())
-		must(cl.ZAdd(ctx, "z2", redis.Z{Score: 2, Member: id + "-2"}).Err())
-		must(cl.ZUnionStore(ctx, "zu", &redis.ZStore{Keys: []string{"z1", "z2"}}).Err())
-		must(cl.RPush(ctx, "l", "x-"+id).Err())
-		must(cl.RPush(ctx, "l2", "y-"+id).Err())
-		must(cl.ZAdd(ctx, "zpop", redis.Z{Score: 1, Member: id}).Err())
-		must(cl.Set(ctx, "old", id, time.Minute).Err())
-		must(cl.Rename(ctx, "old", "renamed").Err())
+		must(cl.Set(ctx, key("k"), "v-"+id, time.Minute).Err())
+		must(cl.MSet(ctx, key("m1"), "1-"+id, key("m2"), "2-"+id).Err())
+		must(cl.HSet(ctx, key("h"), "f", id).Err())
+		must(cl.ZAdd(ctx, key("z1"), redis.Z{Score: 1, Member: id}).Err())
+		must(cl.ZAdd(ctx, key("z2"), redis.Z{Score: 2, Member: id + "-2"}).Err())
+		must(cl.ZUnionStore(ctx, key("zu"), &redis.ZStore{Keys: []string{key("z1"), key("z2")}}).Err())
+		must(cl.RPush(ctx, key("l"), "x-"+id).Err())
+		must(cl.RPush(ctx, key("l2"), "y-"+id).Err())
+		must(cl.ZAdd(ctx, key("zpop"), redis.Z{Score: 1, Member: id}).Err())
+		must(cl.Set(ctx, key("old"), id, time.Minute).Err())
+		must(cl.Rename(ctx, key("old"), key("renamed")).Err())
 		_, err := cl.Pipelined(ctx, func(p redis.Pipeliner) error {
-			p.Set(ctx, "p", "pipe-"+id, time.Minute)
-			p.Incr(ctx, "n")
+			p.Set(ctx, key("p"), "pipe-"+id, time.Minute)
+			p.Incr(ctx, key("n"))
 			return nil
 		})
 		must(err)
 		_, err = cl.TxPipelined(ctx, func(p redis.Pipeliner) error {
-			p.Set(ctx, "tx", "tx-"+id, time.Minute)
+			p.Set(ctx, key("tx"), "tx-"+id, time.Minute)
 			return nil
 		})
 		must(err)
 		must(cl.Watch(ctx, func(tx *redis.Tx) error {
-			v, err := tx.Get(ctx, "k").Result()
+			v, err := tx.Get(ctx, key("k")).Result()
 			if err != nil {
 				return err
 			}
 			_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
-				p.Set(ctx, "watched", v, time.Minute)
+				p.Set(ctx, key("watched"), v, time.Minute)
 				return nil
 			})
 			return err
-		}, "k"))
+		}, key("k")))
 	}
 	write(a)
 	write(b)
@@ -105,20 +107,20 @@ func TestSharedTenantsNeverSeeEachOthersKeys(t *testing.T) {
 			what      string
 			got, want any
 		}{
-			{"GET k", cl.Get(ctx, "k").Val(), "v-" + id},
-			{"MGET", cl.MGet(ctx, "m1", "m2").Val(), []any{"1-" + id, "2-" + id}},
-			{"HGET", cl.HGet(ctx, "h", "f").Val(), id},
-			{"ZRANGE zu", cl.ZRange(ctx, "zu", 0, -1).Val(), []string{id, id + "-2"}},
-			{"GET renamed", cl.Get(ctx, "renamed").Val(), id},
-			{"GET p", cl.Get(ctx, "p").Val(), "pipe-" + id},
-			{"GET n", cl.Get(ctx, "n").Val(), "1"},
-			{"GET tx", cl.Get(ctx, "tx").Val(), "tx-" + id},
-			{"GET watched", cl.Get(ctx, "watched").Val(), "v-" + id},
-			{"EXISTS", cl.Exists(ctx, "k", "h", "nope").Val(), int64(2)},
-			{"BLPOP", cl.BLPop(ctx, time.Second, "empty-list", "l").Val(), []string{"l", "x-" + id}},
-			{"BLPOP by Do", cl.Do(ctx, "blpop", "empty-list", "l2", 1).Val(), []any{"l2", "y-" + id}},
-			{"BZPOPMIN", cl.BZPopMin(ctx, time.Second, "empty-z", "zpop").Val().Key, "zpop"},
-			{"raw GET", raw.Get(context.Background(), prefixOf(t, id)+"k").Val(), "v-" + id},
+			{"GET k", cl.Get(ctx, key("k")).Val(), "v-" + id},
+			{"MGET", cl.MGet(ctx, key("m1"), key("m2")).Val(), []any{"1-" + id, "2-" + id}},
+			{"HGET", cl.HGet(ctx, key("h"), "f").Val(), id},
+			{"ZRANGE zu", cl.ZRange(ctx, key("zu"), 0, -1).Val(), []string{id, id + "-2"}},
+			{"GET renamed", cl.Get(ctx, key("renamed")).Val(), id},
+			{"GET p", cl.Get(ctx, key("p")).Val(), "pipe-" + id},
+			{"GET n", cl.Get(ctx, key("n")).Val(), "1"},
+			{"GET tx", cl.Get(ctx, key("tx")).Val(), "tx-" + id},
+			{"GET watched", cl.Get(ctx, key("watched")).Val(), "v-" + id},
+			{"EXISTS", cl.Exists(ctx, key("k"), key("h"), key("nope")).Val(), int64(2)},
+			{"BLPOP", cl.BLPop(ctx, time.Second, key("empty-list"), key("l")).Val(), []string{key("l"), "x-" + id}},
+			{"BLPOP by Do", cl.Do(ctx, "blpop", key("empty-list"), key("l2"), 1).Val(), []any{key("l2"), "y-" + id}},
+			{"BZPOPMIN", cl.BZPopMin(ctx, time.Second, key("empty-z"), key("zpop")).Val().Key, key("zpop")},
+			{"raw GET", raw.Get(context.Background(), prefixOf(t, id)+key("k")).Val(), "v-" + id},
 		}
 		for _, ch := range checks {
 			if fmt.Sprint(ch.got) != fmt.Sprint(ch.want) {
@@ -136,7 +138,7 @@ func TestSharedTenantsNeverSeeEachOthersKeys(t *testing.T) {
 			t.Fatal(err)
 		}
 		sort.Strings(keys)
-		want := []string{"h", "k", "m1", "m2", "n", "p", "renamed", "tx", "watched", "z1", "z2", "zu"}
+		want := []string{key("h"), key("k"), key("m1"), key("m2"), key("n"), key("p"), key("renamed"), key("tx"), key("watched"), key("z1"), key("z2"), key("zu")}
 		if !slices.Equal(keys, want) {
 			t.Errorf("tenant %s: SCAN = %v, want %v", id, keys, want)
 		}
@@ -175,7 +177,7 @@ func TestSharedTenantsNeverSeeEachOthersKeys(t *testing.T) {
 			t.Errorf("%d keys under %s's prefix, want 12", n, id)
 		}
 	}
-	for _, bare := range []string{"k", "h", "zu", "renamed"} {
+	for _, bare := range []string{key("k"), key("h"), key("zu"), key("renamed")} {
 		if raw.Exists(context.Background(), bare).Val() != 0 {
 			t.Errorf("an unprefixed key %q exists", bare)
 		}
@@ -207,6 +209,8 @@ func TestSharedScanIteratorOfAField(t *testing.T) {
 // every command is refused and nothing reaches Redis, not even a dial.
 func TestSharedRefusesWithoutTenant(t *testing.T) {
 	c, shared, cnt := newShared(t, false)
+	k := uniq("bare") // were a command let through, its key would be this
+	dropKeys(t, dbShared, k)
 	if _, err := c.Client(context.Background(), "default"); !errors.Is(err, tenant.ErrMissing) {
 		t.Fatalf("Client without a tenant: %v", err)
 	}
@@ -219,17 +223,17 @@ func TestSharedRefusesWithoutTenant(t *testing.T) {
 			want = tenant.ErrInvalidID
 		}
 		errs := map[string]error{
-			"GET":  shared.Get(ctx, "k").Err(),
-			"SET":  shared.Set(ctx, "k", "v", 0).Err(),
+			"GET":  shared.Get(ctx, k).Err(),
+			"SET":  shared.Set(ctx, k, "v", 0).Err(),
 			"PING": shared.Ping(ctx).Err(),
 			"SCAN": shared.Scan(ctx, 0, "*", 10).Err(),
 		}
 		_, errs["pipeline"] = shared.Pipelined(ctx, func(p redis.Pipeliner) error {
-			p.Set(ctx, "k", "v", 0)
+			p.Set(ctx, k, "v", 0)
 			return nil
 		})
 		_, errs["transaction"] = shared.TxPipelined(ctx, func(p redis.Pipeliner) error {
-			p.Set(ctx, "k", "v", 0)
+			p.Set(ctx, k, "v", 0)
 			return nil
 		})
 		errs["invalidate"] = func() error { _, err := c.Invalidate(ctx, "default"); return err }()
