@@ -20,6 +20,11 @@ import (
 // The rest of cfg is not read. With tenantsync.WithConfigTargets, a
 // Syncer calls it as the tenant's config changes.
 //
+// Each tenant's URL must name a cache of its own (another server or
+// database number): tenants given one URL share its keys, which Set
+// cannot tell from URLs that differ in text only. For one Redis for all
+// tenants, use a shared alias ([Config.Shared]).
+//
 // An invalid tenant id, an empty alias or a URL that does not parse
 // (redis://, rediss://, Sentinel and Cluster forms) is refused with an
 // error naming it, never holding a password, and changes nothing.
