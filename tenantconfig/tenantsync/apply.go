@@ -102,11 +102,19 @@ func (s *Syncer) applyEvents(ctx context.Context, pending map[string]tenantconfi
 	}
 }
 
-// put makes the target hold rec. A record whose version and database
-// both equal what was applied changes nothing; a database that does not
-// change is not checked again. It reports whether rec shows that the
-// store's history was rewritten.
+// put makes the target, then the config targets, hold rec. It reports
+// whether rec shows that the store's history was rewritten.
 func (s *Syncer) put(ctx context.Context, id string, rec tenantconfig.Record) (rewritten bool) {
+	rewritten = s.putTarget(ctx, id, rec)
+	s.tellConfig(ctx, id, rec.Version, rec.Config)
+	return rewritten
+}
+
+// putTarget makes the target hold rec. A record whose version and
+// database both equal what was applied changes nothing; a database that
+// does not change is not checked again. It reports whether rec shows
+// that the store's history was rewritten.
+func (s *Syncer) putTarget(ctx context.Context, id string, rec tenantconfig.Record) (rewritten bool) {
 	db, ok := rec.Config.Database(s.opt.orm, s.opt.alias)
 	if !ok {
 		s.refuse(ctx, id, rec.Version, fmt.Errorf("no orm_config.%s.%s", s.opt.orm, s.opt.alias))
@@ -175,6 +183,7 @@ func (s *Syncer) remove(ctx context.Context, id string, version uint64) {
 		s.log.LogAttrs(ctx, slog.LevelWarn, "removing a tenant failed", slog.String("tenant", id), slog.String("error", err.Error()))
 	}
 	delete(s.applied, id)
+	s.forgetConfig(ctx, id)
 	s.stats.tenants.Add(-1)
 	s.stats.applied.Add(1)
 }

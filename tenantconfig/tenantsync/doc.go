@@ -68,6 +68,14 @@
 // says so) removes them. When a store lost data and starts its versions
 // again, what it holds wins over the newer versions applied before.
 //
+// # Beside the database
+//
+// The Target serves one database of each tenant's config. Whatever else
+// the config holds (its caches, for cacheaware.Caches) reaches the
+// [ConfigTarget]s given with WithConfigTargets, which follow the Target:
+// they get a tenant's config once the Target holds its database, again
+// when any part of it changes, and its removal.
+//
 // # Boot
 //
 // Start fails, naming the service and the store, when the store holds no
@@ -77,7 +85,8 @@
 // # Options
 //
 // Start and Load take options (WithDatabase, WithResyncInterval,
-// WithApplyTimeout, WithAllowEmpty, WithHooks, WithName, WithLogger).
+// WithApplyTimeout, WithAllowEmpty, WithHooks, WithConfigTargets,
+// WithName, WithLogger).
 // Each checks its input: a bad one makes Start or Load return an error
 // naming it, before anything is read or changed. For durations, 0 means
 // the default (DefaultResyncInterval, DefaultApplyTimeout) and -1 means

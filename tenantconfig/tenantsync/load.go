@@ -16,10 +16,13 @@ import (
 // the same. A store with no tenant returns ErrEmptyStore unless
 // WithAllowEmpty is given.
 //
-// WithDatabase, WithAllowEmpty, WithApplyTimeout and WithName apply;
-// WithResyncInterval and WithLogger have no effect on a single load, and
-// WithHooks is refused, since Load would not run the hooks. A bad option
-// fails Load before anything is read.
+// Each tenant set on target is then given to the config targets of
+// WithConfigTargets, whose refusals are joined to the error too.
+//
+// WithDatabase, WithAllowEmpty, WithApplyTimeout, WithConfigTargets and
+// WithName apply; WithResyncInterval and WithLogger have no effect on a
+// single load, and WithHooks is refused, since Load would not run the
+// hooks. A bad option fails Load before anything is read.
 func Load(ctx context.Context, store tenantconfig.Store, target Target, opts ...Option) error {
 	if store == nil || target == nil {
 		return errors.New("tenantsync: nil store or target")
@@ -56,6 +59,15 @@ func Load(ctx context.Context, store tenantconfig.Store, target Target, opts ...
 		cancel()
 		if err != nil {
 			errs = append(errs, fmt.Errorf("tenantsync: %w", err))
+			continue
+		}
+		for _, t := range opt.configTargets {
+			actx, cancel := opt.applyContext(ctx)
+			err := t.Set(actx, id, rec.Config.Clone())
+			cancel()
+			if err != nil {
+				errs = append(errs, fmt.Errorf("tenantsync: tenant %q: config target: %w", id, err))
+			}
 		}
 	}
 	return errors.Join(errs...)

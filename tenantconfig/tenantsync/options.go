@@ -33,6 +33,7 @@ type options struct {
 	applyTimeout   time.Duration // -1: none but the caller's context
 	allowEmpty     bool
 	hooks          []func(ctx context.Context) error
+	configTargets  []ConfigTarget
 	name           string
 	logger         *slog.Logger
 }
@@ -100,6 +101,22 @@ func WithHooks(hooks ...func(ctx context.Context) error) Option {
 			}
 		}
 		o.hooks = append(o.hooks, hooks...)
+		return nil
+	}
+}
+
+// WithConfigTargets adds targets that receive each tenant's whole
+// configuration (see [ConfigTarget]): its caches, task queues, anything
+// beside the database the Target serves. Several WithConfigTargets add
+// to one another; a nil target is refused.
+func WithConfigTargets(targets ...ConfigTarget) Option {
+	return func(o *options) error {
+		for i, t := range targets {
+			if t == nil {
+				return fmt.Errorf("WithConfigTargets: target %d is nil", i)
+			}
+		}
+		o.configTargets = append(o.configTargets, targets...)
 		return nil
 	}
 }

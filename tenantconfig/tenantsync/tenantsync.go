@@ -75,6 +75,8 @@ type Syncer struct {
 	// database set on the target, with the store's version of it. A
 	// removed tenant is forgotten.
 	applied map[string]tenantconfig.Database
+	// told[i] is the config given to opt.configTargets[i], per tenant.
+	told []map[string]tenantconfig.Config
 
 	stats struct {
 		tenants                                                     atomic.Int64
@@ -101,6 +103,10 @@ func Start(ctx context.Context, store tenantconfig.Store, target Target, opts ..
 		store: store, target: target, opt: opt, log: opt.logger,
 		pending: map[string]tenantconfig.Event{}, wake: make(chan struct{}, 1),
 		applied: map[string]tenantconfig.Database{}, done: make(chan struct{}),
+		told: make([]map[string]tenantconfig.Config, len(opt.configTargets)),
+	}
+	for i := range s.told {
+		s.told[i] = map[string]tenantconfig.Config{}
 	}
 	if w, ok := store.(tenantconfig.Watcher); ok {
 		stop, err := w.Watch(ctx, s.announce, s.requestResync)
@@ -126,6 +132,7 @@ func Start(ctx context.Context, store tenantconfig.Store, target Target, opts ..
 			// Leave the target as it was found.
 			for id := range s.applied {
 				_ = target.Remove(ctx, id)
+				s.forgetConfig(ctx, id)
 			}
 			return nil, fmt.Errorf("tenantsync: hook %d: %w", i, err)
 		}
