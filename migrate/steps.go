@@ -1,6 +1,8 @@
 package migrate
 
 import (
+	"strings"
+
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 )
@@ -28,9 +30,17 @@ func migrateSteps(db *gorm.DB, exprs []clause.Expression, steps []step) error {
 	}
 	noForeignKeys := func(c *gorm.Config) { c.DisableForeignKeyConstraintWhenMigrating = true }
 	noRelations := func(c *gorm.Config) { c.IgnoreRelationshipsWhenMigrating = true }
+	existing, err := tables(db)
+	if err != nil {
+		return err
+	}
 	for _, st := range steps {
 		m := on(nil)
-		if !m.HasTable(st.model) {
+		has := existing[st.table]
+		if existing == nil || strings.Contains(st.table, ".") {
+			has = m.HasTable(st.model)
+		}
+		if !has {
 			if !st.cut {
 				if err := m.CreateTable(st.model); err != nil {
 					return err
@@ -60,6 +70,32 @@ func migrateSteps(db *gorm.DB, exprs []clause.Expression, steps []step) error {
 		}
 	}
 	return nil
+}
+
+// tables returns the names of the tables in db's current schema, as
+// GORM's HasTable sees them, in one statement (GORM's HasTable asks
+// PostgreSQL's information_schema once per table, which costs a new
+// session most); nil for a dialector it does not know.
+func tables(db *gorm.DB) (map[string]bool, error) {
+	var q string
+	switch db.Dialector.Name() {
+	case "postgres":
+		q = `SELECT c.relname FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p')`
+	case "sqlite":
+		q = "SELECT name FROM sqlite_master WHERE type = 'table'"
+	default:
+		return nil, nil
+	}
+	var names []string
+	if err := db.Raw(q).Scan(&names).Error; err != nil {
+		return nil, err
+	}
+	out := make(map[string]bool, len(names))
+	for _, n := range names {
+		out[n] = true
+	}
+	return out, nil
 }
 
 // restoreIndexes creates the indexes of model's table that are missing:
