@@ -113,6 +113,7 @@ func (p *Plugin) route(db *gorm.DB, op Op) {
 		return
 	}
 	if err := p.routeStatement(db.Statement, op); err != nil {
+		p.refused(err)
 		db.Statement.ConnPool = failPool{err}
 		_ = db.AddError(err)
 		if op == OpRow {
@@ -160,6 +161,12 @@ func (p *Plugin) routeStatement(stmt *gorm.Statement, op Op) error {
 		if err != nil {
 			return err
 		}
+		if pinned, ok := cur.(*reservedConn); ok && pinned.pinned && pinned.alias == alias {
+			// Counted when the statement runs on the session reserved.Use
+			// pinned, not when the clause pins it (its ModifyStatement
+			// routes at once, so that a Begin that follows is on alias).
+			rc.routed.add()
+		}
 		stmt.ConnPool = rc
 		return nil
 	}
@@ -173,6 +180,7 @@ func (p *Plugin) routeStatement(stmt *gorm.Statement, op Op) error {
 		if err != nil {
 			return err
 		}
+		rc.routed.add()
 		stmt.ConnPool = p.checked(rc, d)
 		return nil
 	}
@@ -188,6 +196,7 @@ func (p *Plugin) routeStatement(stmt *gorm.Statement, op Op) error {
 	if err != nil {
 		return err
 	}
+	p.routedTenant.add()
 	stmt.ConnPool = p.checked(pool, decision{route: TenantRoute(), text: d.text})
 	return nil
 }
@@ -300,6 +309,7 @@ func (p *Plugin) routeInTx(stmt *gorm.Statement, op Op, tx boundTx, prepared boo
 	if !explicit && !tx.pinned && p.checks() {
 		conn = &checkedTx{Tx: conn, p: p, on: tx.route}
 	}
+	p.countRoute(tx.route)
 	stmt.ConnPool = conn
 	return nil
 }
