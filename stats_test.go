@@ -162,9 +162,15 @@ func TestStatsPinnedSession(t *testing.T) {
 		}
 		return tx.Find(&plans).Error
 	}))
+	// reserved.Use given inside a transaction on the alias.
+	must(t, e.DB.WithContext(e.Ctx("t00")).Clauses(reserved.Use(tenantplugin.DefaultAlias)).Transaction(func(tx *gorm.DB) error {
+		return tx.Clauses(reserved.Use(tenantplugin.DefaultAlias)).Find(&plans).Error
+	}))
+	// DryRun sends nothing, and counts nothing.
+	must(t, pinned.Session(&gorm.Session{DryRun: true}).Find(&plans).Error)
 	after := e.Plugin.Stats().Routed
-	if d := after[central] - before[central]; d != 4 {
-		t.Errorf("Routed[%s] grew by %d, want 4", central, d)
+	if d := after[central] - before[central]; d != 5 {
+		t.Errorf("Routed[%s] grew by %d, want 5", central, d)
 	}
 	if d := after[tenantplugin.TenantRoute()] - before[tenantplugin.TenantRoute()]; d != 0 {
 		t.Errorf("Routed[tenant] grew by %d, want 0", d)
