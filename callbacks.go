@@ -39,7 +39,7 @@ func (p *Plugin) registerCallbacks(db *gorm.DB) error {
 		if err := pr.first(stmtkey.Callback, func(db *gorm.DB) { p.route(db, op) }); err != nil {
 			return fmt.Errorf("tenantplugin: register %s callback: %w", op, err)
 		}
-		if err := pr.last(unrouteCallback, unroute); err != nil {
+		if err := pr.last(unrouteCallback, p.unroute); err != nil {
 			return fmt.Errorf("tenantplugin: register %s callback: %w", op, err)
 		}
 	}
@@ -113,6 +113,7 @@ func (p *Plugin) route(db *gorm.DB, op Op) {
 		return
 	}
 	if err := p.routeStatement(db.Statement, op); err != nil {
+		p.refused(err)
 		db.Statement.ConnPool = failPool{err}
 		_ = db.AddError(err)
 		if op == OpRow {
@@ -129,12 +130,23 @@ func (p *Plugin) route(db *gorm.DB, op Op) {
 // so that a *gorm.DB chain used again (with the same context or another)
 // is routed again, and a Begin on it goes through the routing pool.
 // Transactions and pins set by reserved.Use stay.
-func unroute(db *gorm.DB) {
+//
+// It counts the statements reserved.Use sent (it runs once per
+// statement, while routing also runs when the clause is given: its
+// ModifyStatement routes at once, so that a Begin that follows is on
+// the alias).
+func (p *Plugin) unroute(db *gorm.DB) {
 	switch c := db.Statement.ConnPool.(type) {
 	case gorm.TxCommitter:
+		if !db.DryRun {
+			if alias, ok := explicitAlias(db.Statement); ok {
+				p.countRoute(ReservedRoute(alias))
+			}
+		}
 		return
 	case *reservedConn:
 		if c.pinned {
+			c.routed.add()
 			return
 		}
 	}
@@ -160,7 +172,7 @@ func (p *Plugin) routeStatement(stmt *gorm.Statement, op Op) error {
 		if err != nil {
 			return err
 		}
-		stmt.ConnPool = rc
+		stmt.ConnPool = rc // counted by unroute
 		return nil
 	}
 
@@ -173,6 +185,7 @@ func (p *Plugin) routeStatement(stmt *gorm.Statement, op Op) error {
 		if err != nil {
 			return err
 		}
+		rc.routed.add()
 		stmt.ConnPool = p.checked(rc, d)
 		return nil
 	}
@@ -188,6 +201,7 @@ func (p *Plugin) routeStatement(stmt *gorm.Statement, op Op) error {
 	if err != nil {
 		return err
 	}
+	p.routedTenant.add()
 	stmt.ConnPool = p.checked(pool, decision{route: TenantRoute(), text: d.text})
 	return nil
 }
@@ -299,6 +313,9 @@ func (p *Plugin) routeInTx(stmt *gorm.Statement, op Op, tx boundTx, prepared boo
 	}
 	if !explicit && !tx.pinned && p.checks() {
 		conn = &checkedTx{Tx: conn, p: p, on: tx.route}
+	}
+	if !explicit { // else counted by unroute
+		p.countRoute(tx.route)
 	}
 	stmt.ConnPool = conn
 	return nil

@@ -20,8 +20,16 @@ import (
 // else it is refused with ErrCrossDatabase and not sent.
 
 // checkSQL checks the SQL a statement sends on a database whose route is
-// on.
+// on, and counts a refusal.
 func (p *Plugin) checkSQL(ctx context.Context, on Route, query string) error {
+	err := p.readSQL(ctx, on, query)
+	if err != nil {
+		p.refused(err)
+	}
+	return err
+}
+
+func (p *Plugin) readSQL(ctx context.Context, on Route, query string) error {
 	refs, err := p.tables.tables(query, false)
 	if err != nil {
 		return err

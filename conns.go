@@ -56,12 +56,14 @@ func (r *router) BeginTx(ctx context.Context, opts *sql.TxOptions) (gorm.ConnPoo
 	if alias, ok := route.Alias(); ok {
 		rc, err := r.p.reservedConn(alias, false, false)
 		if err != nil {
+			r.p.refused(err)
 			return nil, err
 		}
 		return rc.BeginTx(ctx, opts)
 	}
 	tenant, pool, err := r.p.tenantPool(ctx, AccessWrite)
 	if err != nil {
+		r.p.refused(err)
 		return nil, err
 	}
 	return beginOn(ctx, pool, opts, route, tenant, nil, false)
@@ -162,6 +164,7 @@ type reservedConn struct {
 	raw    gorm.ConnPool // what transactions begin on
 	cache  *stmtcache.Cache
 	pinned bool
+	routed *routedCounter // the alias's, for Stats
 }
 
 func (c *reservedConn) PrepareContext(ctx context.Context, q string) (*sql.Stmt, error) {

@@ -20,6 +20,7 @@ func (d *dialector) SavePoint(tx *gorm.DB, name string) error {
 		return gorm.ErrUnsupportedDriver
 	}
 	if err := d.p.checkTxControl(tx); err != nil {
+		d.p.refused(err)
 		return err
 	}
 	return sp.SavePoint(tx, name)
@@ -33,6 +34,7 @@ func (d *dialector) RollbackTo(tx *gorm.DB, name string) error {
 		return gorm.ErrUnsupportedDriver
 	}
 	if err := d.p.checkTxControl(tx); err != nil {
+		d.p.refused(err)
 		return err
 	}
 	return sp.RollbackTo(tx, name)

@@ -32,7 +32,9 @@
 // tenantconfig/tenantfile (the tenant config file). Around them: migrate
 // runs migrations and other work over every tenant, chi (package
 // tenantchi) finds the tenant of an HTTP request, cacheaware scopes cache
-// keys by tenant.
+// keys by tenant, otel (package tenantotel) exports OpenTelemetry metrics
+// ([Plugin.Stats]: statements routed by route, refused by reason) and
+// puts the tenant on GORM's statement spans.
 //
 // Every way GORM reaches a database is routed: finishers (Create, Find,
 // First, Update, Delete, ...), Raw and Exec, Row, Rows, Scan, Pluck,

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"sort"
 	"sync"
+	"sync/atomic"
 
 	"gorm.io/gorm"
 
@@ -31,6 +32,12 @@ type Plugin struct {
 	tables     *tableCache // the relations of SQL texts
 	schemas    sync.Map    // models parsed for routing subqueries
 
+	// Counts for Stats: statements sent to tenants (those sent to a
+	// reserved alias are counted in its reservedSet), and refusals by
+	// reason.
+	routedTenant routedCounter
+	refusals     [numRefusals]atomic.Uint64
+
 	mu sync.Mutex
 	db *gorm.Config // the *gorm.DB the plugin is installed on
 }
@@ -41,6 +48,7 @@ type reservedSet struct {
 	plain, prepared             *reservedConn
 	pinnedPlain, pinnedPrepared *reservedConn
 	cache                       *stmtcache.Cache
+	routed                      routedCounter // statements sent to the alias
 }
 
 func (s *reservedSet) conn(prepared, pinned bool) *reservedConn {
@@ -180,7 +188,7 @@ func newReservedSet(alias string, pool gorm.ConnPool, cacheSize int) *reservedSe
 		prepared = stmtcache.Pool{C: s.cache}
 	}
 	mk := func(p gorm.ConnPool, pinned bool) *reservedConn {
-		return &reservedConn{alias: alias, pool: p, raw: pool, cache: s.cache, pinned: pinned}
+		return &reservedConn{alias: alias, pool: p, raw: pool, cache: s.cache, pinned: pinned, routed: &s.routed}
 	}
 	s.plain, s.prepared = mk(pool, false), mk(prepared, false)
 	s.pinnedPlain, s.pinnedPrepared = mk(pool, true), mk(prepared, true)
@@ -248,15 +256,33 @@ func (p *Plugin) tenantPool(ctx context.Context, access Access) (string, gorm.Co
 // poolFor routes SQL given to the router's pool directly, outside GORM's
 // callbacks, by its text and context.
 func (p *Plugin) poolFor(ctx context.Context, sql string, args []any) (gorm.ConnPool, error) {
+	pool, err := p.textPool(ctx, sql, args)
+	if err != nil {
+		p.refused(err)
+		return nil, err
+	}
+	return pool, nil
+}
+
+func (p *Plugin) textPool(ctx context.Context, sql string, args []any) (gorm.ConnPool, error) {
 	d, err := p.textRoute(ctx, sql, args)
 	if err != nil {
 		return nil, err
 	}
 	if alias, ok := d.route.Alias(); ok {
-		return p.reservedConn(alias, false, false)
+		rc, err := p.reservedConn(alias, false, false)
+		if err != nil {
+			return nil, err
+		}
+		rc.routed.add()
+		return rc, nil
 	}
 	_, pool, err := p.tenantPool(ctx, AccessWrite)
-	return pool, err
+	if err != nil {
+		return nil, err
+	}
+	p.routedTenant.add()
+	return pool, nil
 }
 
 // allReplicas is the ReplicaResolver of a Resolver that cannot tell: it

@@ -2,6 +2,7 @@ package resolver
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -126,6 +127,7 @@ func (b *budget) acquire(ctx context.Context, m *member) error {
 	}
 	b.mu.Unlock()
 	b.waits.Add(1)
+	m.waits.Add(1)
 	if clamp {
 		b.applyAll()
 	} else {
@@ -293,6 +295,17 @@ func (b *budget) inUse() int {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.used
+}
+
+// waitsByDB returns the budget waits of each member's *sql.DB.
+func (b *budget) waitsByDB() map[*sql.DB]uint64 {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	w := make(map[*sql.DB]uint64, len(b.members))
+	for m := range b.members {
+		w[m.db] = m.waits.Load()
+	}
+	return w
 }
 
 // wait stops the applier and the rebalancer, and returns once no closed

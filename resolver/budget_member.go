@@ -28,6 +28,9 @@ type member struct {
 	give atomic.Int32
 	// last is the budget clock when a connection was last returned.
 	last atomic.Int64
+	// waits counts this member's connection attempts that waited for a
+	// slot.
+	waits atomic.Uint64
 
 	// setMu serialises changes to db's limits; dirty asks its holder to
 	// apply them again.

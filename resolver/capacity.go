@@ -89,7 +89,7 @@ func (r *Resolver) evict(p *pool, why string) {
 	if p.retire() {
 		r.evicted.Add(1)
 		r.log.LogAttrs(context.Background(), slog.LevelInfo, "tenant pool evicted",
-			slog.String("tenant", p.tenant), slog.String("reason", why))
+			slog.String("tenant", p.tenant), slog.Uint64("version", p.version), slog.String("reason", why))
 	}
 }
 

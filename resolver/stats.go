@@ -25,6 +25,11 @@ type PoolStats struct {
 	// BudgetWaits counts connection attempts that found the budget spent
 	// (or others already waiting).
 	BudgetWaits uint64
+	// TenantBudgetWaits holds, for each tenant whose pool is open, the
+	// connection attempts of its current pool (primary and replicas)
+	// that found the budget spent. A tenant's count starts again at 0
+	// when its pool is reopened (evicted, swapped).
+	TenantBudgetWaits map[string]uint64
 	// Pools holds the database/sql statistics of each tenant's current
 	// primary, for tenants whose pool is open.
 	Pools map[string]sql.DBStats
@@ -34,12 +39,23 @@ type PoolStats struct {
 func (r *Resolver) Stats() PoolStats {
 	r.mu.RLock()
 	s := PoolStats{Tenants: len(r.tenants), Pools: make(map[string]sql.DBStats)}
+	open := make(map[string]*pool)
 	for id, t := range r.tenants {
 		if p := t.pool.Load(); p != nil && !p.retired() {
 			s.Pools[id] = p.primary.Stats()
+			open[id] = p
 		}
 	}
 	r.mu.RUnlock()
+	waits := r.budget.waitsByDB()
+	s.TenantBudgetWaits = make(map[string]uint64, len(open))
+	for id, p := range open {
+		n := waits[p.primary]
+		for _, c := range p.replicas {
+			n += waits[c.(*sql.DB)]
+		}
+		s.TenantBudgetWaits[id] = n
+	}
 	r.capMu.Lock()
 	s.OpenPools = r.open
 	r.capMu.Unlock()

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/tenantrouter/tenantplugin/resolver"
 	"github.com/tenantrouter/tenantplugin/tenant"
@@ -31,6 +32,7 @@ func undecodableOf(err error) (map[string]bool, error) {
 // configs do not decode are left as they are.
 func (s *Syncer) applySnapshot(ctx context.Context, snap map[string]tenantconfig.Record, undecodable map[string]bool) {
 	defer s.stats.resyncs.Add(1) // counted once applied
+	defer s.logResync(ctx, s.stats.applied.Load(), s.stats.refused.Load())
 	for id := range undecodable {
 		s.refuse(ctx, id, 0, errors.New("its config does not decode"))
 	}
@@ -73,10 +75,11 @@ func (s *Syncer) reallyEmpty(ctx context.Context) bool {
 // rewritten gives a lost change's version to other content. A rewritten
 // history seen on one tenant may have changed others (a lost removal
 // brings a tenant back unannounced): a resync follows.
-func (s *Syncer) applyEvents(ctx context.Context, pending map[string]tenantconfig.Event) {
+func (s *Syncer) applyEvents(ctx context.Context, pending map[string]tenantconfig.Event, arrived map[string]time.Time) {
 	rewritten := false
 	for _, id := range sortedKeys(pending) {
 		e := pending[id]
+		refused := s.stats.refused.Load()
 		rec, err := s.store.Get(ctx, id)
 		switch {
 		case errors.Is(err, tenant.ErrUnknown):
@@ -96,6 +99,7 @@ func (s *Syncer) applyEvents(ctx context.Context, pending map[string]tenantconfi
 				rewritten = true
 			}
 		}
+		s.reportLag(arrived, id, refused, err != nil && !errors.Is(err, tenant.ErrUnknown))
 	}
 	if rewritten {
 		s.requestResync()

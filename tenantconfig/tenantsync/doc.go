@@ -86,11 +86,20 @@
 //
 // Start and Load take options (WithDatabase, WithResyncInterval,
 // WithApplyTimeout, WithAllowEmpty, WithHooks, WithConfigTargets,
-// WithName, WithLogger).
+// WithName, WithLogger, WithEventLag).
 // Each checks its input: a bad one makes Start or Load return an error
 // naming it, before anything is read or changed. For durations, 0 means
 // the default (DefaultResyncInterval, DefaultApplyTimeout) and -1 means
 // none; any other negative is refused.
+//
+// # Observability
+//
+// [Syncer.Stats] counts changes applied and refused, resyncs and
+// rewritten histories; [WithEventLag] measures how long each announced
+// change takes to be applied. Each resync is logged (at Info when it
+// changed something, else at Debug), with the store, the tenants held
+// and the changes made; the target logs each tenant it changes (the
+// resolver does, with the tenant as the attribute "tenant").
 //
 // # Concurrency
 //

@@ -36,6 +36,7 @@ type options struct {
 	configTargets  []ConfigTarget
 	name           string
 	logger         *slog.Logger
+	eventLag       func(time.Duration) // nil: not measured
 }
 
 // WithDatabase picks the database of each tenant's config that the

@@ -68,6 +68,7 @@ type Syncer struct {
 
 	mu      sync.Mutex
 	pending map[string]tenantconfig.Event // coalesced announcements
+	arrived map[string]time.Time          // their arrival, for WithEventLag
 	resync  bool
 	wake    chan struct{}
 
@@ -150,6 +151,7 @@ func (s *Syncer) announce(e tenantconfig.Event) {
 	if old, ok := s.pending[e.Tenant]; !ok || e.Version > old.Version {
 		s.pending[e.Tenant] = e
 	}
+	s.arrivedLocked(e.Tenant)
 	s.mu.Unlock()
 	s.poke()
 }
@@ -185,8 +187,8 @@ func (s *Syncer) run(ctx context.Context) {
 		case <-s.wake:
 		}
 		s.mu.Lock()
-		pending, resync := s.pending, s.resync
-		s.pending, s.resync = map[string]tenantconfig.Event{}, false
+		pending, resync, arrived := s.pending, s.resync, s.arrived
+		s.pending, s.resync, s.arrived = map[string]tenantconfig.Event{}, false, nil
 		s.mu.Unlock()
 		if resync {
 			snap, err := s.store.Snapshot(ctx)
@@ -199,7 +201,7 @@ func (s *Syncer) run(ctx context.Context) {
 				s.applySnapshot(ctx, snap, undecodable)
 			}
 		}
-		s.applyEvents(ctx, pending)
+		s.applyEvents(ctx, pending, arrived)
 	}
 }
 
