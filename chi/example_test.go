@@ -11,10 +11,6 @@ import (
 	"github.com/tenantrouter/tenantplugin/tenant"
 )
 
-type registry map[string]bool
-
-func (r registry) Has(id string) bool { return r[id] }
-
 // ExampleMiddleware takes the tenant from the request's host; a host
 // that names no registered tenant gets 404, and /healthz needs no
 // tenant.
@@ -39,7 +35,7 @@ func ExampleMiddleware() {
 	}
 	// Output:
 	// 200 hello tenant-1.localhost
-	// 404 Not Found
+	// 404 {"error":"unknown tenant"}
 	//
 	// 200 ok
 }

@@ -1,0 +1,87 @@
+package tenantchi
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+
+	"github.com/tenantrouter/tenantplugin/tenant"
+)
+
+// maxCachedTenants bounds ctxCache. Past it, tenants not cached yet get
+// a context of their own on each request: one allocation more, nothing
+// else.
+const maxCachedTenants = 1024
+
+// ctxCache holds, for each tenant seen, tenant.NewContext(background,
+// id), so that a request's context with the tenant costs one allocation
+// (a tenantCtx) instead of two (tenant.NewContext's context and the id
+// boxed in it). Readers never lock; a new tenant copies the map, at
+// most maxCachedTenants times over the cache's life.
+type ctxCache struct {
+	m  atomic.Pointer[map[string]context.Context]
+	mu sync.Mutex // serialises writers
+}
+
+// withTenant returns parent carrying the tenant id, as
+// tenant.NewContext(parent, id) does.
+func (c *ctxCache) withTenant(parent context.Context, id string) context.Context {
+	if m := c.m.Load(); m != nil {
+		if t, ok := (*m)[id]; ok {
+			return &tenantCtx{Context: parent, tenant: t}
+		}
+	}
+	t := c.add(id)
+	if t == nil {
+		return tenant.NewContext(parent, id)
+	}
+	return &tenantCtx{Context: parent, tenant: t}
+}
+
+// add caches the tenant's context and returns it, or returns nil when
+// the cache is full.
+func (c *ctxCache) add(id string) context.Context {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	old := c.m.Load()
+	if old != nil {
+		if t, ok := (*old)[id]; ok {
+			return t
+		}
+		if len(*old) >= maxCachedTenants {
+			return nil
+		}
+	}
+	n := 0
+	if old != nil {
+		n = len(*old)
+	}
+	m := make(map[string]context.Context, n+1)
+	if old != nil {
+		for k, v := range *old {
+			m[k] = v
+		}
+	}
+	t := tenant.NewContext(context.Background(), id)
+	m[id] = t
+	c.m.Store(&m)
+	return t
+}
+
+// tenantCtx is a request's context with a tenant: the values of tenant
+// (a context made by tenant.NewContext on context.Background, shared by
+// every request of that tenant) before those of the request's context,
+// as if tenant.NewContext had been called on the request's context. The
+// deadline, cancellation and error are the request context's.
+type tenantCtx struct {
+	context.Context
+	tenant context.Context
+}
+
+// Value implements context.Context.
+func (c *tenantCtx) Value(key any) any {
+	if v := c.tenant.Value(key); v != nil {
+		return v
+	}
+	return c.Context.Value(key)
+}
