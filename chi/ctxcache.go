@@ -30,6 +30,9 @@ func (c *ctxCache) withTenant(parent context.Context, id string) context.Context
 		if t, ok := (*m)[id]; ok {
 			return &tenantCtx{Context: parent, tenant: t}
 		}
+		if len(*m) >= maxCachedTenants {
+			return tenant.NewContext(parent, id)
+		}
 	}
 	t := c.add(id)
 	if t == nil {

@@ -35,6 +35,10 @@
 //     r.Route group (chi sets parameters while routing).
 //   - [FromHeader]: a request header, opt-in (see the trust model).
 //
+// An extractor of your own is a func(*http.Request) (string, error);
+// [NormalizeHost] checks a host taken from elsewhere (X-Forwarded-Host
+// from a trusted proxy, a table that changes at run time).
+//
 // Whatever an extractor returns is checked with [tenant.ValidateID]
 // before the registry is asked about it.
 //

@@ -58,7 +58,7 @@ func FromSubdomain(baseDomain string) (Extractor, error) {
 //
 // The table is copied: later changes to m are not seen. For a table
 // that changes at run time, write an [Extractor] over your own
-// concurrency-safe lookup (normalise r.Host with [FromHost] first).
+// concurrency-safe lookup (normalise r.Host with [NormalizeHost] first).
 //
 // It returns an error naming the entry if a key is not a host, a value
 // is not a valid tenant id ([tenant.ValidateID]), or two keys that

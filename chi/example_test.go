@@ -241,3 +241,26 @@ func ExampleWithErrorHandler() {
 	// 302 <a href="https://example.com/signup">Found</a>.
 	// 400 This address does not name a workspace.
 }
+
+// ExampleNormalizeHost writes an extractor of one's own: the host that
+// a trusted proxy forwards in X-Forwarded-Host, normalised and checked
+// as FromHost does with the Host header. An absent header finds no
+// tenant.
+func ExampleNormalizeHost() {
+	forwarded := func(r *http.Request) (string, error) {
+		return tenantchi.NormalizeHost(r.Header.Get("X-Forwarded-Host"))
+	}
+	mw, err := tenantchi.Middleware(registry{"acme.example.com": true}, tenantchi.WithExtractors(forwarded))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	h := mw(http.HandlerFunc(hello))
+	show(h, "http://10.0.0.2/", "X-Forwarded-Host", "ACME.example.com:443")
+	show(h, "http://10.0.0.2/", "X-Forwarded-Host", "acme.example.com, evil.example")
+	show(h, "http://10.0.0.2/")
+	// Output:
+	// 200 hello acme.example.com
+	// 400 {"error":"invalid tenant"}
+	// 400 {"error":"no tenant in request"}
+}

@@ -34,6 +34,14 @@ func FromHost(r *http.Request) (string, error) {
 	return normalizeHost(r.Host)
 }
 
+// NormalizeHost normalises and checks host as [FromHost] does with
+// r.Host, for extractors of your own: a host taken from a header set by
+// a trusted proxy (X-Forwarded-Host), or looked up in a table that
+// changes at run time.
+func NormalizeHost(host string) (string, error) {
+	return normalizeHost(host)
+}
+
 // FromHeader takes the tenant from the request header name. It is
 // opt-in because any client can send any header: use it only behind a
 // proxy that sets this header itself and removes the one the client
