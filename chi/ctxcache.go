@@ -2,6 +2,8 @@ package tenantchi
 
 import (
 	"context"
+	"maps"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -42,30 +44,24 @@ func (c *ctxCache) withTenant(parent context.Context, id string) context.Context
 }
 
 // add caches the tenant's context and returns it, or returns nil when
-// the cache is full.
+// the cache is full. Only registered tenants reach it.
 func (c *ctxCache) add(id string) context.Context {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	old := c.m.Load()
-	if old != nil {
-		if t, ok := (*old)[id]; ok {
-			return t
-		}
-		if len(*old) >= maxCachedTenants {
-			return nil
-		}
+	var old map[string]context.Context
+	if p := c.m.Load(); p != nil {
+		old = *p
 	}
-	n := 0
-	if old != nil {
-		n = len(*old)
+	if t, ok := old[id]; ok {
+		return t
 	}
-	m := make(map[string]context.Context, n+1)
-	if old != nil {
-		for k, v := range *old {
-			m[k] = v
-		}
+	if len(old) >= maxCachedTenants {
+		return nil
 	}
+	id = strings.Clone(id) // not the request's Host it may be cut from
 	t := tenant.NewContext(context.Background(), id)
+	m := make(map[string]context.Context, len(old)+1)
+	maps.Copy(m, old)
 	m[id] = t
 	c.m.Store(&m)
 	return t
