@@ -40,7 +40,7 @@ func Middleware(reg Registry, opts ...Option) (func(http.Handler) http.Handler, 
 	if err != nil {
 		return nil, err
 	}
-	m := &middleware{reg: reg, options: o, hasBypass: o.bypass.any()}
+	m := &middleware{reg: reg, options: o, hasBypass: o.bypass.any(), hostOnly: o.extractors == nil}
 	if len(o.extractors) == 1 {
 		m.only = o.extractors[0]
 	}
@@ -55,6 +55,7 @@ type middleware struct {
 	reg Registry
 	options
 	hasBypass bool      // a bypass is configured
+	hostOnly  bool      // the default extractor, FromHost, alone
 	only      Extractor // the extractor when there is one
 	ctxs      ctxCache
 }
@@ -66,13 +67,21 @@ func (m *middleware) serve(next http.Handler, w http.ResponseWriter, r *http.Req
 	}
 	var id string
 	var err error
-	if m.only != nil {
-		id, err = m.only(r)
-	} else {
-		id, err = m.extract(r)
-	}
-	if err == nil {
-		err = tenant.ValidateID(id)
+	switch {
+	case m.hostOnly:
+		// normalizeHost's ids are valid ids but for their length
+		// (FuzzNormalizeHost): ValidateID's scan would be done twice.
+		if id, err = normalizeHost(r.Host); err == nil && len(id) > tenant.MaxIDLen {
+			err = tenant.ValidateID(id)
+		}
+	case m.only != nil:
+		if id, err = m.only(r); err == nil {
+			err = tenant.ValidateID(id)
+		}
+	default:
+		if id, err = m.extract(r); err == nil {
+			err = tenant.ValidateID(id)
+		}
 	}
 	if err != nil {
 		m.onError(w, r, http.StatusBadRequest, err)

@@ -18,7 +18,7 @@ type ErrorHandler func(w http.ResponseWriter, r *http.Request, status int, err e
 type Option func(*options) error
 
 type options struct {
-	extractors []Extractor
+	extractors []Extractor // nil: FromHost
 	bypass     bypasses
 	onError    ErrorHandler
 }
@@ -129,7 +129,7 @@ func checkPaths(opt string, paths []string) error {
 // applyOptions returns the defaults with opts applied, or the first
 // option's error.
 func applyOptions(opts []Option) (options, error) {
-	o := options{extractors: []Extractor{FromHost}, onError: DefaultErrorHandler}
+	o := options{onError: DefaultErrorHandler} // no extractors: FromHost
 	if err := optapply.Apply("tenantchi", &o, opts); err != nil {
 		return options{}, err
 	}
