@@ -2,6 +2,7 @@ package tenantchi
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 
@@ -13,6 +14,10 @@ type bypasses struct {
 	paths      []string // WithWhitelist
 	predicates []func(*http.Request) bool
 	patterns   []string // WithBypassPatterns
+	// prefixes are the patterns' literal beginnings (before a '{' or a
+	// '*'): chi matches them as written, so a path that starts with
+	// none of them cannot be routed to a pattern, and is not looked up.
+	prefixes []string
 }
 
 // any reports whether any bypass is configured.
@@ -30,7 +35,25 @@ func (b *bypasses) match(r *http.Request) bool {
 			return true
 		}
 	}
-	return len(b.patterns) > 0 && matchPattern(b.patterns, routePattern(r))
+	return len(b.patterns) > 0 && b.patternMatch(r)
+}
+
+// patternMatch reports whether chi routes r to a bypassed pattern.
+func (b *bypasses) patternMatch(r *http.Request) bool {
+	rctx := chi.RouteContext(r.Context())
+	if rctx == nil || rctx.Routes == nil {
+		return false
+	}
+	path, ok := routedPath(r, rctx)
+	if !ok {
+		return false
+	}
+	for _, prefix := range b.prefixes {
+		if strings.HasPrefix(path, prefix) {
+			return matchPattern(b.patterns, routePattern(r, rctx, path))
+		}
+	}
+	return false
 }
 
 // pathMatch reports whether r's path is whitelisted. Only a path written
@@ -116,28 +139,39 @@ func plainPath(p, raw string) bool {
 	return true
 }
 
-// routePattern returns the chi route pattern r will be routed to ("" if
-// none, or if r is not served by a chi router), normalised as chi's
-// RoutePattern normalises it. It asks the top router (which chi's
-// routing context names) to find the route without routing, so it works
-// before routing (a top-level r.Use) as well as after.
-func routePattern(r *http.Request) string {
-	rctx := chi.RouteContext(r.Context())
-	if rctx == nil || rctx.Routes == nil {
-		return ""
-	}
-	// The path chi's top router routes: the one a middleware before
-	// routing set, else the escaped path.
+// routedPath returns the path chi's top router routes r on, or false
+// when it cannot be known. Before routing (a top-level r.Use) it is the
+// path a middleware before this one set (chi's CleanPath,
+// StripSlashes), else the escaped path, as chi's Mux routes it. Inside
+// a sub-router, routing has begun, maybe on a path such a middleware
+// rewrote; the request's path is taken only when it is written plainly
+// (cleaning leaves it as is) and ends with what is left to route.
+func routedPath(r *http.Request, rctx *chi.Context) (string, bool) {
 	path := r.URL.RawPath
 	if path == "" {
 		path = r.URL.Path
 	}
-	if len(rctx.RoutePatterns) == 0 && rctx.RoutePath != "" {
-		path = rctx.RoutePath
+	switch {
+	case len(rctx.RoutePatterns) == 0:
+		if rctx.RoutePath != "" {
+			path = rctx.RoutePath
+		}
+	case !plainPath(r.URL.Path, r.URL.RawPath) || !strings.HasSuffix(path, rctx.RoutePath):
+		return "", false
 	}
 	if path == "" {
 		path = "/"
 	}
+	return path, true
+}
+
+// routePattern returns the chi route pattern that the top router (which
+// chi's routing context names) finds for path ("" if none), normalised
+// as chi's RoutePattern normalises it. It finds the route without
+// routing, so it works before routing as well as after. Inside a
+// sub-router, the route found must go through the routes already
+// matched.
+func routePattern(r *http.Request, rctx *chi.Context, path string) string {
 	method := rctx.RouteMethod
 	if method == "" {
 		method = r.Method
@@ -145,6 +179,10 @@ func routePattern(r *http.Request) string {
 	tctx := findCtxPool.Get().(*chi.Context)
 	tctx.Reset()
 	pattern := rctx.Routes.Find(tctx, method, path)
+	if n := len(rctx.RoutePatterns); n > 0 &&
+		(len(tctx.RoutePatterns) < n || !slices.Equal(tctx.RoutePatterns[:n], rctx.RoutePatterns)) {
+		pattern = ""
+	}
 	tctx.Reset()
 	findCtxPool.Put(tctx)
 	return normalizePattern(pattern)
@@ -163,6 +201,14 @@ func normalizePattern(p string) string {
 	if p != "/" {
 		p = strings.TrimSuffix(p, "//")
 		p = strings.TrimSuffix(p, "/")
+	}
+	return p
+}
+
+// patternPrefix returns p up to its first '{' or '*'.
+func patternPrefix(p string) string {
+	if i := strings.IndexAny(p, "{*"); i >= 0 {
+		return p[:i]
 	}
 	return p
 }

@@ -72,15 +72,23 @@ func WithWhitelist(paths ...string) Option {
 // chi's Find, before routing if need be: it works with a top-level r.Use
 // and inside groups. Matching the route, not the path, means that
 // however the path is written, a request bypasses only if chi would
-// serve it with a bypassed route. Requests not served by a chi router
-// never match.
+// serve it with a bypassed route; with a top-level r.Use that holds
+// also after a middleware that changes the path chi routes (chi's
+// CleanPath, StripSlashes). Inside a group routing has begun, and what
+// such a middleware did is no longer known: a request bypasses there
+// only if its path is written plainly (see [WithWhitelist]) and the
+// route found goes through the routes already matched. Requests not
+// served by a chi router never match. Requests whose path starts with
+// none of the patterns' literal beginnings are not looked up.
 func WithBypassPatterns(patterns ...string) Option {
 	return func(o *options) error {
 		if err := checkPaths("WithBypassPatterns", patterns); err != nil {
 			return err
 		}
 		for _, p := range patterns {
-			o.bypass.patterns = append(o.bypass.patterns, normalizePattern(p))
+			p = normalizePattern(p)
+			o.bypass.patterns = append(o.bypass.patterns, p)
+			o.bypass.prefixes = append(o.bypass.prefixes, patternPrefix(strings.TrimSuffix(p, "/*")))
 		}
 		return nil
 	}

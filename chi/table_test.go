@@ -71,6 +71,38 @@ var mounts = map[string]func(mw func(http.Handler) http.Handler, next http.Handl
 		})
 		return r
 	},
+	// chi's CleanPath first, then r.Use inside the r.Route group
+	"route-cleanpath": func(mw func(http.Handler) http.Handler, next http.Handler) http.Handler {
+		r := chi.NewRouter()
+		r.Use(chimw.CleanPath)
+		r.Route("/t/{tenant}", func(r chi.Router) {
+			r.Use(mw)
+			r.Get("/items", next.ServeHTTP)
+			r.Get("/public/*", next.ServeHTTP)
+		})
+		return r
+	},
+	// a middleware that makes chi route /a/... as /b/..., then r.Use
+	// inside the /b group only
+	"route-rewrite": func(mw func(http.Handler) http.Handler, next http.Handler) http.Handler {
+		r := chi.NewRouter()
+		r.Use(func(next http.Handler) http.Handler {
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if rest, ok := strings.CutPrefix(r.URL.Path, "/a/"); ok {
+					chi.RouteContext(r.Context()).RoutePath = "/b/" + rest
+				}
+				next.ServeHTTP(w, r)
+			})
+		})
+		r.Route("/b/{tenant}", func(r chi.Router) {
+			r.Use(mw)
+			r.Get("/items", next.ServeHTTP)
+		})
+		r.Route("/a/{tenant}", func(r chi.Router) {
+			r.Get("/items", next.ServeHTTP)
+		})
+		return r
+	},
 	// a group: public routes outside it need no tenant
 	"group": func(mw func(http.Handler) http.Handler, next http.Handler) http.Handler {
 		r := chi.NewRouter()
@@ -191,6 +223,8 @@ func TestExtractorsAndBypasses(t *testing.T) {
 		{"pattern with a parameter", "top", opts{tenantchi.WithBypassPatterns("/items/{id}")}, "", "/items/7", "", 200, "ok - /items/{id}", ""},
 		{"pattern group", "top", opts{tenantchi.WithBypassPatterns("/admin/*")}, "", "/admin/users/3", "", 200, "ok - /admin/users/{id}", ""},
 		{"pattern group root", "top", opts{tenantchi.WithBypassPatterns("/admin/*")}, "", "/admin/", "", 200, "ok - /admin", ""},
+		{"pattern group root, no slash", "top", opts{tenantchi.WithBypassPatterns("/admin/*")}, "", "/admin", "", 200, "ok - /admin", ""},
+		{"pattern, escaped letters", "top", opts{tenantchi.WithBypassPatterns("/healthz")}, "", "/heal%74hz", "", 400, noTenant, ""},
 		{"pattern not matched", "top", opts{tenantchi.WithBypassPatterns("/healthz")}, "", "/items/1", "", 400, noTenant, ""},
 		{"pattern, missing route", "top", opts{tenantchi.WithBypassPatterns("/healthz")}, "", "/healthz/", "", 400, noTenant, ""},
 		{"pattern routed through dot-dot", "top", opts{tenantchi.WithBypassPatterns("/static/*")}, "", "/static/../items/1", "", 200, "ok - /static/*", ""},
@@ -199,6 +233,12 @@ func TestExtractorsAndBypasses(t *testing.T) {
 		{"pattern after CleanPath, cleaned to a bypass", "top-cleanpath", opts{tenantchi.WithBypassPatterns("/healthz")}, "", "/static/../healthz", "", 200, "ok - /healthz", ""},
 		{"pattern in r.Route", "route", opts{param, tenantchi.WithBypassPatterns("/t/{tenant}/health")}, "", "/t/zzz/health", "", 200, "ok - /t/{tenant}/health", ""},
 		{"pattern in r.Route, not matched", "route", opts{param, tenantchi.WithBypassPatterns("/t/{tenant}/health")}, "", "/t/zzz/items", "", 404, unknown, "zzz"},
+		{"pattern in r.Route after CleanPath", "route-cleanpath", opts{param, tenantchi.WithBypassPatterns("/t/{tenant}/public/*")},
+			"", "/t/acme/public/../items", "", 200, "ok acme /t/{tenant}/items", "acme"},
+		{"pattern in r.Route after CleanPath, plain path", "route-cleanpath", opts{param, tenantchi.WithBypassPatterns("/t/{tenant}/public/*")},
+			"", "/t/acme/public/a.css", "", 200, "ok - /t/{tenant}/public/*", ""},
+		{"pattern in r.Route, routed elsewhere", "route-rewrite", opts{param, tenantchi.WithBypassPatterns("/a/{tenant}/items")},
+			"", "/a/acme/items", "", 200, "ok acme /b/{tenant}/items", "acme"},
 		{"pattern with r.With", "with", opts{param, tenantchi.WithBypassPatterns("/t/{tenant}/health")}, "", "/t/zzz/health", "", 200, "ok - /t/{tenant}/health", ""},
 		{"pattern in a mounted router", "mount", opts{tenantchi.WithBypassPatterns("/app/orders/{id}")}, "", "/app/orders/9", "", 200, "ok - /app/orders/{id}", ""},
 		{"pattern, routed elsewhere", "top-rewrite", opts{tenantchi.WithBypassPatterns("/items/{id}")}, "", "/old/1", "", 200, "ok - /items/{id}", ""},
