@@ -101,6 +101,8 @@ func BenchmarkMiddleware(b *testing.B) {
 		{"subdomain", []tenantchi.Option{tenantchi.WithExtractors(sub)}},
 		{"whitelist", []tenantchi.Option{tenantchi.WithWhitelist("/healthz", "/static/*")}},
 		{"bypass-patterns", []tenantchi.Option{tenantchi.WithBypassPatterns("/healthz", "/admin/*")}},
+		// a pattern the path starts like: the route is looked up
+		{"bypass-patterns-lookup", []tenantchi.Option{tenantchi.WithBypassPatterns("/healthz", "/items/{id}/audit")}},
 	}
 	for _, v := range variants {
 		b.Run(v.name, func(b *testing.B) {
