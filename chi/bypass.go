@@ -20,8 +20,8 @@ type bypasses struct {
 	prefixes []string
 }
 
-// any reports whether any bypass is configured.
-func (b *bypasses) any() bool {
+// configured reports whether any bypass is configured.
+func (b *bypasses) configured() bool {
 	return len(b.paths) > 0 || len(b.predicates) > 0 || len(b.patterns) > 0
 }
 

@@ -40,7 +40,7 @@ func Middleware(reg Registry, opts ...Option) (func(http.Handler) http.Handler, 
 	if err != nil {
 		return nil, err
 	}
-	m := &middleware{reg: reg, options: o, hasBypass: o.bypass.any(), hostOnly: o.extractors == nil}
+	m := &middleware{reg: reg, options: o, hasBypass: o.bypass.configured(), hostOnly: o.extractors == nil}
 	if len(o.extractors) == 1 {
 		m.only = o.extractors[0]
 	}
