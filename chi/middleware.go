@@ -5,23 +5,30 @@ import (
 	"fmt"
 	"net/http"
 	"reflect"
-	"strings"
 
 	"github.com/tenantrouter/tenantplugin/tenant"
 )
 
 // Registry tells which tenants exist; *resolver.Resolver is one. Has is
 // called from every request's goroutine and must be safe for concurrent
-// use.
+// use; it must answer from memory (the middleware promises no database
+// call for a refused request).
 type Registry interface {
 	Has(id string) bool
 }
 
 // Middleware returns middleware that puts the tenant of each request in
-// its context, to mount with r.Use. It returns an error, and no
-// middleware, if reg is nil (a typed nil such as a nil
-// *resolver.Resolver too) or an option is invalid; the error names what
-// was wrong.
+// its context ([tenant.NewContext]), to mount with r.Use or to wrap any
+// http.Handler. A request that bypasses it (see [WithWhitelist],
+// [WithBypassPatterns], [WithBypass]) passes with no tenant; any other
+// whose extractors find no tenant, or a malformed one, is refused with
+// 400, one whose tenant reg does not have with 404, both written by the
+// error handler ([DefaultErrorHandler] unless [WithErrorHandler]), and
+// the next handler is not called.
+//
+// It returns an error, and no middleware, if reg is nil (a typed nil
+// such as a nil *resolver.Resolver too) or an option is invalid; the
+// error names what was wrong.
 func Middleware(reg Registry, opts ...Option) (func(http.Handler) http.Handler, error) {
 	if isNil(reg) {
 		if reg == nil {
@@ -33,53 +40,76 @@ func Middleware(reg Registry, opts ...Option) (func(http.Handler) http.Handler, 
 	if err != nil {
 		return nil, err
 	}
+	m := &middleware{reg: reg, options: o, hasBypass: o.bypass.configured(), hostOnly: o.extractors == nil}
+	if len(o.extractors) == 1 {
+		m.only = o.extractors[0]
+	}
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if o.whitelisted(r.URL.Path) {
-				next.ServeHTTP(w, r)
-				return
-			}
-			id, err := o.extract(r)
-			if err != nil {
-				o.onError(w, r, http.StatusBadRequest, err)
-				return
-			}
-			if err := tenant.ValidateID(id); err != nil {
-				o.onError(w, r, http.StatusBadRequest, err)
-				return
-			}
-			if !reg.Has(id) {
-				o.onError(w, r, http.StatusNotFound, &tenant.Error{ID: id, Err: tenant.ErrUnknown})
-				return
-			}
-			next.ServeHTTP(w, r.WithContext(tenant.NewContext(r.Context(), id)))
+			m.serve(next, w, r)
 		})
 	}, nil
 }
 
-func (o *options) extract(r *http.Request) (string, error) {
+type middleware struct {
+	reg Registry
+	options
+	hasBypass bool      // a bypass is configured
+	hostOnly  bool      // the default extractor, FromHost, alone
+	only      Extractor // the extractor when there is one
+	ctxs      ctxCache
+}
+
+func (m *middleware) serve(next http.Handler, w http.ResponseWriter, r *http.Request) {
+	if m.hasBypass && m.bypass.match(r) {
+		next.ServeHTTP(w, r)
+		return
+	}
+	var id string
+	var err error
+	switch {
+	case m.hostOnly:
+		// normalizeHost's ids are valid ids but for their length
+		// (FuzzNormalizeHost): ValidateID's scan would be done twice.
+		if id, err = normalizeHost(r.Host); err == nil && len(id) > tenant.MaxIDLen {
+			err = tenant.ValidateID(id)
+		}
+	case m.only != nil:
+		if id, err = m.only(r); err == nil {
+			err = tenant.ValidateID(id)
+		}
+	default:
+		if id, err = m.extract(r); err == nil {
+			err = tenant.ValidateID(id)
+		}
+	}
+	if err != nil {
+		m.onError(w, r, http.StatusBadRequest, err)
+		return
+	}
+	if !m.reg.Has(id) {
+		m.onError(w, r, http.StatusNotFound, &tenant.Error{ID: id, Err: tenant.ErrUnknown})
+		return
+	}
+	next.ServeHTTP(w, r.WithContext(m.ctxs.withTenant(r.Context(), id)))
+}
+
+// extract tries each extractor in turn. It returns the first tenant
+// found, the first error that is not ErrNoTenantInRequest, or all the
+// errors.
+func (m *middleware) extract(r *http.Request) (string, error) {
 	var errs []error
-	for _, ex := range o.extractors {
+	for _, ex := range m.extractors {
 		id, err := ex(r)
 		if err == nil {
 			return id, nil
 		}
+		if !errors.Is(err, ErrNoTenantInRequest) {
+			return "", err
+		}
 		errs = append(errs, err)
 	}
 	return "", errors.Join(errs...)
-}
-
-func (o *options) whitelisted(path string) bool {
-	for _, p := range o.whitelist {
-		if prefix, ok := strings.CutSuffix(p, "/*"); ok {
-			if path == prefix || strings.HasPrefix(path, prefix+"/") {
-				return true
-			}
-		} else if path == p {
-			return true
-		}
-	}
-	return false
 }
 
 // isNil reports whether reg is nil, or a typed nil such as a nil
