@@ -25,6 +25,7 @@ services_start
 go test -c -o "$out/benchmarks.test" ./benchmarks
 go test -c -o "$out/e2e.test" ./internal/e2e
 go test -c -o "$out/provision.test" ./provision
+go test -c -o "$out/chi.test" ./chi
 for i in $(seq 1 "$rounds"); do
 	echo "round $i/$rounds" >&2
 	"$out/benchmarks.test" -test.run '^$' -test.bench '^Benchmark(Routing|RoutingWithStrategy)$' -test.benchmem -test.benchtime 2s | tee -a "$raw" >&2
@@ -35,6 +36,7 @@ for i in $(seq 1 "$rounds"); do
 	"$out/benchmarks.test" -test.run '^$' -test.bench 'IdleTenantMemory' -test.benchtime 1x | tee -a "$raw" >&2
 	"$out/benchmarks.test" -test.run '^$' -test.bench '^BenchmarkMigrateAll$' -test.benchtime 1x | tee -a "$raw" >&2
 	"$out/provision.test" -test.run '^$' -test.bench '^BenchmarkCreate$' -test.benchtime 20x | tee -a "$raw" >&2
+	"$out/chi.test" -test.run '^$' -test.bench '^BenchmarkMiddleware$/host' -test.benchtime 1s | tee -a "$raw" >&2
 	"$out/e2e.test" -test.run '^$' -test.bench 'Propagation|Recovery' -test.benchtime 1x | tee -a "$raw" >&2
 	# One failover per topology and kind a round: the table shows the
 	# median over the rounds.

@@ -182,6 +182,12 @@ func run(in io.Reader, out io.Writer) error {
 		check("tenant create end to end: database, migration, hooks, publish (PostgreSQL + Redis; p50, reported)",
 			fmt.Sprintf("%.0f ms", p50), true)
 	}
+	if over, ok := med("Middleware/host", "overhead-ns/op"); ok {
+		allocs, _ := med("Middleware/host", "overhead-allocs/op")
+		floor, _ := med("Middleware/host", "floor-overhead-ns/op")
+		check("chi middleware (tenant from the Host) ≤ 150 ns and ≤ 1 alloc over a bare chi router",
+			fmt.Sprintf("%+.0f ns, %+.0f allocs (chi's own middleware.WithValue: %+.0f ns)", over, allocs, floor), over <= 150 && allocs <= 1)
+	}
 	if cold, ok := med("ColdTenant", "cold-p50-us"); ok {
 		check("first query to a cold tenant (p50, reported)", fmt.Sprintf("%s µs", num(cold)), true)
 	}
