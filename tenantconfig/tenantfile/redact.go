@@ -47,14 +47,16 @@ func redactDB(db *tenantconfig.DataSource) {
 		db.Password = Redacted
 	}
 	for k := range db.Params {
-		if secretKey(k) {
+		if SecretKey(k) {
 			db.Params[k] = Redacted
 		}
 	}
 }
 
-// secretKey reports whether a parameter named k holds a secret.
-func secretKey(k string) bool {
+// SecretKey reports whether a connection parameter or query key named k
+// holds a secret (its name contains pass, pwd, secret or token, in any
+// case): Redact hides its value.
+func SecretKey(k string) bool {
 	k = strings.ToLower(k)
 	for _, s := range []string{"pass", "pwd", "secret", "token"} {
 		if strings.Contains(k, s) {
@@ -127,7 +129,7 @@ func redactQuery(q string) string {
 		if uk, err := url.QueryUnescape(k); err == nil {
 			k = uk
 		}
-		if secretKey(k) {
+		if SecretKey(k) {
 			raw, _, _ := strings.Cut(p, "=")
 			parts[i] = raw + "=" + Redacted
 		}
@@ -192,7 +194,7 @@ func redactKeywords(s string) (string, bool) {
 			i = min(i, len(s))
 		}
 		b.WriteString(s[keyStart:valStart])
-		if secretKey(key) {
+		if SecretKey(key) {
 			b.WriteString(Redacted)
 		} else {
 			b.WriteString(s[valStart:i])

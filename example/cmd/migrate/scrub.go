@@ -45,7 +45,7 @@ func (sc *scrubber) addDatabase(db tenantconfig.Database) {
 func (sc *scrubber) addSource(ds tenantconfig.DataSource) {
 	sc.addSecret(ds.Password)
 	for k, v := range ds.Params {
-		if secretKey(k) {
+		if tenantfile.SecretKey(k) {
 			sc.addSecret(v)
 		}
 	}
@@ -64,7 +64,7 @@ func (sc *scrubber) addDSN(dsn string) {
 			sc.addSecret(pw)
 		}
 		for k, vs := range u.Query() {
-			if secretKey(k) {
+			if tenantfile.SecretKey(k) {
 				for _, v := range vs {
 					sc.addSecret(v)
 				}
@@ -111,16 +111,4 @@ func (sc *scrubber) scrub(s string) string {
 		sc.r = strings.NewReplacer(args...)
 	}
 	return sc.r.Replace(s)
-}
-
-// secretKey reports whether a parameter named k holds a secret, as
-// tenantfile.Redact decides.
-func secretKey(k string) bool {
-	k = strings.ToLower(k)
-	for _, s := range []string{"pass", "pwd", "secret", "token"} {
-		if strings.Contains(k, s) {
-			return true
-		}
-	}
-	return false
 }
