@@ -34,7 +34,7 @@ for i in $(seq 1 "$rounds"); do
 	"$out/benchmarks.test" -test.run '^$' -test.bench 'ColdTenant' -test.benchtime 100x | tee -a "$raw" >&2
 	"$out/benchmarks.test" -test.run '^$' -test.bench '^BenchmarkBudget$' -test.benchtime 3x | tee -a "$raw" >&2
 	"$out/benchmarks.test" -test.run '^$' -test.bench 'IdleTenantMemory' -test.benchtime 1x | tee -a "$raw" >&2
-	"$out/benchmarks.test" -test.run '^$' -test.bench '^BenchmarkMigrateAll$' -test.benchtime 1x | tee -a "$raw" >&2
+	"$out/benchmarks.test" -test.run '^$' -test.bench '^BenchmarkMigrateAll$' -test.benchtime 2x | tee -a "$raw" >&2
 	"$out/provision.test" -test.run '^$' -test.bench '^BenchmarkCreate$' -test.benchtime 20x | tee -a "$raw" >&2
 	"$out/chi.test" -test.run '^$' -test.bench '^BenchmarkMiddleware$/host' -test.benchtime 1s | tee -a "$raw" >&2
 	"$out/e2e.test" -test.run '^$' -test.bench 'Propagation|Recovery' -test.benchtime 1x | tee -a "$raw" >&2
