@@ -20,15 +20,26 @@ const (
 
 // tableCache remembers the relations each SQL text names, so that a
 // statement's text is read once. It is a two-way set-associative cache
-// indexed by the text's hash: a look-up hashes the text once, reads two
-// slots and compares the texts, without a lock. It is safe for
+// indexed by the text's hash: a look-up hashes the text once, reads the
+// two slots of its set (one cache line: each slot keeps its entry's hash
+// beside it, so that an entry and its text are only read when the hashes
+// match) and compares the texts, without a lock. It is safe for
 // concurrent use; two goroutines that read the same new text at once
 // both read it.
 type tableCache struct {
 	dialect sqltables.Dialect
 	seed    maphash.Seed
-	stmts   [stmtSlots]atomic.Pointer[tableEntry]
-	froms   [fromSlots]atomic.Pointer[tableEntry]
+	stmts   [stmtSlots]tableSlot
+	froms   [fromSlots]tableSlot
+}
+
+// tableSlot is one place of a tableCache. Its hash and entry are stored
+// one after the other, not together: a reader may see the hash of one
+// entry with another, and then compares the texts, or misses and reads
+// the text again. Either is correct.
+type tableSlot struct {
+	hash  atomic.Uint64
+	entry atomic.Pointer[tableEntry]
 }
 
 type tableEntry struct {
@@ -55,10 +66,14 @@ func (c *tableCache) tables(sql string, from bool) ([]sqltables.Ref, error) {
 	if from {
 		slots = c.froms[:]
 	}
-	i := int(maphash.String(c.seed, sql)) & (len(slots) - 1) &^ 1
+	h := maphash.String(c.seed, sql)
+	i := int(h) & (len(slots) - 1) &^ 1
 	set := slots[i : i+2 : i+2]
 	for k := range set {
-		if e := set[k].Load(); e != nil && e.sql == sql {
+		if set[k].hash.Load() != h {
+			continue
+		}
+		if e := set[k].entry.Load(); e != nil && e.sql == sql {
 			return e.refs, e.err
 		}
 	}
@@ -76,8 +91,10 @@ func (c *tableCache) tables(sql string, from bool) ([]sqltables.Ref, error) {
 	}
 	if len(sql) <= maxCachedLen {
 		// The newest text first; the older of the two goes.
-		set[1].Store(set[0].Load())
-		set[0].Store(e)
+		set[1].entry.Store(set[0].entry.Load())
+		set[1].hash.Store(set[0].hash.Load())
+		set[0].entry.Store(e)
+		set[0].hash.Store(h)
 	}
 	return e.refs, e.err
 }

@@ -40,7 +40,7 @@ func TestTableCache(t *testing.T) {
 	}
 	kept := 0
 	for i := range c.stmts {
-		if e := c.stmts[i].Load(); e != nil {
+		if e := c.stmts[i].entry.Load(); e != nil {
 			kept++
 			if len(e.sql) > maxCachedLen {
 				t.Fatalf("slot %d keeps a text of %d bytes", i, len(e.sql))
