@@ -51,7 +51,7 @@ type app struct {
 // SQLite file under the data directory, kept in the resolver by
 // tenantsync; every database migrated, each tenant seeded with its
 // hospitals; and the task runner started.
-func openApp(ctx context.Context, s settings, log *slog.Logger) (a *app, err error) {
+func openApp(ctx context.Context, s settings, log *slog.Logger) (_ *app, err error) {
 	files := sqliteFiles{s.dataDir}
 	if err := files.make(); err != nil {
 		return nil, err
@@ -68,7 +68,7 @@ func openApp(ctx context.Context, s settings, log *slog.Logger) (a *app, err err
 	if err != nil {
 		return nil, err
 	}
-	a = &app{db: db}
+	a := &app{db: db}
 	if a.sqlDB, err = db.DB(); err != nil {
 		return nil, err
 	}

@@ -3,6 +3,8 @@ package main
 import (
 	"encoding/json"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -128,5 +130,24 @@ func TestCommandLine(t *testing.T) {
 	code := run(t.Context(), []string{"-data", t.TempDir()}, env, &out, func(string) { served = true })
 	if code != exitUsage || served || !strings.Contains(out.String(), "not built yet") {
 		t.Errorf("REDIS_URL: %d served=%v %q", code, served, out.String())
+	}
+}
+
+// TestStartFailure: a tenant database that cannot be opened fails the
+// start (1) with the error, and what was opened is closed (goleak).
+func TestStartFailure(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "tenants", "tenant-2.localhost.db"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var out lockedBuffer
+	served := false
+	code := run(t.Context(), []string{"-addr", "127.0.0.1:0", "-data", dir}, func(string) string { return "" }, &out, func(string) { served = true })
+	if code != exitFailed || served || !strings.Contains(out.String(), "tenant-2.localhost") {
+		t.Fatalf("exit %d served=%v:\n%s", code, served, out.String())
+	}
+	out = lockedBuffer{}
+	if code := run(t.Context(), []string{"-data", dir, "-service", "billing"}, func(string) string { return "" }, &out, nil); code != exitUsage || !strings.Contains(out.String(), `"billing"`) {
+		t.Fatalf("unknown service: exit %d:\n%s", code, out.String())
 	}
 }
