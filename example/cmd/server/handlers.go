@@ -111,11 +111,23 @@ func (h handlers) patients(w http.ResponseWriter, r *http.Request) {
 }
 
 // addPatient checks the body and queues the insert for the tenant's
-// task runner: 202 once queued.
+// task runner: 202 once queued, 400 for a bad body, 409 for an email
+// the tenant has already.
 func (h handlers) addPatient(w http.ResponseWriter, r *http.Request) {
 	p, err := decodePatient(http.MaxBytesReader(w, r.Body, maxBody))
 	if err != nil {
 		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	// The task's insert refuses a duplicate anyway (unique index); this
+	// tells the caller now, for the common case.
+	var n int64
+	if err := h.db.WithContext(r.Context()).Model(&hospital.Patient{}).Where("email = ?", p.Email).Count(&n).Error; err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if n > 0 {
+		writeError(w, http.StatusConflict, "a patient with this email exists")
 		return
 	}
 	payload, err := json.Marshal(p)

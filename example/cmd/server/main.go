@@ -14,8 +14,9 @@
 // runner for the "add patient" task.
 //
 // Routes: GET / (the page), GET /api/hospitals, GET /api/patients,
-// POST /api/patients ({"name","email"}: 202 once queued, 400 for a bad
-// body), and GET /healthz, which needs no tenant. An unknown host gets
+// POST /api/patients ({"name","email"}: 202 once queued for the task
+// runner, 400 for a bad body, 409 for an email the tenant has), and
+// GET /healthz, which needs no tenant. An unknown host gets
 // 404 with a JSON error.
 //
 // SIGINT or SIGTERM shuts it down: requests in flight finish, queued

@@ -202,6 +202,14 @@ func TestAddPatient(t *testing.T) {
 	if len(ps) != 1 || ps[0].Name != "Grace Hopper" || ps[0].ID == 0 {
 		t.Fatalf("tenant-2 patients %+v", ps)
 	}
+	code, ct, body = s.do(http.MethodPost, host2, "/api/patients", `{"name":"Grace again","email":"`+email+`"}`)
+	if code != http.StatusConflict || ct != "application/json" || !strings.Contains(string(body), `"error"`) {
+		t.Fatalf("POST of a known email: %d %s %s, want 409 JSON", code, ct, body)
+	}
+	// The same email is new to tenant-1.
+	if code, _, body = s.do(http.MethodPost, host1, "/api/patients", `{"name":"Grace","email":"`+email+`"}`); code != http.StatusAccepted {
+		t.Fatalf("POST on tenant-1: %d %s", code, body)
+	}
 	// Shutdown drains the runner: a patient queued last is in once it
 	// returns, and still not on tenant-1.
 	code, _, body = s.do(http.MethodPost, host2, "/api/patients", `{"name":"Ada","email":"ada@example.com"}`)
@@ -215,7 +223,7 @@ func TestAddPatient(t *testing.T) {
 	if got := patientEmails(s, host2); !slices.Equal(got, []string{email, "ada@example.com"}) {
 		t.Fatalf("tenant-2 patients after restart %q", got)
 	}
-	if got := patientEmails(s, host1); len(got) != 0 {
-		t.Fatalf("tenant-1 has patients %q", got)
+	if got := patientEmails(s, host1); !slices.Equal(got, []string{email}) {
+		t.Fatalf("tenant-1 patients after restart %q", got)
 	}
 }
