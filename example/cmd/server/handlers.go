@@ -1,0 +1,187 @@
+package main
+
+import (
+	"context"
+	"embed"
+	"encoding/json"
+	"errors"
+	"html/template"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/mail"
+	"strings"
+
+	"github.com/go-chi/chi/v5"
+	"gorm.io/gorm"
+
+	tenantchi "github.com/tenantrouter/tenantplugin/chi"
+	"github.com/tenantrouter/tenantplugin/example/hospital"
+	"github.com/tenantrouter/tenantplugin/tenant"
+)
+
+// maxBody bounds a request body.
+const maxBody = 1 << 16
+
+//go:embed static/index.html
+var static embed.FS
+
+// page is the dashboard, filled with the tenant's name.
+var page = template.Must(template.ParseFS(static, "static/index.html"))
+
+// hospitalView and patientView are the JSON forms of the models.
+type hospitalView struct {
+	ID      uint   `json:"id"`
+	Name    string `json:"name"`
+	Address string `json:"address"`
+}
+
+type patientView struct {
+	ID    uint   `json:"id"`
+	Name  string `json:"name"`
+	Email string `json:"email"`
+}
+
+// enqueuer queues a task for the tenant of ctx.
+type enqueuer interface {
+	Enqueue(ctx context.Context, typ string, payload []byte) error
+}
+
+// handlers serve the routes.
+type handlers struct {
+	db    *gorm.DB
+	tasks enqueuer
+	log   *slog.Logger
+}
+
+// newRouter returns the server's routes behind the tenant middleware;
+// /healthz needs no tenant.
+func newRouter(reg tenantchi.Registry, h handlers) (http.Handler, error) {
+	mw, err := tenantchi.Middleware(reg, tenantchi.WithBypassPatterns("/healthz"))
+	if err != nil {
+		return nil, err
+	}
+	r := chi.NewRouter()
+	r.Use(mw)
+	r.Get("/healthz", h.health)
+	r.Get("/", h.index)
+	r.Get("/api/hospitals", h.hospitals)
+	r.Get("/api/patients", h.patients)
+	r.Post("/api/patients", h.addPatient)
+	return r, nil
+}
+
+func (h handlers) health(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func (h handlers) index(w http.ResponseWriter, r *http.Request) {
+	id, _ := tenant.FromContext(r.Context())
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	if err := page.Execute(w, struct{ Tenant string }{id}); err != nil {
+		h.log.Error("rendering the page", "err", err)
+	}
+}
+
+func (h handlers) hospitals(w http.ResponseWriter, r *http.Request) {
+	var rows []hospital.Hospital
+	if err := h.db.WithContext(r.Context()).Order("id").Find(&rows).Error; err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	out := make([]hospitalView, len(rows))
+	for i, x := range rows {
+		out[i] = hospitalView{x.ID, x.Name, x.Address}
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (h handlers) patients(w http.ResponseWriter, r *http.Request) {
+	var rows []hospital.Patient
+	if err := h.db.WithContext(r.Context()).Order("id").Find(&rows).Error; err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	out := make([]patientView, len(rows))
+	for i, x := range rows {
+		out[i] = patientView{x.ID, x.Name, x.Email}
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// addPatient checks the body and queues the insert for the tenant's
+// task runner: 202 once queued, 400 for a bad body, 409 for an email
+// the tenant has already.
+func (h handlers) addPatient(w http.ResponseWriter, r *http.Request) {
+	p, err := decodePatient(http.MaxBytesReader(w, r.Body, maxBody))
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	// The task's insert refuses a duplicate anyway (unique index); this
+	// tells the caller now, for the common case.
+	var n int64
+	if err := h.db.WithContext(r.Context()).Model(&hospital.Patient{}).Where("email = ?", p.Email).Count(&n).Error; err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if n > 0 {
+		writeError(w, http.StatusConflict, "a patient with this email exists")
+		return
+	}
+	payload, err := json.Marshal(p)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if err := h.tasks.Enqueue(r.Context(), hospital.TaskAddPatient, payload); err != nil {
+		h.log.Error("queueing a task", "err", err, "path", r.URL.Path)
+		writeError(w, http.StatusServiceUnavailable, "the task queue is not taking tasks; try again")
+		return
+	}
+	writeJSON(w, http.StatusAccepted, map[string]string{"status": "queued"})
+}
+
+// decodePatient reads one JSON object {"name","email"}: a name that is
+// not blank and a plain email address, nothing else.
+func decodePatient(body io.Reader) (hospital.AddPatient, error) {
+	var p hospital.AddPatient
+	dec := json.NewDecoder(body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&p); err != nil {
+		return p, errors.New("the body must be a JSON object {\"name\", \"email\"}")
+	}
+	if dec.More() {
+		return p, errors.New("the body must hold one JSON object")
+	}
+	p.Name, p.Email = strings.TrimSpace(p.Name), strings.TrimSpace(p.Email)
+	if p.Name == "" {
+		return p, errors.New("name is required")
+	}
+	if len(p.Name) > 200 {
+		return p, errors.New("name is too long")
+	}
+	a, err := mail.ParseAddress(p.Email)
+	if err != nil || a.Address != p.Email || a.Name != "" || len(p.Email) > 254 {
+		return p, errors.New("email is not a valid address")
+	}
+	return p, nil
+}
+
+// fail answers 500 and logs err, which stays out of the response.
+func (h handlers) fail(w http.ResponseWriter, r *http.Request, err error) {
+	h.log.Error("request failed", "err", err, "path", r.URL.Path)
+	writeError(w, http.StatusInternalServerError, "internal error")
+}
+
+func writeError(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, map[string]string{"error": msg})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
