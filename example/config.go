@@ -1,10 +1,11 @@
 // Package example holds what the example commands share with the
-// example deployment: its tenant config file.
+// example deployment: its tenant config file, and the layout of the
+// SQLite files of the embedded default.
 //
 // The commands under example/cmd use it as their embedded default, so
 // that they run with nothing but a Go toolchain: example/cmd/migrate
 // migrates the file's tenants on SQLite files when no config store is
-// given.
+// given, and example/cmd/server serves them.
 package example
 
 import (

@@ -12,6 +12,7 @@ import (
 	"gorm.io/gorm/logger"
 
 	tenantplugin "github.com/tenantrouter/tenantplugin"
+	"github.com/tenantrouter/tenantplugin/example"
 	"github.com/tenantrouter/tenantplugin/example/hospital"
 	"github.com/tenantrouter/tenantplugin/resolver"
 	"github.com/tenantrouter/tenantplugin/resolver/dbdriver"
@@ -46,7 +47,7 @@ func openApp(s settings) (*app, error) {
 			return nil, err
 		}
 		dial, drv = sqlite.Open(dsn), sqlitedriver.New()
-		tmpl = resolver.Template{Driver: sqlitedriver.DriverName, DSN: sqlitePragmas}
+		tmpl = resolver.Template{Driver: sqlitedriver.DriverName, DSN: example.SQLitePragmas}
 	} else {
 		dial, drv = postgres.Open(s.databaseURL), pgdriver.New()
 		tmpl = resolver.Template{Driver: pgdriver.DriverName, DSN: s.databaseURL}

@@ -8,30 +8,8 @@ import (
 	"time"
 
 	"github.com/tenantrouter/tenantplugin/migrate"
-	"github.com/tenantrouter/tenantplugin/tenant"
 	"github.com/tenantrouter/tenantplugin/tenantconfig"
 )
-
-// TestFileName: every id gets a file name of its own, a plain one
-// without a path separator, and a readable id keeps its name.
-func TestFileName(t *testing.T) {
-	ids := []string{"tenant-1.localhost", "Tenant-1.localhost", "tenant_1.localhost", "a b", "a_b", "a:b", ".hidden", "_hidden",
-		"ünïcode", "a..b-never-valid-but-kept-apart", "central", strings.Repeat("x", tenant.MaxIDLen), strings.Repeat("X", tenant.MaxIDLen)}
-	seen := map[string]string{}
-	for _, id := range ids {
-		name := fileName(id)
-		if other, ok := seen[strings.ToLower(name)]; ok {
-			t.Errorf("%q and %q share %q", id, other, name)
-		}
-		seen[strings.ToLower(name)] = id
-		if strings.ContainsAny(name, `/\:`) || strings.HasPrefix(name, ".") || !strings.HasSuffix(name, ".db") || len(name) > 255 {
-			t.Errorf("%q: unsafe file name %q", id, name)
-		}
-	}
-	if got := fileName("tenant-1.localhost"); got != "tenant-1.localhost.db" {
-		t.Errorf("fileName(tenant-1.localhost) = %q", got)
-	}
-}
 
 // TestScrubber: a DSN or password of the run never shows, in whichever
 // form an error quotes it.

@@ -1,20 +1,13 @@
 package main
 
 import (
-	"fmt"
-	"hash/fnv"
 	"net/url"
 	"os"
 	"path/filepath"
-	"strings"
 
+	"github.com/tenantrouter/tenantplugin/example"
 	"github.com/tenantrouter/tenantplugin/tenantconfig"
 )
-
-// sqlitePragmas are the embedded default's connection settings: a busy
-// timeout, so that two runners at once wait for each other's write
-// lock, and WAL.
-const sqlitePragmas = "?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)"
 
 // sqliteFiles are the embedded default's databases: DIR/central.db and
 // one file per tenant under DIR/tenants. Read-only, a file is opened
@@ -28,21 +21,21 @@ type sqliteFiles struct {
 
 // make creates the directories of the files.
 func (f sqliteFiles) make() error {
-	return os.MkdirAll(filepath.Join(f.dir, "tenants"), 0o755)
+	return os.MkdirAll(filepath.Join(f.dir, example.TenantDir), 0o755)
 }
 
 // central returns the DSN of the central database.
 func (f sqliteFiles) central() (string, error) {
-	p := filepath.Join(f.dir, "central.db")
+	p := filepath.Join(f.dir, example.CentralFile)
 	if !f.readOnly {
-		return p + sqlitePragmas, nil
+		return p + example.SQLitePragmas, nil
 	}
 	return readOnlyDSN(p)
 }
 
 // tenant returns the data source of the tenant's file.
 func (f sqliteFiles) tenant(id string) (tenantconfig.DataSource, error) {
-	p := filepath.Join(f.dir, "tenants", fileName(id))
+	p := filepath.Join(f.dir, example.TenantDir, example.TenantFile(id))
 	if !f.readOnly {
 		return tenantconfig.DataSource{Name: p}, nil // with the template's pragmas
 	}
@@ -62,28 +55,4 @@ func readOnlyDSN(p string) (string, error) {
 	}
 	u := url.URL{Scheme: "file", Path: filepath.ToSlash(abs), RawQuery: "mode=ro&_pragma=busy_timeout(5000)"}
 	return u.String(), nil
-}
-
-// fileName names a tenant's database file after its id. Ids may hold
-// any printable character but '/' and '\' (tenant.ValidateID), so any
-// character but lower-case letters, digits, '.', '_' and '-' becomes
-// '_', as does a leading '.', and a name so changed ends in '+' and a
-// hash of the id ('+' is in no unchanged name), so that two ids never
-// share a file (on case-insensitive file systems either).
-func fileName(id string) string {
-	var b strings.Builder
-	changed := false
-	for i, r := range id {
-		ok := r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '_' || r == '-' || r == '.' && i > 0
-		if !ok {
-			r, changed = '_', true
-		}
-		b.WriteRune(r)
-	}
-	if changed {
-		h := fnv.New32a()
-		_, _ = h.Write([]byte(id))
-		fmt.Fprintf(&b, "+%08x", h.Sum32())
-	}
-	return b.String() + ".db"
 }

@@ -78,7 +78,7 @@ func openApp(ctx context.Context, s settings, log *slog.Logger) (_ *app, err err
 		}
 	}()
 	a.res, err = resolver.New(resolver.Config{
-		Template: resolver.Template{Driver: sqlitedriver.DriverName, DSN: sqlitePragmas},
+		Template: resolver.Template{Driver: sqlitedriver.DriverName, DSN: example.SQLitePragmas},
 		Drivers:  []dbdriver.Driver{sqlitedriver.New()},
 		Logger:   log,
 	})
