@@ -93,12 +93,15 @@ func last(db *gorm.DB, step string) (string, error) {
 }
 
 // lastOrNone is last, with a missing ledger read as one that records
-// nothing. When the read fails it looks for the ledger, and reads again
-// if another runner created it meanwhile.
+// nothing. When the read fails and the error does not tell, it looks for
+// the ledger, and reads again if another runner created it meanwhile.
 func lastOrNone(db *gorm.DB, step string) (string, error) {
 	fp, err := last(db, step)
-	if err == nil {
+	switch {
+	case err == nil:
 		return fp, nil
+	case missingLedger(err):
+		return "", nil
 	}
 	has, herr := hasLedger(db)
 	switch {
@@ -251,8 +254,7 @@ func (l ledger) apply(step, fp string, fn func(tx *gorm.DB) error) (Status, erro
 		if err := fn(tx); err != nil {
 			return err
 		}
-		return tx.Exec("INSERT INTO "+LedgerTable+" (step, fingerprint, applied_at, duration_ms) VALUES (?, ?, ?, ?)",
-			step, fp, time.Now().UTC(), time.Since(start).Milliseconds()).Error
+		return insert(tx, step, fp, time.Since(start))
 	})
 	if err != nil {
 		return StatusFailed, err
@@ -271,10 +273,14 @@ func (l ledger) record(step, fp string, d time.Duration) error {
 	if err := db.Exec(create).Error; err != nil {
 		return fmt.Errorf("migrate: creating %s: %w", LedgerTable, err)
 	}
-	err = db.Exec("INSERT INTO "+LedgerTable+" (step, fingerprint, applied_at, duration_ms) VALUES (?, ?, ?, ?)",
-		step, fp, time.Now().UTC(), d.Milliseconds()).Error
-	if err != nil {
+	if err := insert(db, step, fp, d); err != nil {
 		return fmt.Errorf("migrate: recording %s in %s: %w", step, LedgerTable, err)
 	}
 	return nil
+}
+
+// insert adds the ledger's row for step, applied now in d.
+func insert(db *gorm.DB, step, fp string, d time.Duration) error {
+	return db.Exec("INSERT INTO "+LedgerTable+" (step, fingerprint, applied_at, duration_ms) VALUES (?, ?, ?, ?)",
+		step, fp, time.Now().UTC(), d.Milliseconds()).Error
 }

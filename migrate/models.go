@@ -54,7 +54,9 @@ func (p *plan) stepsOn(alias string) ([]step, string) {
 func (p *plan) apply(ctx context.Context, t target) (Status, string, error) {
 	steps, fp := p.stepsOn(t.reserved)
 	l := t.ledger()
-	if ok, err := l.current(AutoMigrateStep, fp); err == nil && ok && l.known != nil {
+	// Read before: nothing to do, and no pool to lease. Unread, the
+	// ledger is read by apply.
+	if l.known != nil && l.known[AutoMigrateStep] == fp {
 		return StatusUpToDate, "", nil
 	}
 	if t.reserved == "" && !t.direct {
@@ -79,7 +81,7 @@ func (p *plan) apply(ctx context.Context, t target) (Status, string, error) {
 		}
 	}
 	st, err := l.apply(AutoMigrateStep, fp, func(tx *gorm.DB) error {
-		return migrateSteps(tx, nil, steps)
+		return migrateSteps(tx, steps)
 	})
 	return st, "", err
 }

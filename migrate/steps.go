@@ -4,12 +4,11 @@ import (
 	"strings"
 
 	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 )
 
 // migrateSteps does on one database what GORM's AutoMigrate does for
 // each step's table, without the foreign keys the step leaves out. db
-// with exprs is a session on that database.
+// is a session on that database.
 //
 // GORM's AutoMigrate creates a missing table with its foreign keys, or
 // migrates an existing one's columns and adds its missing foreign keys,
@@ -17,14 +16,11 @@ import (
 // without any, and then given those it keeps; an existing table is
 // migrated without GORM's foreign keys, then given the missing ones it
 // keeps.
-func migrateSteps(db *gorm.DB, exprs []clause.Expression, steps []step) error {
+func migrateSteps(db *gorm.DB, steps []step) error {
 	on := func(set func(*gorm.Config)) gorm.Migrator {
 		s := db.Session(&gorm.Session{})
 		if set != nil {
 			set(s.Config)
-		}
-		if len(exprs) > 0 {
-			s = s.Clauses(exprs...)
 		}
 		return s.Migrator()
 	}
