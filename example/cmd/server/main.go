@@ -37,6 +37,8 @@ import (
 	"os/signal"
 	"syscall"
 	"time"
+
+	"github.com/tenantrouter/tenantplugin/example/web"
 )
 
 // Exit statuses.
@@ -138,7 +140,7 @@ func serve(ctx context.Context, s settings, log *slog.Logger, ready func(string)
 		return err
 	}
 	defer func() { err = errors.Join(err, a.close()) }()
-	h, err := newRouter(a.res, handlers{db: a.db, tasks: a.tasks, log: log})
+	h, err := web.NewRouter(a.res, web.Handlers{DB: a.db, Tasks: a.tasks, Log: log})
 	if err != nil {
 		return err
 	}

@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"go.uber.org/goleak"
+
+	"github.com/tenantrouter/tenantplugin/example/web"
 )
 
 // TestRoutes: bad bodies get 400 with a JSON error and queue nothing,
@@ -31,7 +33,7 @@ func TestRoutes(t *testing.T) {
 		"empty body":     ` `,
 		"domain missing": `{"name":"Ada","email":"ada@"}`,
 		"name too long":  `{"name":"` + strings.Repeat("a", 201) + `","email":"ada@example.com"}`,
-		"body too large": `{"name":"` + strings.Repeat("a", maxBody) + `","email":"ada@example.com"}`,
+		"body too large": `{"name":"` + strings.Repeat("a", web.MaxBody) + `","email":"ada@example.com"}`,
 	}
 	for name, body := range bad {
 		code, ct, b := s.do(http.MethodPost, host1, "/api/patients", body)

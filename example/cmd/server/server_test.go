@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/tenantrouter/tenantplugin/example/web"
 )
 
 // testServer is the command running on a loopback port, its databases
@@ -134,7 +136,7 @@ const (
 )
 
 func hospitalNames(s *testServer, host string) []string {
-	var hs []hospitalView
+	var hs []web.HospitalView
 	s.getJSON(host, "/api/hospitals", &hs)
 	names := make([]string, len(hs))
 	for i, h := range hs {
@@ -147,7 +149,7 @@ func hospitalNames(s *testServer, host string) []string {
 }
 
 func patientEmails(s *testServer, host string) []string {
-	var ps []patientView
+	var ps []web.PatientView
 	s.getJSON(host, "/api/patients", &ps)
 	emails := make([]string, len(ps))
 	for i, p := range ps {
@@ -197,7 +199,7 @@ func TestAddPatient(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond) // polling interval, not synchronisation
 	}
-	var ps []patientView
+	var ps []web.PatientView
 	s.getJSON(host2, "/api/patients", &ps)
 	if len(ps) != 1 || ps[0].Name != "Grace Hopper" || ps[0].ID == 0 {
 		t.Fatalf("tenant-2 patients %+v", ps)

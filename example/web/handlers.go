@@ -1,4 +1,4 @@
-package main
+package web
 
 import (
 	"context"
@@ -20,8 +20,8 @@ import (
 	"github.com/tenantrouter/tenantplugin/tenant"
 )
 
-// maxBody bounds a request body.
-const maxBody = 1 << 16
+// MaxBody bounds a request body, in bytes.
+const MaxBody = 1 << 16
 
 //go:embed static/index.html
 var static embed.FS
@@ -29,83 +29,96 @@ var static embed.FS
 // page is the dashboard, filled with the tenant's name.
 var page = template.Must(template.ParseFS(static, "static/index.html"))
 
-// hospitalView and patientView are the JSON forms of the models.
-type hospitalView struct {
+// HospitalView and PatientView are the JSON forms of the models.
+type HospitalView struct {
 	ID      uint   `json:"id"`
 	Name    string `json:"name"`
 	Address string `json:"address"`
 }
 
-type patientView struct {
+type PatientView struct {
 	ID    uint   `json:"id"`
 	Name  string `json:"name"`
 	Email string `json:"email"`
 }
 
-// enqueuer queues a task for the tenant of ctx.
-type enqueuer interface {
+// Enqueuer queues a task for the tenant of ctx: the embedded default's
+// in-process runner, or an asynq client behind package tasks.
+type Enqueuer interface {
 	Enqueue(ctx context.Context, typ string, payload []byte) error
 }
 
-// handlers serve the routes.
-type handlers struct {
-	db    *gorm.DB
-	tasks enqueuer
-	log   *slog.Logger
+// Handlers serve the dashboard's routes. DB is the application's
+// *gorm.DB; every query passes the request's context, so with the
+// plugin installed it reaches the request's tenant, and without it the
+// one database DB opens.
+type Handlers struct {
+	DB    *gorm.DB
+	Tasks Enqueuer
+	Log   *slog.Logger
 }
 
-// newRouter returns the server's routes behind the tenant middleware;
-// /healthz needs no tenant.
-func newRouter(reg tenantchi.Registry, h handlers) (http.Handler, error) {
-	mw, err := tenantchi.Middleware(reg, tenantchi.WithBypassPatterns("/healthz"))
+// HealthPath is the route that needs no tenant.
+const HealthPath = "/healthz"
+
+// Mount adds the routes to r: GET / (the page), GET /api/hospitals,
+// GET /api/patients, POST /api/patients and GET /healthz.
+func (h Handlers) Mount(r chi.Router) {
+	r.Get(HealthPath, h.health)
+	r.Get("/", h.index)
+	r.Get("/api/hospitals", h.hospitals)
+	r.Get("/api/patients", h.patients)
+	r.Post("/api/patients", h.addPatient)
+}
+
+// NewRouter returns the routes behind the tenant middleware of reg, the
+// tenant taken from the request's host; HealthPath needs no tenant.
+func NewRouter(reg tenantchi.Registry, h Handlers) (http.Handler, error) {
+	mw, err := tenantchi.Middleware(reg, tenantchi.WithBypassPatterns(HealthPath))
 	if err != nil {
 		return nil, err
 	}
 	r := chi.NewRouter()
 	r.Use(mw)
-	r.Get("/healthz", h.health)
-	r.Get("/", h.index)
-	r.Get("/api/hospitals", h.hospitals)
-	r.Get("/api/patients", h.patients)
-	r.Post("/api/patients", h.addPatient)
+	h.Mount(r)
 	return r, nil
 }
 
-func (h handlers) health(w http.ResponseWriter, _ *http.Request) {
+func (h Handlers) health(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }
 
-func (h handlers) index(w http.ResponseWriter, r *http.Request) {
+func (h Handlers) index(w http.ResponseWriter, r *http.Request) {
 	id, _ := tenant.FromContext(r.Context())
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	if err := page.Execute(w, struct{ Tenant string }{id}); err != nil {
-		h.log.Error("rendering the page", "err", err)
+		h.Log.Error("rendering the page", "err", err)
 	}
 }
 
-func (h handlers) hospitals(w http.ResponseWriter, r *http.Request) {
+func (h Handlers) hospitals(w http.ResponseWriter, r *http.Request) {
 	var rows []hospital.Hospital
-	if err := h.db.WithContext(r.Context()).Order("id").Find(&rows).Error; err != nil {
+	if err := h.DB.WithContext(r.Context()).Order("id").Find(&rows).Error; err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	out := make([]hospitalView, len(rows))
+	out := make([]HospitalView, len(rows))
 	for i, x := range rows {
-		out[i] = hospitalView{x.ID, x.Name, x.Address}
+		out[i] = HospitalView{x.ID, x.Name, x.Address}
 	}
 	writeJSON(w, http.StatusOK, out)
 }
 
-func (h handlers) patients(w http.ResponseWriter, r *http.Request) {
+func (h Handlers) patients(w http.ResponseWriter, r *http.Request) {
 	var rows []hospital.Patient
-	if err := h.db.WithContext(r.Context()).Order("id").Find(&rows).Error; err != nil {
+	if err := h.DB.WithContext(r.Context()).Order("id").Find(&rows).Error; err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	out := make([]patientView, len(rows))
+	out := make([]PatientView, len(rows))
 	for i, x := range rows {
-		out[i] = patientView{x.ID, x.Name, x.Email}
+		out[i] = PatientView{x.ID, x.Name, x.Email}
 	}
 	writeJSON(w, http.StatusOK, out)
 }
@@ -113,8 +126,8 @@ func (h handlers) patients(w http.ResponseWriter, r *http.Request) {
 // addPatient checks the body and queues the insert for the tenant's
 // task runner: 202 once queued, 400 for a bad body, 409 for an email
 // the tenant has already.
-func (h handlers) addPatient(w http.ResponseWriter, r *http.Request) {
-	p, err := decodePatient(http.MaxBytesReader(w, r.Body, maxBody))
+func (h Handlers) addPatient(w http.ResponseWriter, r *http.Request) {
+	p, err := decodePatient(http.MaxBytesReader(w, r.Body, MaxBody))
 	if err != nil {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
@@ -122,7 +135,7 @@ func (h handlers) addPatient(w http.ResponseWriter, r *http.Request) {
 	// The task's insert refuses a duplicate anyway (unique index); this
 	// tells the caller now, for the common case.
 	var n int64
-	if err := h.db.WithContext(r.Context()).Model(&hospital.Patient{}).Where("email = ?", p.Email).Count(&n).Error; err != nil {
+	if err := h.DB.WithContext(r.Context()).Model(&hospital.Patient{}).Where("email = ?", p.Email).Count(&n).Error; err != nil {
 		h.fail(w, r, err)
 		return
 	}
@@ -135,8 +148,8 @@ func (h handlers) addPatient(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	if err := h.tasks.Enqueue(r.Context(), hospital.TaskAddPatient, payload); err != nil {
-		h.log.Error("queueing a task", "err", err, "path", r.URL.Path)
+	if err := h.Tasks.Enqueue(r.Context(), hospital.TaskAddPatient, payload); err != nil {
+		h.Log.Error("queueing a task", "err", err, "path", r.URL.Path)
 		writeError(w, http.StatusServiceUnavailable, "the task queue is not taking tasks; try again")
 		return
 	}
@@ -170,8 +183,8 @@ func decodePatient(body io.Reader) (hospital.AddPatient, error) {
 }
 
 // fail answers 500 and logs err, which stays out of the response.
-func (h handlers) fail(w http.ResponseWriter, r *http.Request, err error) {
-	h.log.Error("request failed", "err", err, "path", r.URL.Path)
+func (h Handlers) fail(w http.ResponseWriter, r *http.Request, err error) {
+	h.Log.Error("request failed", "err", err, "path", r.URL.Path)
 	writeError(w, http.StatusInternalServerError, "internal error")
 }
 
