@@ -1,16 +1,17 @@
 // Command demo routes two tenants to two SQLite databases and a central
-// one, then reads every database file directly to show what went where.
-// It needs nothing installed:
+// one with the example application's models (package example/hospital),
+// then reads every database file directly to show what went where. It
+// needs nothing installed:
 //
-//	go run ./example/cmd/demo
+//	go run ./example/cmd/demo [-dir DIR] [-keep] [-v]
 //
-// The demo keeps two tiny models of its own, placed to show a central
-// table written from a tenant's context: its Hospital is central (one
-// table for all tenants) and its Patient is per tenant. The example
-// application's models, used by the other example commands, are those
-// of package example/hospital: there Hospital and Patient both live in
-// each tenant's database, as in the Django original, and the central
-// database holds an audit log.
+// Hospitals and patients live in each tenant's database, as in the
+// Django original; the audit log lives in the central database (the
+// reserved alias "default"), and is written from a tenant's context
+// like any other model: the strategy sends it there. The files are
+// written to a temporary directory removed at exit, unless -keep is
+// given or -dir names a directory, which is kept; the demo prints
+// where they are either way.
 package main
 
 import (
@@ -31,26 +32,15 @@ import (
 	"gorm.io/gorm/logger"
 
 	tenantplugin "github.com/tenantrouter/tenantplugin"
-	"github.com/tenantrouter/tenantplugin/reserved"
+	"github.com/tenantrouter/tenantplugin/example"
+	"github.com/tenantrouter/tenantplugin/example/hospital"
+	"github.com/tenantrouter/tenantplugin/migrate"
 	"github.com/tenantrouter/tenantplugin/resolver"
 	"github.com/tenantrouter/tenantplugin/resolver/dbdriver"
 	"github.com/tenantrouter/tenantplugin/resolver/sqlitedriver"
 	"github.com/tenantrouter/tenantplugin/tenant"
 	"github.com/tenantrouter/tenantplugin/tenantconfig"
 )
-
-// Hospital lives in the central database, shared by all tenants (unlike
-// example/hospital's Hospital, which is per tenant).
-type Hospital struct {
-	ID   uint
-	Name string
-}
-
-// Patient lives in each tenant's own database.
-type Patient struct {
-	ID   uint
-	Name string
-}
 
 func main() {
 	if err := run(context.Background(), os.Args[1:], os.Stdout); err != nil {
@@ -59,20 +49,30 @@ func main() {
 	}
 }
 
+// run runs the demo, writing what it does to out.
 func run(ctx context.Context, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
-	dir := fs.String("dir", "", "directory for the database files (default: a temporary one, removed at exit)")
+	fs.SetOutput(out)
+	dir := fs.String("dir", "", "directory for the database files, kept at exit (default: a temporary one)")
+	keep := fs.Bool("keep", false, "keep the temporary directory at exit")
 	verbose := fs.Bool("v", false, "log the plugin's state changes")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	where := "kept"
 	if *dir == "" {
 		tmp, err := os.MkdirTemp("", "tenantplugin-demo")
 		if err != nil {
 			return err
 		}
-		defer os.RemoveAll(tmp)
 		*dir = tmp
+		if !*keep {
+			defer os.RemoveAll(tmp)
+			where = "removed at exit; -keep keeps them"
+		}
 	} else if err := os.MkdirAll(*dir, 0o755); err != nil {
 		return err
 	}
@@ -80,12 +80,11 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	if *verbose {
 		log = slog.Default()
 	}
-	const pragmas = "?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)"
 	file := func(name string) string { return filepath.Join(*dir, name+".db") }
 
 	// 1. The application's database, opened as before. It becomes the
 	// reserved alias "default": the central database.
-	db, err := gorm.Open(sqlite.Open(file("central")+pragmas), &gorm.Config{Logger: logger.Discard})
+	db, err := gorm.Open(sqlite.Open(file("central")+example.SQLitePragmas), &gorm.Config{Logger: logger.Discard})
 	if err != nil {
 		return err
 	}
@@ -96,12 +95,9 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	defer sqlDB.Close()
 
 	// 2. Tenants: one database file each, merged over the template.
-	tenants := map[string]tenantconfig.Database{
-		"tenant-1.localhost": {DataSource: tenantconfig.DataSource{Name: file("tenant-1")}},
-		"tenant-2.localhost": {DataSource: tenantconfig.DataSource{Name: file("tenant-2")}},
-	}
+	ids := []string{"tenant-1.localhost", "tenant-2.localhost"}
 	res, err := resolver.New(resolver.Config{
-		Template: resolver.Template{Driver: sqlitedriver.DriverName, DSN: pragmas},
+		Template: resolver.Template{Driver: sqlitedriver.DriverName, DSN: example.SQLitePragmas},
 		Drivers:  []dbdriver.Driver{sqlitedriver.New()},
 		Logger:   log,
 	})
@@ -109,16 +105,17 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 	defer res.Close()
-	for id, db := range tenants {
-		if err := res.Set(ctx, id, db); err != nil {
+	for i, id := range ids {
+		ds := tenantconfig.DataSource{Name: file(fmt.Sprintf("tenant-%d", i+1))}
+		if err := res.Set(ctx, id, tenantconfig.Database{DataSource: ds}); err != nil {
 			return err
 		}
 	}
 
-	// 3. The plugin: hospitals are central, everything else per tenant.
+	// 3. The plugin: the audit log is central, everything else per tenant.
 	plugin := tenantplugin.New(tenantplugin.Config{
 		Resolver:   res,
-		Strategies: []tenantplugin.Strategy{reserved.Models(tenantplugin.DefaultAlias, &Hospital{})},
+		Strategies: []tenantplugin.Strategy{hospital.Strategy()},
 		Logger:     log,
 	})
 	if err := db.Use(plugin); err != nil {
@@ -126,78 +123,88 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	}
 	defer plugin.Close()
 
-	fmt.Fprintf(out, "Databases in %s\n\n", *dir)
-	if err := db.Clauses(reserved.Use(tenantplugin.DefaultAlias)).AutoMigrate(&Hospital{}); err != nil {
+	fmt.Fprintf(out, "Databases in %s (%s)\n\n", *dir, where)
+
+	// 4. Migrations: every model where the strategy places it, on the
+	// central database and each tenant's.
+	if _, err := migrate.AutoMigrate(ctx, db, ids, hospital.Models()); err != nil {
 		return err
 	}
+	fmt.Fprintln(out, "migrated: audit_logs on the central database; hospitals and patients on each tenant's")
+
 	work := []struct{ tenant, hospital, patients string }{
 		{"tenant-1.localhost", "City Hospital", "Ada,Grace"},
 		{"tenant-2.localhost", "Harbour Clinic", "Linus"},
 	}
 	for _, w := range work {
-		// 4. The one line a request handler changes: the tenant in the context.
+		// 5. The one line a request handler changes: the tenant in the context.
 		tdb := db.WithContext(tenant.NewContext(ctx, w.tenant))
-		if err := tdb.AutoMigrate(&Patient{}); err != nil {
-			return err
-		}
-		if err := tdb.Create(&Hospital{Name: w.hospital}).Error; err != nil {
-			return err
-		}
-		fmt.Fprintf(out, "as %s: created hospital %q (a central model)\n", w.tenant, w.hospital)
 		err := tdb.Transaction(func(tx *gorm.DB) error {
+			if err := tx.Create(&hospital.Hospital{Name: w.hospital}).Error; err != nil {
+				return err
+			}
 			for _, name := range strings.Split(w.patients, ",") {
-				if err := tx.Create(&Patient{Name: name}).Error; err != nil {
+				p := hospital.Patient{Name: name, Email: strings.ToLower(name) + "@example.com"}
+				if err := tx.Create(&p).Error; err != nil {
 					return err
 				}
-				fmt.Fprintf(out, "as %s: created patient %q in a transaction\n", w.tenant, name)
 			}
 			return nil
 		})
 		if err != nil {
 			return err
 		}
+		fmt.Fprintf(out, "as %s: created hospital %q and patients %s in one transaction\n", w.tenant, w.hospital, w.patients)
+		if err := tdb.Create(&hospital.AuditLog{Tenant: w.tenant, Action: "seeded"}).Error; err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "as %s: wrote an audit log entry (a central model)\n", w.tenant)
 	}
 
 	t2 := db.WithContext(tenant.NewContext(ctx, "tenant-2.localhost"))
 	err = t2.Transaction(func(tx *gorm.DB) error {
-		if err := tx.Create(&Patient{Name: "Rolled Back"}).Error; err != nil {
+		if err := tx.Create(&hospital.Patient{Name: "Rolled Back", Email: "rolled@example.com"}).Error; err != nil {
 			return err
 		}
 		return errors.New("the handler failed")
 	})
 	fmt.Fprintf(out, "as tenant-2.localhost: a transaction that failed (%v) left nothing behind\n", err)
 
-	var patients []Patient
+	var patients []hospital.Patient
 	err = db.WithContext(ctx).Find(&patients).Error
 	fmt.Fprintf(out, "without a tenant: %v; no SQL sent\n", err)
 	err = db.WithContext(tenant.NewContext(ctx, "tenant-9.localhost")).Find(&patients).Error
 	fmt.Fprintf(out, "as an unknown tenant: %v\n\n", err)
 
 	fmt.Fprintln(out, "What each file holds, read directly without the plugin:")
-	for _, f := range []struct{ name, table string }{
-		{"central", "hospitals"}, {"tenant-1", "patients"}, {"tenant-2", "patients"},
+	for _, f := range []struct{ name, table, column string }{
+		{"central", "audit_logs", "tenant"},
+		{"tenant-1", "hospitals", "name"}, {"tenant-1", "patients", "name"},
+		{"tenant-2", "hospitals", "name"}, {"tenant-2", "patients", "name"},
 	} {
-		names, err := readNames(ctx, file(f.name), f.table)
+		names, err := readColumn(ctx, file(f.name), f.table, f.column)
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(out, "  %-12s %-9s %s\n", f.name+".db", f.table+":", strings.Join(names, ", "))
+		fmt.Fprintf(out, "  %-12s %-11s %s\n", f.name+".db", f.table+":", strings.Join(names, ", "))
 	}
-	for _, f := range []string{"tenant-1", "tenant-2"} {
-		names, err := readNames(ctx, file(f), "hospitals")
+	for _, f := range []struct{ name, table string }{
+		{"central", "hospitals"}, {"central", "patients"}, {"tenant-1", "audit_logs"}, {"tenant-2", "audit_logs"},
+	} {
+		names, err := readColumn(ctx, file(f.name), f.table, "id")
 		if err != nil {
 			return err
 		}
 		if len(names) > 0 {
-			return fmt.Errorf("%s.db has hospitals: %v", f, names)
+			return fmt.Errorf("%s.db has rows in %s: %v", f.name, f.table, names)
 		}
 	}
 	return nil
 }
 
-// readNames reads a table's names straight from a database file; a
-// missing table reads as empty.
-func readNames(ctx context.Context, path, table string) ([]string, error) {
+// readColumn reads a column of a table straight from a database file,
+// in id order; a missing table reads as empty.
+func readColumn(ctx context.Context, path, table, column string) ([]string, error) {
 	db, err := sql.Open("sqlite", path)
 	if err != nil {
 		return nil, err
@@ -210,7 +217,7 @@ func readNames(ctx context.Context, path, table string) ([]string, error) {
 	if n == 0 {
 		return nil, nil
 	}
-	rows, err := db.QueryContext(ctx, "SELECT name FROM "+table+" ORDER BY id")
+	rows, err := db.QueryContext(ctx, "SELECT CAST("+column+" AS TEXT) FROM "+table+" ORDER BY id")
 	if err != nil {
 		return nil, err
 	}
