@@ -145,6 +145,10 @@ _svc_install_impl() {
 	[[ -x "$TENANTPLUGIN_PG_BIN/initdb" ]] || pkgs+=(postgresql-15)
 	command -v redis-server >/dev/null 2>&1 || pkgs+=(redis-server)
 	command -v redis-cli >/dev/null 2>&1 || pkgs+=(redis-tools)
+	# The example's browser tests drive headless Chromium; a font keeps
+	# their screenshots legible.
+	command -v chromium >/dev/null 2>&1 || pkgs+=(chromium)
+	[[ -e /usr/share/fonts/truetype/liberation ]] || pkgs+=(fonts-liberation)
 	[[ ${#pkgs[@]} -gt 0 ]] || return 0
 	if [[ "$(id -u)" != 0 ]]; then
 		_svc_log "missing ${pkgs[*]}; run as root to install them"
@@ -182,6 +186,10 @@ _svc_install_impl() {
 	}
 	command -v redis-server >/dev/null 2>&1 || {
 		_svc_log "redis-server still missing after install"
+		return 1
+	}
+	command -v chromium >/dev/null 2>&1 || {
+		_svc_log "chromium still missing after install"
 		return 1
 	}
 }
