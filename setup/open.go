@@ -1,0 +1,173 @@
+package tenantsetup
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"net/http"
+	"slices"
+	"sync"
+	"unicode"
+
+	"github.com/redis/go-redis/v9"
+	"gorm.io/gorm"
+
+	tenantplugin "github.com/tenantrouter/tenantplugin"
+	tenantchi "github.com/tenantrouter/tenantplugin/chi"
+	"github.com/tenantrouter/tenantplugin/migrate"
+	"github.com/tenantrouter/tenantplugin/reserved"
+	"github.com/tenantrouter/tenantplugin/resolver"
+	"github.com/tenantrouter/tenantplugin/resolver/dbdriver"
+	"github.com/tenantrouter/tenantplugin/tenantconfig"
+	"github.com/tenantrouter/tenantplugin/tenantconfig/tenantsync"
+)
+
+// Tenancy is what [Open] built: the plugin installed on the *gorm.DB,
+// the resolver of the tenants' pools and the store it follows. Close it
+// when the application stops.
+type Tenancy struct {
+	// Resolver gives each tenant's pool; its Has tells which tenants
+	// exist.
+	Resolver *resolver.Resolver
+	// Plugin is the plugin installed on the *gorm.DB.
+	Plugin *tenantplugin.Plugin
+	// Store holds the tenants' configs: the Redis store, or an
+	// in-process one.
+	Store tenantconfig.Store
+
+	db     *gorm.DB
+	syncer *tenantsync.Syncer
+	client redis.UniversalClient
+	mw     func(http.Handler) http.Handler
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// Open installs the plugin on db, with tenants where the settings say
+// (the environment and [EnvFile] unless [WithSettings] gives them), each
+// merged over db's own DSN, kept in step with their store until Close.
+// It returns once every tenant of the store is registered (and, with
+// [Migrate], migrated). On error it closes what it built; db keeps the
+// plugin only when the error came from the migration (its statements
+// then fail, as after Close).
+func Open(ctx context.Context, db *gorm.DB, opts ...Option) (_ *Tenancy, err error) {
+	o, err := newOptions(opts)
+	if err != nil {
+		return nil, err
+	}
+	if db == nil {
+		return nil, fmt.Errorf("%w: nil *gorm.DB", ErrConfig)
+	}
+	if _, ok := tenantplugin.PluginOf(db); ok {
+		return nil, fmt.Errorf("%w: the *gorm.DB has the plugin already", ErrConfig)
+	}
+	s := o.settings
+	if !o.given {
+		if s, err = FromEnv(nil); err != nil {
+			return nil, err
+		}
+	}
+	tpl, drv, err := template(db)
+	if err != nil {
+		return nil, err
+	}
+	strategies, err := reservedStrategies(db, s.Reserved)
+	if err != nil {
+		return nil, err
+	}
+	t := &Tenancy{db: db}
+	defer func() {
+		if err != nil {
+			err = errors.Join(err, t.Close())
+		}
+	}()
+	if t.Store, t.client, err = openStore(ctx, s, tpl); err != nil {
+		return nil, err
+	}
+	if t.Resolver, err = resolver.New(resolver.Config{Template: tpl, Drivers: []dbdriver.Driver{drv}, Logger: o.log}); err != nil {
+		return nil, err
+	}
+	if t.syncer, err = tenantsync.Start(ctx, t.Store, t.Resolver, tenantsync.WithLogger(o.log)); err != nil {
+		return nil, err
+	}
+	mwOpts := o.middleware
+	if len(s.Bypass) > 0 {
+		mwOpts = append([]tenantchi.Option{tenantchi.WithBypassPatterns(s.Bypass...)}, mwOpts...)
+	}
+	if t.mw, err = tenantchi.Middleware(t.Resolver, mwOpts...); err != nil {
+		return nil, fmt.Errorf("%w: %s: %w", ErrConfig, EnvBypass, err)
+	}
+	t.Plugin = tenantplugin.New(tenantplugin.Config{
+		Resolver:   t.Resolver,
+		Strategies: append(strategies, o.strategies...),
+		Logger:     o.log,
+	})
+	if err := db.Use(t.Plugin); err != nil {
+		return nil, err
+	}
+	if o.migrate != nil {
+		if err := t.AutoMigrate(ctx, o.migrate...); err != nil {
+			return nil, err
+		}
+	}
+	return t, nil
+}
+
+// reservedStrategies turns the reserved settings into strategies: a
+// model's type name (it starts with an upper-case letter) becomes its
+// table's name by db's naming strategy.
+func reservedStrategies(db *gorm.DB, byAlias map[string][]string) ([]tenantplugin.Strategy, error) {
+	var out []tenantplugin.Strategy
+	for _, alias := range slices.Sorted(maps.Keys(byAlias)) {
+		if alias != tenantplugin.DefaultAlias {
+			return nil, fmt.Errorf("%w: %s: unknown alias %q: the reserved database is %q, the *gorm.DB's own", ErrConfig, EnvReserved, alias, tenantplugin.DefaultAlias)
+		}
+		tables := make([]string, 0, len(byAlias[alias]))
+		for _, name := range byAlias[alias] {
+			if r := []rune(name); unicode.IsUpper(r[0]) {
+				name = db.NamingStrategy.TableName(name)
+			}
+			tables = append(tables, name)
+		}
+		out = append(out, reserved.Tables(alias, tables...))
+	}
+	return out, nil
+}
+
+// Middleware puts the tenant named by the request's host into its
+// context; an unknown tenant gets 404 and a request with none 400
+// (package tenantchi), except on the bypass patterns.
+func (t *Tenancy) Middleware(next http.Handler) http.Handler { return t.mw(next) }
+
+// AutoMigrate migrates the central database and every tenant's with the
+// models, each where the strategies place it (migrate.AutoMigrate): the
+// multi-tenant db.AutoMigrate(models...).
+func (t *Tenancy) AutoMigrate(ctx context.Context, models ...any) error {
+	_, err := migrate.AutoMigrate(ctx, t.db, t.Resolver.Tenants(), models)
+	return err
+}
+
+// Close stops following the store, closes the plugin (statements then
+// fail), the tenants' pools and the Redis client. The *gorm.DB's own
+// pool stays open. It may be called more than once.
+func (t *Tenancy) Close() error {
+	t.closeOnce.Do(func() {
+		var errs []error
+		if t.syncer != nil {
+			errs = append(errs, t.syncer.Close())
+		}
+		if t.Plugin != nil {
+			errs = append(errs, t.Plugin.Close())
+		}
+		if t.Resolver != nil {
+			errs = append(errs, t.Resolver.Close())
+		}
+		if t.client != nil {
+			errs = append(errs, t.client.Close())
+		}
+		t.closeErr = errors.Join(errs...)
+	})
+	return t.closeErr
+}
