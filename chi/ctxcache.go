@@ -3,6 +3,7 @@ package tenantchi
 import (
 	"context"
 	"maps"
+	"net/http"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -25,22 +26,34 @@ type ctxCache struct {
 	mu sync.Mutex // serialises writers
 }
 
-// withTenant returns parent carrying the tenant id, as
-// tenant.NewContext(parent, id) does.
-func (c *ctxCache) withTenant(parent context.Context, id string) context.Context {
+// tenantRequest is a request with the tenant in its context, allocated
+// as one: the context and the request's copy.
+type tenantRequest struct {
+	ctx tenantCtx
+	req http.Request
+}
+
+// withTenant returns a shallow copy of r whose context carries the
+// tenant id, as r.WithContext(tenant.NewContext(r.Context(), id))
+// does. For a cached tenant the copy and its context are one
+// allocation: http.Request.WithContext is inlined here, so the request
+// it allocates stays on the stack and is copied into the tenantRequest.
+func (c *ctxCache) withTenant(r *http.Request, id string) *http.Request {
 	if m := c.m.Load(); m != nil {
 		if t, ok := (*m)[id]; ok {
-			return &tenantCtx{Context: parent, tenant: t}
+			tr := &tenantRequest{ctx: tenantCtx{Context: r.Context(), tenant: t}}
+			tr.req = *r.WithContext(&tr.ctx)
+			return &tr.req
 		}
 		if len(*m) >= maxCachedTenants {
-			return tenant.NewContext(parent, id)
+			return r.WithContext(tenant.NewContext(r.Context(), id))
 		}
 	}
 	t := c.add(id)
 	if t == nil {
-		return tenant.NewContext(parent, id)
+		return r.WithContext(tenant.NewContext(r.Context(), id))
 	}
-	return &tenantCtx{Context: parent, tenant: t}
+	return r.WithContext(&tenantCtx{Context: r.Context(), tenant: t})
 }
 
 // add caches the tenant's context and returns it, or returns nil when

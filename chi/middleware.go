@@ -91,7 +91,7 @@ func (m *middleware) serve(next http.Handler, w http.ResponseWriter, r *http.Req
 		m.onError(w, r, http.StatusNotFound, &tenant.Error{ID: id, Err: tenant.ErrUnknown})
 		return
 	}
-	next.ServeHTTP(w, r.WithContext(m.ctxs.withTenant(r.Context(), id)))
+	next.ServeHTTP(w, m.ctxs.withTenant(r, id))
 }
 
 // extract tries each extractor in turn. It returns the first tenant
