@@ -18,6 +18,7 @@
 #
 # Exported by start:
 #   TENANTPLUGIN_PG_URL        postgres://postgres@127.0.0.1:PORT/postgres?sslmode=disable
+#   TENANTPLUGIN_PG2_URL       the same, of a second PostgreSQL server
 #   TENANTPLUGIN_REDIS_URL     redis://127.0.0.1:PORT/0
 #   TENANTPLUGIN_INTEGRATION   1 (a missing server fails tests instead of skipping them)
 #   TENANTPLUGIN_PG_BIN        directory holding initdb, pg_ctl, postgres
@@ -110,9 +111,9 @@ _svc_redis_ping() {
 }
 
 _svc_pg_pid() {
-	local dir="$1" pid=""
-	[[ -r "$dir/pg/data/postmaster.pid" ]] || return 1
-	IFS= read -r pid <"$dir/pg/data/postmaster.pid" || true
+	local dir="$1" name="${2:-pg}" pid=""
+	[[ -r "$dir/$name/data/postmaster.pid" ]] || return 1
+	IFS= read -r pid <"$dir/$name/data/postmaster.pid" || true
 	printf '%s\n' "$pid"
 }
 
@@ -124,10 +125,10 @@ _svc_redis_pid() {
 }
 
 _svc_pg_up() {
-	local dir="$1" pid port
-	pid="$(_svc_pg_pid "$dir")" || return 1
+	local dir="$1" name="${2:-pg}" pid port
+	pid="$(_svc_pg_pid "$dir" "$name")" || return 1
 	_svc_alive "$pid" || return 1
-	port="$(cat "$dir/pg/port" 2>/dev/null)" || return 1
+	port="$(cat "$dir/$name/port" 2>/dev/null)" || return 1
 	"$TENANTPLUGIN_PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$port" -t 2 >/dev/null 2>&1
 }
 
@@ -195,8 +196,8 @@ _svc_install_impl() {
 }
 
 _svc_start_pg() {
-	local dir="$1" port attempt
-	if _svc_pg_up "$dir"; then
+	local dir="$1" name="${2:-pg}" port attempt
+	if _svc_pg_up "$dir" "$name"; then
 		return 0
 	fi
 	if [[ ! -x "$TENANTPLUGIN_PG_BIN/initdb" ]]; then
@@ -208,32 +209,32 @@ _svc_start_pg() {
 		return 1
 	fi
 	# A cluster that is not answering is replaced, not repaired.
-	_svc_stop_pg "$dir"
-	rm -rf "$dir/pg"
-	mkdir -p "$dir/pg/sock" || return 1
+	_svc_stop_pg "$dir" "$name"
+	rm -rf "$dir/$name"
+	mkdir -p "$dir/$name/sock" || return 1
 	if [[ "$(id -u)" == 0 ]]; then
-		chown -R postgres: "$dir/pg" || return 1
+		chown -R postgres: "$dir/$name" || return 1
 	fi
-	if ! (cd "$dir/pg" && _svc_as_postgres "$TENANTPLUGIN_PG_BIN/initdb" -D "$dir/pg/data" \
-		-N -U postgres --auth=trust -E UTF8 --locale=C.UTF-8) >"$dir/pg/initdb.log" 2>&1; then
+	if ! (cd "$dir/$name" && _svc_as_postgres "$TENANTPLUGIN_PG_BIN/initdb" -D "$dir/$name/data" \
+		-N -U postgres --auth=trust -E UTF8 --locale=C.UTF-8) >"$dir/$name/initdb.log" 2>&1; then
 		_svc_log "initdb failed:"
-		tail -n 20 "$dir/pg/initdb.log" >&2
+		tail -n 20 "$dir/$name/initdb.log" >&2
 		return 1
 	fi
 	for ((attempt = 1; attempt <= 5; attempt++)); do
 		port="$(_svc_free_port)" || return 1
-		if (cd "$dir/pg" && _svc_as_postgres "$TENANTPLUGIN_PG_BIN/pg_ctl" -D "$dir/pg/data" \
-			-l "$dir/pg/server.log" -t 60 \
-			-o "-c listen_addresses=127.0.0.1 -p $port -k $dir/pg/sock -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" \
-			-w start) >"$dir/pg/pg_ctl.log" 2>&1; then
-			printf '%s\n' "$port" >"$dir/pg/port"
+		if (cd "$dir/$name" && _svc_as_postgres "$TENANTPLUGIN_PG_BIN/pg_ctl" -D "$dir/$name/data" \
+			-l "$dir/$name/server.log" -t 60 \
+			-o "-c listen_addresses=127.0.0.1 -p $port -k $dir/$name/sock -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" \
+			-w start) >"$dir/$name/pg_ctl.log" 2>&1; then
+			printf '%s\n' "$port" >"$dir/$name/port"
 			return 0
 		fi
 		_svc_log "postgres did not start on port $port (attempt $attempt)"
-		_svc_stop_pg "$dir"
+		_svc_stop_pg "$dir" "$name"
 	done
 	_svc_log "postgres failed to start; last log lines:"
-	tail -n 20 "$dir/pg/server.log" >&2 2>/dev/null
+	tail -n 20 "$dir/$name/server.log" >&2 2>/dev/null
 	return 1
 }
 
@@ -279,18 +280,18 @@ _svc_start_redis() {
 }
 
 _svc_stop_pg() {
-	local dir="$1" pid
-	[[ -d "$dir/pg/data" ]] || return 0
-	pid="$(_svc_pg_pid "$dir")" || return 0
+	local dir="$1" name="${2:-pg}" pid
+	[[ -d "$dir/$name/data" ]] || return 0
+	pid="$(_svc_pg_pid "$dir" "$name")" || return 0
 	if _svc_alive "$pid"; then
-		(cd "$dir/pg" && _svc_as_postgres "$TENANTPLUGIN_PG_BIN/pg_ctl" -D "$dir/pg/data" \
+		(cd "$dir/$name" && _svc_as_postgres "$TENANTPLUGIN_PG_BIN/pg_ctl" -D "$dir/$name/data" \
 			-m immediate -t 20 -w stop) >/dev/null 2>&1
 		if ! _svc_wait_gone "$pid" 5; then
 			kill -KILL "$pid" 2>/dev/null
 			_svc_wait_gone "$pid" 5
 		fi
 	fi
-	rm -f "$dir/pg/data/postmaster.pid"
+	rm -f "$dir/$name/data/postmaster.pid"
 }
 
 _svc_stop_redis() {
@@ -313,13 +314,15 @@ _svc_export() {
 }
 
 _svc_write_env() {
-	local dir="$1" pg_port redis_port redis
+	local dir="$1" pg_port pg2_port redis_port redis
 	pg_port="$(cat "$dir/pg/port")" || return 1
+	pg2_port="$(cat "$dir/pg2/port")" || return 1
 	redis_port="$(cat "$dir/redis/port")" || return 1
 	redis="${TENANTPLUGIN_REDIS_SERVER:-$(command -v redis-server)}"
 	{
 		_svc_export TENANTPLUGIN_SERVICES_DIR "$dir"
 		_svc_export TENANTPLUGIN_PG_URL "postgres://postgres@127.0.0.1:$pg_port/postgres?sslmode=disable"
+		_svc_export TENANTPLUGIN_PG2_URL "postgres://postgres@127.0.0.1:$pg2_port/postgres?sslmode=disable"
 		_svc_export TENANTPLUGIN_REDIS_URL "redis://127.0.0.1:$redis_port/0"
 		_svc_export TENANTPLUGIN_INTEGRATION 1
 		_svc_export TENANTPLUGIN_PG_BIN "$TENANTPLUGIN_PG_BIN"
@@ -339,6 +342,8 @@ _svc_start_impl() {
 	fi
 	export TENANTPLUGIN_SERVICES_DIR="$dir"
 	_svc_start_pg "$dir" || return 1
+	# A second PostgreSQL server: tenants spread over several servers.
+	_svc_start_pg "$dir" pg2 || return 1
 	_svc_start_redis "$dir" || return 1
 	_svc_start_topologies "$dir" || return 1
 	_svc_write_env "$dir" || return 1
@@ -356,11 +361,12 @@ _svc_stop_impl() {
 		return 1
 	fi
 	_svc_stop_pg "$dir"
+	_svc_stop_pg "$dir" pg2
 	_svc_stop_redis "$dir"
 	_svc_stop_topologies "$dir"
 	rm -rf "$dir"
 	if [[ "${TENANTPLUGIN_SERVICES_DIR:-}" == "$dir" ]]; then
-		unset TENANTPLUGIN_SERVICES_DIR TENANTPLUGIN_PG_URL TENANTPLUGIN_REDIS_URL TENANTPLUGIN_INTEGRATION \
+		unset TENANTPLUGIN_SERVICES_DIR TENANTPLUGIN_PG_URL TENANTPLUGIN_PG2_URL TENANTPLUGIN_REDIS_URL TENANTPLUGIN_INTEGRATION \
 			TENANTPLUGIN_REDIS_SENTINEL_URL TENANTPLUGIN_REDIS_SENTINEL_NODES TENANTPLUGIN_REDIS_SENTINEL_DIR \
 			TENANTPLUGIN_REDIS_CLUSTER_URL TENANTPLUGIN_REDIS_CLUSTER_DIR
 	fi
@@ -383,12 +389,15 @@ _svc_status_impl() {
 		echo "services: not started"
 		return 1
 	fi
-	if _svc_pg_up "$dir"; then
-		echo "postgres: up on 127.0.0.1:$(cat "$dir/pg/port")"
-	else
-		echo "postgres: down"
-		rc=1
-	fi
+	local pg
+	for pg in pg pg2; do
+		if _svc_pg_up "$dir" "$pg"; then
+			echo "postgres ($pg): up on 127.0.0.1:$(cat "$dir/$pg/port")"
+		else
+			echo "postgres ($pg): down"
+			rc=1
+		fi
+	done
 	if _svc_redis_up "$dir"; then
 		echo "redis: up on 127.0.0.1:$(cat "$dir/redis/port")"
 	else

@@ -20,6 +20,7 @@ import (
 // Environment variables set by scripts/services.sh.
 const (
 	EnvPG          = "TENANTPLUGIN_PG_URL"
+	EnvPG2         = "TENANTPLUGIN_PG2_URL"
 	EnvRedis       = "TENANTPLUGIN_REDIS_URL"
 	EnvIntegration = "TENANTPLUGIN_INTEGRATION"
 )
@@ -44,6 +45,13 @@ func need(tb testing.TB, env string) string {
 func PostgresURL(tb testing.TB) string {
 	tb.Helper()
 	return need(tb, EnvPG)
+}
+
+// Postgres2URL returns the admin URL of a second PostgreSQL server, for
+// tenants spread over several servers.
+func Postgres2URL(tb testing.TB) string {
+	tb.Helper()
+	return need(tb, EnvPG2)
 }
 
 // RedisURL returns the URL of the test Redis server.
