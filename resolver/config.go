@@ -63,6 +63,19 @@ type Config struct {
 	// still counted in [PoolStats]).
 	MaxConns int
 
+	// MaxConnsPerServer gives each database server a budget of its own,
+	// of this many connections, instead of MaxConns for all of them:
+	// tenants spread over servers, each with its own max_connections,
+	// and a busy server's tenants cannot take the connections of
+	// another's. A server is the host and port a tenant's DSN dials
+	// first (through PgBouncer: the bouncer). ServerMaxConns sets some
+	// servers' budgets. Default: 0, one budget (MaxConns) for all; when
+	// set, MaxConns must be left 0.
+	MaxConnsPerServer int
+	// ServerMaxConns maps "host:port" to that server's budget (-1: none),
+	// with MaxConnsPerServer for the servers it does not list.
+	ServerMaxConns map[string]int
+
 	// IdleTimeout closes a tenant pool unused for this long, give or take
 	// an eighth of it (at most half a second). Default:
 	// [DefaultIdleTimeout]; -1: idle pools never close (MaxPools still
@@ -134,6 +147,9 @@ func (c Config) withDefaults() (Config, error) {
 	if c.Template.Driver == "" {
 		return c, fmt.Errorf("%w: Template.Driver is empty", ErrInvalidConfig)
 	}
+	if err := checkServers(c); err != nil {
+		return c, err
+	}
 	p := &c.Template.Pool
 	for _, f := range []struct {
 		name string
@@ -155,7 +171,11 @@ func (c Config) withDefaults() (Config, error) {
 		}
 	}
 	setDefault(&c.MaxPools, DefaultMaxPools)
-	setDefault(&c.MaxConns, DefaultMaxConns)
+	if c.MaxConnsPerServer == 0 {
+		setDefault(&c.MaxConns, DefaultMaxConns)
+	} else {
+		c.MaxConns = -1 // no budget over all servers
+	}
 	setDefault(&c.IdleTimeout, DefaultIdleTimeout)
 	setDefault(&c.StmtCacheSize, DefaultStmtCacheSize)
 	setDefault(&p.MaxOpenConns, DefaultMaxOpenConns)

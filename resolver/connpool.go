@@ -6,6 +6,7 @@ import (
 	"database/sql/driver"
 	"fmt"
 	"log/slog"
+	"slices"
 
 	"gorm.io/gorm"
 
@@ -84,18 +85,22 @@ func (r *Resolver) newPool(ctx context.Context, id string, cfg tenantconfig.Data
 	settings := r.dialect.drv.Load() // compared again below, under capMu
 	p := &pool{r: r, tenant: id, version: cfg.Version}
 	p.init()
-	db, err := r.openDB(cfg.DataSource)
+	db, b, err := r.openDB(cfg.DataSource)
 	if err != nil {
 		r.giveSlot()
 		return nil, err
 	}
 	p.primary, p.primaryStmt = db, r.stmtCache(db)
+	p.budgets = append(p.budgets, b)
 	for i, rc := range cfg.Replicas {
-		rdb, err := r.openDB(rc)
+		rdb, b, err := r.openDB(rc)
 		if err != nil {
 			_ = p.close()
 			r.giveSlot()
 			return nil, fmt.Errorf("replica %d: %w", i, err)
+		}
+		if !slices.Contains(p.budgets, b) {
+			p.budgets = append(p.budgets, b)
 		}
 		p.replicas = append(p.replicas, rdb)
 		if c := r.stmtCache(rdb); c != nil {
@@ -132,16 +137,22 @@ func (r *Resolver) stmtCache(db *sql.DB) *stmtcache.Cache {
 	return stmtcache.New(db, r.cfg.StmtCacheSize)
 }
 
-func (r *Resolver) openDB(c tenantconfig.DataSource) (*sql.DB, error) {
+// openDB opens c's *sql.DB, a member of its server's budget, which it
+// returns too.
+func (r *Resolver) openDB(c tenantconfig.DataSource) (*sql.DB, *budget, error) {
 	conn, err := r.connector(c)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	ps := r.cfg.Template.Pool
-	db := r.budget.open(conn, ps.MaxOpenConns, ps.MaxIdleConns)
+	b, err := r.budgets.forConn(conn)
+	if err != nil {
+		return nil, nil, err
+	}
+	db := b.open(conn, ps.MaxOpenConns, ps.MaxIdleConns)
 	db.SetConnMaxLifetime(ps.ConnMaxLifetime)
 	db.SetConnMaxIdleTime(ps.ConnMaxIdleTime)
-	return db, nil
+	return db, b, nil
 }
 
 // connector checks c against the template's driver and builds its

@@ -32,6 +32,7 @@ type pool struct {
 	primaryStmt *stmtcache.Cache // nil when StmtCacheSize is -1
 	replicas    []gorm.ConnPool  // *sql.DB
 	replicaStmt []gorm.ConnPool  // stmtcache.Pool; empty when primaryStmt is nil
+	budgets     []*budget        // of the servers of primary and replicas
 
 	refs     atomic.Int64
 	lastUsed atomic.Int64 // r.clock when last leased
@@ -70,7 +71,9 @@ func (p *pool) release() {
 		// Idle now: a connection waiting for the budget may take one of
 		// its connections, and an opener waiting for a pool slot may
 		// evict it.
-		p.r.budget.poke()
+		for _, b := range p.budgets {
+			b.poke()
+		}
 		if p.r.slotWaiters.Load() != 0 {
 			p.r.wakeSlotWaiters()
 		}

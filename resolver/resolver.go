@@ -21,7 +21,7 @@ type Resolver struct {
 	drivers map[string]dbdriver.Driver
 	tmpl    dbdriver.Driver // as given; see driver for the one pools use
 	dialect dialectState
-	budget  *budget
+	budgets budgets
 	log     *slog.Logger
 	epoch   time.Time
 	// clock is the time since epoch, advanced by the janitor every
@@ -107,7 +107,16 @@ func New(cfg Config) (*Resolver, error) {
 		return nil, fmt.Errorf("%w: Template.Driver %q is not among Drivers", ErrInvalidConfig, cfg.Template.Driver)
 	}
 	r.tmpl = tmpl
-	r.budget = newBudget(cfg.MaxConns, &r.clock, r.log)
+	r.budgets = budgets{
+		perServer: cfg.MaxConnsPerServer > 0,
+		max:       cfg.MaxConns,
+		byServer:  cfg.ServerMaxConns,
+		newBudget: func(limit int) *budget { return newBudget(limit, &r.clock, r.log) },
+		m:         make(map[string]*budget),
+	}
+	if cfg.MaxConnsPerServer > 0 {
+		r.budgets.max = cfg.MaxConnsPerServer
+	}
 	r.clockStep = maxClockStep
 	if cfg.IdleTimeout > 0 {
 		r.clockStep = min(max(cfg.IdleTimeout/8, minClockStep), maxClockStep)
@@ -150,7 +159,7 @@ func (r *Resolver) Close() error {
 		<-freed
 	}
 	r.closing.Wait()
-	r.budget.wait()
+	r.budgets.wait()
 	return nil
 }
 

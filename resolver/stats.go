@@ -1,6 +1,9 @@
 package resolver
 
-import "database/sql"
+import (
+	"database/sql"
+	"maps"
+)
 
 // PoolStats is a snapshot of the resolver's pools, as [Resolver.Stats]
 // returns it.
@@ -11,13 +14,14 @@ type PoolStats struct {
 	Closed    uint64 // pools closed since New
 	Evicted   uint64 // pools closed for the pool cap, the budget or idleness
 	Swapped   uint64 // pools replaced by a config change
-	// ConnsInUse counts the budget's slots held (at most MaxConns):
+	// ConnsInUse counts the budget's slots held (at most MaxConns), of
+	// every server's budget with [Config.MaxConnsPerServer]:
 	// connections to tenant databases that are open or opening, and
 	// closed ones whose server session has not ended yet (a PostgreSQL
 	// backend still exiting).
 	ConnsInUse int
 	// MaxConns is [Config.MaxConns] with its default applied: -1 when
-	// there is no budget.
+	// there is no budget over all servers (none, or one per server).
 	MaxConns int
 	// MaxPools is [Config.MaxPools] with its default applied: -1 when
 	// there is no cap.
@@ -33,6 +37,16 @@ type PoolStats struct {
 	// Pools holds the database/sql statistics of each tenant's current
 	// primary, for tenants whose pool is open.
 	Pools map[string]sql.DBStats
+	// Servers holds each database server's budget, by "host:port", with
+	// [Config.MaxConnsPerServer]; nil without it.
+	Servers map[string]ServerStats
+}
+
+// ServerStats is one database server's connection budget.
+type ServerStats struct {
+	ConnsInUse  int    // slots held, as PoolStats.ConnsInUse counts them
+	MaxConns    int    // the server's budget; -1: none
+	BudgetWaits uint64 // connection attempts that found it spent
 }
 
 // Stats returns a snapshot of the resolver's pools.
@@ -47,7 +61,20 @@ func (r *Resolver) Stats() PoolStats {
 		}
 	}
 	r.mu.RUnlock()
-	waits := r.budget.waitsByDB()
+	all := r.budgets.all()
+	waits := make(map[*sql.DB]uint64)
+	for server, b := range all {
+		maps.Copy(waits, b.waitsByDB())
+		st := ServerStats{ConnsInUse: b.inUse(), MaxConns: b.max, BudgetWaits: b.waits.Load()}
+		s.ConnsInUse += st.ConnsInUse
+		s.BudgetWaits += st.BudgetWaits
+		if r.budgets.perServer {
+			if s.Servers == nil {
+				s.Servers = make(map[string]ServerStats)
+			}
+			s.Servers[server] = st
+		}
+	}
 	s.TenantBudgetWaits = make(map[string]uint64, len(open))
 	for id, p := range open {
 		n := waits[p.primary]
@@ -61,7 +88,7 @@ func (r *Resolver) Stats() PoolStats {
 	r.capMu.Unlock()
 	s.Opened, s.Closed = r.opened.Load(), r.closedPools.Load()
 	s.Evicted, s.Swapped = r.evicted.Load(), r.swapped.Load()
-	s.ConnsInUse, s.MaxConns, s.BudgetWaits = r.budget.inUse(), r.budget.max, r.budget.waits.Load()
+	s.MaxConns = r.cfg.MaxConns
 	s.MaxPools = r.cfg.MaxPools
 	return s
 }

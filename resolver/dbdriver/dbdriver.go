@@ -35,3 +35,13 @@ type SessionConnector interface {
 	// ConnectSession returns; it must not block.
 	ConnectSession(ctx context.Context, ended func(err error)) (driver.Conn, error)
 }
+
+// ServerConnector is an optional interface of the connectors a Driver
+// returns: Server names the database server the connector reaches
+// ("host:port"), so that the resolver can give each server a connection
+// budget of its own (the resolver's Config.MaxConnsPerServer). Connectors
+// without it, and those that return "", share one budget.
+type ServerConnector interface {
+	driver.Connector
+	Server() string
+}

@@ -3,6 +3,7 @@ package pgdriver
 import (
 	"database/sql/driver"
 	"errors"
+	"net"
 	"strconv"
 	"strings"
 
@@ -27,7 +28,7 @@ func (pgDriver) Name() string { return DriverName }
 
 // Connector parses cfg.DSN, or the template DSN with cfg's fields set
 // over it. Its errors never quote the DSN. The connector is a
-// dbdriver.SessionConnector.
+// dbdriver.SessionConnector and a dbdriver.ServerConnector.
 func (d pgDriver) Connector(templateDSN string, c tenantconfig.DataSource) (driver.Connector, error) {
 	cc, err := connConfig(templateDSN, c)
 	if err != nil {
@@ -38,7 +39,7 @@ func (d pgDriver) Connector(templateDSN string, c tenantconfig.DataSource) (driv
 	if err != nil {
 		return nil, err
 	}
-	return connector{conn}, nil
+	return connector{Connector: conn, server: net.JoinHostPort(cc.Host, strconv.Itoa(int(cc.Port)))}, nil
 }
 
 // connConfig merges c over the template.

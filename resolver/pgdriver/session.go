@@ -34,7 +34,12 @@ const SessionTimeout = 5 * time.Second
 // until the server closes it, after pgx closed it.
 type connector struct {
 	driver.Connector
+	server string // host:port, for dbdriver.ServerConnector
 }
+
+// Server implements dbdriver.ServerConnector: the host and port the
+// connector dials first.
+func (c connector) Server() string { return c.server }
 
 // ConnectSession implements dbdriver.SessionConnector.
 func (c connector) ConnectSession(ctx context.Context, ended func(error)) (driver.Conn, error) {

@@ -1,0 +1,101 @@
+package resolver
+
+import (
+	"database/sql/driver"
+	"fmt"
+	"net"
+	"strconv"
+	"sync"
+
+	"github.com/tenantrouter/tenantplugin/resolver/dbdriver"
+)
+
+// budgets holds the connection budgets: one for every tenant pool, or,
+// with Config.MaxConnsPerServer, one per database server, made when the
+// server's first pool opens.
+type budgets struct {
+	perServer bool
+	max       int            // each server's budget, unless in byServer
+	byServer  map[string]int // Config.ServerMaxConns
+	newBudget func(limit int) *budget
+
+	mu     sync.Mutex
+	m      map[string]*budget // by server; "" the one budget when !perServer
+	closed bool
+}
+
+// forConn returns the budget of the server conn reaches.
+func (bs *budgets) forConn(c driver.Connector) (*budget, error) {
+	key := ""
+	if bs.perServer {
+		if sc, ok := c.(dbdriver.ServerConnector); ok {
+			key = sc.Server()
+		}
+	}
+	bs.mu.Lock()
+	defer bs.mu.Unlock()
+	if b := bs.m[key]; b != nil {
+		return b, nil
+	}
+	if bs.closed {
+		return nil, ErrClosed
+	}
+	limit := bs.max
+	if n, ok := bs.byServer[key]; ok {
+		limit = n
+	}
+	b := bs.newBudget(limit)
+	bs.m[key] = b
+	return b, nil
+}
+
+// all returns every budget with its server.
+func (bs *budgets) all() map[string]*budget {
+	bs.mu.Lock()
+	defer bs.mu.Unlock()
+	out := make(map[string]*budget, len(bs.m))
+	for k, b := range bs.m {
+		out[k] = b
+	}
+	return out
+}
+
+// wait stops every budget's workers, and makes no more, once no closed
+// connection's server session is still ending.
+func (bs *budgets) wait() {
+	bs.mu.Lock()
+	bs.closed = true
+	bs.mu.Unlock()
+	for _, b := range bs.all() {
+		b.wait()
+	}
+}
+
+// checkServers checks Config.MaxConnsPerServer and ServerMaxConns.
+func checkServers(c Config) error {
+	if c.MaxConnsPerServer < 0 {
+		return fmt.Errorf("%w: MaxConnsPerServer is %d: want a positive value, or 0 for one budget of MaxConns for all servers", ErrInvalidConfig, c.MaxConnsPerServer)
+	}
+	if c.MaxConnsPerServer == 0 {
+		if len(c.ServerMaxConns) > 0 {
+			return fmt.Errorf("%w: ServerMaxConns needs MaxConnsPerServer, the budget of the servers it does not list", ErrInvalidConfig)
+		}
+		return nil
+	}
+	if c.MaxConns != 0 {
+		return fmt.Errorf("%w: MaxConns is %d and MaxConnsPerServer %d: MaxConns is one budget for all servers, MaxConnsPerServer one for each; set one", ErrInvalidConfig, c.MaxConns, c.MaxConnsPerServer)
+	}
+	for server, n := range c.ServerMaxConns {
+		host, port, err := net.SplitHostPort(server)
+		if err != nil || host == "" {
+			return fmt.Errorf("%w: ServerMaxConns key %q: want host:port, as the server's DSN gives them", ErrInvalidConfig, server)
+		}
+		if p, err := strconv.Atoi(port); err != nil || p <= 0 || p > 65535 {
+			return fmt.Errorf("%w: ServerMaxConns key %q: bad port", ErrInvalidConfig, server)
+		}
+		if n == 0 || n < -1 {
+			return fmt.Errorf("%w: ServerMaxConns[%q] is %d: want a positive value or -1 for no budget", ErrInvalidConfig, server, n)
+		}
+	}
+	return nil
+}
