@@ -37,10 +37,11 @@ const readmeScreenshot = "docs/dashboard.png"
 // Browser sizes and bounds.
 const (
 	viewportWidth       = 1100
-	viewportHeight      = 700
+	viewportHeight      = 600
 	browserStartTimeout = 30 * time.Second
 	browserStopTimeout  = 10 * time.Second
 	pollInterval        = 20 * time.Millisecond
+	failureShotTimeout  = 5 * time.Second
 )
 
 // chromiumNames are the browsers looked for in PATH, in order.
@@ -143,27 +144,33 @@ func artifactsDir(t *testing.T) string {
 	return dir
 }
 
-// tab opens a tab of the viewport's size on the dashboard of host that
-// ends at deadline, and closes it when the test ends (saving a
-// screenshot first if the test failed). It waits for the page's first
+// tab opens a tab of the viewport's size on the dashboard of host, its
+// actions bound by deadline, and closes it when the test ends, saving a
+// screenshot first if the test failed. It waits for the page's first
 // load of its lists.
 func (b *browser) tab(t *testing.T, deadline time.Time, s *testServer, host string) context.Context {
 	t.Helper()
 	url := dashboardURL(t, s, host)
 	tctx, closeTab := chromedp.NewContext(b.ctx)
-	ctx, cancel := context.WithDeadline(tctx, deadline)
+	// The tab lives as long as the context of its first action, which
+	// outlasts the test's deadline by failureShotTimeout: a test that
+	// timed out still gets its screenshot.
+	lctx, cancelTab := context.WithDeadline(tctx, deadline.Add(failureShotTimeout))
+	ctx, cancel := context.WithDeadline(lctx, deadline)
 	t.Cleanup(func() {
-		if t.Failed() && ctx.Err() == nil {
+		cancel()
+		if t.Failed() && lctx.Err() == nil {
 			name := "failed-" + strings.ReplaceAll(t.Name(), "/", "-") + "-" + host
-			if path, _, err := b.saveScreenshot(ctx, name); err != nil {
+			if path, _, err := b.saveScreenshot(lctx, name); err != nil {
 				t.Logf("screenshot %s: %v", name, err)
 			} else {
 				t.Logf("screenshot %s", path)
 			}
 		}
-		cancel()
+		cancelTab()
 		closeTab()
 	})
+	do(t, lctx, "opening a tab")
 	do(t, ctx, "opening "+url,
 		chromedp.EmulateViewport(viewportWidth, viewportHeight),
 		chromedp.Navigate(url),

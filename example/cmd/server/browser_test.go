@@ -19,7 +19,7 @@ const (
 )
 
 // TestDashboardInBrowser drives the dashboard in headless Chromium, one
-// browser for its subtests and one server: each tenant's page shows its
+// browser and one server for its subtests: each tenant's page shows its
 // name and its own hospitals; a patient added through tenant-2's form
 // shows in tenant-2's list by the page's own refresh and never on
 // tenant-1; an email the server refuses shows its error and adds
@@ -46,7 +46,10 @@ func TestDashboardInBrowser(t *testing.T) {
 		}
 	})
 
+	// The two below add nothing to the other's tenant, and run at once:
+	// most of their time is waiting for the pages' refreshes.
 	t.Run("add patient", func(t *testing.T) {
+		t.Parallel()
 		const (
 			name  = "Grace Hopper"
 			email = "grace@example.com"
@@ -123,6 +126,7 @@ func TestDashboardInBrowser(t *testing.T) {
 	})
 
 	t.Run("invalid email", func(t *testing.T) {
+		t.Parallel()
 		// The browser's own check of type=email takes two dots in a
 		// row; the server does not (400).
 		const (
