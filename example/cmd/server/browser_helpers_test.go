@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +16,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/tenantrouter/tenantplugin/example/web"
 	"github.com/tenantrouter/tenantplugin/internal/testenv"
 )
 
@@ -170,12 +173,12 @@ func (b *browser) tab(t *testing.T, deadline time.Time, s *testServer, host stri
 		cancelTab()
 		closeTab()
 	})
-	do(t, lctx, "opening a tab")
-	do(t, ctx, "opening "+url,
+	do(lctx, t, "opening a tab")
+	do(ctx, t, "opening "+url,
 		chromedp.EmulateViewport(viewportWidth, viewportHeight),
 		chromedp.Navigate(url),
 	)
-	waitJS(t, ctx, "the first load of "+url,
+	waitJS(ctx, t, "the first load of "+url,
 		`byID("hospitals").getAttribute("aria-busy") === "false" && +byID("patients-updated").dataset.refresh >= 1`)
 	return ctx
 }
@@ -190,8 +193,33 @@ func dashboardURL(t *testing.T, s *testServer, host string) string {
 	return "http://" + net.JoinHostPort(host, port) + "/"
 }
 
+// apiPatientEmails is the emails of host's patients as the JSON API
+// lists them, read for t (s.getJSON fails s's test, not a subtest).
+func apiPatientEmails(ctx context.Context, t *testing.T, s *testServer, host string) []string {
+	t.Helper()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+s.addr+"/api/patients", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Host = host
+	resp, err := s.client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var ps []web.PatientView
+	if err := json.NewDecoder(resp.Body).Decode(&ps); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s/api/patients: %d %v", host, resp.StatusCode, err)
+	}
+	emails := make([]string, len(ps))
+	for i, p := range ps {
+		emails[i] = p.Email
+	}
+	return emails
+}
+
 // do runs steps in the tab of ctx; what names them in a failure.
-func do(t *testing.T, ctx context.Context, what string, steps ...chromedp.Action[chromedp.Void]) {
+func do(ctx context.Context, t *testing.T, what string, steps ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
 	if err := chromedp.Do(ctx, steps...); err != nil {
 		t.Fatalf("%s: %v", what, err)
@@ -203,7 +231,7 @@ const jsPrelude = `const byID = (id) => document.getElementById(id); `
 
 // evalJS evaluates expr in the page of ctx; byID is
 // document.getElementById.
-func evalJS[T any](t *testing.T, ctx context.Context, expr string) T {
+func evalJS[T any](ctx context.Context, t *testing.T, expr string) T {
 	t.Helper()
 	v, err := chromedp.Run(ctx, chromedp.Evaluate[T]("(() => { "+jsPrelude+"return ("+expr+"); })()"))
 	if err != nil {
@@ -214,7 +242,7 @@ func evalJS[T any](t *testing.T, ctx context.Context, expr string) T {
 
 // waitJS waits until expr is true in the page of ctx, or the context's
 // deadline; byID is document.getElementById.
-func waitJS(t *testing.T, ctx context.Context, what, expr string) {
+func waitJS(ctx context.Context, t *testing.T, what, expr string) {
 	t.Helper()
 	_, err := chromedp.Run(ctx, chromedp.PollFunction[chromedp.Void]("() => { "+jsPrelude+"return ("+expr+"); }",
 		chromedp.WithPollingInterval(pollInterval), chromedp.WithPollingTimeout(0)))
@@ -225,37 +253,37 @@ func waitJS(t *testing.T, ctx context.Context, what, expr string) {
 
 // listNames is the names of the items in the list of the page with id
 // (hospitals or patients).
-func listNames(t *testing.T, ctx context.Context, id string) []string {
+func listNames(ctx context.Context, t *testing.T, id string) []string {
 	t.Helper()
-	return evalJS[[]string](t, ctx, `[...document.querySelectorAll("#`+id+` li .name")].map((e) => e.textContent)`)
+	return evalJS[[]string](ctx, t, `[...document.querySelectorAll("#`+id+` li .name")].map((e) => e.textContent)`)
 }
 
 // listText is the text of the list of the page with id: names and
 // emails or addresses.
-func listText(t *testing.T, ctx context.Context, id string) string {
+func listText(ctx context.Context, t *testing.T, id string) string {
 	t.Helper()
-	return evalJS[string](t, ctx, `byID("`+id+`").textContent`)
+	return evalJS[string](ctx, t, `byID("`+id+`").textContent`)
 }
 
 // waitFurtherRefresh waits for a refresh of the Patients card that
 // started after the call: one more than the refresh running, if any.
-func waitFurtherRefresh(t *testing.T, ctx context.Context) {
+func waitFurtherRefresh(ctx context.Context, t *testing.T) {
 	t.Helper()
 	type state struct {
 		Done int  `json:"done"`
 		Busy bool `json:"busy"`
 	}
-	s := evalJS[state](t, ctx, `({done: +byID("patients-updated").dataset.refresh, busy: !byID("refreshing").hidden})`)
+	s := evalJS[state](ctx, t, `({done: +byID("patients-updated").dataset.refresh, busy: !byID("refreshing").hidden})`)
 	want := s.Done + 1
 	if s.Busy {
 		want++
 	}
-	waitJS(t, ctx, "a further refresh", fmt.Sprintf(`+byID("patients-updated").dataset.refresh >= %d`, want))
+	waitJS(ctx, t, "a further refresh", fmt.Sprintf(`+byID("patients-updated").dataset.refresh >= %d`, want))
 }
 
 // screenshot saves the tab's viewport as name.png in the artifacts
 // directory and returns the PNG.
-func (b *browser) screenshot(t *testing.T, ctx context.Context, name string) []byte {
+func (b *browser) screenshot(ctx context.Context, t *testing.T, name string) []byte {
 	t.Helper()
 	path, png, err := b.saveScreenshot(ctx, name)
 	if err != nil {
