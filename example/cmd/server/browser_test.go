@@ -9,8 +9,10 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
-// browserTestTimeout bounds each browser subtest.
-const browserTestTimeout = 20 * time.Second
+// browserTestTimeout bounds each browser subtest. They take a few
+// seconds; the bound is for a loaded machine, where a step can take
+// seconds.
+const browserTestTimeout = 45 * time.Second
 
 // The tenants of the embedded default, as the browser names them.
 const (
