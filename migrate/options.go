@@ -34,7 +34,12 @@ const DefaultConnectTimeout = 10 * time.Second
 type Option func(*options) error
 
 type options struct {
-	parallel       int // 0: from the resolver's budget
+	parallel  int // 0: from the resolver's budget
+	perServer int // 0: from each server's budget
+	// serverOf names a tenant's database server, and serverLimit how
+	// many of its tenants run at once; nil: tenants are not grouped.
+	serverOf       func(id string) (string, error)
+	serverLimit    func(server string) int
 	progress       func(Result)
 	failFast       bool
 	connectTimeout time.Duration // -1: none
@@ -51,6 +56,27 @@ func WithParallel(n int) Option {
 			return fmt.Errorf("WithParallel(%d): must be 0 (the default, from the resolver's budget) or more; there is no unbounded setting, as each running tenant holds one of the resolver's pools", n)
 		}
 		o.parallel = n
+		return nil
+	}
+}
+
+// WithParallelPerServer runs at most n tenants of each database server
+// at once (the host and port a tenant's DSN dials, as
+// [resolver.Resolver.Server] names it), and WithParallel's limit over
+// all servers: a run over two servers goes about twice as fast as over
+// one, and no server gets more than n of its tenants' migrations. With
+// a [*resolver.Resolver] that has a budget per server
+// ([resolver.Config].MaxConnsPerServer), tenants are grouped by server
+// even without this option: n is then an eighth of each server's
+// budget, at least 1 and at most DefaultParallel, and WithParallel's
+// default a quarter of MaxPools. 0 means that default; a negative n is
+// refused.
+func WithParallelPerServer(n int) Option {
+	return func(o *options) error {
+		if n < 0 {
+			return fmt.Errorf("WithParallelPerServer(%d): must be 0 (the default, from each server's budget) or more", n)
+		}
+		o.perServer = n
 		return nil
 	}
 }
@@ -106,21 +132,53 @@ func applyOptions(db *gorm.DB, opts []Option) (options, error) {
 	if err := optapply.Apply("migrate", &o, opts); err != nil {
 		return options{}, err
 	}
+	r := resolverOf(db)
+	perServerBudgets := false
+	if r != nil {
+		_, perServerBudgets = r.ServerBudget("")
+	}
+	if r != nil && (o.perServer > 0 || perServerBudgets) {
+		o.serverOf = r.Server
+		n := o.perServer
+		o.serverLimit = func(server string) int {
+			if n > 0 {
+				return n
+			}
+			limit := DefaultParallel
+			if b, _ := r.ServerBudget(server); b > 0 {
+				limit = min(limit, b/8)
+			}
+			return max(limit, 1)
+		}
+	}
 	if o.parallel == 0 {
-		o.parallel = defaultParallel(db)
+		o.parallel = defaultParallel(r, perServerBudgets)
 	}
 	return o, nil
 }
 
-// defaultParallel fits DefaultParallel to the budget of db's resolver.
-func defaultParallel(db *gorm.DB) int {
-	n := DefaultParallel
+// resolverOf returns db's resolver when it is a *resolver.Resolver.
+func resolverOf(db *gorm.DB) *resolver.Resolver {
 	res, _ := tenantplugin.ResolverOf(db)
-	r, ok := res.(*resolver.Resolver)
-	if !ok {
+	r, _ := res.(*resolver.Resolver)
+	return r
+}
+
+// defaultParallel fits DefaultParallel to the budget of the resolver r
+// (nil: none known). With budgets per server, each server's limit
+// protects it, and only the pools bound the total.
+func defaultParallel(r *resolver.Resolver, perServer bool) int {
+	n := DefaultParallel
+	if r == nil {
 		return n
 	}
 	s := r.Stats()
+	if perServer {
+		if s.MaxPools > 0 {
+			return max(s.MaxPools/4, 1)
+		}
+		return 1 << 20 // each server's limit bounds the run
+	}
 	if s.MaxPools > 0 {
 		n = min(n, s.MaxPools/4)
 	}

@@ -51,38 +51,88 @@ func (r *run) progress(res Result) {
 }
 
 // forEach runs fn for each tenant with the tenant in its context, at
-// most o.parallel at once; a tenant whose fn fails is StatusFailed. A
-// tenant not started because the run stopped is StatusSkipped, with the
-// reason as its error. Each finished tenant is reported to the progress
-// function.
+// most o.parallel at once, and, when tenants are grouped by server, at
+// most o.serverLimit of each server's at once; a tenant whose fn fails
+// is StatusFailed. A tenant not started because the run stopped is
+// StatusSkipped, with the reason as its error. Each finished tenant is
+// reported to the progress function.
 func forEach(r *run, tenants []string, fn func(ctx context.Context) (Status, string, error)) *Report {
 	report := &Report{Results: make([]Result, len(tenants))}
 	sem := make(chan struct{}, r.o.parallel)
-	var wg sync.WaitGroup
-	for i, id := range tenants {
+	one := func(i int) {
 		res := &report.Results[i]
-		res.Tenant = id
+		res.Tenant = tenants[i]
 		sem <- struct{}{}
+		defer func() { <-sem }()
 		if err := r.stopped(); err != nil {
-			<-sem
 			res.Status, res.Err = StatusSkipped, err
 			r.progress(*res)
-			continue
+			return
 		}
-		wg.Add(1)
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			start := time.Now()
-			status, detail, err := fn(tenant.NewContext(r.ctx, id))
-			if err != nil {
-				status = StatusFailed
-			}
-			res.Duration = time.Since(start)
-			res.Status, res.Detail, res.Err = status, detail, err
-			r.finished(*res)
-			r.progress(*res)
-		}()
+		start := time.Now()
+		status, detail, err := fn(tenant.NewContext(r.ctx, res.Tenant))
+		if err != nil {
+			status = StatusFailed
+		}
+		res.Duration = time.Since(start)
+		res.Status, res.Detail, res.Err = status, detail, err
+		r.finished(*res)
+		r.progress(*res)
+	}
+	var wg sync.WaitGroup
+	for _, group := range r.groups(tenants) {
+		var next atomic.Int64
+		for range group.workers {
+			wg.Go(func() {
+				for {
+					k := int(next.Add(1)) - 1
+					if k >= len(group.tenants) {
+						return
+					}
+					one(group.tenants[k])
+				}
+			})
+		}
 	}
 	wg.Wait()
 	return report
+}
+
+// group is tenants (indexes into the run's list) that share a limit.
+type group struct {
+	tenants []int
+	workers int
+}
+
+// groups splits the tenants by database server, in the order of their
+// first tenant, each with its server's limit; without grouping, one
+// group with the run's.
+func (r *run) groups(tenants []string) []group {
+	if r.o.serverOf == nil {
+		all := make([]int, len(tenants))
+		for i := range all {
+			all[i] = i
+		}
+		return []group{{tenants: all, workers: min(r.o.parallel, len(tenants))}}
+	}
+	var (
+		out   []group
+		index = map[string]int{}
+		names []string
+	)
+	for i, id := range tenants {
+		server, _ := r.o.serverOf(id) // an unknown tenant fails in fn
+		k, ok := index[server]
+		if !ok {
+			k = len(out)
+			index[server] = k
+			out = append(out, group{})
+			names = append(names, server)
+		}
+		out[k].tenants = append(out[k].tenants, i)
+	}
+	for k := range out {
+		out[k].workers = min(r.o.serverLimit(names[k]), len(out[k].tenants))
+	}
+	return out
 }

@@ -8,6 +8,8 @@ import (
 	"sync"
 
 	"github.com/tenantrouter/tenantplugin/resolver/dbdriver"
+	"github.com/tenantrouter/tenantplugin/tenant"
+	"github.com/tenantrouter/tenantplugin/tenantconfig"
 )
 
 // budgets holds the connection budgets: one for every tenant pool, or,
@@ -98,4 +100,42 @@ func checkServers(c Config) error {
 		}
 	}
 	return nil
+}
+
+// Server returns the database server of the tenant's primary
+// ("host:port"), as its connection budget knows it: "" for a driver
+// that names none (SQLite). It does no I/O.
+func (r *Resolver) Server(id string) (string, error) {
+	r.mu.RLock()
+	t := r.tenants[id]
+	var cfg tenantconfig.Database
+	if t != nil {
+		cfg = t.cfg
+	}
+	r.mu.RUnlock()
+	if t == nil {
+		return "", &tenant.Error{ID: id, Err: tenant.ErrUnknown}
+	}
+	c, err := r.connector(cfg.DataSource)
+	if err != nil {
+		return "", &tenant.Error{ID: id, Err: err}
+	}
+	if sc, ok := c.(dbdriver.ServerConnector); ok {
+		return sc.Server(), nil
+	}
+	return "", nil
+}
+
+// ServerBudget returns the connection budget of the server
+// ("host:port"; see [Resolver.Server]) and whether budgets are per
+// server ([Config.MaxConnsPerServer]); without, it returns MaxConns,
+// the budget of all servers together, and false. -1: no budget.
+func (r *Resolver) ServerBudget(server string) (int, bool) {
+	if !r.budgets.perServer {
+		return r.cfg.MaxConns, false
+	}
+	if n, ok := r.budgets.byServer[server]; ok {
+		return n, true
+	}
+	return r.budgets.max, true
 }
