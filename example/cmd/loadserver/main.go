@@ -24,6 +24,10 @@
 // request. -pprof serves net/http/pprof on a second address. The Go
 // runtime's own GOMAXPROCS applies.
 //
+// Once it serves it writes one line to stderr, "loadserver: serving
+// mode=M addr=HOST:PORT pprof=HOST:PORT|off gomaxprocs=N pool=N", which
+// tells a script the ports when the addresses end in :0.
+//
 // It serves until SIGINT or SIGTERM, then logs each pool's wait count
 // (requests that queued for a connection) and exits. Exit status: 0
 // after a clean shutdown, 1 on failure, 2 usage.
@@ -179,6 +183,7 @@ func serve(ctx context.Context, s settings, log *slog.Logger, stderr io.Writer, 
 	servers := []*http.Server{srv}
 	done := make(chan error, 2)
 	go func() { done <- srv.Serve(ln) }()
+	pprofAt := "off"
 	if s.pprofAddr != "" {
 		pln, err := net.Listen("tcp", s.pprofAddr)
 		if err != nil {
@@ -188,10 +193,11 @@ func serve(ctx context.Context, s settings, log *slog.Logger, stderr io.Writer, 
 		}
 		psrv := &http.Server{Handler: pprofMux(), ReadHeaderTimeout: 10 * time.Second}
 		servers = append(servers, psrv)
+		pprofAt = pln.Addr().String()
 		go func() { done <- psrv.Serve(pln) }()
 	}
-	fmt.Fprintf(stderr, "loadserver: serving mode=%s addr=%s gomaxprocs=%d pool=%d\n",
-		s.mode, ln.Addr(), runtime.GOMAXPROCS(0), s.pool)
+	fmt.Fprintf(stderr, "loadserver: serving mode=%s addr=%s pprof=%s gomaxprocs=%d pool=%d\n",
+		s.mode, ln.Addr(), pprofAt, runtime.GOMAXPROCS(0), s.pool)
 	if ready != nil {
 		ready(ln.Addr().String())
 	}
