@@ -145,6 +145,7 @@ start_server() {
 	GOMAXPROCS="$procs" "$work/loadserver" -mode "$mode" -dsn "$PG_URL" -addr 127.0.0.1:0 \
 		-pprof 127.0.0.1:0 -pool "$pool" "$@" 2>"$logf" &
 	pids+=("$!")
+	printf -v "pid_$mode" '%s' "$!"
 	for ((i = 0; i < 600; i++)); do
 		line="$(grep -m1 '^loadserver: serving ' "$logf" || true)"
 		[[ -n "$line" ]] && break
@@ -202,21 +203,36 @@ function done(summary, latency, requests)
 end
 EOF
 
-results="$work/results.tsv" # round, mode, req/s, p50 µs, p99 µs
+results="$work/results.tsv" # round, mode, req/s, p50 µs, p99 µs, server CPU µs/request
 : >"$results"
+
+# cpu_ticks PID: the user and system CPU time PID has used, in clock
+# ticks.
+clk_tck="$(getconf CLK_TCK)"
+cpu_ticks() {
+	local stat
+	stat="$(cat "/proc/$1/stat")" || die "server $1 is gone"
+	stat="${stat##*) }"
+	# shellcheck disable=SC2086 # fields 3.. of /proc/PID/stat
+	set -- $stat
+	echo $((${12} + ${13}))
+}
 
 # run_wrk ROUND MODE DURATION: one wrk run against MODE's server; ROUND
 # 0 is not recorded. Fails on any failed request.
 run_wrk() {
-	local round="$1" mode="$2" d="$3" addr hosts_var line o
+	local round="$1" mode="$2" d="$3" addr hosts_var line o pid cpu0 cpu1
 	addr="addr_$mode"
 	hosts_var="hosts_$mode[@]"
 	o="$work/wrk.out"
+	pid="pid_$mode"
+	cpu0="$(cpu_ticks "${!pid}")"
 	wrk -t"$threads" -c"$conns" -d"$d" -s "$work/loadbench.lua" "http://${!addr}" -- "${!hosts_var}" >"$o" 2>&1 ||
 		{
 			cat "$o" >&2
 			die "wrk failed against the $mode mode"
 		}
+	cpu1="$(cpu_ticks "${!pid}")"
 	{
 		echo "## round $round mode $mode"
 		cat "$o"
@@ -243,11 +259,12 @@ run_wrk() {
 		die "$mode mode, round $round: $status non-2xx responses, socket errors: connect $connect, read $read, write $write, timeout $timeout"
 	fi
 	((requests > 0)) || die "$mode mode, round $round: no request completed"
-	local rps
+	local rps cpu_us
 	rps="$(awk -v r="$requests" -v d="$duration_us" 'BEGIN { printf "%.1f", r / (d / 1e6) }')"
-	log "round $round: $mode $rps req/s, p50 ${p50_us}µs, p99 ${p99_us}µs"
+	cpu_us="$(awk -v t="$((cpu1 - cpu0))" -v hz="$clk_tck" -v r="$requests" 'BEGIN { printf "%.1f", t / hz * 1e6 / r }')"
+	log "round $round: $mode $rps req/s, p50 ${p50_us}µs, p99 ${p99_us}µs, server CPU ${cpu_us}µs/request"
 	if [[ "$round" != 0 ]]; then
-		printf '%s\t%s\t%s\t%s\t%s\n' "$round" "$mode" "$rps" "$p50_us" "$p99_us" >>"$results"
+		printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$mode" "$rps" "$p50_us" "$p99_us" "$cpu_us" >>"$results"
 	fi
 }
 
@@ -261,7 +278,7 @@ profile_run() {
 	ppid=$!
 	run_wrk "$1" "$mode" "$duration"
 	wait "$ppid" || die "the CPU profile of the $mode mode failed"
-	log "CPU profile: $out/loadbench-$mode.cpu.pprof (go tool pprof -top $work/loadserver FILE)"
+	log "CPU profile: $out/loadbench-$mode.cpu.pprof (go tool pprof -top $out/loadserver FILE)"
 }
 
 log "warming up"
@@ -287,7 +304,7 @@ for pid in "${pids[@]}"; do
 done
 pids=()
 
-# median MODE COLUMN: the median of COLUMN (3 req/s, 4 p50, 5 p99) over
+# median MODE COLUMN: the median of COLUMN (3 req/s, 4 p50, 5 p99, 6 CPU) over
 # MODE's runs.
 median() {
 	awk -F'\t' -v m="$1" -v c="$2" '$2 == m { print $c }' "$results" | sort -g |
@@ -301,19 +318,20 @@ ms() { awk -v u="$1" 'BEGIN { printf "%.2f ms", u / 1000 }'; }
 s_rps="$(median single 3)"
 t_rps="$(median tenant 3)"
 ratio="$(awk -v t="$t_rps" -v s="$s_rps" 'BEGIN { printf "%.3f", t / s }')"
+cpu_ratio="$(awk -v t="$(median tenant 6)" -v s="$(median single 6)" 'BEGIN { printf "%.3f", t / s }')"
 met="$(awk -v r="$ratio" -v g="$target" 'BEGIN { print (r * 100 >= g) ? "met" : "not met" }')"
 machine="$(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), load $(cut -d' ' -f1-3 /proc/loadavg)"
 
 echo
 echo "GET $path, wrk -t$threads -c$conns -d$duration, $rounds rounds; servers GOMAXPROCS=$procs, pool $pool a database; $machine; $(go version | cut -d' ' -f3)"
 echo
-echo "| mode | median req/s | req/s min–max | p50 latency | p99 latency |"
-echo "|---|---:|---:|---:|---:|"
+echo "| mode | median req/s | req/s min–max | p50 latency | p99 latency | server CPU/request |"
+echo "|---|---:|---:|---:|---:|---:|"
 for mode in single tenant; do
-	echo "| $mode | $(median "$mode" 3) | $(range "$mode") | $(ms "$(median "$mode" 4)") | $(ms "$(median "$mode" 5)") |"
+	echo "| $mode | $(median "$mode" 3) | $(range "$mode") | $(ms "$(median "$mode" 4)") | $(ms "$(median "$mode" 5)") | $(median "$mode" 6) µs |"
 done
 echo
-echo "tenant/single: $ratio (target ≥ $(awk -v g="$target" 'BEGIN { printf "%.2f", g / 100 }'): $met)"
+echo "tenant/single: $ratio (target ≥ $(awk -v g="$target" 'BEGIN { printf "%.2f", g / 100 }'): $met); server CPU per request tenant/single: $cpu_ratio"
 echo
 grep -h '^loadserver: pool waits' "$out"/loadserver-*.log | sed 's/^loadserver: //' || true
 if grep -h '^loadserver: pool waits' "$out"/loadserver-*.log | grep -qv '=0 ('; then
@@ -324,12 +342,12 @@ fi
 	printf '{\n  "path": "%s", "rounds": %s, "duration": "%s", "threads": %s, "connections": %s,\n' "$path" "$rounds" "$duration" "$threads" "$conns"
 	printf '  "pool": %s, "server_gomaxprocs": %s, "machine": "%s",\n' "$pool" "$procs" "${machine//\"/}"
 	printf '  "runs": [\n'
-	awk -F'\t' '{ printf "%s    {\"round\": %s, \"mode\": \"%s\", \"req_per_s\": %s, \"p50_us\": %s, \"p99_us\": %s}", (NR > 1 ? ",\n" : ""), $1, $2, $3, $4, $5 } END { print "" }' "$results"
+	awk -F'\t' '{ printf "%s    {\"round\": %s, \"mode\": \"%s\", \"req_per_s\": %s, \"p50_us\": %s, \"p99_us\": %s, \"server_cpu_us_per_req\": %s}", (NR > 1 ? ",\n" : ""), $1, $2, $3, $4, $5, $6 } END { print "" }' "$results"
 	printf '  ],\n'
 	for mode in single tenant; do
-		printf '  "%s": {"median_req_per_s": %s, "median_p50_us": %s, "median_p99_us": %s},\n' "$mode" "$(median "$mode" 3)" "$(median "$mode" 4)" "$(median "$mode" 5)"
+		printf '  "%s": {"median_req_per_s": %s, "median_p50_us": %s, "median_p99_us": %s, "median_server_cpu_us_per_req": %s},\n' "$mode" "$(median "$mode" 3)" "$(median "$mode" 4)" "$(median "$mode" 5)" "$(median "$mode" 6)"
 	done
-	printf '  "ratio": %s, "target": %s, "target_met": %s\n}\n' "$ratio" "$(awk -v g="$target" 'BEGIN { printf "%.2f", g / 100 }')" "$([[ "$met" == met ]] && echo true || echo false)"
+	printf '  "ratio": %s, "server_cpu_ratio": %s, "target": %s, "target_met": %s\n}\n' "$ratio" "$cpu_ratio" "$(awk -v g="$target" 'BEGIN { printf "%.2f", g / 100 }')" "$([[ "$met" == met ]] && echo true || echo false)"
 } >"$out/loadbench.json"
 if [[ -n "${BENCH_OUT:-}" ]]; then
 	log "results: $out/loadbench.json, raw wrk output: $raw"
