@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -35,9 +36,9 @@ func (l *lockedBuffer) String() string {
 }
 
 // start runs the command with args on 127.0.0.1:0 and returns its
-// address once it serves; it is stopped, and must exit 0, when the test
-// ends.
-func start(t *testing.T, args ...string) string {
+// address once it serves, and its log; it is stopped, and must exit 0,
+// when the test ends.
+func start(t *testing.T, args ...string) (string, *lockedBuffer) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	stderr := &lockedBuffer{}
@@ -66,7 +67,7 @@ func start(t *testing.T, args ...string) string {
 			t.Errorf("loadserver %v did not report its pools' waits:\n%s", args, stderr)
 		}
 	})
-	return addr
+	return addr, stderr
 }
 
 // get sends GET path to addr with the Host header host and returns the
@@ -108,12 +109,23 @@ func hospitals(t *testing.T, addr, host string) ([]web.HospitalView, []byte) {
 // TestModesServeTheSameHospitals runs both modes on real PostgreSQL:
 // each tenant's database and the single database answer the same
 // rows, the seeded ones, with the same bytes; the tenant mode reads
-// each tenant's own database and refuses a host that is no tenant.
+// each tenant's own database and refuses a host that is no tenant; and
+// -pprof serves the profiles at the address the serving line names.
 func TestModesServeTheSameHospitals(t *testing.T) {
 	dsn := testenv.PostgresURL(t)
 	dbs := testenv.Databases(t, 4)
-	single := start(t, "-mode", "single", "-dsn", dsn, "-db", dbs[0], "-pool", "4")
-	multi := start(t, "-mode", "tenant", "-dsn", dsn, "-central", dbs[1], "-tenant-dbs", dbs[2]+","+dbs[3], "-pool", "4")
+	single, _ := start(t, "-mode", "single", "-dsn", dsn, "-db", dbs[0], "-pool", "4")
+	multi, log := start(t, "-mode", "tenant", "-dsn", dsn, "-central", dbs[1], "-tenant-dbs", dbs[2]+","+dbs[3],
+		"-pool", "4", "-pprof", "127.0.0.1:0")
+	// The serving line names the pprof address, which serves the
+	// profiles.
+	m := regexp.MustCompile(`loadserver: serving mode=tenant addr=\S+ pprof=(\S+) gomaxprocs=\d+ pool=4\n`).FindStringSubmatch(log.String())
+	if m == nil {
+		t.Fatalf("no serving line with the pprof address:\n%s", log)
+	}
+	if code, body := get(t, m[1], m[1], "/debug/pprof/cmdline"); code != http.StatusOK {
+		t.Errorf("GET /debug/pprof/cmdline: %d %s", code, body)
+	}
 
 	want := seedHospitals()
 	rows, singleBody := hospitals(t, single, "localhost")

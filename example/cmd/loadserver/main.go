@@ -179,22 +179,21 @@ func serve(ctx context.Context, s settings, log *slog.Logger, stderr io.Writer, 
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: a.handler, ReadHeaderTimeout: 10 * time.Second}
-	servers := []*http.Server{srv}
-	done := make(chan error, 2)
-	go func() { done <- srv.Serve(ln) }()
+	lns := []net.Listener{ln}
+	servers := []*http.Server{{Handler: a.handler, ReadHeaderTimeout: 10 * time.Second}}
 	pprofAt := "off"
 	if s.pprofAddr != "" {
 		pln, err := net.Listen("tcp", s.pprofAddr)
 		if err != nil {
-			err = errors.Join(err, srv.Close())
-			<-done
-			return err
+			return errors.Join(err, ln.Close())
 		}
-		psrv := &http.Server{Handler: pprofMux(), ReadHeaderTimeout: 10 * time.Second}
-		servers = append(servers, psrv)
+		lns = append(lns, pln)
+		servers = append(servers, &http.Server{Handler: pprofMux(), ReadHeaderTimeout: 10 * time.Second})
 		pprofAt = pln.Addr().String()
-		go func() { done <- psrv.Serve(pln) }()
+	}
+	done := make(chan error, len(servers))
+	for i, x := range servers {
+		go func() { done <- x.Serve(lns[i]) }()
 	}
 	fmt.Fprintf(stderr, "loadserver: serving mode=%s addr=%s pprof=%s gomaxprocs=%d pool=%d\n",
 		s.mode, ln.Addr(), pprofAt, runtime.GOMAXPROCS(0), s.pool)
