@@ -82,7 +82,8 @@ seconds() {
 	*) return 1 ;;
 	esac
 }
-secs="$(seconds "$duration")" && [[ "$secs" =~ ^[1-9][0-9]*$ ]] || die "DURATION must be like 10s, 1m; got '$duration'"
+secs="$(seconds "$duration" || true)"
+[[ "$secs" =~ ^[1-9][0-9]*$ ]] || die "DURATION must be like 10s, 1m; got '$duration'"
 command -v wrk >/dev/null 2>&1 || die "wrk not found (Debian: apt-get install wrk)"
 command -v curl >/dev/null 2>&1 || die "curl not found"
 psql="$(command -v psql || true)"
@@ -98,6 +99,8 @@ raw="$out/loadbench-raw.txt"
 services_started=0
 dbs=()
 pids=()
+# Per mode: the server's process, its address and its pprof address.
+declare -A server_pid server_addr server_pprof
 cleanup() {
 	local rc=$? pid
 	for pid in "${pids[@]}"; do
@@ -138,14 +141,14 @@ log "building example/cmd/loadserver"
 go build -o "$work/loadserver" ./example/cmd/loadserver
 
 # start_server MODE ARGS...: start the server, wait until it serves, and
-# set addr_MODE and pprof_MODE from the line it prints then.
+# note its address and pprof address from the line it prints then.
 start_server() {
 	local mode="$1" logf="$out/loadserver-$1.log" line="" i
 	shift
 	GOMAXPROCS="$procs" "$work/loadserver" -mode "$mode" -dsn "$PG_URL" -addr 127.0.0.1:0 \
 		-pprof 127.0.0.1:0 -pool "$pool" "$@" 2>"$logf" &
 	pids+=("$!")
-	printf -v "pid_$mode" '%s' "$!"
+	server_pid[$mode]="$!"
 	for ((i = 0; i < 600; i++)); do
 		line="$(grep -m1 '^loadserver: serving ' "$logf" || true)"
 		[[ -n "$line" ]] && break
@@ -157,12 +160,14 @@ start_server() {
 	done
 	[[ -n "$line" ]] || die "loadserver -mode $mode not serving after 60s"
 	[[ "$line" =~ \ addr=([^ ]+)\ pprof=([^ ]+)\  ]] || die "unexpected line from loadserver: $line"
-	printf -v "addr_$mode" '%s' "${BASH_REMATCH[1]}"
-	printf -v "pprof_$mode" '%s' "${BASH_REMATCH[2]}"
+	server_addr[$mode]="${BASH_REMATCH[1]}"
+	server_pprof[$mode]="${BASH_REMATCH[2]}"
 }
 
 start_server single -db "${prefix}_single"
 start_server tenant -central "${prefix}_central" -tenant-dbs "${prefix}_tenant_1,${prefix}_tenant_2"
+addr_single="${server_addr[single]}"
+addr_tenant="${server_addr[tenant]}"
 port_single="${addr_single##*:}"
 port_tenant="${addr_tenant##*:}"
 # The Host headers of each mode's requests, in turn.
@@ -221,18 +226,19 @@ cpu_ticks() {
 # run_wrk ROUND MODE DURATION: one wrk run against MODE's server; ROUND
 # 0 is not recorded. Fails on any failed request.
 run_wrk() {
-	local round="$1" mode="$2" d="$3" addr hosts_var line o pid cpu0 cpu1
-	addr="addr_$mode"
-	hosts_var="hosts_$mode[@]"
+	local round="$1" mode="$2" d="$3" line o cpu0 cpu1 hosts=()
+	case "$mode" in
+	single) hosts=("${hosts_single[@]}") ;;
+	tenant) hosts=("${hosts_tenant[@]}") ;;
+	esac
 	o="$work/wrk.out"
-	pid="pid_$mode"
-	cpu0="$(cpu_ticks "${!pid}")"
-	wrk -t"$threads" -c"$conns" -d"$d" -s "$work/loadbench.lua" "http://${!addr}" -- "${!hosts_var}" >"$o" 2>&1 ||
+	cpu0="$(cpu_ticks "${server_pid[$mode]}")"
+	wrk -t"$threads" -c"$conns" -d"$d" -s "$work/loadbench.lua" "http://${server_addr[$mode]}" -- "${hosts[@]}" >"$o" 2>&1 ||
 		{
 			cat "$o" >&2
 			die "wrk failed against the $mode mode"
 		}
-	cpu1="$(cpu_ticks "${!pid}")"
+	cpu1="$(cpu_ticks "${server_pid[$mode]}")"
 	{
 		echo "## round $round mode $mode"
 		cat "$o"
@@ -271,10 +277,9 @@ run_wrk() {
 # profile_run ROUND MODE: run_wrk with a CPU profile of the server over
 # the run, saved in $out.
 profile_run() {
-	local mode="$2" pp ppid
-	pp="pprof_$mode"
+	local mode="$2" ppid
 	curl -sS --max-time $((secs + 30)) -o "$out/loadbench-$mode.cpu.pprof" \
-		"http://${!pp}/debug/pprof/profile?seconds=$secs" &
+		"http://${server_pprof[$mode]}/debug/pprof/profile?seconds=$secs" &
 	ppid=$!
 	run_wrk "$1" "$mode" "$duration"
 	wait "$ppid" || die "the CPU profile of the $mode mode failed"
