@@ -35,6 +35,7 @@ for i in $(seq 1 "$rounds"); do
 	"$out/benchmarks.test" -test.run '^$' -test.bench '^BenchmarkBudget$' -test.benchtime 3x | tee -a "$raw" >&2
 	"$out/benchmarks.test" -test.run '^$' -test.bench 'IdleTenantMemory' -test.benchtime 1x | tee -a "$raw" >&2
 	"$out/benchmarks.test" -test.run '^$' -test.bench '^BenchmarkMigrateAll$' -test.benchtime 2x | tee -a "$raw" >&2
+	"$out/benchmarks.test" -test.run '^$' -test.bench '^BenchmarkNoisyServer$' -test.benchtime 1x | tee -a "$raw" >&2
 	"$out/provision.test" -test.run '^$' -test.bench '^BenchmarkCreate$' -test.benchtime 20x | tee -a "$raw" >&2
 	"$out/chi.test" -test.run '^$' -test.bench '^BenchmarkMiddleware$/host' -test.benchtime 1s | tee -a "$raw" >&2
 	"$out/e2e.test" -test.run '^$' -test.bench 'Propagation|Recovery' -test.benchtime 1x | tee -a "$raw" >&2
@@ -43,7 +44,14 @@ for i in $(seq 1 "$rounds"); do
 	"$out/e2e.test" -test.run '^$' -test.bench '^BenchmarkFailover$' -test.benchtime 1x | tee -a "$raw" >&2 || echo "round $i: BenchmarkFailover failed (see above); its other rounds still count" >&2
 done
 
+# Long ones, once: Zipf traffic over 10,000 tenants (about 80 s), and the
+# example app under wrk (its own table, below ours).
+"$out/benchmarks.test" -test.run '^$' -test.bench '^BenchmarkCapacity$' -test.benchtime 1x | tee -a "$raw" >&2
+ROUNDS="$rounds" BENCH_OUT="$out" bash scripts/loadbench.sh >"$out/loadbench.md"
+
 echo
 echo "Machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(go version | cut -d' ' -f3), PostgreSQL $("$TENANTPLUGIN_PG_BIN/postgres" --version | awk '{print $3}') on loopback; $rounds rounds"
 echo
 go run ./internal/cmd/benchtable <"$raw"
+echo
+cat "$out/loadbench.md"

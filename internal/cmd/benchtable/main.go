@@ -188,6 +188,26 @@ func run(in io.Reader, out io.Writer) error {
 		check("chi middleware (tenant from the Host) ≤ 150 ns and ≤ 1 alloc over a bare chi router",
 			fmt.Sprintf("%+.0f ns, %+.0f allocs (chi's own middleware.WithValue: %+.0f ns)", over, allocs, floor), over <= 150 && allocs <= 1)
 	}
+	if share, ok := med("NoisyServer", "per-server-share"); ok {
+		one, _ := med("NoisyServer", "one-budget-share")
+		check("two servers, one kept busy by a noisy tenant: the other's tenants keep ≥ 90% of their throughput (budget per server)",
+			fmt.Sprintf("%.0f%% (one budget for both: %.0f%%)", share*100, one*100), share >= 0.9)
+	}
+	if p99, ok := med("Capacity", "pools-200-p99/warm"); ok {
+		for _, n := range []string{"100", "200", "500"} {
+			v := "pools-" + n
+			hit, _ := med("Capacity", v+"-hit")
+			opens, _ := med("Capacity", v+"-opens/s")
+			p50, _ := med("Capacity", v+"-p50-us")
+			q99, _ := med("Capacity", v+"-p99-us")
+			peak, _ := med("Capacity", v+"-peak-conns")
+			check(fmt.Sprintf("Zipf (s = 1.1) over 10,000 tenants, MaxPools %s (reported)", n),
+				fmt.Sprintf("hit ratio %.2f, %.0f opens/s, p50 %s µs, p99 %s µs, peak %.0f connections", hit, opens, num(p50), num(q99), peak), true)
+		}
+		warm, _ := med("Capacity", "warm-p99-us")
+		check("Zipf, MaxPools 200: p99 ≤ 2× the all-warm p99",
+			fmt.Sprintf("%.1f× (all-warm p99 %s µs)", p99, num(warm)), p99 <= 2)
+	}
 	if cold, ok := med("ColdTenant", "cold-p50-us"); ok {
 		check("first query to a cold tenant (p50, reported)", fmt.Sprintf("%s µs", num(cold)), true)
 	}
