@@ -399,7 +399,7 @@ func (r *redisServer) start() error {
 		select {
 		case <-p.done:
 			b, _ := os.ReadFile(filepath.Join(r.dir, "redis.log"))
-			return fmt.Errorf("redis-server exited on port %d: %v\n%s", r.port, p.err, tail(string(b), 10))
+			return fmt.Errorf("redis-server exited on port %d: %w\n%s", r.port, p.err, tail(string(b), 10))
 		default:
 		}
 		time.Sleep(5 * time.Millisecond)

@@ -98,8 +98,7 @@ func randHex(t *testing.T) string {
 }
 
 // list returns the cached hospitals list of ctx's tenant, nil on a miss.
-func list(t *testing.T, c *ListCache, ctx context.Context) ([]byte, func([]byte)) {
-	t.Helper()
+func list(ctx context.Context, c *ListCache) ([]byte, func([]byte)) {
 	return c.List(ctx, "hospitals")
 }
 
@@ -116,17 +115,17 @@ func TestListCache(t *testing.T) {
 
 	fill := func(ctx context.Context, body string) {
 		t.Helper()
-		got, put := list(t, c, ctx)
+		got, put := list(ctx, c)
 		if got != nil {
 			t.Fatalf("want a miss, got %q", got)
 		}
 		put([]byte(body))
-		if got, _ := list(t, c, ctx); string(got) != body {
+		if got, _ := list(ctx, c); string(got) != body {
 			t.Fatalf("after put: %q, want %q", got, body)
 		}
 	}
 	fill(a, "list of a")
-	if got, _ := list(t, c, b); got != nil {
+	if got, _ := list(b, c); got != nil {
 		t.Fatalf("tenant-b sees %q", got)
 	}
 	fill(b, "list of b")
@@ -145,10 +144,10 @@ func TestListCache(t *testing.T) {
 		if err := s.write(); err != nil {
 			t.Fatalf("%s: %v", s.what, err)
 		}
-		if got, _ := list(t, c, a); got != nil {
+		if got, _ := list(a, c); got != nil {
 			t.Fatalf("after a hospital %s, tenant-a's list is still cached: %q", s.what, got)
 		}
-		if got, _ := list(t, c, b); string(got) != "list of b" {
+		if got, _ := list(b, c); string(got) != "list of b" {
 			t.Fatalf("after tenant-a's hospital %s, tenant-b's list: %q", s.what, got)
 		}
 		fill(a, "list of a after "+s.what)
@@ -157,7 +156,7 @@ func TestListCache(t *testing.T) {
 	if err := db.WithContext(a).Create(&hospital.Patient{Name: "Ada", Email: "ada@example.com"}).Error; err != nil {
 		t.Fatal(err)
 	}
-	if got, _ := list(t, c, a); string(got) != "list of a after delete" {
+	if got, _ := list(a, c); string(got) != "list of a after delete" {
 		t.Fatalf("a patient's insert emptied the hospitals list: %q", got)
 	}
 
@@ -166,12 +165,12 @@ func TestListCache(t *testing.T) {
 	if err := c.Invalidate(a, "hospitals"); err != nil {
 		t.Fatal(err)
 	}
-	_, put := list(t, c, a)
+	_, put := list(a, c)
 	if err := db.WithContext(a).Create(&hospital.Hospital{Name: "Third"}).Error; err != nil {
 		t.Fatal(err)
 	}
 	put([]byte("stale"))
-	if got, _ := list(t, c, a); got != nil {
+	if got, _ := list(a, c); got != nil {
 		t.Fatalf("a list read before a write is served after it: %q", got)
 	}
 }
@@ -182,9 +181,9 @@ func TestListCacheTenantRemoved(t *testing.T) {
 	f := newFixture(t, "tenant-a")
 	c := f.st.Lists
 	a := tenant.NewContext(t.Context(), "tenant-a")
-	_, put := list(t, c, a)
+	_, put := list(a, c)
 	put([]byte("list of a"))
-	if got, _ := list(t, c, a); string(got) != "list of a" {
+	if got, _ := list(a, c); string(got) != "list of a" {
 		t.Fatalf("not cached: %q", got)
 	}
 	if _, err := f.store.Apply(t.Context(), tenantconfig.Change{Kind: tenantconfig.DeleteTenant, Tenant: "tenant-a"}); err != nil {
@@ -194,15 +193,15 @@ func TestListCacheTenantRemoved(t *testing.T) {
 	// resolver has dropped the tenant, then for the list (the config
 	// target is told in the same pass).
 	deadline := time.Now().Add(10 * time.Second)
-	for f.st.Resolver.Has("tenant-a") || cached(c, a) {
+	for f.st.Resolver.Has("tenant-a") || cached(a, c) {
 		if time.Now().After(deadline) {
-			t.Fatalf("10s after the removal: known %v, list cached %v", f.st.Resolver.Has("tenant-a"), cached(c, a))
+			t.Fatalf("10s after the removal: known %v, list cached %v", f.st.Resolver.Has("tenant-a"), cached(a, c))
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
 }
 
-func cached(c *ListCache, ctx context.Context) bool {
+func cached(ctx context.Context, c *ListCache) bool {
 	got, _ := c.List(ctx, "hospitals")
 	return got != nil
 }
