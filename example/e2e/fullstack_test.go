@@ -107,6 +107,7 @@ func TestTenantLifecycle(t *testing.T) {
 // cache only, which falls back to the database), and tenantsync
 // catches up afterwards: a tenant created after the restart is served.
 func TestRedisRestartUnderTraffic(t *testing.T) {
+	testenv.PostgresURL(t) // skips (or fails) before a Redis is started for nothing
 	rs := startRedis(t)
 	e := newEnv(t, rs.URL(), false) // a Redis of the test's own: nothing to clean
 	e.create("tenant-1.localhost")

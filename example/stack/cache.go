@@ -187,21 +187,25 @@ func (t listTarget) Remove(ctx context.Context, id string) error {
 	return t.c.invalidateAll(tenant.NewContext(ctx, id))
 }
 
-// cacheOptions are o with the cache's short timeouts and no retry: a
+// cacheOptions are o with the cache's short timeouts, no retry and one
+// dial attempt (go-redis tries 5 times, 100 ms apart, by default): a
 // cache that does not answer at once is skipped.
 func cacheOptions(o redisurl.Options) redisurl.Options {
 	switch o.Kind {
 	case redisurl.Sentinel:
 		f := *o.Failover
 		f.DialTimeout, f.ReadTimeout, f.WriteTimeout, f.PoolTimeout, f.MaxRetries = cacheTimeout, cacheTimeout, cacheTimeout, cacheTimeout, -1
+		f.DialerRetries = 1
 		o.Failover = &f
 	case redisurl.Cluster:
 		c := *o.Cluster
 		c.DialTimeout, c.ReadTimeout, c.WriteTimeout, c.PoolTimeout, c.MaxRetries = cacheTimeout, cacheTimeout, cacheTimeout, cacheTimeout, -1
+		c.DialerRetries = 1
 		o.Cluster = &c
 	default:
 		s := *o.Single
 		s.DialTimeout, s.ReadTimeout, s.WriteTimeout, s.PoolTimeout, s.MaxRetries = cacheTimeout, cacheTimeout, cacheTimeout, cacheTimeout, -1
+		s.DialerRetries = 1
 		o.Single = &s
 	}
 	return o
