@@ -30,7 +30,7 @@ TENANTS=(tenant-1.localhost tenant-2.localhost)
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 START=$SECONDS
 
-log() { printf 'run-full: %s\n' "$*" >&2; }
+log() { printf 'run-full: [%3ds] %s\n' "$((SECONDS - START))" "$*" >&2; }
 die() {
 	log "$*"
 	exit 1
@@ -204,6 +204,7 @@ trap stop_all EXIT
 log "building the server, the worker and tenantctl"
 (cd "$ROOT" && go build -o "$DIR/bin/" ./example/cmd/server ./example/cmd/worker ./example/cmd/tenantctl)
 
+log "starting PostgreSQL and Redis"
 start_pg
 start_redis
 log "PostgreSQL on 127.0.0.1:$PG_PORT, Redis on 127.0.0.1:$REDIS_PORT"
@@ -220,10 +221,12 @@ SQL
 export DATABASE_URL="postgres://hospital:hospital@127.0.0.1:$PG_PORT/central?sslmode=disable"
 export REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0"
 
+log "creating the tenants ${TENANTS[*]}"
 for t in "${TENANTS[@]}"; do
 	"$DIR/bin/tenantctl" -service "$SERVICE" create "$t" | sed 's/^/tenantctl: /' >&2
 done
 
+log "starting the worker and the server"
 "$DIR/bin/worker" -service "$SERVICE" >"$DIR/logs/worker.log" 2>&1 &
 WORKER_PID=$!
 "$DIR/bin/server" -service "$SERVICE" -addr "127.0.0.1:$PORT" >"$DIR/logs/server.log" 2>&1 &
