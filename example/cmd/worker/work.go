@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -85,20 +86,28 @@ func newMux(st *stack.Stack, log *slog.Logger) (*asynq.ServeMux, error) {
 }
 
 // taskHandler adapts a plain task function to asynq, logging each run.
-// A unique violation (the patient's email is the tenant's already) is
-// not retried: a retry would violate it again.
+// A payload that does not decode and a unique violation (the patient's
+// email is the tenant's already) are not retried: a retry would fail
+// the same way.
 func taskHandler(typ string, fn func(ctx context.Context, payload []byte) error, log *slog.Logger) asynq.Handler {
 	return asynq.HandlerFunc(func(ctx context.Context, t *asynq.Task) error {
 		id, _ := tenant.FromContext(ctx)
 		l := log.With("task", typ, "tenant", id)
 		err := fn(ctx, t.Payload())
-		var pe *pgconn.PgError
+		var (
+			pe  *pgconn.PgError
+			se  *json.SyntaxError
+			ute *json.UnmarshalTypeError
+		)
 		switch {
 		case err == nil:
 			l.Info("task done")
 			return nil
 		case errors.As(err, &pe) && pe.Code == uniqueViolation:
 			l.Warn("task refused: duplicate", "err", err)
+			return fmt.Errorf("%w: %w", err, asynq.SkipRetry)
+		case errors.As(err, &se), errors.As(err, &ute):
+			l.Error("task refused: bad payload", "err", err)
 			return fmt.Errorf("%w: %w", err, asynq.SkipRetry)
 		}
 		l.Error("task failed", "err", err)
