@@ -48,14 +48,27 @@ type Enqueuer interface {
 	Enqueue(ctx context.Context, typ string, payload []byte) error
 }
 
+// ListCache keeps the JSON of a tenant's list between requests; a list
+// is named after its table (ListHospitals). List returns the cached
+// body of the tenant in ctx or, on a miss, put, which stores the body
+// read from the database; a cache that fails is a miss (the database
+// answers), and put then stores nothing.
+type ListCache interface {
+	List(ctx context.Context, name string) (cached []byte, put func(body []byte))
+}
+
+// ListHospitals is the name of the hospitals list in a ListCache.
+const ListHospitals = "hospitals"
+
 // Handlers serve the dashboard's routes. DB is the application's
 // *gorm.DB; every query passes the request's context, so with the
 // plugin installed it reaches the request's tenant, and without it the
-// one database DB opens.
+// one database DB opens. Cache, when not nil, keeps the hospitals list.
 type Handlers struct {
 	DB    *gorm.DB
 	Tasks Enqueuer
 	Log   *slog.Logger
+	Cache ListCache
 }
 
 // HealthPath is the route that needs no tenant.
@@ -98,6 +111,14 @@ func (h Handlers) index(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h Handlers) hospitals(w http.ResponseWriter, r *http.Request) {
+	var put func([]byte)
+	if h.Cache != nil {
+		var cached []byte
+		if cached, put = h.Cache.List(r.Context(), ListHospitals); cached != nil {
+			writeBody(w, http.StatusOK, cached)
+			return
+		}
+	}
 	var rows []hospital.Hospital
 	if err := h.DB.WithContext(r.Context()).Order("id").Find(&rows).Error; err != nil {
 		h.fail(w, r, err)
@@ -107,7 +128,15 @@ func (h Handlers) hospitals(w http.ResponseWriter, r *http.Request) {
 	for i, x := range rows {
 		out[i] = HospitalView{x.ID, x.Name, x.Address}
 	}
-	writeJSON(w, http.StatusOK, out)
+	body, err := marshal(out)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if put != nil {
+		put(body)
+	}
+	writeBody(w, http.StatusOK, body)
 }
 
 func (h Handlers) patients(w http.ResponseWriter, r *http.Request) {
@@ -197,4 +226,18 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
+}
+
+// marshal returns v in JSON as writeJSON writes it: with a newline.
+func marshal(v any) ([]byte, error) {
+	b, err := json.Marshal(v)
+	return append(b, '\n'), err
+}
+
+// writeBody writes a JSON body made by marshal.
+func writeBody(w http.ResponseWriter, status int, body []byte) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
 }

@@ -16,6 +16,7 @@ import (
 	tenantplugin "github.com/tenantrouter/tenantplugin"
 	"github.com/tenantrouter/tenantplugin/example"
 	"github.com/tenantrouter/tenantplugin/example/hospital"
+	"github.com/tenantrouter/tenantplugin/example/web"
 	"github.com/tenantrouter/tenantplugin/migrate"
 	"github.com/tenantrouter/tenantplugin/resolver"
 	"github.com/tenantrouter/tenantplugin/resolver/dbdriver"
@@ -33,9 +34,10 @@ const (
 	taskQueueDepth = 256
 )
 
-// app is the server's state in the embedded default: the central
-// database with the plugin, the resolver of the tenants, the config
-// store it follows, and the task runner.
+// app is the server's state: the central database with the plugin, the
+// resolver of the tenants, and where tasks go. In the embedded default
+// it also holds the config store the resolver follows and the task
+// runner; in the Redis mode (openFull), closers close the full stack.
 type app struct {
 	db     *gorm.DB
 	sqlDB  *sql.DB
@@ -43,7 +45,11 @@ type app struct {
 	plugin *tenantplugin.Plugin
 	store  *memstore.Store
 	syncer *tenantsync.Syncer
-	tasks  *runner
+	runner *runner
+	tasks  web.Enqueuer
+	cache  web.ListCache // nil: no cache
+
+	closers []func() error // run in reverse order by close, first
 }
 
 // openApp builds the embedded default: a memstore seeded with the
@@ -114,9 +120,10 @@ func openApp(ctx context.Context, s settings, log *slog.Logger) (_ *app, err err
 			return nil, fmt.Errorf("seeding %s: %w", id, err)
 		}
 	}
-	a.tasks = newRunner(taskWorkers, taskQueueDepth, a.res, map[string]taskFunc{
+	a.runner = newRunner(taskWorkers, taskQueueDepth, a.res, map[string]taskFunc{
 		hospital.TaskAddPatient: hospital.AddPatientHandler(db),
 	}, log)
+	a.tasks = a.runner
 	return a, nil
 }
 
@@ -149,13 +156,18 @@ func seed(ctx context.Context, db *gorm.DB, id string) error {
 	return nil
 }
 
-// close stops the task runner (running what is queued), the syncer, the
-// plugin and the resolver, and closes the central database.
+// close runs the closers (the Redis mode's), stops the task runner
+// (running what is queued), the syncer, the plugin and the resolver,
+// and closes the central database.
 func (a *app) close() error {
-	if a.tasks != nil {
-		a.tasks.Close()
-	}
 	var errs []error
+	for i := len(a.closers) - 1; i >= 0; i-- {
+		errs = append(errs, a.closers[i]())
+	}
+	a.closers = nil
+	if a.runner != nil {
+		a.runner.Close()
+	}
 	if a.syncer != nil {
 		errs = append(errs, a.syncer.Close())
 	}

@@ -13,15 +13,38 @@
 // start, each tenant seeded with its hospitals, and an in-process task
 // runner for the "add patient" task.
 //
+// With REDIS_URL set it runs the full stack (package example/stack),
+// and needs DATABASE_URL too:
+//
+//	REDIS_URL=redis://127.0.0.1:6379/0 \
+//	DATABASE_URL=postgres://USER:PASSWORD@127.0.0.1:5432/central server
+//
+// The service's tenants are those of the Redis config store, as
+// tenantctl writes them, followed by tenantsync: a tenant created,
+// changed or removed with tenantctl is served, moved or refused within
+// moments, with no restart. REDIS_URL names one node, a master behind
+// Sentinel (?master_name=NAME&addr=...) or a Cluster (?addr=...), as
+// tenantctl's. DATABASE_URL is the application's own PostgreSQL
+// database, the reserved central one (its models are migrated at start),
+// and the template of the tenants' databases: tenantctl create publishes
+// a tenant as its database's name, merged over DATABASE_URL. The
+// tenants' databases are not migrated at start: tenantctl create
+// migrates a new one, example/cmd/migrate all of them. The "add
+// patient" task is enqueued on asynq, on the queue named after the
+// service, for example/cmd/worker to run; each tenant's hospital list is
+// cached in Redis under the tenant's own keys, emptied when a hospital
+// is written, and read from the database when Redis does not answer.
+//
 // Routes: GET / (the page), GET /api/hospitals, GET /api/patients,
 // POST /api/patients ({"name","email"}: 202 once queued for the task
-// runner, 400 for a bad body, 409 for an email the tenant has), and
-// GET /healthz, which needs no tenant. An unknown host gets
-// 404 with a JSON error.
+// runner, 400 for a bad body, 409 for an email the tenant has, 503 when
+// the task queue does not take it), and GET /healthz, which needs no
+// tenant. An unknown host gets 404 with a JSON error.
 //
 // SIGINT or SIGTERM shuts it down: requests in flight finish, queued
-// tasks run, then the databases are closed. Exit status: 0 after a clean
-// shutdown, 1 on failure, 2 usage.
+// tasks run (embedded default), then the databases are closed. Exit
+// status: 0 after a clean shutdown, 1 on failure, 2 usage (REDIS_URL
+// without DATABASE_URL, a URL that does not parse).
 package main
 
 import (
@@ -60,10 +83,11 @@ func main() {
 
 // settings are the command line and environment.
 type settings struct {
-	addr     string
-	service  string
-	dataDir  string
-	redisURL string
+	addr        string
+	service     string
+	dataDir     string
+	redisURL    string
+	databaseURL string
 }
 
 // usageError is a command line that cannot be run.
@@ -84,7 +108,9 @@ func parse(args []string, getenv func(string) string, stderr io.Writer) (setting
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: server [-addr :9500] [-service hospital] [-data DIR]\n\n"+
 			"Serves the example hospital dashboard; open http://tenant-1.localhost:9500/.\n"+
-			"Without REDIS_URL: the tenants of the embedded tenant_config.json on SQLite files in DIR.\n\n")
+			"Without REDIS_URL: the tenants of the embedded tenant_config.json on SQLite files in DIR.\n"+
+			"With REDIS_URL and DATABASE_URL: the tenants of the Redis config store on PostgreSQL, tasks on asynq\n"+
+			"(run example/cmd/worker too).\n\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -100,6 +126,10 @@ func parse(args []string, getenv func(string) string, stderr io.Writer) (setting
 		return s, usagef("-data must not be empty")
 	}
 	s.redisURL = getenv("REDIS_URL")
+	s.databaseURL = getenv("DATABASE_URL")
+	if s.redisURL != "" && s.databaseURL == "" {
+		return s, usagef("REDIS_URL is set but DATABASE_URL is not: the Redis mode needs the application's PostgreSQL database, DATABASE_URL=postgres://USER:PASSWORD@HOST:PORT/DBNAME (unset REDIS_URL for the embedded default)")
+	}
 	return s, nil
 }
 
@@ -116,10 +146,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		fmt.Fprintln(stderr, "server:", err)
 		return exitUsage
 	}
-	if s.redisURL != "" {
-		fmt.Fprintln(stderr, "server: REDIS_URL is set, but the Redis mode (Redis config store, asynq, PostgreSQL tenants) is not built yet; unset REDIS_URL to run the embedded default")
-		return exitUsage
-	}
 	if err := serve(ctx, s, log, ready); err != nil {
 		fmt.Fprintln(stderr, "server:", err)
 		var ue usageError
@@ -131,16 +157,22 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	return exitOK
 }
 
-// serve opens the app, serves until ctx is done, then shuts down: the
-// HTTP server first, then the task runner (queued tasks run), the
-// syncer, the plugin, the resolver and the central database.
+// serve opens the app (the Redis mode when REDIS_URL is set, else the
+// embedded default), serves until ctx is done, then shuts down: the
+// HTTP server first, then the task runner (queued tasks run) or the
+// asynq client, the syncer, the plugin, the resolver and the central
+// database.
 func serve(ctx context.Context, s settings, log *slog.Logger, ready func(string)) (err error) {
-	a, err := openApp(ctx, s, log)
+	open, mode := openApp, "embedded"
+	if s.redisURL != "" {
+		open, mode = openFull, "redis"
+	}
+	a, err := open(ctx, s, log)
 	if err != nil {
 		return err
 	}
 	defer func() { err = errors.Join(err, a.close()) }()
-	h, err := web.NewRouter(a.res, web.Handlers{DB: a.db, Tasks: a.tasks, Log: log})
+	h, err := web.NewRouter(a.res, web.Handlers{DB: a.db, Tasks: a.tasks, Log: log, Cache: a.cache})
 	if err != nil {
 		return err
 	}
@@ -151,8 +183,11 @@ func serve(ctx context.Context, s settings, log *slog.Logger, ready func(string)
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
-	log.Info("serving", "addr", ln.Addr().String(), "service", s.service, "data", s.dataDir,
-		"try", "http://tenant-1.localhost"+port(ln.Addr()))
+	attrs := []any{"addr", ln.Addr().String(), "mode", mode, "service", s.service, "tenants", len(a.res.Tenants())}
+	if mode == "embedded" {
+		attrs = append(attrs, "data", s.dataDir)
+	}
+	log.Info("serving", append(attrs, "try", "http://tenant-1.localhost"+port(ln.Addr()))...)
 	if ready != nil {
 		ready(ln.Addr().String())
 	}

@@ -111,7 +111,7 @@ func TestShutdown(t *testing.T) {
 }
 
 // TestCommandLine: -h is help (0), a stray argument is usage (2), and
-// REDIS_URL says the Redis mode is not built yet (2), serving nothing.
+// REDIS_URL without DATABASE_URL is usage (2), serving nothing.
 func TestCommandLine(t *testing.T) {
 	var out lockedBuffer
 	if code := run(t.Context(), []string{"-h"}, func(string) string { return "" }, &out, nil); code != exitOK || !strings.Contains(out.String(), "-addr") {
@@ -130,7 +130,7 @@ func TestCommandLine(t *testing.T) {
 	}
 	served := false
 	code := run(t.Context(), []string{"-data", t.TempDir()}, env, &out, func(string) { served = true })
-	if code != exitUsage || served || !strings.Contains(out.String(), "not built yet") {
+	if code != exitUsage || served || !strings.Contains(out.String(), "DATABASE_URL is not") {
 		t.Errorf("REDIS_URL: %d served=%v %q", code, served, out.String())
 	}
 }
