@@ -110,7 +110,9 @@ func pgEnv(id, templateDSN string, src tenantconfig.DataSource) (tenantEnv, erro
 			u.User = url.UserPassword(cc.User, cc.Password)
 		}
 	}
-	u.RawQuery = q.Encode()
+	// libpq decodes %XX only, not + for a space as url.Values.Encode
+	// writes it (pgx decodes both).
+	u.RawQuery = strings.ReplaceAll(q.Encode(), "+", "%20")
 
 	vars := []string{
 		"TENANT_ID=" + id,
