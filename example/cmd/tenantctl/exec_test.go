@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -199,12 +200,17 @@ func TestExecPasswordOnlyInEnvironment(t *testing.T) {
 	}
 	var errOut bytes.Buffer
 	cmd.Stderr = &errOut
+	cmd.WaitDelay = 5 * time.Second // the command may outlive a killed tenantctl
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	done := false
+	done, child := false, 0
 	defer func() {
-		if !done {
+		if !done { // the test failed: stop both
+			_ = stdin.Close()
+			if child > 0 {
+				_ = syscall.Kill(child, syscall.SIGKILL)
+			}
 			_ = cmd.Process.Kill()
 			_ = cmd.Wait()
 		}
@@ -214,8 +220,7 @@ func TestExecPasswordOnlyInEnvironment(t *testing.T) {
 	if err != nil {
 		t.Fatalf("no pid from the command (%v): %s", err, errOut.String())
 	}
-	child, err := strconv.Atoi(strings.TrimSpace(line))
-	if err != nil {
+	if child, err = strconv.Atoi(strings.TrimSpace(line)); err != nil {
 		t.Fatal(err)
 	}
 
