@@ -306,7 +306,6 @@ func processTree(t *testing.T, pid int) []int {
 	return tree
 }
 
-
 // TestExecStatuses: the exit status is the command's, 128+N for a
 // signal N, 127 for a command not found; an unknown tenant and a
 // missing command are refused with nothing run.
