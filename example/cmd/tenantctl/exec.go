@@ -111,10 +111,14 @@ func execOne(ctx context.Context, store tenantconfig.Store, t *execTarget, o exe
 		fmt.Fprintf(e.stderr, "tenantctl exec: %s: %s\n", o.id, env.shown)
 	}
 	r := runCommand(ctx, env, o.argv, e.stdin, out, e.stderr)
-	if r.err != nil && r.started {
+	switch {
+	case r.err == nil:
+		return nil
+	case r.started:
 		return exitStatus{code: r.status} // the command said why
+	default:
+		return exitStatus{code: r.status, err: r.err}
 	}
-	return exitStatus{code: r.status, err: r.err}
 }
 
 // execTarget gives tenants' connection settings as the application's
