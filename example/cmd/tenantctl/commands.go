@@ -33,6 +33,7 @@ type cmdEnv struct {
 	g      globals
 	getenv func(string) string
 	stderr io.Writer
+	stdin  io.Reader          // exec's command's
 	extra  []provision.Option // after tenantctl's own
 }
 
@@ -69,11 +70,14 @@ func dispatch(ctx context.Context, args []string, getenv func(string) string, ou
 		run = list
 	case "show":
 		run = show
-	case "create", "delete":
-		e := cmdEnv{g: g, getenv: getenv, stderr: stderr, extra: extra}
+	case "create", "delete", "exec":
+		e := cmdEnv{g: g, getenv: getenv, stderr: stderr, stdin: os.Stdin, extra: extra}
 		do := create
-		if cmd == "delete" {
+		switch cmd {
+		case "delete":
 			do = deleteTenant
+		case "exec":
+			do = execTenants
 		}
 		run = func(ctx context.Context, s tenantconfig.Store, a []string, w io.Writer) error {
 			return do(ctx, s, a, w, e)
@@ -107,6 +111,15 @@ func newFlags(name string) *flag.FlagSet {
 
 // idAndFlags takes the tenant id in front of, or among, the flags.
 func idAndFlags(fs *flag.FlagSet, args []string) (string, error) {
+	id, err := optionalID(fs, args)
+	if err == nil && id == "" {
+		return "", usagef("no tenant id")
+	}
+	return id, err
+}
+
+// optionalID is idAndFlags for a command whose id may be left out.
+func optionalID(fs *flag.FlagSet, args []string) (string, error) {
 	var id string
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		id, args = args[0], args[1:]
@@ -123,9 +136,6 @@ func idAndFlags(fs *flag.FlagSet, args []string) (string, error) {
 	if fs.NArg() > 0 {
 		// Not quoted: a misplaced argument may be a DSN with a password.
 		return "", usagef("%d unexpected arguments", fs.NArg())
-	}
-	if id == "" {
-		return "", usagef("no tenant id")
 	}
 	return id, nil
 }

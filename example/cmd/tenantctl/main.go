@@ -1,7 +1,7 @@
 // Command tenantctl manages the tenants of a service: their configs in
 // the Redis config store, which every running instance of the service
 // sees within milliseconds, and, with create and delete, their
-// databases.
+// databases; exec runs a single-tenant tool on a tenant's database.
 //
 //	tenantctl [-service hospital] [-redis URL] [-prefix tenantplugin] [-data DIR] COMMAND
 //
@@ -17,6 +17,10 @@
 //	remove ID                  remove a tenant from the store (its database stays)
 //	list                       tenant ids, one per line
 //	show ID                    a tenant's config, passwords redacted
+//	exec ID [-v] -- COMMAND [ARGS...]
+//	                           run COMMAND with the tenant's database settings
+//	exec --all [--parallel N] [-v] -- COMMAND [ARGS...]
+//	                           run COMMAND for every tenant of the service
 //
 // create and delete provision tenants as the application's sign-up
 // handler does (package provision), with the example application's
@@ -32,6 +36,32 @@
 // exists with its database, and delete --drop-database of one that is
 // gone, change nothing and succeed. delete of an id neither in the store
 // nor with a database is refused (a mistyped id).
+//
+// exec runs an existing single-tenant tool (psql, pg_dump, a script) on
+// a tenant's database, which it finds as the application's instances do:
+// the tenant's orm_config.gorm.default database (its primary) merged over
+// $DATABASE_URL, checked as an instance checks it. COMMAND gets
+// tenantctl's environment with TENANT_ID and DATABASE_URL set over it;
+// for PostgreSQL, DATABASE_URL is a postgres:// URL with the password,
+// and PGHOST, PGPORT, PGDATABASE, PGUSER, PGPASSWORD are set too, with
+// PGSSLMODE, PGAPPNAME, PGOPTIONS (run-time parameters such as
+// search_path, as -c NAME=VALUE) and other libpq variables when the
+// tenant's settings have them. With $DATABASE_URL unset or sqlite:, tenants
+// are SQLite files and DATABASE_URL is sqlite:PATH (the file named in the
+// tenant's config, without its pragmas). Passwords are only ever in
+// COMMAND's environment: never on a command line, never printed (-v
+// prints the URL with the password masked). For one tenant, COMMAND gets
+// tenantctl's stdin, stdout and stderr, and tenantctl exits with its exit
+// status (128+N when a signal N killed it, 127 when it is not found, 126
+// when it cannot be run); SIGINT and SIGQUIT are left to COMMAND (a
+// terminal sends them to it too) and SIGTERM is passed on to it. An
+// unknown tenant is refused, exit status 1, with nothing run. --all
+// runs COMMAND for each tenant in id order, N at a time (default 1),
+// with no stdin; with N > 1 each line of output is prefixed with "ID: ".
+// SIGINT or SIGTERM stops it from starting more: running commands get
+// SIGTERM, and SIGKILL 10 s later. A summary goes to stderr: the ok and
+// failed counts, each failed tenant with its exit status, the tenants
+// not run; the exit status is 1 unless every command exited 0.
 //
 // The Redis URL defaults to $REDIS_URL. It names one node
 // (redis://[:PASSWORD@]HOST:PORT/DB), a master behind Sentinel
@@ -71,15 +101,40 @@ func (e usageError) Error() string { return e.msg }
 
 func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
 
+// exitStatus makes tenantctl exit with code: exec's, which exits as its
+// command did. err, when set, is printed; without it the command (or
+// exec's summary) has said why.
+type exitStatus struct {
+	code int
+	err  error
+}
+
+func (e exitStatus) Error() string {
+	if e.err != nil {
+		return e.err.Error()
+	}
+	return fmt.Sprintf("exit status %d", e.code)
+}
+
+func (e exitStatus) Unwrap() error { return e.err }
+
 // run runs tenantctl and returns its exit status. extra are given to
 // create's and delete's provisioner after tenantctl's own options (tests
 // stop it between steps with provision.WithStepDone).
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, extra ...provision.Option) int {
 	err := dispatch(ctx, args, getenv, stdout, stderr, extra)
-	var ue usageError
+	var (
+		ue usageError
+		es exitStatus
+	)
 	switch {
 	case err == nil:
 		return exitOK
+	case errors.As(err, &es):
+		if es.err != nil {
+			fmt.Fprintf(stderr, "tenantctl: %v\n", es.err)
+		}
+		return es.code
 	case errors.As(err, &ue):
 		fmt.Fprintf(stderr, "tenantctl: %v\n\n%s", err, usage)
 		return exitUsage
@@ -98,4 +153,6 @@ const usage = `usage: tenantctl [-service NAME] [-redis URL] [-prefix PREFIX] [-
   remove ID
   list
   show ID
+  exec ID [-v] -- COMMAND [ARGS...]
+  exec --all [--parallel N] [-v] -- COMMAND [ARGS...]
 `

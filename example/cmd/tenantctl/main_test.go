@@ -23,6 +23,9 @@ const (
 )
 
 func TestMain(m *testing.M) {
+	if os.Getenv(envRunAsTenantctl) != "" {
+		os.Exit(run(context.Background(), os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
+	}
 	if step := os.Getenv(envExitAfter); step != "" {
 		os.Exit(run(context.Background(), os.Args[1:], os.Getenv, os.Stdout, os.Stderr,
 			provision.WithStepDone(func(s provision.Step) {
