@@ -11,6 +11,7 @@ import (
 
 	tenantplugin "github.com/tenantrouter/tenantplugin"
 	"github.com/tenantrouter/tenantplugin/internal/stmtcache"
+	"github.com/tenantrouter/tenantplugin/resolver/dbdriver"
 	"github.com/tenantrouter/tenantplugin/tenant"
 	"github.com/tenantrouter/tenantplugin/tenantconfig"
 )
@@ -84,22 +85,26 @@ func (r *Resolver) newPool(ctx context.Context, id string, cfg tenantconfig.Data
 	settings := r.dialect.drv.Load() // compared again below, under capMu
 	p := &pool{r: r, tenant: id, version: cfg.Version}
 	p.init()
-	db, err := r.openDB(cfg.DataSource)
+	db, unprepared, err := r.openDB(cfg.DataSource)
 	if err != nil {
 		r.giveSlot()
 		return nil, err
 	}
-	p.primary, p.primaryStmt = db, r.stmtCache(db)
+	p.primary = db
 	for i, rc := range cfg.Replicas {
-		rdb, err := r.openDB(rc)
+		rdb, u, err := r.openDB(rc)
 		if err != nil {
 			_ = p.close()
 			r.giveSlot()
 			return nil, fmt.Errorf("replica %d: %w", i, err)
 		}
 		p.replicas = append(p.replicas, rdb)
-		if c := r.stmtCache(rdb); c != nil {
-			p.replicaStmt = append(p.replicaStmt, stmtcache.Pool{C: c})
+		unprepared = unprepared || u
+	}
+	if r.cfg.StmtCacheSize >= 0 && !unprepared {
+		p.primaryStmt = stmtcache.New(db, r.cfg.StmtCacheSize)
+		for _, rdb := range p.replicas {
+			p.replicaStmt = append(p.replicaStmt, stmtcache.Pool{C: stmtcache.New(rdb.(*sql.DB), r.cfg.StmtCacheSize)})
 		}
 	}
 	p.lastUsed.Store(r.clock.Load())
@@ -123,25 +128,21 @@ func (r *Resolver) newPool(ctx context.Context, id string, cfg tenantconfig.Data
 	return p, nil
 }
 
-// stmtCache returns the statement cache for db, or nil when
-// StmtCacheSize is -1.
-func (r *Resolver) stmtCache(db *sql.DB) *stmtcache.Cache {
-	if r.cfg.StmtCacheSize < 0 {
-		return nil
-	}
-	return stmtcache.New(db, r.cfg.StmtCacheSize)
-}
-
-func (r *Resolver) openDB(c tenantconfig.DataSource) (*sql.DB, error) {
+// openDB opens the pool of one database. unprepared: its connector says
+// no statement may be kept prepared on it ([dbdriver.UnpreparedConnector]).
+func (r *Resolver) openDB(c tenantconfig.DataSource) (db *sql.DB, unprepared bool, err error) {
 	conn, err := r.connector(c)
 	if err != nil {
-		return nil, err
+		return nil, false, err
+	}
+	if uc, ok := conn.(dbdriver.UnpreparedConnector); ok {
+		unprepared = uc.Unprepared()
 	}
 	ps := r.cfg.Template.Pool
-	db := r.budget.open(conn, ps.MaxOpenConns, ps.MaxIdleConns)
+	db = r.budget.open(conn, ps.MaxOpenConns, ps.MaxIdleConns)
 	db.SetConnMaxLifetime(ps.ConnMaxLifetime)
 	db.SetConnMaxIdleTime(ps.ConnMaxIdleTime)
-	return db, nil
+	return db, unprepared, nil
 }
 
 // connector checks c against the template's driver and builds its

@@ -34,7 +34,11 @@ const SessionTimeout = 5 * time.Second
 // until the server closes it, after pgx closed it.
 type connector struct {
 	driver.Connector
+	unprepared bool
 }
+
+// Unprepared implements dbdriver.UnpreparedConnector.
+func (c connector) Unprepared() bool { return c.unprepared }
 
 // ConnectSession implements dbdriver.SessionConnector.
 func (c connector) ConnectSession(ctx context.Context, ended func(error)) (driver.Conn, error) {
@@ -220,12 +224,13 @@ func (s *socket) SetWriteDeadline(t time.Time) error {
 }
 
 var (
-	_ dbdriver.SessionConnector = connector{}
-	_ driver.Validator          = validConn{}
-	_ driver.SessionResetter    = validConn{}
-	_ driver.ExecerContext      = validConn{}
-	_ driver.QueryerContext     = validConn{}
-	_ driver.ConnBeginTx        = validConn{}
-	_ driver.Pinger             = validConn{}
-	_ driver.NamedValueChecker  = validConn{}
+	_ dbdriver.SessionConnector    = connector{}
+	_ dbdriver.UnpreparedConnector = connector{}
+	_ driver.Validator             = validConn{}
+	_ driver.SessionResetter       = validConn{}
+	_ driver.ExecerContext         = validConn{}
+	_ driver.QueryerContext        = validConn{}
+	_ driver.ConnBeginTx           = validConn{}
+	_ driver.Pinger                = validConn{}
+	_ driver.NamedValueChecker     = validConn{}
 )
