@@ -44,7 +44,8 @@ type SessionConnector interface {
 // a protocol that prepares nothing, which the application chose for
 // that reason. The resolver then keeps no statement cache for the
 // database: sessions with PrepareStmt run their statements unprepared,
-// as with its StmtCacheSize -1.
+// as with its StmtCacheSize -1. A driver that wraps another's connectors
+// must forward it.
 type UnpreparedConnector interface {
 	driver.Connector
 	Unprepared() bool
