@@ -74,7 +74,8 @@ func (r bouncerRunner) Run() int {
 // binary, on a free loopback port, and stops when the runner of
 // [WithPgBouncer], which the package's TestMain must use, returns.
 // [BouncerDSN] gives a database's URL through it. It skips without
-// PostgreSQL, or fails with TENANTPLUGIN_INTEGRATION=1.
+// PostgreSQL or without pgbouncer, or fails with
+// TENANTPLUGIN_INTEGRATION=1.
 func PgBouncer(tb testing.TB) string {
 	tb.Helper()
 	pgURL := PostgresURL(tb)
@@ -82,6 +83,12 @@ func PgBouncer(tb testing.TB) string {
 	defer bouncer.mu.Unlock()
 	if !bouncer.on {
 		tb.Fatal("testenv.PgBouncer: the package's TestMain must run its tests through testenv.WithPgBouncer")
+	}
+	if _, err := pgbouncerBin(); err != nil {
+		if Required() {
+			tb.Fatalf("%v, but %s=1", err, EnvIntegration)
+		}
+		tb.Skip(err)
 	}
 	if !bouncer.started {
 		bouncer.started = true
