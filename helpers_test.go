@@ -12,7 +12,7 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(tenanttest.ShareTemplates(m), goleakOptions()...)
+	goleak.VerifyTestMain(testenv.WithPgBouncer(tenanttest.ShareTemplates(m)), goleakOptions()...)
 }
 
 func goleakOptions() []goleak.Option {

@@ -303,15 +303,28 @@ func soakOps() []soakOp {
 // one, and that no lease outlived its transaction.
 func TestIsolationSoak(t *testing.T) {
 	testenv.PostgresURL(t)
-	const (
-		tenants = 20
-		ops     = 20000
-		workers = 8
-	)
+	soak(t, false, 20, 20000, 8)
+}
+
+// TestIsolationSoakThroughPgBouncer is TestIsolationSoak with the
+// tenants' databases reached through PgBouncer in transaction mode (two
+// server connections per database, shared by all clients), declared
+// with pgbouncer=transaction and the simple protocol: sessions with
+// PrepareStmt run unprepared, and the same checks hold.
+func TestIsolationSoakThroughPgBouncer(t *testing.T) {
+	testenv.PgBouncer(t)
+	soak(t, true, 8, 6000, 8)
+}
+
+// soak runs ops random operations from workers goroutines over tenants
+// PostgreSQL databases, reached through PgBouncer when bouncer is set,
+// then checks every database directly.
+func soak(t *testing.T, bouncer bool, tenants, ops, workers int) {
 	e := fixture.New(t, fixture.Postgres, fixture.Options{
 		Tenants:    tenants,
 		Resolver:   resolver.Config{MaxPools: tenants + 2, MaxConns: 90},
 		Strategies: []tenantplugin.Strategy{reserved.Models(tenantplugin.DefaultAlias, &AuditLog{})},
+		Bouncer:    bouncer,
 	})
 	migrateTenants(t, e)
 	// The central database has the tenant tables too (the application's

@@ -149,6 +149,20 @@ func pairedMedian(a, b []time.Duration) float64 {
 // BenchmarkColdTenant measures the first query to a tenant whose pool is
 // not open: pool open, connection, query.
 func BenchmarkColdTenant(b *testing.B) {
+	coldTenant(b, testenv.PostgresURL(b))
+}
+
+// BenchmarkColdTenantPgBouncer is BenchmarkColdTenant with the tenant's
+// database reached through PgBouncer in transaction mode (declared with
+// pgbouncer=transaction, simple protocol): the connection is the
+// bouncer's, whose server connections stay open between tenants' pools.
+func BenchmarkColdTenantPgBouncer(b *testing.B) {
+	coldTenant(b, testenv.PgBouncer(b)+"&pgbouncer=transaction&default_query_exec_mode=simple_protocol")
+}
+
+// coldTenant measures the first query to tenants whose pools are not
+// open, with tmplDSN as the resolver's template.
+func coldTenant(b *testing.B, tmplDSN string) {
 	dbs := testenv.Databases(b, 2)
 	central, tenantDB := dbs[0], dbs[1]
 	seed := openPG(b, testenv.DSN(b, tenantDB))
@@ -158,7 +172,16 @@ func BenchmarkColdTenant(b *testing.B) {
 	if err := seed.Create(&Row{Name: "x"}).Error; err != nil {
 		b.Fatal(err)
 	}
-	r := pgResolver(b, 8)
+	r, err := resolver.New(resolver.Config{
+		Template: resolver.Template{Driver: pgdriver.DriverName, DSN: tmplDSN},
+		Drivers:  []dbdriver.Driver{pgdriver.New()},
+		MaxPools: 8,
+		Logger:   fixture.Quiet(),
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = r.Close() })
 	db := openPG(b, testenv.DSN(b, central))
 	if err := db.Use(tenantplugin.New(tenantplugin.Config{Resolver: r, Logger: fixture.Quiet()})); err != nil {
 		b.Fatal(err)

@@ -87,7 +87,11 @@ type Config struct {
 	// [DefaultStmtCacheSize] statements; -1: no cache, and sessions with
 	// PrepareStmt run their statements as other sessions do, in and out
 	// of transactions (nothing is kept prepared on the server, which
-	// suits PgBouncer in transaction mode).
+	// suits PgBouncer in transaction mode). A tenant whose databases'
+	// connectors say their connections keep no prepared statement
+	// ([dbdriver.UnpreparedConnector]: with pgdriver, the simple
+	// protocol, pgx's exec mode, or pgbouncer=transaction) gets no cache
+	// either, whatever the size.
 	StmtCacheSize int
 
 	// Policy picks a read replica, when a tenant has several. It is

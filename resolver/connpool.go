@@ -12,6 +12,7 @@ import (
 
 	tenantplugin "github.com/tenantrouter/tenantplugin"
 	"github.com/tenantrouter/tenantplugin/internal/stmtcache"
+	"github.com/tenantrouter/tenantplugin/resolver/dbdriver"
 	"github.com/tenantrouter/tenantplugin/tenant"
 	"github.com/tenantrouter/tenantplugin/tenantconfig"
 )
@@ -85,15 +86,15 @@ func (r *Resolver) newPool(ctx context.Context, id string, cfg tenantconfig.Data
 	settings := r.dialect.drv.Load() // compared again below, under capMu
 	p := &pool{r: r, tenant: id, version: cfg.Version}
 	p.init()
-	db, b, err := r.openDB(cfg.DataSource)
+	db, unprepared, b, err := r.openDB(cfg.DataSource)
 	if err != nil {
 		r.giveSlot()
 		return nil, err
 	}
-	p.primary, p.primaryStmt = db, r.stmtCache(db)
+	p.primary = db
 	p.budgets = append(p.budgets, b)
 	for i, rc := range cfg.Replicas {
-		rdb, b, err := r.openDB(rc)
+		rdb, u, b, err := r.openDB(rc)
 		if err != nil {
 			_ = p.close()
 			r.giveSlot()
@@ -103,8 +104,12 @@ func (r *Resolver) newPool(ctx context.Context, id string, cfg tenantconfig.Data
 			p.budgets = append(p.budgets, b)
 		}
 		p.replicas = append(p.replicas, rdb)
-		if c := r.stmtCache(rdb); c != nil {
-			p.replicaStmt = append(p.replicaStmt, stmtcache.Pool{C: c})
+		unprepared = unprepared || u
+	}
+	if r.cfg.StmtCacheSize >= 0 && !unprepared {
+		p.primaryStmt = stmtcache.New(db, r.cfg.StmtCacheSize)
+		for _, rdb := range p.replicas {
+			p.replicaStmt = append(p.replicaStmt, stmtcache.Pool{C: stmtcache.New(rdb.(*sql.DB), r.cfg.StmtCacheSize)})
 		}
 	}
 	p.lastUsed.Store(r.clock.Load())
@@ -128,31 +133,25 @@ func (r *Resolver) newPool(ctx context.Context, id string, cfg tenantconfig.Data
 	return p, nil
 }
 
-// stmtCache returns the statement cache for db, or nil when
-// StmtCacheSize is -1.
-func (r *Resolver) stmtCache(db *sql.DB) *stmtcache.Cache {
-	if r.cfg.StmtCacheSize < 0 {
-		return nil
-	}
-	return stmtcache.New(db, r.cfg.StmtCacheSize)
-}
-
-// openDB opens c's *sql.DB, a member of its server's budget, which it
-// returns too.
-func (r *Resolver) openDB(c tenantconfig.DataSource) (*sql.DB, *budget, error) {
+// openDB opens the pool of one database, a member of its server's
+// budget, which it returns too. unprepared: its connector says no
+// statement may be kept prepared on it ([dbdriver.UnpreparedConnector]).
+func (r *Resolver) openDB(c tenantconfig.DataSource) (db *sql.DB, unprepared bool, b *budget, err error) {
 	conn, err := r.connector(c)
 	if err != nil {
-		return nil, nil, err
+		return nil, false, nil, err
+	}
+	if uc, ok := conn.(dbdriver.UnpreparedConnector); ok {
+		unprepared = uc.Unprepared()
 	}
 	ps := r.cfg.Template.Pool
-	b, err := r.budgets.forConn(conn)
-	if err != nil {
-		return nil, nil, err
+	if b, err = r.budgets.forConn(conn); err != nil {
+		return nil, false, nil, err
 	}
-	db := b.open(conn, ps.MaxOpenConns, ps.MaxIdleConns)
+	db = b.open(conn, ps.MaxOpenConns, ps.MaxIdleConns)
 	db.SetConnMaxLifetime(ps.ConnMaxLifetime)
 	db.SetConnMaxIdleTime(ps.ConnMaxIdleTime)
-	return db, b, nil
+	return db, unprepared, b, nil
 }
 
 // connector checks c against the template's driver and builds its

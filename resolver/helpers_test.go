@@ -12,12 +12,13 @@ import (
 
 	tenantplugin "github.com/tenantrouter/tenantplugin"
 	"github.com/tenantrouter/tenantplugin/internal/fixture"
+	"github.com/tenantrouter/tenantplugin/internal/testenv"
 	"github.com/tenantrouter/tenantplugin/resolver"
 	"github.com/tenantrouter/tenantplugin/tenant"
 )
 
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m,
+	goleak.VerifyTestMain(testenv.WithPgBouncer(m),
 		// GORM's own statement cache (made for sessions with PrepareStmt,
 		// never used by the plugin) starts a cleanup goroutine it never
 		// stops.

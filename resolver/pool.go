@@ -28,11 +28,13 @@ type pool struct {
 	tenant  string
 	version uint64
 
-	primary     *sql.DB
-	primaryStmt *stmtcache.Cache // nil when StmtCacheSize is -1
-	replicas    []gorm.ConnPool  // *sql.DB
-	replicaStmt []gorm.ConnPool  // stmtcache.Pool; empty when primaryStmt is nil
-	budgets     []*budget        // of the servers of primary and replicas
+	primary *sql.DB
+	// primaryStmt is nil when StmtCacheSize is -1 or when one of the
+	// pool's databases is unprepared (dbdriver.UnpreparedConnector).
+	primaryStmt *stmtcache.Cache
+	replicas    []gorm.ConnPool // *sql.DB
+	replicaStmt []gorm.ConnPool // stmtcache.Pool; empty when primaryStmt is nil
+	budgets     []*budget       // of the servers of primary and replicas
 
 	refs     atomic.Int64
 	lastUsed atomic.Int64 // r.clock when last leased

@@ -106,7 +106,7 @@ func (r *Resolver) Verify(ctx context.Context, cfg tenantconfig.Database) error 
 	}
 	dbs := append([]tenantconfig.DataSource{cfg.DataSource}, cfg.Replicas...)
 	for i, c := range dbs {
-		db, _, err := r.openDB(c)
+		db, _, _, err := r.openDB(c)
 		if err != nil {
 			return err
 		}

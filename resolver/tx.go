@@ -89,7 +89,7 @@ func (t *leasedTx) release() {
 func (t *leasedTx) TxTenant() string { return t.p.tenant }
 
 // StmtCache gives the plugin the primary's statement cache, for sessions
-// with PrepareStmt; nil when StmtCacheSize is -1.
+// with PrepareStmt; nil when the pool has none.
 func (t *leasedTx) StmtCache() *stmtcache.Cache { return t.p.primaryStmt }
 
 // GetDBConn refuses, as on the tenant's pool: the *sql.DB would outlive

@@ -38,7 +38,8 @@ type SessionConnector interface {
 }
 
 // Connector wraps c with h. When c is a SessionConnector, so is the
-// wrapper.
+// wrapper. The wrapper's Unprepared (dbdriver.UnpreparedConnector) is
+// c's.
 func Connector(c driver.Connector, h Hooks) driver.Connector {
 	if sc, ok := c.(SessionConnector); ok {
 		return sessionConnector{connector{c, h}, sc}
@@ -73,6 +74,13 @@ func (c connector) connect(ctx context.Context, connect func(context.Context) (d
 		return nil, err
 	}
 	return Wrap(conn, c.h), nil
+}
+
+// Unprepared forwards c's dbdriver.UnpreparedConnector; false, which
+// means the same as not having the method, for a connector without it.
+func (c connector) Unprepared() bool {
+	u, ok := c.Connector.(interface{ Unprepared() bool })
+	return ok && u.Unprepared()
 }
 
 type sessionConnector struct {

@@ -82,3 +82,28 @@ func TestSessionConnectorForwarded(t *testing.T) {
 		t.Fatal("a plain connector became a SessionConnector")
 	}
 }
+
+// unpreparedConnector says its connections keep no prepared statement.
+type unpreparedConnector struct{ memdriver.Connector }
+
+func (unpreparedConnector) Unprepared() bool { return true }
+
+// TestUnpreparedForwarded: wrapping keeps dbdriver.UnpreparedConnector's
+// answer, plain or with sessions; a connector without it stays prepared.
+func TestUnpreparedForwarded(t *testing.T) {
+	type unprepared interface{ Unprepared() bool }
+	for _, tt := range []struct {
+		name string
+		c    driver.Connector
+		want bool
+	}{
+		{"plain", memdriver.Connector{}, false},
+		{"unprepared", unpreparedConnector{}, true},
+		{"session", sessionConnector{}, false},
+	} {
+		u, ok := drvwrap.Connector(tt.c, drvwrap.Hooks{}).(unprepared)
+		if !ok || u.Unprepared() != tt.want {
+			t.Errorf("%s: Unprepared %v (method: %v), want %v", tt.name, ok && u.Unprepared(), ok, tt.want)
+		}
+	}
+}

@@ -45,3 +45,18 @@ type ServerConnector interface {
 	driver.Connector
 	Server() string
 }
+
+// UnpreparedConnector is an optional interface of the connectors a
+// Driver returns. Unprepared reports that no statement may be kept
+// prepared on the connections' server sessions: the database is reached
+// through a pooler that hands a server session to other clients between
+// transactions (PgBouncer in transaction mode), or the connections speak
+// a protocol that prepares nothing, which the application chose for
+// that reason. The resolver then keeps no statement cache for the
+// database: sessions with PrepareStmt run their statements unprepared,
+// as with its StmtCacheSize -1. A driver that wraps another's connectors
+// must forward it.
+type UnpreparedConnector interface {
+	driver.Connector
+	Unprepared() bool
+}

@@ -15,5 +15,6 @@ import (
 // settings (WithDialector) are not applied. Its errors never quote the
 // DSN.
 func ConnConfig(templateDSN string, src tenantconfig.DataSource) (*pgx.ConnConfig, error) {
-	return connConfig(templateDSN, src)
+	cc, _, err := connConfig(templateDSN, src)
+	return cc, err
 }

@@ -188,7 +188,7 @@ func TestTimeZoneAppliedOnlyAsGORMDoes(t *testing.T) {
 			if tt.tenantDSN != "" {
 				c = tenantconfig.DataSource{DSN: tt.tenantDSN}
 			}
-			cc, err := connConfig(tmplTZ, c)
+			cc, _, err := connConfig(tmplTZ, c)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -210,14 +210,14 @@ func TestTimeZoneAppliedOnlyAsGORMDoes(t *testing.T) {
 }
 
 func TestMergeParamsIgnoresCase(t *testing.T) {
-	c, err := connConfig("postgres://h/db?TimeZone=Asia/Shanghai", tenantconfig.DataSource{Name: "x", Params: map[string]string{"timezone": "Europe/Paris"}})
+	c, _, err := connConfig("postgres://h/db?TimeZone=Asia/Shanghai", tenantconfig.DataSource{Name: "x", Params: map[string]string{"timezone": "Europe/Paris"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, ok := c.RuntimeParams["TimeZone"]; ok || c.RuntimeParams["timezone"] != "Europe/Paris" {
 		t.Fatalf("params = %v, want the tenant's timezone alone", c.RuntimeParams)
 	}
-	_, err = connConfig("postgres://h/db", tenantconfig.DataSource{Name: "x", Params: map[string]string{"timezone": "UTC", "TimeZone": "Europe/Paris"}})
+	_, _, err = connConfig("postgres://h/db", tenantconfig.DataSource{Name: "x", Params: map[string]string{"timezone": "UTC", "TimeZone": "Europe/Paris"}})
 	if err == nil || !strings.Contains(err.Error(), "same setting") {
 		t.Fatalf("err = %v, want params naming the same setting refused", err)
 	}

@@ -56,6 +56,36 @@
 // A driver from New alone, never configured, opens pools as pgx's
 // sql.Open("pgx", dsn) would.
 //
+// # PgBouncer and other poolers
+//
+// PgBouncer in transaction (or statement) pool mode hands a server
+// session to another client after each transaction: a statement
+// prepared on it is then missing for its client ("prepared statement
+// ... does not exist") or in the way of another ("... already exists").
+// Connections through it must keep no prepared statement, which pgx
+// does in its simple_protocol and exec modes (PreferSimpleProtocol:
+// true on the dialector, or default_query_exec_mode in the DSN; a
+// tenant given as fields may set it in its params too).
+//
+// A database whose connections use one of these modes gets no
+// statement cache in the resolver: sessions with PrepareStmt run their
+// statements unprepared, as with the resolver's StmtCacheSize -1
+// (connectors implement [dbdriver.UnpreparedConnector]).
+//
+// A DSN, or a tenant's params, may say how the database is reached with
+// pgbouncer=transaction, statement or session (read by this driver,
+// never sent to the server; a tenant given as fields inherits the
+// template's). With transaction or statement, the tenant gets no
+// statement cache, and a config whose connections would keep prepared
+// statements (pgx's default cache_statement, or describe_exec, which
+// prepares in one round trip and executes in the next) is refused: Set
+// returns an error wrapping [ErrPreparedThroughPooler] and
+// resolver.ErrInvalidConfig, naming the remedy. cache_describe is
+// accepted (each round trip stands alone), as are simple_protocol and
+// exec. Without the parameter, nothing tells a bouncer from a server:
+// pgx's default mode through one fails at the first statement that
+// lands on another server session.
+//
 // # Errors
 //
 // Errors never quote the DSN: pgx's own message keeps the connection

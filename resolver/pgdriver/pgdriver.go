@@ -3,6 +3,7 @@ package pgdriver
 import (
 	"database/sql/driver"
 	"errors"
+	"maps"
 	"net"
 	"strconv"
 	"strings"
@@ -29,8 +30,14 @@ func (pgDriver) Name() string { return DriverName }
 // Connector parses cfg.DSN, or the template DSN with cfg's fields set
 // over it. Its errors never quote the DSN. The connector is a
 // dbdriver.SessionConnector and a dbdriver.ServerConnector.
+//
+// It is also a dbdriver.UnpreparedConnector: its connections keep no
+// prepared statement when they use the simple protocol or pgx's exec
+// mode, or when the data source declares a transaction-mode pooler
+// (whose connections must not use a mode that keeps them, or the
+// connector is refused with ErrPreparedThroughPooler).
 func (d pgDriver) Connector(templateDSN string, c tenantconfig.DataSource) (driver.Connector, error) {
-	cc, err := connConfig(templateDSN, c)
+	cc, pool, err := connConfig(templateDSN, c)
 	if err != nil {
 		return nil, err
 	}
@@ -39,47 +46,77 @@ func (d pgDriver) Connector(templateDSN string, c tenantconfig.DataSource) (driv
 	if err != nil {
 		return nil, err
 	}
-	return connector{Connector: conn, server: net.JoinHostPort(cc.Host, strconv.Itoa(int(cc.Port)))}, nil
+	unprepared, err := pool.unprepared(cc.DefaultQueryExecMode)
+	if err != nil {
+		return nil, err
+	}
+	return connector{Connector: conn, unprepared: unprepared, server: net.JoinHostPort(cc.Host, strconv.Itoa(int(cc.Port)))}, nil
 }
 
-// connConfig merges c over the template.
-func connConfig(templateDSN string, c tenantconfig.DataSource) (*pgx.ConnConfig, error) {
+// connConfig merges c over the template, and returns the pooler the
+// data source declares: its own DSN's, or its params' over the
+// template's.
+func connConfig(templateDSN string, c tenantconfig.DataSource) (*pgx.ConnConfig, pooler, error) {
 	dsn := c.DSN
 	if dsn == "" {
 		dsn = templateDSN
 	}
 	cc, err := pgx.ParseConfig(dsn)
 	if err != nil {
-		return nil, parseError(c.DSN != "", err)
+		return nil, pooler{}, parseError(c.DSN != "", err)
+	}
+	pool, _, err := takePooler(cc.RuntimeParams)
+	if err != nil {
+		return nil, pooler{}, err
 	}
 	if c.DSN == "" {
-		if c.Host != "" {
-			cc.Host = c.Host
-			cc.Fallbacks = nil
-		}
-		if c.Port != 0 {
-			if c.Port < 0 || c.Port > 65535 {
-				return nil, errors.New("pgdriver: port " + strconv.Itoa(c.Port) + " out of range")
-			}
-			cc.Port = uint16(c.Port)
-			for _, f := range cc.Fallbacks {
-				f.Port = cc.Port
-			}
-		}
-		if c.Name != "" {
-			cc.Database = c.Name
-		}
-		if c.User != "" {
-			cc.User = c.User
-		}
-		if c.Password != "" {
-			cc.Password = c.Password
-		}
-		if err := mergeParams(cc.RuntimeParams, c.Params); err != nil {
-			return nil, err
+		if err := mergeFields(cc, c, &pool); err != nil {
+			return nil, pooler{}, err
 		}
 	}
-	return cc, nil
+	return cc, pool, nil
+}
+
+// mergeFields sets c's fields over the template's config cc, and its
+// pgbouncer param over pool.
+func mergeFields(cc *pgx.ConnConfig, c tenantconfig.DataSource, pool *pooler) error {
+	if c.Host != "" {
+		cc.Host = c.Host
+		cc.Fallbacks = nil
+	}
+	if c.Port != 0 {
+		if c.Port < 0 || c.Port > 65535 {
+			return errors.New("pgdriver: port " + strconv.Itoa(c.Port) + " out of range")
+		}
+		cc.Port = uint16(c.Port)
+		for _, f := range cc.Fallbacks {
+			f.Port = cc.Port
+		}
+	}
+	if c.Name != "" {
+		cc.Database = c.Name
+	}
+	if c.User != "" {
+		cc.User = c.User
+	}
+	if c.Password != "" {
+		cc.Password = c.Password
+	}
+	params := maps.Clone(c.Params)
+	if p, ok, err := takePooler(params); err != nil {
+		return err
+	} else if ok {
+		*pool = p
+	}
+	if m, ok, err := takeExecMode(params); err != nil {
+		return err
+	} else if ok {
+		cc.DefaultQueryExecMode = m
+	}
+	if err := mergeParams(cc.RuntimeParams, params); err != nil {
+		return err
+	}
+	return nil
 }
 
 // mergeParams sets params over the template's run-time parameters. Their

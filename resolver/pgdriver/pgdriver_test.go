@@ -39,7 +39,7 @@ func TestMergeOverTemplate(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, err := connConfig(tmpl, tt.cfg)
+			c, _, err := connConfig(tmpl, tt.cfg)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -34,8 +34,12 @@ const SessionTimeout = 5 * time.Second
 // until the server closes it, after pgx closed it.
 type connector struct {
 	driver.Connector
-	server string // host:port, for dbdriver.ServerConnector
+	unprepared bool
+	server     string // host:port, for dbdriver.ServerConnector
 }
+
+// Unprepared implements dbdriver.UnpreparedConnector.
+func (c connector) Unprepared() bool { return c.unprepared }
 
 // Server implements dbdriver.ServerConnector: the host and port the
 // connector dials first.
@@ -225,12 +229,13 @@ func (s *socket) SetWriteDeadline(t time.Time) error {
 }
 
 var (
-	_ dbdriver.SessionConnector = connector{}
-	_ driver.Validator          = validConn{}
-	_ driver.SessionResetter    = validConn{}
-	_ driver.ExecerContext      = validConn{}
-	_ driver.QueryerContext     = validConn{}
-	_ driver.ConnBeginTx        = validConn{}
-	_ driver.Pinger             = validConn{}
-	_ driver.NamedValueChecker  = validConn{}
+	_ dbdriver.SessionConnector    = connector{}
+	_ dbdriver.UnpreparedConnector = connector{}
+	_ driver.Validator             = validConn{}
+	_ driver.SessionResetter       = validConn{}
+	_ driver.ExecerContext         = validConn{}
+	_ driver.QueryerContext        = validConn{}
+	_ driver.ConnBeginTx           = validConn{}
+	_ driver.Pinger                = validConn{}
+	_ driver.NamedValueChecker     = validConn{}
 )
