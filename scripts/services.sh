@@ -149,6 +149,8 @@ _svc_install_impl() {
 	# The example's browser tests drive headless Chromium; a font keeps
 	# their screenshots legible.
 	command -v chromium >/dev/null 2>&1 || pkgs+=(chromium)
+	# Tests start a PgBouncer of their own (internal/testenv).
+	[[ -x /usr/sbin/pgbouncer ]] || command -v pgbouncer >/dev/null 2>&1 || pkgs+=(pgbouncer)
 	[[ -e /usr/share/fonts/truetype/liberation ]] || pkgs+=(fonts-liberation)
 	[[ ${#pkgs[@]} -gt 0 ]] || return 0
 	if [[ "$(id -u)" != 0 ]]; then

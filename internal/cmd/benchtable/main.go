@@ -211,6 +211,11 @@ func run(in io.Reader, out io.Writer) error {
 	if cold, ok := med("ColdTenant", "cold-p50-us"); ok {
 		check("first query to a cold tenant (p50, reported)", fmt.Sprintf("%s µs", num(cold)), true)
 	}
+	if cold, ok := med("ColdTenantPgBouncer", "cold-p50-us"); ok {
+		direct, _ := med("ColdTenant", "cold-p50-us")
+		check("first query to a cold tenant through PgBouncer (transaction mode), p50 ≤ 2 ms",
+			fmt.Sprintf("%s µs (direct: %s µs)", num(cold), num(direct)), cold <= 2000)
+	}
 	if per, ok := med("IdleTenantMemory", "B/tenant"); ok {
 		check("≤ 4 KiB per idle tenant (10,000 tenants)", fmt.Sprintf("%s B", num(per)), per <= 4096)
 	}
