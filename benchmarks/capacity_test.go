@@ -47,10 +47,10 @@ type capacityLoad struct {
 	db *gorm.DB
 }
 
-func newCapacityLoad(b *testing.B, central string, dbs []string, maxPools int) capacityLoad {
+func newCapacityLoad(b *testing.B, tmplDSN, central string, dbs []string, maxPools int) capacityLoad {
 	b.Helper()
 	r, err := resolver.New(resolver.Config{
-		Template: resolver.Template{Driver: pgdriver.DriverName, DSN: testenv.PostgresURL(b)},
+		Template: resolver.Template{Driver: pgdriver.DriverName, DSN: tmplDSN},
 		Drivers:  []dbdriver.Driver{pgdriver.New()},
 		MaxPools: maxPools,
 		Logger:   fixture.Quiet(),
@@ -177,17 +177,21 @@ func BenchmarkCapacity(b *testing.B) {
 		name     string
 		maxPools int
 		pick     func(*rand.Rand) int
+		tmpl     string
 	}
+	direct := testenv.PostgresURL(b)
+	bouncer := testenv.PgBouncer(b) + "&pgbouncer=transaction&default_query_exec_mode=simple_protocol"
 	variants := []variant{
-		{"warm", capDatabases * 2, func(r *rand.Rand) int { return r.IntN(capDatabases) }},
-		{"pools-100", 100, zipf()},
-		{"pools-200", 200, zipf()},
-		{"pools-500", 500, zipf()},
+		{"warm", capDatabases * 2, func(r *rand.Rand) int { return r.IntN(capDatabases) }, direct},
+		{"pools-100", 100, zipf(), direct},
+		{"pools-200", 200, zipf(), direct},
+		{"pools-500", 500, zipf(), direct},
+		{"pools-200-bouncer", 200, zipf(), bouncer},
 	}
 	results := map[string]capacityRun{}
 	for b.Loop() {
 		for _, v := range variants {
-			l := newCapacityLoad(b, dbs[0], dbs[1:], v.maxPools)
+			l := newCapacityLoad(b, v.tmpl, dbs[0], dbs[1:], v.maxPools)
 			l.run(b, capWarmup, v.pick)
 			res := l.run(b, capRun, v.pick)
 			results[v.name] = res

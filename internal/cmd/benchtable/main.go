@@ -207,6 +207,11 @@ func run(in io.Reader, out io.Writer) error {
 		warm, _ := med("Capacity", "warm-p99-us")
 		check("Zipf, MaxPools 200: p99 ≤ 2× the all-warm p99",
 			fmt.Sprintf("%.1f× (all-warm p99 %s µs)", p99, num(warm)), p99 <= 2)
+		if bp99, ok := med("Capacity", "pools-200-bouncer-p99/warm"); ok {
+			hit, _ := med("Capacity", "pools-200-bouncer-hit")
+			check("... the same through PgBouncer (transaction mode): p99 ≤ 2× the all-warm p99",
+				fmt.Sprintf("%.1f× (hit ratio %.2f)", bp99, hit), bp99 <= 2)
+		}
 	}
 	if cold, ok := med("ColdTenant", "cold-p50-us"); ok {
 		check("first query to a cold tenant (p50, reported)", fmt.Sprintf("%s µs", num(cold)), true)
