@@ -160,11 +160,16 @@ func (p *Plugin) routeStatement(stmt *gorm.Statement, op Op) error {
 	if err := refuseDBResolverUse(stmt); err != nil {
 		return err
 	}
-	if tx, ok := txOf(cur); ok {
-		return p.routeInTx(stmt, op, tx, prepared)
-	}
-	if foreign(cur) {
-		return p.refuseForeign(stmt, op, cur)
+	// A statement of the *gorm.DB itself or of a session (most) is on the
+	// router, which is neither a transaction nor a foreign pool: it skips
+	// their interface checks.
+	if _, onRouter := cur.(*router); !onRouter {
+		if tx, ok := txOf(cur); ok {
+			return p.routeInTx(stmt, op, tx, prepared)
+		}
+		if foreign(cur) {
+			return p.refuseForeign(stmt, op, cur)
+		}
 	}
 
 	if alias, ok := explicitAlias(stmt); ok {
@@ -176,9 +181,12 @@ func (p *Plugin) routeStatement(stmt *gorm.Statement, op Op) error {
 		return nil
 	}
 
-	d, err := p.strategyRoute(stmt, op)
-	if err != nil {
-		return err
+	var d decision
+	if len(p.strategies) > 0 {
+		var err error
+		if d, err = p.strategyRoute(stmt, op); err != nil {
+			return err
+		}
 	}
 	if alias, ok := d.route.Alias(); ok {
 		rc, err := p.reservedConn(alias, prepared, false)
@@ -186,7 +194,7 @@ func (p *Plugin) routeStatement(stmt *gorm.Statement, op Op) error {
 			return err
 		}
 		rc.routed.add()
-		stmt.ConnPool = p.checked(rc, d)
+		stmt.ConnPool = p.checked(rc, d.route, d.text)
 		return nil
 	}
 
@@ -202,17 +210,18 @@ func (p *Plugin) routeStatement(stmt *gorm.Statement, op Op) error {
 		return err
 	}
 	p.routedTenant.add()
-	stmt.ConnPool = p.checked(pool, decision{route: TenantRoute(), text: d.text})
+	stmt.ConnPool = p.checked(pool, TenantRoute(), d.text)
 	return nil
 }
 
-// checked returns pool as it goes on a statement routed by d: with its
-// SQL checked on the way out when strategies are installed (checked.go).
-func (p *Plugin) checked(pool gorm.ConnPool, d decision) gorm.ConnPool {
+// checked returns pool as it goes on a statement routed to on, whose
+// route was decided by reading the raw SQL read (if any): with its SQL
+// checked on the way out when strategies are installed (checked.go).
+func (p *Plugin) checked(pool gorm.ConnPool, on Route, read string) gorm.ConnPool {
 	if !p.checks() {
 		return pool
 	}
-	return &checkedPool{pool: pool, p: p, on: d.route, read: d.text}
+	return &checkedPool{pool: pool, p: p, on: on, read: read}
 }
 
 // foreign reports whether pool is a transaction or a pinned connection
@@ -379,8 +388,10 @@ func (p *Plugin) checkTxControl(db *gorm.DB) error {
 func explicitAlias(stmt *gorm.Statement) (string, bool) {
 	// The clause first: a later reserved.Use on a pinned session names
 	// the alias the user asked for last.
-	if c, ok := stmt.Clauses[stmtkey.Use]; ok {
-		if u, ok := c.Expression.(stmtkey.UseAlias); ok {
+	// Presence first: a look-up that copies the clause out copies a
+	// zero clause when there is none.
+	if _, ok := stmt.Clauses[stmtkey.Use]; ok {
+		if u, ok := stmt.Clauses[stmtkey.Use].Expression.(stmtkey.UseAlias); ok {
 			return u.Alias, true
 		}
 	}
@@ -397,10 +408,9 @@ const dbresolverUsing = "gorm:db_resolver:using"
 // dbresolver) would otherwise ignore: the statement would not go where
 // the application asked.
 func refuseDBResolverUse(stmt *gorm.Statement) error {
-	c, ok := stmt.Clauses[dbresolverUsing]
-	if !ok {
+	if _, ok := stmt.Clauses[dbresolverUsing]; !ok {
 		return nil
 	}
 	return fmt.Errorf("%w: dbresolver.Use (%v) is not read by tenantplugin, which replaces dbresolver: send the statement with reserved.Use",
-		ErrUnknownAlias, c.Expression)
+		ErrUnknownAlias, stmt.Clauses[dbresolverUsing].Expression)
 }

@@ -30,18 +30,11 @@ func (p *Plugin) checkSQL(ctx context.Context, on Route, query string) error {
 }
 
 func (p *Plugin) readSQL(ctx context.Context, on Route, query string) error {
-	refs, err := p.tables.tables(query, false)
+	rels, err := p.tables.tables(query, false)
 	if err != nil {
 		return err
 	}
-	for _, r := range refs {
-		if r.Func || isCatalog(r) {
-			continue
-		}
-		t := r.Name
-		if r.Schema != "" {
-			t = r.Schema + "." + r.Name
-		}
+	for _, t := range rels.names {
 		route, ok := p.strategies.Route(Statement{Context: ctx, Op: OpRaw, Table: t})
 		if !ok {
 			route = TenantRoute()

@@ -138,12 +138,12 @@ func (a *acc) result() (decision, error) {
 
 // rawSQL routes a statement by its SQL text.
 func (a *acc) rawSQL(sql string, vars []any) {
-	refs, err := a.p.tables.tables(sql, false)
+	rels, err := a.p.tables.tables(sql, false)
 	if err != nil {
 		a.err = err
 		return
 	}
-	a.refs(refs)
+	a.rels(rels)
 	if a.err != nil || a.n > 0 || !a.catalog {
 		return
 	}
@@ -166,21 +166,13 @@ func (a *acc) rawSQL(sql string, vars []any) {
 	}
 }
 
-// refs asks about the relations the lexer found. Catalog relations exist
+// rels asks about the relations the lexer found. Catalog relations exist
 // in every database: they are noted, not asked about.
-func (a *acc) refs(refs []sqltables.Ref) {
-	for _, r := range refs {
-		if isCatalog(r) {
-			a.catalog = true
-			continue
-		}
-		if r.Func {
-			continue
-		}
-		t := r.Name
-		if r.Schema != "" {
-			t = r.Schema + "." + r.Name
-		}
+func (a *acc) rels(rels relations) {
+	if rels.catalog {
+		a.catalog = true
+	}
+	for _, t := range rels.names {
 		a.add(t, nil, nil)
 	}
 }
@@ -190,12 +182,12 @@ func (a *acc) text(sql string, from bool) {
 	if sql == "" || a.err != nil || a.p.cfg.NoTextRouting {
 		return
 	}
-	refs, err := a.p.tables.tables(sql, from)
+	rels, err := a.p.tables.tables(sql, from)
 	if err != nil {
 		a.err = err
 		return
 	}
-	a.refs(refs)
+	a.rels(rels)
 }
 
 // built routes a statement that GORM builds from its model and clauses.

@@ -43,13 +43,27 @@ type tableSlot struct {
 }
 
 type tableEntry struct {
-	sql  string
-	refs []sqltables.Ref // in inline when they fit
-	err  error
-	// inline holds the relations of most texts, so that an entry is one
+	sql string
+	relations
+	err error
+	// inline holds the names of most texts, so that an entry is one
 	// allocation.
-	inline [4]sqltables.Ref
+	inline [4]string
 }
+
+// relations is what routing needs of the relations a text names: the
+// names to ask the strategies about, in order of first appearance and
+// qualified as written ("public.notes"), and whether it names a relation
+// of the system catalogs, which is not asked about (see isCatalog).
+// Functions in FROM positions are neither.
+type relations struct {
+	names   []string
+	catalog bool
+}
+
+// maxLexed is how many relations a text may name before the lexer's
+// result no longer fits the buffer on tables' stack.
+const maxLexed = 8
 
 func newTableCache(dialectName string) *tableCache {
 	d := sqltables.Postgres
@@ -60,8 +74,9 @@ func newTableCache(dialectName string) *tableCache {
 }
 
 // tables returns the relations sql names; from says sql is a FROM list
-// (a Table() expression). An unreadable text wraps ErrUnreadableSQL.
-func (c *tableCache) tables(sql string, from bool) ([]sqltables.Ref, error) {
+// (a Table() expression). An unreadable text wraps ErrUnreadableSQL. The
+// names are the cache's: callers must not change them.
+func (c *tableCache) tables(sql string, from bool) (relations, error) {
 	slots := c.stmts[:]
 	if from {
 		slots = c.froms[:]
@@ -74,20 +89,38 @@ func (c *tableCache) tables(sql string, from bool) ([]sqltables.Ref, error) {
 			continue
 		}
 		if e := set[k].entry.Load(); e != nil && e.sql == sql {
-			return e.refs, e.err
+			return e.relations, e.err
 		}
 	}
 	e := &tableEntry{sql: sql}
+	var buf [maxLexed]sqltables.Ref
+	var refs []sqltables.Ref
+	var err error
 	if from {
-		e.refs, e.err = sqltables.AppendFromList(e.inline[:0:len(e.inline)], sql, c.dialect)
+		refs, err = sqltables.AppendFromList(buf[:0], sql, c.dialect)
 	} else {
-		e.refs, e.err = sqltables.AppendTables(e.inline[:0:len(e.inline)], sql, c.dialect)
+		refs, err = sqltables.AppendTables(buf[:0], sql, c.dialect)
 	}
-	if len(e.refs) == 0 {
-		e.refs = nil
+	if err != nil {
+		e.err = fmt.Errorf("%w: %w", ErrUnreadableSQL, err)
 	}
-	if e.err != nil {
-		e.err = fmt.Errorf("%w: %w", ErrUnreadableSQL, e.err)
+	e.names = e.inline[:0:len(e.inline)]
+	for _, r := range refs {
+		if isCatalog(r) {
+			e.catalog = true
+			continue
+		}
+		if r.Func {
+			continue
+		}
+		name := r.Name
+		if r.Schema != "" {
+			name = r.Schema + "." + r.Name
+		}
+		e.names = append(e.names, name)
+	}
+	if len(e.names) == 0 {
+		e.names = nil
 	}
 	if len(sql) <= maxCachedLen {
 		// The newest text first; the older of the two goes.
@@ -96,5 +129,5 @@ func (c *tableCache) tables(sql string, from bool) ([]sqltables.Ref, error) {
 		set[0].entry.Store(e)
 		set[0].hash.Store(h)
 	}
-	return e.refs, e.err
+	return e.relations, e.err
 }

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"unicode"
+	"unicode/utf8"
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
@@ -72,7 +73,7 @@ type modelsStrategy struct {
 	route  tenantplugin.Route
 	models []any
 	types  map[reflect.Type]bool
-	tables atomic.Pointer[tenantplugin.Strategy] // a Tables strategy
+	tables atomic.Pointer[tableSet] // the models' tables, as named
 
 	mu    sync.Mutex
 	named []string // the table names Initialize gave, nil before
@@ -84,8 +85,7 @@ func (m *modelsStrategy) name(namer schema.Namer) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	t := Tables(m.alias, tables...)
-	m.tables.Store(&t)
+	m.tables.Store(newTableSet(m.alias, tables))
 	return tables, nil
 }
 
@@ -119,38 +119,65 @@ func (m *modelsStrategy) Route(s tenantplugin.Statement) (tenantplugin.Route, bo
 	if s.Model != nil && m.types[indirect(reflect.TypeOf(s.Model))] {
 		return m.route, true
 	}
-	return (*m.tables.Load()).Route(s)
+	return m.tables.Load().match(s.Table)
 }
 
 // Tables returns a strategy that sends statements on the named tables
 // (matched case-insensitively, without schema) to the reserved database
 // alias, and leaves every other statement undecided.
 func Tables(alias string, tables ...string) tenantplugin.Strategy {
-	set := make(map[string]bool, len(tables))
-	for _, t := range tables {
-		set[strings.ToLower(t)] = true
-	}
-	route := tenantplugin.ReservedRoute(alias)
+	ts := newTableSet(alias, tables)
 	return tenantplugin.StrategyFunc(func(s tenantplugin.Statement) (tenantplugin.Route, bool) {
-		if s.Table == "" {
-			return tenantplugin.Route{}, false
-		}
-		t := s.Table
-		if i := strings.LastIndexByte(t, '.'); i >= 0 {
-			t = t[i+1:]
-		}
-		if set[t] || hasUpper(t) && set[strings.ToLower(t)] {
-			return route, true
-		}
-		return tenantplugin.Route{}, false
+		return ts.match(s.Table)
 	})
 }
 
+// tableSet is the matching of Tables, which Models calls directly.
+type tableSet struct {
+	set   map[string]bool // lower-case names
+	route tenantplugin.Route
+}
+
+func newTableSet(alias string, tables []string) *tableSet {
+	ts := &tableSet{set: make(map[string]bool, len(tables)), route: tenantplugin.ReservedRoute(alias)}
+	for _, t := range tables {
+		ts.set[strings.ToLower(t)] = true
+	}
+	return ts
+}
+
+// match reports the route of table, matched case-insensitively and
+// without its schema.
+func (ts *tableSet) match(table string) (tenantplugin.Route, bool) {
+	if table == "" {
+		return tenantplugin.Route{}, false
+	}
+	t := table
+	if i := strings.LastIndexByte(t, '.'); i >= 0 {
+		t = t[i+1:]
+	}
+	if ts.set[t] || hasUpper(t) && ts.set[strings.ToLower(t)] {
+		return ts.route, true
+	}
+	return tenantplugin.Route{}, false
+}
+
 // hasUpper reports whether s has an upper-case letter, so that the
-// common, lower-case, names are looked up once and not copied.
+// common, lower-case, names are looked up once and not copied. ASCII is
+// read byte by byte; the rest of a name from its first other byte on, by
+// rune.
 func hasUpper(s string) bool {
-	for _, r := range s {
-		if unicode.IsUpper(r) {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= utf8.RuneSelf {
+			for _, r := range s[i:] {
+				if unicode.IsUpper(r) {
+					return true
+				}
+			}
+			return false
+		}
+		if 'A' <= c && c <= 'Z' {
 			return true
 		}
 	}

@@ -49,7 +49,15 @@ func Connector(c driver.Connector, h Hooks) driver.Connector {
 
 // Wrap wraps one connection with h's connection hooks (Statement,
 // Closed, Reuse).
-func Wrap(conn driver.Conn, h Hooks) driver.Conn { return wrap(&Conn{Conn: conn, h: h}) }
+func Wrap(conn driver.Conn, h Hooks) driver.Conn {
+	c := &Conn{Conn: conn, h: h}
+	c.execer, _ = conn.(driver.ExecerContext)
+	c.queryer, _ = conn.(driver.QueryerContext)
+	c.checker, _ = conn.(driver.NamedValueChecker)
+	c.validator, _ = conn.(driver.Validator)
+	c.resetter, _ = conn.(driver.SessionResetter)
+	return wrap(c)
+}
 
 type connector struct {
 	driver.Connector
@@ -97,9 +105,8 @@ func (c sessionConnector) ConnectSession(ctx context.Context, ended func(error))
 // inner connection has them (or, for Validator, a Reuse hook is set), so
 // that database/sql does the same work as without the wrapper.
 func wrap(c *Conn) driver.Conn {
-	_, v := c.Conn.(driver.Validator)
-	v = v || c.h.Reuse != nil
-	_, r := c.Conn.(driver.SessionResetter)
+	v := c.validator != nil || c.h.Reuse != nil
+	r := c.resetter != nil
 	switch {
 	case v && r:
 		return connVR{c}
@@ -118,7 +125,7 @@ func (c connV) IsValid() bool { return c.valid() }
 type connR struct{ *Conn }
 
 func (c connR) ResetSession(ctx context.Context) error {
-	return c.Conn.Conn.(driver.SessionResetter).ResetSession(ctx)
+	return c.resetter.ResetSession(ctx)
 }
 
 type connVR struct{ *Conn }
@@ -126,7 +133,7 @@ type connVR struct{ *Conn }
 func (c connVR) IsValid() bool { return c.valid() }
 
 func (c connVR) ResetSession(ctx context.Context) error {
-	return c.Conn.Conn.(driver.SessionResetter).ResetSession(ctx)
+	return c.resetter.ResetSession(ctx)
 }
 
 // Close closes the inner connector when it can be closed.
@@ -137,11 +144,19 @@ func (c connector) Close() error {
 	return nil
 }
 
-// Conn is a wrapped connection.
+// Conn is a wrapped connection, made by Wrap.
 type Conn struct {
 	driver.Conn
 	h      Hooks
 	closed atomic.Bool
+
+	// The optional interfaces of Conn, asserted once by Wrap: every
+	// query goes through several of them.
+	execer    driver.ExecerContext
+	queryer   driver.QueryerContext
+	checker   driver.NamedValueChecker
+	validator driver.Validator
+	resetter  driver.SessionResetter
 }
 
 func (c *Conn) stmt(q string) {
@@ -152,7 +167,7 @@ func (c *Conn) stmt(q string) {
 
 // valid asks the inner connection, then the Reuse hook.
 func (c *Conn) valid() bool {
-	if v, ok := c.Conn.(driver.Validator); ok && !v.IsValid() {
+	if c.validator != nil && !c.validator.IsValid() {
 		return false
 	}
 	return c.h.Reuse == nil || c.h.Reuse()
@@ -264,26 +279,26 @@ func values(args []driver.NamedValue) ([]driver.Value, error) {
 
 // ExecContext implements driver.ExecerContext.
 func (c *Conn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
-	if e, ok := c.Conn.(driver.ExecerContext); ok {
+	if c.execer != nil {
 		c.stmt(query)
-		return e.ExecContext(ctx, query, args)
+		return c.execer.ExecContext(ctx, query, args)
 	}
 	return nil, driver.ErrSkip
 }
 
 // QueryContext implements driver.QueryerContext.
 func (c *Conn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
-	if q, ok := c.Conn.(driver.QueryerContext); ok {
+	if c.queryer != nil {
 		c.stmt(query)
-		return q.QueryContext(ctx, query, args)
+		return c.queryer.QueryContext(ctx, query, args)
 	}
 	return nil, driver.ErrSkip
 }
 
 // CheckNamedValue implements driver.NamedValueChecker.
 func (c *Conn) CheckNamedValue(nv *driver.NamedValue) error {
-	if n, ok := c.Conn.(driver.NamedValueChecker); ok {
-		return n.CheckNamedValue(nv)
+	if c.checker != nil {
+		return c.checker.CheckNamedValue(nv)
 	}
 	return driver.ErrSkip
 }
