@@ -38,8 +38,8 @@ type SessionConnector interface {
 }
 
 // Connector wraps c with h. When c is a SessionConnector, so is the
-// wrapper. The wrapper's Unprepared (dbdriver.UnpreparedConnector) is
-// c's.
+// wrapper. The wrapper's Unprepared (dbdriver.UnpreparedConnector) and
+// Server (dbdriver.ServerConnector) are c's.
 func Connector(c driver.Connector, h Hooks) driver.Connector {
 	if sc, ok := c.(SessionConnector); ok {
 		return sessionConnector{connector{c, h}, sc}
@@ -89,6 +89,15 @@ func (c connector) connect(ctx context.Context, connect func(context.Context) (d
 func (c connector) Unprepared() bool {
 	u, ok := c.Connector.(interface{ Unprepared() bool })
 	return ok && u.Unprepared()
+}
+
+// Server forwards c's dbdriver.ServerConnector; "", which means the same
+// as not having the method, for a connector without it.
+func (c connector) Server() string {
+	if sc, ok := c.Connector.(interface{ Server() string }); ok {
+		return sc.Server()
+	}
+	return ""
 }
 
 type sessionConnector struct {

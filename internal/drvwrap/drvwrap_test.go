@@ -107,3 +107,33 @@ func TestUnpreparedForwarded(t *testing.T) {
 		}
 	}
 }
+
+// serverConnector is a connector that names its server.
+type serverConnector struct{ memdriver.Connector }
+
+func (serverConnector) Server() string { return "db1:5432" }
+
+// TestServerForwarded: the wrapper names the wrapped connector's server,
+// so that the resolver's budget per server sees through it.
+func TestServerForwarded(t *testing.T) {
+	type server interface{ Server() string }
+	for _, tt := range []struct {
+		name string
+		c    driver.Connector
+		want string
+	}{
+		{"plain", memdriver.Connector{}, ""},
+		{"server", serverConnector{}, "db1:5432"},
+		{"session", sessionConnector{}, ""},
+	} {
+		s, ok := drvwrap.Connector(tt.c, drvwrap.Hooks{}).(server)
+		if !ok || s.Server() != tt.want {
+			t.Errorf("%s: Server %q (method: %v), want %q", tt.name, func() string {
+				if ok {
+					return s.Server()
+				}
+				return ""
+			}(), ok, tt.want)
+		}
+	}
+}
