@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -44,7 +45,13 @@ const syncTenants = 100000
 //   - log-lines: the lines logged at Info or above during the boot;
 //   - alloc-MiB: the bytes allocated during the boot (garbage included);
 //   - peak-rss-MiB: the process's peak resident size during the boot
-//     (Linux; the store's filling comes before and is not in it).
+//     (Linux; the store's filling comes before and is not in it);
+//   - boot-cpu-s: the CPU time of the process during the boot (the
+//     machine's load changes boot-s, less this);
+//   - digest-s: computing the store's digest from its configs, once, as
+//     for a store written by a version without it (Redis is blocked
+//     meanwhile); digest-redis-s: the time Redis spent in it
+//     (INFO commandstats).
 func BenchmarkStoreSync(b *testing.B) {
 	addr := startRedis(b)
 	var read atomic.Int64
@@ -65,8 +72,19 @@ func BenchmarkStoreSync(b *testing.B) {
 		b.Fatal(err)
 	}
 	fillStore(b, store, syncTenants)
+	// As a store written without the digest: it is computed once.
+	if err := client.Del(ctx, "{tenantplugin:"+service+"}:digest").Err(); err != nil {
+		b.Fatal(err)
+	}
+	scriptBefore := scriptMicros(b, client)
+	digestStart := time.Now()
+	if _, err := store.Digest(ctx); err != nil {
+		b.Fatal(err)
+	}
+	digestTime := time.Since(digestStart)
+	digestCPU := time.Duration(scriptMicros(b, client)-scriptBefore) * time.Microsecond
 
-	var boot time.Duration
+	var boot, bootCPU time.Duration
 	var heapKept, resyncBytes, lines, allocated, peakRSS float64
 	for b.Loop() {
 		runtime.GC()
@@ -82,6 +100,7 @@ func BenchmarkStoreSync(b *testing.B) {
 			b.Fatal(err)
 		}
 		allocBefore := totalAlloc()
+		cpuBefore := cpuTime()
 		resetPeakRSS()
 		start := time.Now()
 		syncer, err := tenantsync.Start(ctx, store, r, tenantsync.WithLogger(logger), tenantsync.WithResyncInterval(-1))
@@ -89,6 +108,7 @@ func BenchmarkStoreSync(b *testing.B) {
 			b.Fatal(err)
 		}
 		boot = time.Since(start)
+		bootCPU = cpuTime() - cpuBefore
 		allocated = float64(totalAlloc() - allocBefore)
 		peakRSS = float64(peakRSSBytes())
 		lines = float64(count.Load())
@@ -112,6 +132,9 @@ func BenchmarkStoreSync(b *testing.B) {
 		_ = r.Close()
 	}
 	b.ReportMetric(boot.Seconds(), "boot-s")
+	b.ReportMetric(bootCPU.Seconds(), "boot-cpu-s")
+	b.ReportMetric(digestTime.Seconds(), "digest-s")
+	b.ReportMetric(digestCPU.Seconds(), "digest-redis-s")
 	b.ReportMetric(heapKept/(1<<20), "heap-MiB")
 	b.ReportMetric(heapKept/syncTenants, "B/tenant")
 	b.ReportMetric(resyncBytes, "resync-B")
@@ -151,6 +174,37 @@ func heapAlloc() uint64 {
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
 	return m.HeapAlloc
+}
+
+// scriptMicros returns the microseconds Redis spent running scripts.
+func scriptMicros(b *testing.B, client *redis.Client) int64 {
+	b.Helper()
+	info, err := client.Info(context.Background(), "commandstats").Result()
+	if err != nil {
+		b.Fatal(err)
+	}
+	var total int64
+	for _, line := range strings.Split(info, "\r\n") {
+		if !strings.HasPrefix(line, "cmdstat_eval") {
+			continue
+		}
+		for _, f := range strings.Split(line[strings.Index(line, ":")+1:], ",") {
+			if v, ok := strings.CutPrefix(f, "usec="); ok {
+				n, _ := strconv.ParseInt(v, 10, 64)
+				total += n
+			}
+		}
+	}
+	return total
+}
+
+// cpuTime returns the CPU time the process used, user and system.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func totalAlloc() uint64 {

@@ -69,9 +69,11 @@
 // one changed since by such a version has a stale one (of an older
 // revision): Digest then computes every Sum and the digest again from
 // the configs, in one script. Scripts run alone, so no Apply interleaves
-// and the digest is exact; the script blocks Redis meanwhile, about a
-// second per 100,000 tenants, once (and again after each change by an
-// older version). Until then Apply leaves a stale digest as it is.
+// and the digest is exact; the script blocks Redis meanwhile, for a time
+// that grows with the tenants (2 to 3.6 s for 100,000 on a busy two-core
+// machine: see BenchmarkStoreSync in benchmarks/), once, and again after
+// each change by an older version: upgrade every writer (tenantctl
+// included) together. Until then Apply leaves a stale digest as it is.
 //
 // # Sentinel and Cluster
 //
