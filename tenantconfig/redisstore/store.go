@@ -188,7 +188,11 @@ for i = 0, n - 1 do
   touched[tenant] = true
 end
 ` + digestLua + `
-local d = digestOf(redis.call('GET', KEYS[5]), redis.call('GET', KEYS[3]) or '0')
+local rev0 = redis.call('GET', KEYS[3])
+local d = digestOf(redis.call('GET', KEYS[5]), rev0 or '0')
+if not d and not rev0 and redis.call('HLEN', KEYS[1]) == 0 then
+  d = '` + zeroSum + `' -- a new store: its digest starts here
+end
 local versions = {}
 for i = 0, n - 1 do
   local op, tenant, payload = ARGV[3 + i*5], ARGV[4 + i*5], ARGV[6 + i*5]

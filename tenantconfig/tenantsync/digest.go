@@ -152,15 +152,38 @@ func (s *Syncer) putSummed(ctx context.Context, id string, rec tenantconfig.Summ
 // stays the store's.
 func (s *Syncer) applyEventsSummed(ctx context.Context, d tenantconfig.Digester, pending map[string]tenantconfig.Event, arrived map[string]time.Time) {
 	ids := sortedKeys(pending)
+	rewritten := false
+	// A chunk at a time: a burst of announcements (a whole file loaded)
+	// is read like a resync, never all at once.
+	for len(ids) > 0 {
+		n := min(len(ids), eventChunk)
+		ok, rw := s.applyEventChunk(ctx, d, ids[:n], pending, arrived)
+		if !ok {
+			return
+		}
+		rewritten = rewritten || rw
+		ids = ids[n:]
+	}
+	if rewritten {
+		s.requestResync()
+	}
+}
+
+// eventChunk is how many announced tenants are read together.
+const eventChunk = 1000
+
+// applyEventChunk applies the announcements of ids. It reports whether
+// their records could be read (if not, a resync is asked for), and
+// whether one showed that the store's history was rewritten.
+func (s *Syncer) applyEventChunk(ctx context.Context, d tenantconfig.Digester, ids []string, pending map[string]tenantconfig.Event, arrived map[string]time.Time) (ok, rewritten bool) {
 	recs, err := d.Records(ctx, ids)
 	undecodable, err := undecodableOf(err)
 	if err != nil {
 		s.log.LogAttrs(ctx, slog.LevelWarn, "reading announced tenants failed, resyncing",
 			slog.Int("tenants", len(ids)), slog.String("error", err.Error()))
 		s.requestResync()
-		return
+		return false, false
 	}
-	rewritten := false
 	for _, id := range ids {
 		e := pending[id]
 		refused := s.stats.refused.Load()
@@ -183,7 +206,5 @@ func (s *Syncer) applyEventsSummed(ctx context.Context, d tenantconfig.Digester,
 		}
 		s.reportLag(arrived, id, refused, false)
 	}
-	if rewritten {
-		s.requestResync()
-	}
+	return true, rewritten
 }
