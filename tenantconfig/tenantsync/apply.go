@@ -173,12 +173,11 @@ func (s *Syncer) putTarget(ctx context.Context, id string, rec tenantconfig.Reco
 			return false, rewritten
 		}
 	}
-	err := s.target.Set(actx, id, next)
-	if errors.Is(err, resolver.ErrStaleConfig) {
-		// The target holds a newer version than the store now has: the
-		// store went back. The store is the truth.
-		next.Version = 0
-		err = s.target.Set(actx, id, next)
+	var err error
+	if done, ok := s.preset[id]; ok && !serving {
+		err = done // set already, with the other new tenants of its chunk
+	} else {
+		err = s.setTarget(actx, id, next)
 	}
 	if err != nil {
 		s.refuse(ctx, id, rec.Version, err)
@@ -207,6 +206,18 @@ func (s *Syncer) putTarget(ctx context.Context, id string, rec tenantconfig.Reco
 			slog.Uint64("version_applied", cur.Version), slog.Uint64("version", db.Version))
 	}
 	return true, rewritten
+}
+
+// setTarget sets a tenant's database on the target.
+func (s *Syncer) setTarget(ctx context.Context, id string, db tenantconfig.Database) error {
+	err := s.target.Set(ctx, id, db)
+	if errors.Is(err, resolver.ErrStaleConfig) {
+		// The target holds a newer version than the store now has: the
+		// store went back. The store is the truth.
+		db.Version = 0
+		err = s.target.Set(ctx, id, db)
+	}
+	return err
 }
 
 // remove takes a tenant off the target and forgets it: whatever the

@@ -125,6 +125,8 @@ func (s *Syncer) readAndPut(ctx context.Context, d tenantconfig.Digester, ids []
 	if err != nil {
 		return err
 	}
+	s.preset = s.setNewTogether(ctx, ids, recs)
+	defer func() { s.preset = nil }()
 	for _, id := range ids {
 		switch rec, ok := recs[id]; {
 		case ok:

@@ -87,6 +87,9 @@ type Syncer struct {
 	gen    uint32
 	// batch counts the boot or resync under way; nil between them.
 	batch *batch
+	// preset holds the outcome of the Set of each new tenant of the
+	// chunk being applied, when they were set together (see parallel.go).
+	preset map[string]error
 
 	stats struct {
 		tenants                                                     atomic.Int64
