@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -95,6 +96,59 @@ func TestStateChangesAreLogged(t *testing.T) {
 	logs.mu.Unlock()
 	got = slices.DeleteFunc(got, func(s string) bool {
 		return s == "" || s[:6] != "tenant" || s == "tenant pools use the dialector's settings"
+	})
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Fatalf("logged:\n%q\nwant:\n%q", got, want)
+	}
+}
+
+// TestWithoutTenantLog: under WithoutTenantLog, Set and Remove log no
+// line for the tenant they add, change or remove; a pool swap is still
+// logged, and so are the same calls without it.
+func TestWithoutTenantLog(t *testing.T) {
+	logs := &logRecords{}
+	cfg := sqliteConfig()
+	cfg.Logger = slog.New(logs)
+	r, err := resolver.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = r.Close() }()
+	ctx := context.Background()
+	quiet := resolver.WithoutTenantLog(ctx)
+	version := func(db tenantconfig.Database, v uint64) tenantconfig.Database { db.Version = v; return db }
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(r.Set(quiet, "a", version(file(t, "a1.db"), 1)))    // added, quiet
+	must(r.Set(quiet, "a", version(file(t, "a2.db"), 2)))    // changed, quiet
+	must(r.Set(quiet, "b", version(file(t, "b1.db"), 1)))    // added, quiet
+	p, err := r.ConnPool(ctx, "b", tenantplugin.AccessWrite) // opened b 1
+	must(err)
+	_, err = p.ExecContext(ctx, "SELECT 1")
+	must(err)
+	must(r.Set(quiet, "b", version(file(t, "b2.db"), 2))) // swapped: logged
+	must(r.Remove(quiet, "a"))                            // removed, quiet
+	must(r.Set(ctx, "c", version(file(t, "c.db"), 1)))    // added: logged
+	must(r.Remove(ctx, "c"))                              // removed: logged
+
+	want := []string{
+		"tenant pool opened tenant=b version=1",
+		"tenant pool swapped tenant=b version=2",
+		"tenant added tenant=c version=1",
+		"tenant removed tenant=c",
+	}
+	logs.mu.Lock()
+	got := slices.Clone(logs.lines)
+	logs.mu.Unlock()
+	got = slices.DeleteFunc(got, func(s string) bool {
+		return len(s) < 6 || s[:6] != "tenant" || s == "tenant pools use the dialector's settings" ||
+			strings.HasPrefix(s, "tenant pool closed")
 	})
 	slices.Sort(got)
 	slices.Sort(want)

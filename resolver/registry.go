@@ -15,7 +15,8 @@ import (
 // config. Otherwise new work goes to the new pool at once, while work in
 // flight (transactions, running queries) finishes on the old one, which
 // then closes. A config equal to the current one changes nothing; one
-// with an older Version returns [ErrStaleConfig].
+// with an older Version returns [ErrStaleConfig]. Each tenant added or
+// changed is logged, unless ctx comes from [WithoutTenantLog].
 func (r *Resolver) Set(ctx context.Context, id string, cfg tenantconfig.Database) error {
 	if err := tenant.ValidateID(id); err != nil {
 		return err
@@ -43,7 +44,9 @@ func (r *Resolver) set(ctx context.Context, id string, cfg tenantconfig.Database
 		r.setCfgLocked(t, cfg)
 		r.tenants[id] = t
 		r.mu.Unlock()
-		r.log.LogAttrs(ctx, slog.LevelInfo, "tenant added", slog.String("tenant", id), slog.Uint64("version", cfg.Version))
+		if tenantLogged(ctx) {
+			r.log.LogAttrs(ctx, slog.LevelInfo, "tenant added", slog.String("tenant", id), slog.Uint64("version", cfg.Version))
+		}
 		return true, nil
 	}
 	r.mu.Unlock()
@@ -72,7 +75,9 @@ func (r *Resolver) set(ctx context.Context, id string, cfg tenantconfig.Database
 	if old == nil || old.retired() {
 		r.setCfgLocked(t, cfg)
 		r.mu.Unlock()
-		r.log.LogAttrs(ctx, slog.LevelInfo, "tenant changed", slog.String("tenant", id), slog.Uint64("version", cfg.Version))
+		if tenantLogged(ctx) {
+			r.log.LogAttrs(ctx, slog.LevelInfo, "tenant changed", slog.String("tenant", id), slog.Uint64("version", cfg.Version))
+		}
 		return true, nil
 	}
 	r.mu.Unlock()
@@ -138,7 +143,8 @@ func (r *Resolver) check(cfg tenantconfig.Database) error {
 
 // Remove unregisters the tenant: new work gets [tenant.ErrUnknown], work
 // in flight finishes, and the pool closes. Removing an unknown tenant
-// returns an error wrapping [tenant.ErrUnknown].
+// returns an error wrapping [tenant.ErrUnknown]. The removal is logged,
+// unless ctx comes from [WithoutTenantLog].
 func (r *Resolver) Remove(ctx context.Context, id string) error {
 	r.mu.Lock()
 	t := r.tenants[id]
@@ -155,7 +161,9 @@ func (r *Resolver) Remove(ctx context.Context, id string) error {
 		r.retire(p)
 	}
 	t.openMu.Unlock()
-	r.log.LogAttrs(ctx, slog.LevelInfo, "tenant removed", slog.String("tenant", id))
+	if tenantLogged(ctx) {
+		r.log.LogAttrs(ctx, slog.LevelInfo, "tenant removed", slog.String("tenant", id))
+	}
 	return nil
 }
 

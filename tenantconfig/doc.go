@@ -16,7 +16,9 @@
 //	versions, err := store.Apply(ctx, tenantconfig.Change{Kind: tenantconfig.PutTenant, Tenant: "acme", Config: cfg})
 //
 // A [Store] keeps the tenants of one service, shared by every instance of
-// it; stores that announce changes are [Watcher]s too. The packages
+// it; stores that announce changes are [Watcher]s too, and stores that
+// keep a [Digest] of their content (the XOR of each record's [Sum]) are
+// [Digester]s, which a reader checks in a few bytes. The packages
 // below implement and use the contract:
 //
 //   - memstore: a store in process (tests, single-process applications);

@@ -2,6 +2,8 @@ package memstore
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"maps"
 	"sync"
 
@@ -16,11 +18,14 @@ type Store struct {
 	version  uint64
 	watchers map[*watch]struct{}
 	mapping  map[string]string
+	// sums holds each record's Sum, digest their XOR.
+	sums   map[string]tenantconfig.Sum
+	digest tenantconfig.Sum
 }
 
 // New returns an empty store.
 func New() *Store {
-	return &Store{records: map[string]tenantconfig.Record{}, watchers: map[*watch]struct{}{}}
+	return &Store{records: map[string]tenantconfig.Record{}, watchers: map[*watch]struct{}{}, sums: map[string]tenantconfig.Sum{}}
 }
 
 // List implements tenantconfig.Store.
@@ -86,6 +91,17 @@ func (s *Store) Apply(ctx context.Context, changes ...tenantconfig.Change) ([]ui
 		seen[c.Tenant] = c.Kind == tenantconfig.PutTenant
 		touched[c.Tenant] = true
 	}
+	// Encode first: a config that does not encode changes nothing.
+	encoded := make([][]byte, len(changes))
+	for i, c := range changes {
+		if c.Kind != tenantconfig.PutTenant {
+			continue
+		}
+		var err error
+		if encoded[i], err = json.Marshal(c.Config); err != nil {
+			return nil, fmt.Errorf("memstore: change %d: encode: %w", i, err)
+		}
+	}
 	versions := make([]uint64, len(changes))
 	events := make([]tenantconfig.Event, len(changes))
 	for i, c := range changes {
@@ -94,8 +110,10 @@ func (s *Store) Apply(ctx context.Context, changes ...tenantconfig.Change) ([]ui
 		switch c.Kind {
 		case tenantconfig.PutTenant:
 			s.records[c.Tenant] = clone(tenantconfig.Record{Config: c.Config, Version: s.version})
+			s.setSumLocked(c.Tenant, tenantconfig.RecordSum(c.Tenant, tenantconfig.VersionString(s.version), encoded[i]), true)
 		case tenantconfig.DeleteTenant:
 			delete(s.records, c.Tenant)
+			s.setSumLocked(c.Tenant, tenantconfig.Sum{}, false)
 		}
 		events[i] = tenantconfig.Event{Tenant: c.Tenant, Version: s.version, Deleted: c.Kind == tenantconfig.DeleteTenant}
 	}

@@ -27,6 +27,9 @@ type Store struct {
 	reload func(context.Context)
 
 	configs, versions, revision, channel, mapping, probe string
+	// sums (hash: tenant → Sum in hexadecimal) and digest ("<revision>
+	// <hex>"): see digest.go.
+	sums, digest string
 }
 
 // New returns the store of service on client, which may be a single
@@ -55,6 +58,7 @@ func (s *Store) keys(prefix string) {
 	tag := "{" + prefix + ":" + s.service + "}"
 	s.configs, s.versions, s.revision, s.channel = tag+":configs", tag+":versions", tag+":revision", tag+":changes"
 	s.mapping, s.probe = tag+":mapping", tag+":probe"
+	s.sums, s.digest = tag+":sums", tag+":digest"
 }
 
 // Service returns the service name.
@@ -165,7 +169,9 @@ func (s *Store) Revision(ctx context.Context) (uint64, error) {
 
 // apply checks every change, then applies them, gives each the next
 // version and publishes it, all in one script: no reader sees half a
-// change, and no change goes unannounced.
+// change, and no change goes unannounced. It keeps each tenant's Sum
+// (KEYS[4]) and, when the digest (KEYS[5]) is of the revision before
+// this call, the digest: see digest.go.
 var apply = redis.NewScript(`
 local n = tonumber(ARGV[2])
 local present, touched = {}, {}
@@ -181,20 +187,34 @@ for i = 0, n - 1 do
   present[tenant] = (op == 'put')
   touched[tenant] = true
 end
+` + digestLua + `
+local rev0 = redis.call('GET', KEYS[3])
+local d = digestOf(redis.call('GET', KEYS[5]), rev0 or '0')
+if not d and not rev0 and redis.call('HLEN', KEYS[1]) == 0 then
+  d = '` + zeroSum + `' -- a new store: its digest starts here
+end
 local versions = {}
 for i = 0, n - 1 do
   local op, tenant, payload = ARGV[3 + i*5], ARGV[4 + i*5], ARGV[6 + i*5]
   local v = redis.call('INCR', KEYS[3])
+  local vs = string.format('%d', v)
+  local old = redis.call('HGET', KEYS[4], tenant)
+  if d and old then d = xorHex(d, old) end
   if op == 'put' then
+    local sum = recordSum(tenant, vs, payload)
     redis.call('HSET', KEYS[1], tenant, payload)
-    redis.call('HSET', KEYS[2], tenant, v)
+    redis.call('HSET', KEYS[2], tenant, vs)
+    redis.call('HSET', KEYS[4], tenant, sum)
+    if d then d = xorHex(d, sum) end
   else
     redis.call('HDEL', KEYS[1], tenant)
     redis.call('HDEL', KEYS[2], tenant)
+    redis.call('HDEL', KEYS[4], tenant)
   end
   redis.call('PUBLISH', ARGV[1], cjson.encode({t = tenant, v = v, d = (op == 'delete')}))
   versions[#versions + 1] = v
 end
+if d then redis.call('SET', KEYS[5], redis.call('GET', KEYS[3]) .. ' ' .. d) end
 return versions
 `)
 
@@ -222,7 +242,7 @@ func (s *Store) Apply(ctx context.Context, changes ...tenantconfig.Change) ([]ui
 		}
 		args = append(args, op, c.Tenant, flag, payload, strconv.FormatUint(c.IfVersion, 10))
 	}
-	res, err := apply.Run(ctx, s.client, []string{s.configs, s.versions, s.revision}, args...).Slice()
+	res, err := apply.Run(ctx, s.client, []string{s.configs, s.versions, s.revision, s.sums, s.digest}, args...).Slice()
 	if err != nil {
 		return nil, s.failed(ctx, "apply", err)
 	}

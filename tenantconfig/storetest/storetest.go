@@ -11,7 +11,9 @@
 // The suite checks the versions, the all-or-nothing Apply with its
 // conditions and errors ([tenantconfig.ErrConflict],
 // [tenantconfig.ErrExists], [tenant.ErrUnknown]), copies, and the
-// announcements.
+// announcements; a store that is also a [tenantconfig.Digester] has its
+// digest checked: it changes with every change, equal contents have equal
+// digests, and it is the XOR of the Sums ScanSums and Records give.
 //
 // # Concurrency
 //
@@ -221,6 +223,7 @@ func Run(t *testing.T, newStore func(t *testing.T) tenantconfig.Store) {
 			t.Fatalf("SetMapping did not replace: %v", got)
 		}
 	})
+	runDigest(t, newStore)
 	t.Run("Watch", func(t *testing.T) {
 		s := newStore(t)
 		w, ok := s.(tenantconfig.Watcher)

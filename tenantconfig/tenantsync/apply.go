@@ -30,16 +30,15 @@ func undecodableOf(err error) (map[string]bool, error) {
 // snapshot is the store as it is now: it wins over what was applied,
 // whatever the versions (put compares the databases too). Tenants whose
 // configs do not decode are left as they are.
-func (s *Syncer) applySnapshot(ctx context.Context, snap map[string]tenantconfig.Record, undecodable map[string]bool) {
+func (s *Syncer) applySnapshot(ctx context.Context, snap map[string]tenantconfig.Record, undecodable map[string]bool, boot bool) {
+	ctx = s.beginBatch(ctx)
 	defer s.stats.resyncs.Add(1) // counted once applied
-	defer s.logResync(ctx, s.stats.applied.Load(), s.stats.refused.Load())
-	for id := range undecodable {
+	defer s.endBatch(ctx, boot)
+	for _, id := range sortedKeys(undecodable) {
 		s.refuse(ctx, id, 0, errors.New("its config does not decode"))
 	}
 	if len(snap) == 0 && len(undecodable) == 0 && len(s.applied) > 0 && !s.reallyEmpty(ctx) {
-		s.stats.empty.Add(1)
-		s.log.LogAttrs(ctx, slog.LevelError, "the config store is empty: keeping the tenants already known; if it restarted without persistence, load the tenants again",
-			slog.String("store", s.opt.name), slog.Int("tenants_kept", len(s.applied)))
+		s.keepOnEmptyStore(ctx)
 		return
 	}
 	for _, id := range sortedKeys(snap) {
@@ -61,12 +60,26 @@ func (s *Syncer) reallyEmpty(ctx context.Context) bool {
 	if !ok {
 		return false
 	}
+	rev, err := r.Revision(ctx)
+	return err == nil && s.emptiedAt(rev)
+}
+
+// emptiedAt reports whether a store found empty at revision rev was
+// emptied on purpose: rev is at least the versions of the tenants
+// applied.
+func (s *Syncer) emptiedAt(rev uint64) bool {
 	var newest uint64
 	for _, db := range s.applied {
 		newest = max(newest, db.Version)
 	}
-	rev, err := r.Revision(ctx)
-	return err == nil && rev > 0 && rev >= newest
+	return rev > 0 && rev >= newest
+}
+
+// keepOnEmptyStore reports a store that lost its data: the tenants stay.
+func (s *Syncer) keepOnEmptyStore(ctx context.Context) {
+	s.stats.empty.Add(1)
+	s.log.LogAttrs(ctx, slog.LevelError, "the config store is empty: keeping the tenants already known; if it restarted without persistence, load the tenants again",
+		slog.String("store", s.opt.name), slog.Int("tenants_kept", len(s.applied)))
 }
 
 // applyEvents reads each announced tenant's record and makes the target
@@ -76,6 +89,13 @@ func (s *Syncer) reallyEmpty(ctx context.Context) bool {
 // history seen on one tenant may have changed others (a lost removal
 // brings a tenant back unannounced): a resync follows.
 func (s *Syncer) applyEvents(ctx context.Context, pending map[string]tenantconfig.Event, arrived map[string]time.Time) {
+	if len(pending) == 0 {
+		return
+	}
+	if d, ok := s.store.(tenantconfig.Digester); ok {
+		s.applyEventsSummed(ctx, d, pending, arrived)
+		return
+	}
 	rewritten := false
 	for _, id := range sortedKeys(pending) {
 		e := pending[id]
@@ -95,7 +115,7 @@ func (s *Syncer) applyEvents(ctx context.Context, pending map[string]tenantconfi
 			if rec.Version > e.Version {
 				s.stats.stale.Add(1) // changed since: its announcement follows
 			}
-			if s.put(ctx, id, rec) {
+			if _, rw := s.put(ctx, id, rec); rw {
 				rewritten = true
 			}
 		}
@@ -107,28 +127,32 @@ func (s *Syncer) applyEvents(ctx context.Context, pending map[string]tenantconfi
 }
 
 // put makes the target, then the config targets, hold rec. It reports
-// whether rec shows that the store's history was rewritten.
-func (s *Syncer) put(ctx context.Context, id string, rec tenantconfig.Record) (rewritten bool) {
-	rewritten = s.putTarget(ctx, id, rec)
-	s.tellConfig(ctx, id, rec.Version, rec.Config)
-	return rewritten
+// whether they all hold it now, and whether rec shows that the store's
+// history was rewritten.
+func (s *Syncer) put(ctx context.Context, id string, rec tenantconfig.Record) (held, rewritten bool) {
+	held, rewritten = s.putTarget(ctx, id, rec)
+	if !s.tellConfig(ctx, id, rec.Version, rec.Config) {
+		held = false
+	}
+	return held, rewritten
 }
 
 // putTarget makes the target hold rec. A record whose version and
 // database both equal what was applied changes nothing; a database that
-// does not change is not checked again. It reports whether rec shows
-// that the store's history was rewritten.
-func (s *Syncer) putTarget(ctx context.Context, id string, rec tenantconfig.Record) (rewritten bool) {
+// does not change is not checked again. It reports whether the target
+// holds rec now, and whether rec shows that the store's history was
+// rewritten.
+func (s *Syncer) putTarget(ctx context.Context, id string, rec tenantconfig.Record) (held, rewritten bool) {
 	db, ok := rec.Config.Database(s.opt.orm, s.opt.alias)
 	if !ok {
 		s.refuse(ctx, id, rec.Version, fmt.Errorf("no orm_config.%s.%s", s.opt.orm, s.opt.alias))
-		return false
+		return false, false
 	}
 	db.Version = rec.Version
 	cur, serving := s.applied[id]
 	same := serving && cur.Equal(db)
 	if same && cur.Version == db.Version {
-		return false // a duplicate
+		return true, false // a duplicate
 	}
 	// The store's history was rewritten (a failover lost acknowledged
 	// writes, or the store lost its data): the version applied now names
@@ -146,41 +170,66 @@ func (s *Syncer) putTarget(ctx context.Context, id string, rec tenantconfig.Reco
 		// open pool the resolver pings anyway; this covers idle ones.)
 		if err := v.Verify(actx, next); err != nil {
 			s.refuse(ctx, id, rec.Version, err)
-			return rewritten
+			return false, rewritten
 		}
 	}
-	err := s.target.Set(actx, id, next)
-	if errors.Is(err, resolver.ErrStaleConfig) {
-		// The target holds a newer version than the store now has: the
-		// store went back. The store is the truth.
-		next.Version = 0
-		err = s.target.Set(actx, id, next)
+	var err error
+	if done, ok := s.preset[id]; ok && !serving {
+		err = done // set already, with the other new tenants of its chunk
+	} else {
+		err = s.setTarget(actx, id, next)
 	}
 	if err != nil {
 		s.refuse(ctx, id, rec.Version, err)
-		return rewritten
+		return false, rewritten
 	}
 	s.applied[id] = db
 	if !serving {
 		s.stats.tenants.Add(1)
 	}
+	if b := s.batch; b != nil {
+		if serving {
+			b.changed++
+		} else {
+			b.added++
+		}
+	}
 	s.stats.applied.Add(1)
 	s.bump(db.Version)
 	if rewritten {
 		s.stats.corrected.Add(1)
+		if s.batch != nil {
+			s.batch.corrected++
+		}
 		s.log.LogAttrs(ctx, slog.LevelWarn, "the store's history was rewritten: tenant set to what the store holds now",
 			slog.String("store", s.opt.name), slog.String("tenant", id),
 			slog.Uint64("version_applied", cur.Version), slog.Uint64("version", db.Version))
 	}
-	return rewritten
+	return true, rewritten
+}
+
+// setTarget sets a tenant's database on the target.
+func (s *Syncer) setTarget(ctx context.Context, id string, db tenantconfig.Database) error {
+	err := s.target.Set(ctx, id, db)
+	if errors.Is(err, resolver.ErrStaleConfig) {
+		// The target holds a newer version than the store now has: the
+		// store went back. The store is the truth.
+		db.Version = 0
+		err = s.target.Set(ctx, id, db)
+	}
+	return err
 }
 
 // remove takes a tenant off the target and forgets it: whatever the
 // store holds for it next is applied, whatever its version. version is
 // the announced removal's, or 0.
 func (s *Syncer) remove(ctx context.Context, id string, version uint64) {
+	s.dropSum(id)
 	if _, ok := s.applied[id]; !ok {
 		return
+	}
+	if s.batch != nil {
+		s.batch.removed++
 	}
 	s.bump(version)
 	if err := s.target.Remove(ctx, id); err != nil && !errors.Is(err, tenant.ErrUnknown) {
@@ -194,6 +243,12 @@ func (s *Syncer) remove(ctx context.Context, id string, version uint64) {
 
 func (s *Syncer) refuse(ctx context.Context, id string, version uint64, err error) {
 	s.stats.refused.Add(1)
+	if b := s.batch; b != nil {
+		b.refused++
+		if b.refused > maxRefusalLines {
+			return // counted in the batch's line
+		}
+	}
 	s.log.LogAttrs(ctx, slog.LevelWarn, "tenant change refused, keeping its last good config",
 		slog.String("tenant", id), slog.Uint64("version", version), slog.String("error", err.Error()))
 }

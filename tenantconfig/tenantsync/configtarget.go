@@ -29,15 +29,17 @@ type ConfigTarget interface {
 }
 
 // tellConfig gives cfg to the config targets that do not hold it yet,
-// if the target holds cfg's database.
-func (s *Syncer) tellConfig(ctx context.Context, id string, version uint64, cfg tenantconfig.Config) {
+// if the target holds cfg's database. It reports whether they all hold
+// it now.
+func (s *Syncer) tellConfig(ctx context.Context, id string, version uint64, cfg tenantconfig.Config) bool {
 	if len(s.opt.configTargets) == 0 {
-		return
+		return true
 	}
 	db, ok := cfg.Database(s.opt.orm, s.opt.alias)
 	if cur, serving := s.applied[id]; !ok || !serving || !cur.Equal(db) {
-		return // the target refused this config: keep the last good one
+		return false // the target refused this config: keep the last good one
 	}
+	held := true
 	for i, t := range s.opt.configTargets {
 		if prev, ok := s.told[i][id]; ok && configEqual(prev, cfg) {
 			continue
@@ -47,10 +49,12 @@ func (s *Syncer) tellConfig(ctx context.Context, id string, version uint64, cfg 
 		cancel()
 		if err != nil {
 			s.refuse(ctx, id, version, err)
+			held = false
 			continue
 		}
 		s.told[i][id] = cfg.Clone()
 	}
+	return held
 }
 
 // forgetConfig takes a tenant out of the config targets that hold it.

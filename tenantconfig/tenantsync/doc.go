@@ -24,6 +24,23 @@
 // Remove ([resolver.Resolver.Set]): new work uses the new pool, work in
 // flight finishes on the old one.
 //
+// # Resync by digest
+//
+// A store that is a [tenantconfig.Digester] (redisstore, memstore) keeps
+// a digest of its content: the XOR of every record's Sum, a hash of the
+// tenant, its version and its encoded config. The Syncer keeps the Sum of
+// each record it read, and the XOR of those its targets hold. A resync
+// first reads the store's digest (a few bytes) and stops there when it
+// is the one held: an idle resync reads nothing else. When they differ,
+// it scans the store's Sums a thousand at a time and reads only the
+// records whose Sums differ, and the tenants held that the scan did not
+// give (removed, or changed meanwhile); never the whole store at once.
+// A lost write whose version is given again to other content has another
+// Sum, and is read and compared like any change (see below). A record the
+// targets refused keeps no Sum: the digests differ, and each resync scans
+// the Sums (about 60 bytes a tenant) and tries it again. A store that is
+// not a Digester is read whole (Store.Snapshot) at each resync.
+//
 // # Never stay wrong
 //
 // After every resync the target holds exactly what the store holds:
@@ -78,9 +95,17 @@
 //
 // # Boot
 //
-// Start fails, naming the service and the store, when the store holds no
-// tenant for the service, unless WithAllowEmpty is given. The hooks of
-// WithHooks then run in order.
+// Start reads a Digester store in chunks of a thousand tenants, each set
+// on the target as it is read (the new tenants of a chunk on one
+// goroutine per CPU when the target is a *resolver.Resolver), so that the
+// memory of the boot is bounded by a chunk, not by the store. It returns
+// once every tenant is set: an application that serves after Start, the
+// usual way, serves all of them or none. With 100,000 tenants on Redis
+// that takes about 3.2 s of CPU, most of it the resolver checking each
+// config (BenchmarkStoreSync in benchmarks/). Start fails, naming the
+// service and the store, when the store holds no tenant for the service,
+// unless WithAllowEmpty is given. The hooks of WithHooks then run in
+// order.
 //
 // # Options
 //
@@ -96,10 +121,16 @@
 //
 // [Syncer.Stats] counts changes applied and refused, resyncs and
 // rewritten histories; [WithEventLag] measures how long each announced
-// change takes to be applied. Each resync is logged (at Info when it
-// changed something, else at Debug), with the store, the tenants held
-// and the changes made; the target logs each tenant it changes (the
-// resolver does, with the tenant as the attribute "tenant").
+// change takes to be applied. The boot and each resync log one line
+// ("tenants loaded from the store", "tenants resynced from the store":
+// at Info for the boot and a resync that changed something, else at
+// Debug) with the store, the tenants held and the counts added, changed,
+// removed and refused; their tenants are set under
+// [resolver.WithoutTenantLog], so that the resolver logs no line per
+// tenant, and only their first ten refusals are logged one by one. An
+// announced change is logged by the target (the resolver logs "tenant
+// added", "tenant changed" or "tenant removed", with the tenant as the
+// attribute "tenant").
 //
 // # Concurrency
 //

@@ -3,9 +3,15 @@ package tenantsync_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/tenantrouter/tenantplugin/resolver"
+	"github.com/tenantrouter/tenantplugin/resolver/dbdriver"
+	"github.com/tenantrouter/tenantplugin/resolver/sqlitedriver"
 	"github.com/tenantrouter/tenantplugin/tenantconfig"
 	"github.com/tenantrouter/tenantplugin/tenantconfig/memstore"
 	"github.com/tenantrouter/tenantplugin/tenantconfig/tenantsync"
@@ -43,5 +49,49 @@ func TestLoad(t *testing.T) {
 	}
 	if _, ok := r.Database("c"); ok {
 		t.Fatal("tenant c set without its database")
+	}
+}
+
+// TestLoadLogsOneLine: Load sets the tenants without a line each from
+// the resolver, and logs one line for all; a Digester store is read in
+// chunks, never whole.
+func TestLoadLogsOneLine(t *testing.T) {
+	for _, kind := range []string{"digest", "snapshot"} {
+		t.Run(kind, func(t *testing.T) {
+			digesting := newReadCounter()
+			var store tenantconfig.Store = digesting
+			if kind == "snapshot" {
+				store = snapshotOnly{digesting.scriptedStore}
+			}
+			changes := make([]tenantconfig.Change, 0, 1500)
+			for i := range 1500 {
+				changes = append(changes, put(fmt.Sprintf("t%04d", i), fmt.Sprintf("t%04d.db", i)))
+			}
+			mustApply(t, store, changes...)
+			logs := &logLines{}
+			logger := slog.New(logs)
+			r, err := resolver.New(resolver.Config{
+				Template: resolver.Template{Driver: sqlitedriver.DriverName},
+				Drivers:  []dbdriver.Driver{sqlitedriver.New()},
+				Logger:   logger,
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer func() { _ = r.Close() }()
+			if err := tenantsync.Load(context.Background(), store, r, tenantsync.WithLogger(logger)); err != nil {
+				t.Fatal(err)
+			}
+			if n := len(r.Tenants()); n != 1500 {
+				t.Fatalf("%d tenants set, want 1500", n)
+			}
+			want := []string{"tenants loaded from the store tenants=1500 set=1500 refused=0"}
+			if got := logs.take(); !slices.Equal(got, want) {
+				t.Fatalf("Load logged %d lines, first %q; want %q", len(got), got[:min(len(got), 3)], want)
+			}
+			if kind == "digest" && (digesting.snapshots.Load() != 0 || digesting.maxChunk.Load() > 1000) {
+				t.Fatalf("%d snapshots, chunks of up to %d: want none and at most 1000", digesting.snapshots.Load(), digesting.maxChunk.Load())
+			}
+		})
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"log/slog"
 	"time"
+
+	"github.com/tenantrouter/tenantplugin/resolver"
 )
 
 // WithEventLag calls fn with the lag of each announced change this
@@ -55,15 +57,45 @@ func (s *Syncer) reportLag(arrived map[string]time.Time, id string, refused uint
 	s.opt.eventLag(time.Since(at))
 }
 
-// logResync logs a resync: at Info when it changed or refused something,
-// at Debug otherwise. applied and refused are the counts before it.
-func (s *Syncer) logResync(ctx context.Context, applied, refused uint64) {
-	changes, bad := s.stats.applied.Load()-applied, s.stats.refused.Load()-refused
-	level := slog.LevelDebug
-	if changes > 0 || bad > 0 {
+// maxRefusalLines is how many refusals a boot or resync logs one by
+// one; its summary line counts them all.
+const maxRefusalLines = 10
+
+// batch counts what one boot or resync did, for its summary line.
+type batch struct {
+	added, changed, removed, refused, corrected uint64
+}
+
+// beginBatch starts counting a boot or resync. The context it returns
+// keeps the resolver from logging each tenant (resolver.WithoutTenantLog):
+// endBatch logs one line for all.
+func (s *Syncer) beginBatch(ctx context.Context) context.Context {
+	s.batch = &batch{}
+	return resolver.WithoutTenantLog(ctx)
+}
+
+// endBatch logs the boot's or resync's line: at Info for a boot or when
+// it changed or refused something, at Debug otherwise.
+func (s *Syncer) endBatch(ctx context.Context, boot bool) {
+	b := s.batch
+	s.batch = nil
+	msg, level := "tenants resynced from the store", slog.LevelDebug
+	if boot {
+		msg = "tenants loaded from the store"
+	}
+	if boot || b.added+b.changed+b.removed+b.refused > 0 {
 		level = slog.LevelInfo
 	}
-	s.log.LogAttrs(ctx, level, "tenants resynced from the store",
+	attrs := []slog.Attr{
 		slog.String("store", s.opt.name), slog.Int("tenants", len(s.applied)),
-		slog.Uint64("changes", changes), slog.Uint64("refused", bad))
+		slog.Uint64("added", b.added), slog.Uint64("changed", b.changed),
+		slog.Uint64("removed", b.removed), slog.Uint64("refused", b.refused),
+	}
+	if b.corrected > 0 {
+		attrs = append(attrs, slog.Uint64("corrected", b.corrected))
+	}
+	if b.refused > maxRefusalLines {
+		attrs = append(attrs, slog.Uint64("refusals_not_logged", b.refused-maxRefusalLines))
+	}
+	s.log.LogAttrs(ctx, level, msg, attrs...)
 }

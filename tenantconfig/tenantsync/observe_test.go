@@ -133,8 +133,9 @@ func (l *logRecords) find(msg string) []map[string]slog.Value {
 	return out
 }
 
-// TestResyncIsLogged: each resync logs what it changed, at Info when it
-// changed something and at Debug when not.
+// TestResyncIsLogged: the boot, then each resync, logs one line of what
+// it added, changed, removed and refused: the boot and a resync that
+// changed something at Info, one that did not at Debug.
 func TestResyncIsLogged(t *testing.T) {
 	store := &scriptedStore{Store: memstore.New()}
 	mustApply(t, store, put("a", "a.db"), put("b", "b.db"))
@@ -153,11 +154,11 @@ func TestResyncIsLogged(t *testing.T) {
 	eventually(t, time.Second, "resync applied", func() bool { return s.Stats().Resyncs == 3 })
 	_ = s.Close()
 
-	got := logs.find("tenants resynced from the store")
+	got := append(logs.find("tenants loaded from the store"), logs.find("tenants resynced from the store")...)
 	want := []map[string]string{
-		{"level": "INFO", "store": "store X", "tenants": "2", "changes": "2", "refused": "0"},
-		{"level": "INFO", "store": "store X", "tenants": "1", "changes": "1", "refused": "0"},
-		{"level": "DEBUG", "store": "store X", "tenants": "1", "changes": "0", "refused": "0"},
+		{"level": "INFO", "store": "store X", "tenants": "2", "added": "2", "changed": "0", "removed": "0", "refused": "0"},
+		{"level": "INFO", "store": "store X", "tenants": "1", "added": "0", "changed": "0", "removed": "1", "refused": "0"},
+		{"level": "DEBUG", "store": "store X", "tenants": "1", "added": "0", "changed": "0", "removed": "0", "refused": "0"},
 	}
 	if len(got) != len(want) {
 		t.Fatalf("%d resync records, want %d: %v", len(got), len(want), got)

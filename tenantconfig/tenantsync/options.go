@@ -134,8 +134,8 @@ func WithName(name string) Option {
 	}
 }
 
-// WithLogger sets the logger of changes, refusals and resyncs, which
-// never receives a DSN. Default: slog.Default(). It may not be nil.
+// WithLogger sets the logger of changes, refusals, resyncs and Load's
+// line, which never receives a DSN. Default: slog.Default(). It may not be nil.
 func WithLogger(l *slog.Logger) Option {
 	return func(o *options) error {
 		if l == nil {

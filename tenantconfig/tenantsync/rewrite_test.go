@@ -34,6 +34,34 @@ type rewritableStore struct {
 
 func newRewritableStore() *rewritableStore { return &rewritableStore{inner: memstore.New()} }
 
+// digestingStore is a rewritableStore that is a tenantconfig.Digester:
+// the Syncer reads its digest and the records that differ, where it reads
+// a rewritableStore whole.
+type digestingStore struct{ *rewritableStore }
+
+func (s digestingStore) Digest(ctx context.Context) (tenantconfig.Digest, error) {
+	return s.store().Digest(ctx)
+}
+
+func (s digestingStore) ScanSums(ctx context.Context, fn func(map[string]tenantconfig.Sum) error) error {
+	return s.store().ScanSums(ctx, fn)
+}
+
+func (s digestingStore) Records(ctx context.Context, ids []string) (map[string]tenantconfig.SummedRecord, error) {
+	return s.store().Records(ctx, ids)
+}
+
+// rewritableKinds runs f with each kind of rewritable store: read whole
+// ("snapshot") and read by its digest ("digest").
+func rewritableKinds(t *testing.T, f func(t *testing.T, newStore func() (tenantconfig.Store, *rewritableStore))) {
+	t.Run("snapshot", func(t *testing.T) {
+		f(t, func() (tenantconfig.Store, *rewritableStore) { s := newRewritableStore(); return s, s })
+	})
+	t.Run("digest", func(t *testing.T) {
+		f(t, func() (tenantconfig.Store, *rewritableStore) { s := newRewritableStore(); return digestingStore{s}, s })
+	})
+}
+
 func (s *rewritableStore) store() *memstore.Store {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -172,66 +200,75 @@ func eventuallyHoldsExactly(t *testing.T, r *resolver.Resolver, store tenantconf
 // content. After the next announcement, and after the next resync, the
 // resolver holds exactly the store's tenants.
 func TestRewrittenHistory(t *testing.T) {
-	cases := []struct {
-		name string
-		lost []tenantconfig.Change // applied by the watcher, then lost
-		next []tenantconfig.Change // reuse the lost versions
-		// corrected: the syncer can tell that the store went back.
-		corrected bool
-	}{
+	cases := []rewriteCase{
 		{"create", []tenantconfig.Change{put("c", "c-lost.db")}, []tenantconfig.Change{put("c", "c-new.db")}, true},
 		{"update", []tenantconfig.Change{put("a", "a-lost.db")}, []tenantconfig.Change{put("a", "a-new.db")}, true},
 		{"delete", []tenantconfig.Change{del("b")}, []tenantconfig.Change{put("b", "b-new.db")}, false},
 		{"several", []tenantconfig.Change{put("a", "a-lost.db"), del("b"), put("c", "c-lost.db")},
 			[]tenantconfig.Change{put("c", "c-new.db"), put("a", "a-new.db")}, true},
 	}
-	for _, tc := range cases {
-		setup := func(t *testing.T) (*rewritableStore, *resolver.Resolver, *tenantsync.Syncer) {
-			store := newRewritableStore()
-			mustApply(t, store, put("a", "a1.db"), put("b", "b1.db"))
-			r := newResolver(t)
-			s := start(t, store, r, tenantsync.WithResyncInterval(-1))
-			for _, c := range tc.lost {
-				mustApply(t, store, c)
-			}
-			eventuallyHoldsExactly(t, r, store, "the changes to be lost")
-			store.lose(t, len(tc.lost))
-			return store, r, s
+	rewritableKinds(t, func(t *testing.T, newStore func() (tenantconfig.Store, *rewritableStore)) {
+		for _, tc := range cases {
+			testRewrittenHistory(t, newStore, tc)
 		}
-		t.Run(tc.name+"/announcement", func(t *testing.T) {
-			store, r, s := setup(t)
-			for _, c := range tc.next {
-				mustApply(t, store, c)
-			}
-			eventuallyHoldsExactly(t, r, store, "after the announcements")
-			if tc.corrected && s.Stats().Corrected == 0 {
-				t.Fatalf("no correction counted: %+v", s.Stats())
-			}
-		})
-		t.Run(tc.name+"/resync", func(t *testing.T) {
-			store, r, s := setup(t)
-			store.setMute(true) // their announcements are lost too
-			for _, c := range tc.next {
-				mustApply(t, store, c)
-			}
-			resyncNow(t, store, s)
-			holdsExactly(t, r, store, "after the resync")
-			if tc.corrected && s.Stats().Corrected == 0 {
-				t.Fatalf("no correction counted: %+v", s.Stats())
-			}
-		})
-		t.Run(tc.name+"/resync-then-announcement", func(t *testing.T) {
-			store, r, s := setup(t)
-			resyncNow(t, store, s)
-			holdsExactly(t, r, store, "after the resync that follows the loss")
-			for _, c := range tc.next {
-				mustApply(t, store, c)
-			}
-			eventuallyHoldsExactly(t, r, store, "after the announcements")
-			resyncNow(t, store, s)
-			holdsExactly(t, r, store, "after the next resync")
-		})
+	})
+}
+
+// rewriteCase is a case of TestRewrittenHistory.
+type rewriteCase struct {
+	name string
+	lost []tenantconfig.Change // applied by the watcher, then lost
+	next []tenantconfig.Change // reuse the lost versions
+	// corrected: the syncer can tell that the store went back.
+	corrected bool
+}
+
+func testRewrittenHistory(t *testing.T, newStore func() (tenantconfig.Store, *rewritableStore), tc rewriteCase) {
+	setup := func(t *testing.T) (*rewritableStore, *resolver.Resolver, *tenantsync.Syncer) {
+		st, store := newStore()
+		mustApply(t, store, put("a", "a1.db"), put("b", "b1.db"))
+		r := newResolver(t)
+		s := start(t, st, r, tenantsync.WithResyncInterval(-1))
+		for _, c := range tc.lost {
+			mustApply(t, store, c)
+		}
+		eventuallyHoldsExactly(t, r, store, "the changes to be lost")
+		store.lose(t, len(tc.lost))
+		return store, r, s
 	}
+	t.Run(tc.name+"/announcement", func(t *testing.T) {
+		store, r, s := setup(t)
+		for _, c := range tc.next {
+			mustApply(t, store, c)
+		}
+		eventuallyHoldsExactly(t, r, store, "after the announcements")
+		if tc.corrected && s.Stats().Corrected == 0 {
+			t.Fatalf("no correction counted: %+v", s.Stats())
+		}
+	})
+	t.Run(tc.name+"/resync", func(t *testing.T) {
+		store, r, s := setup(t)
+		store.setMute(true) // their announcements are lost too
+		for _, c := range tc.next {
+			mustApply(t, store, c)
+		}
+		resyncNow(t, store, s)
+		holdsExactly(t, r, store, "after the resync")
+		if tc.corrected && s.Stats().Corrected == 0 {
+			t.Fatalf("no correction counted: %+v", s.Stats())
+		}
+	})
+	t.Run(tc.name+"/resync-then-announcement", func(t *testing.T) {
+		store, r, s := setup(t)
+		resyncNow(t, store, s)
+		holdsExactly(t, r, store, "after the resync that follows the loss")
+		for _, c := range tc.next {
+			mustApply(t, store, c)
+		}
+		eventuallyHoldsExactly(t, r, store, "after the announcements")
+		resyncNow(t, store, s)
+		holdsExactly(t, r, store, "after the next resync")
+	})
 }
 
 // TestRewrittenHistoryThenEmptied: after the store lost changes, its
@@ -239,10 +276,14 @@ func TestRewrittenHistory(t *testing.T) {
 // then removed on purpose, the resync still removes them rather than
 // taking the store for one that lost its data.
 func TestRewrittenHistoryThenEmptied(t *testing.T) {
-	store := newRewritableStore()
+	rewritableKinds(t, testRewrittenHistoryThenEmptied)
+}
+
+func testRewrittenHistoryThenEmptied(t *testing.T, newStore func() (tenantconfig.Store, *rewritableStore)) {
+	st, store := newStore()
 	mustApply(t, store, put("a", "a1.db"), put("b", "b1.db"))
 	r := newResolver(t)
-	s := start(t, store, r, tenantsync.WithResyncInterval(-1))
+	s := start(t, st, r, tenantsync.WithResyncInterval(-1))
 	mustApply(t, store, put("c", "c1.db"))
 	mustApply(t, store, put("c", "c2.db"))
 	mustApply(t, store, put("c", "c3.db"))
@@ -279,10 +320,14 @@ func (c *countingTarget) Verify(ctx context.Context, db tenantconfig.Database) e
 // TestDuplicatesChangeNothing: an announcement or a resync of a record
 // the resolver already holds (same version, same content) sets nothing.
 func TestDuplicatesChangeNothing(t *testing.T) {
-	store := newRewritableStore()
+	rewritableKinds(t, testDuplicatesChangeNothing)
+}
+
+func testDuplicatesChangeNothing(t *testing.T, newStore func() (tenantconfig.Store, *rewritableStore)) {
+	st, store := newStore()
 	vs := mustApply(t, store, put("a", "a1.db"), put("b", "b1.db"))
 	target := &countingTarget{Resolver: newResolver(t)}
-	s := start(t, store, target, tenantsync.WithResyncInterval(-1))
+	s := start(t, st, target, tenantsync.WithResyncInterval(-1))
 	if n := target.sets.Load(); n != 2 {
 		t.Fatalf("%d sets at boot, want 2", n)
 	}

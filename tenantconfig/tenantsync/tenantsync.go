@@ -78,6 +78,18 @@ type Syncer struct {
 	applied map[string]tenantconfig.Database
 	// told[i] is the config given to opt.configTargets[i], per tenant.
 	told []map[string]tenantconfig.Config
+	// For a tenantconfig.Digester store (see digest.go): the Sum of each
+	// record read, digest the XOR of those the targets hold, okSums
+	// their number, gen the current scan.
+	sums   map[string]heldSum
+	digest tenantconfig.Sum
+	okSums int
+	gen    uint32
+	// batch counts the boot or resync under way; nil between them.
+	batch *batch
+	// preset holds the outcome of the Set of each new tenant of the
+	// chunk being applied, when they were set together (see parallel.go).
+	preset map[string]error
 
 	stats struct {
 		tenants                                                     atomic.Int64
@@ -103,7 +115,7 @@ func Start(ctx context.Context, store tenantconfig.Store, target Target, opts ..
 	s := &Syncer{
 		store: store, target: target, opt: opt, log: opt.logger,
 		pending: map[string]tenantconfig.Event{}, wake: make(chan struct{}, 1),
-		applied: map[string]tenantconfig.Database{}, done: make(chan struct{}),
+		applied: map[string]tenantconfig.Database{}, sums: map[string]heldSum{}, done: make(chan struct{}),
 		told: make([]map[string]tenantconfig.Config, len(opt.configTargets)),
 	}
 	for i := range s.told {
@@ -116,17 +128,10 @@ func Start(ctx context.Context, store tenantconfig.Store, target Target, opts ..
 		}
 		s.stopWatch = stop
 	}
-	snap, err := store.Snapshot(ctx)
-	undecodable, err := undecodableOf(err)
-	if err != nil {
+	if err := s.boot(ctx); err != nil {
 		s.stop()
-		return nil, fmt.Errorf("tenantsync: load %s: %w", opt.name, err)
+		return nil, err
 	}
-	if len(snap) == 0 && len(undecodable) == 0 && !opt.allowEmpty {
-		s.stop()
-		return nil, emptyStoreError(opt.name)
-	}
-	s.applySnapshot(ctx, snap, undecodable)
 	for i, h := range opt.hooks {
 		if err := h(ctx); err != nil {
 			s.stop()
@@ -142,6 +147,49 @@ func Start(ctx context.Context, store tenantconfig.Store, target Target, opts ..
 	s.cancel = cancel
 	go s.run(runCtx)
 	return s, nil
+}
+
+// boot loads the store's tenants into the target: in chunks from a
+// tenantconfig.Digester, else from one snapshot. A store with no tenant
+// fails it unless WithAllowEmpty.
+func (s *Syncer) boot(ctx context.Context) error {
+	if d, ok := s.store.(tenantconfig.Digester); ok {
+		found, err := s.resyncDigest(ctx, d, true)
+		if err != nil {
+			return fmt.Errorf("tenantsync: load %s: %w", s.opt.name, err)
+		}
+		if found == 0 && !s.opt.allowEmpty {
+			return emptyStoreError(s.opt.name)
+		}
+		return nil
+	}
+	snap, err := s.store.Snapshot(ctx)
+	undecodable, err := undecodableOf(err)
+	if err != nil {
+		return fmt.Errorf("tenantsync: load %s: %w", s.opt.name, err)
+	}
+	if len(snap) == 0 && len(undecodable) == 0 && !s.opt.allowEmpty {
+		return emptyStoreError(s.opt.name)
+	}
+	s.applySnapshot(ctx, snap, undecodable, true)
+	return nil
+}
+
+// resyncNow makes the target hold the store's tenants: from the digest
+// and the records that differ for a tenantconfig.Digester, else from a
+// snapshot.
+func (s *Syncer) resyncNow(ctx context.Context) error {
+	if d, ok := s.store.(tenantconfig.Digester); ok {
+		_, err := s.resyncDigest(ctx, d, false)
+		return err
+	}
+	snap, err := s.store.Snapshot(ctx)
+	undecodable, err := undecodableOf(err)
+	if err != nil {
+		return err
+	}
+	s.applySnapshot(ctx, snap, undecodable, false)
+	return nil
 }
 
 // announce queues an announcement, folding it into one waiting for the
@@ -191,14 +239,10 @@ func (s *Syncer) run(ctx context.Context) {
 		s.pending, s.resync, s.arrived = map[string]tenantconfig.Event{}, false, nil
 		s.mu.Unlock()
 		if resync {
-			snap, err := s.store.Snapshot(ctx)
-			undecodable, err := undecodableOf(err)
-			if err != nil {
+			if err := s.resyncNow(ctx); err != nil {
 				s.log.LogAttrs(ctx, slog.LevelWarn, "resync failed, will retry",
 					slog.String("store", s.opt.name), slog.String("error", err.Error()))
 				time.AfterFunc(time.Second, s.requestResync)
-			} else {
-				s.applySnapshot(ctx, snap, undecodable)
 			}
 		}
 		s.applyEvents(ctx, pending, arrived)

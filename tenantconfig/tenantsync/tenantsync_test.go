@@ -399,17 +399,51 @@ func (s *undecodableStore) Snapshot(ctx context.Context) (map[string]tenantconfi
 	return snap, &tenantconfig.UndecodableError{Tenants: []string{"a"}, Err: errors.New("bad json")}
 }
 
-func TestUndecodableConfigKeepsTenant(t *testing.T) {
-	store := &undecodableStore{scriptedStore: &scriptedStore{Store: memstore.New()}}
-	mustApply(t, store, put("a", "a1.db"), put("b", "b1.db"))
-	r := newResolver(t)
-	s := start(t, store, r, tenantsync.WithResyncInterval(time.Hour))
-	store.broken.Store(true)
-	store.resync()
-	eventually(t, time.Second, "the undecodable config counted", func() bool { return s.Stats().Refused > 0 })
-	if !r.Has("a") || !r.Has("b") {
-		t.Fatalf("tenants after the resync: %v", r.Tenants())
+// Records leaves "a" out, once broken, as a store whose record of a does
+// not decode.
+func (s *undecodableStore) Records(ctx context.Context, ids []string) (map[string]tenantconfig.SummedRecord, error) {
+	recs, err := s.scriptedStore.Records(ctx, ids)
+	if _, ok := recs["a"]; err != nil || !ok || !s.broken.Load() {
+		return recs, err
 	}
+	delete(recs, "a")
+	return recs, &tenantconfig.UndecodableError{Tenants: []string{"a"}, Err: errors.New("bad json")}
+}
+
+// TestUndecodableConfigKeepsTenant: a tenant whose config no longer
+// decodes (written so meanwhile) is left as it was, read whole or by its
+// digest.
+func TestUndecodableConfigKeepsTenant(t *testing.T) {
+	for _, kind := range []string{"digest", "snapshot"} {
+		t.Run(kind, func(t *testing.T) {
+			store := &undecodableStore{scriptedStore: &scriptedStore{Store: memstore.New()}}
+			var st tenantconfig.Store = store
+			if kind == "snapshot" {
+				st = snapshotOnly{store.scriptedStore}
+				st = undecodableSnapshot{snapshotOnly: st.(snapshotOnly), u: store}
+			}
+			mustApply(t, st, put("a", "a1.db"), put("b", "b1.db"))
+			r := newResolver(t)
+			s := start(t, st, r, tenantsync.WithResyncInterval(time.Hour))
+			store.broken.Store(true)
+			mustApply(t, st, put("a", "a2.db")) // the write that does not decode
+			store.resync()
+			eventually(t, time.Second, "the undecodable config counted", func() bool { return s.Stats().Refused > 0 })
+			if !r.Has("a") || !r.Has("b") || state(r)["a"] != "a1.db" {
+				t.Fatalf("tenants after the resync: %v", state(r))
+			}
+		})
+	}
+}
+
+// undecodableSnapshot is undecodableStore read whole.
+type undecodableSnapshot struct {
+	snapshotOnly
+	u *undecodableStore
+}
+
+func (s undecodableSnapshot) Snapshot(ctx context.Context) (map[string]tenantconfig.Record, error) {
+	return s.u.Snapshot(ctx)
 }
 
 // TestLastTenantDeletedWithoutAnnouncement: the store was emptied on

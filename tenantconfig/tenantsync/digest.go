@@ -1,0 +1,212 @@
+package tenantsync
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"slices"
+	"time"
+
+	"github.com/tenantrouter/tenantplugin/tenantconfig"
+)
+
+// A store that is a tenantconfig.Digester keeps a digest of its content:
+// the XOR of every record's Sum. The Syncer keeps the Sum of each record
+// it read, and the XOR of those its targets hold. A resync reads the
+// store's digest (a few bytes) and stops there when it is the one held;
+// otherwise it scans the store's Sums a chunk at a time and reads only
+// the records whose Sums differ from the ones held, and the tenants held
+// that the scan did not give (removed, or changed meanwhile). A record
+// the targets refused has no Sum held: the digests differ until it is
+// applied, and each resync tries it again.
+//
+// A record whose version was given again to other content (a rewritten
+// history) has another Sum: it is read and compared like any change.
+
+// heldSum is the Sum of a record the Syncer read.
+type heldSum struct {
+	sum Sum
+	gen uint32 // the scan that last gave or read it
+	ok  bool   // the targets hold the record: its Sum is in the digest
+}
+
+// Sum is a record's tenantconfig.Sum.
+type Sum = tenantconfig.Sum
+
+// setSum notes that tenant id's record, whose Sum is sum, was read, and
+// whether the targets hold it.
+func (s *Syncer) setSum(id string, sum Sum, ok bool) {
+	s.dropSum(id)
+	s.sums[id] = heldSum{sum: sum, gen: s.gen, ok: ok}
+	if ok {
+		s.digest = s.digest.Xor(sum)
+		s.okSums++
+	}
+}
+
+// dropSum forgets tenant id's Sum.
+func (s *Syncer) dropSum(id string) {
+	h, found := s.sums[id]
+	if !found {
+		return
+	}
+	if h.ok {
+		s.digest = s.digest.Xor(h.sum)
+		s.okSums--
+	}
+	delete(s.sums, id)
+}
+
+// resyncDigest makes the target hold exactly the store's tenants, reading
+// only what differs from what it holds (see above). It returns how many
+// tenants the store holds. A boot logs its line at Info.
+func (s *Syncer) resyncDigest(ctx context.Context, d tenantconfig.Digester, boot bool) (found int, err error) {
+	ctx = s.beginBatch(ctx)
+	defer func() {
+		if err == nil {
+			s.stats.resyncs.Add(1)
+		}
+		s.endBatch(ctx, boot)
+	}()
+	dg, err := d.Digest(ctx)
+	if err != nil {
+		return 0, err
+	}
+	if dg.Tenants == 0 && len(s.applied) > 0 && !s.emptiedAt(dg.Revision) {
+		s.keepOnEmptyStore(ctx)
+		return 0, nil
+	}
+	if dg.Sum == s.digest && s.okSums == len(s.sums) && len(s.sums) == len(s.applied) && dg.Tenants == len(s.sums) {
+		return dg.Tenants, nil // nothing changed
+	}
+	s.gen++
+	err = d.ScanSums(ctx, func(chunk map[string]Sum) error {
+		found += len(chunk)
+		ids := make([]string, 0, len(chunk))
+		for id, sum := range chunk {
+			if h, ok := s.sums[id]; ok && h.ok && h.sum == sum {
+				h.gen = s.gen
+				s.sums[id] = h
+				continue
+			}
+			ids = append(ids, id)
+		}
+		return s.readAndPut(ctx, d, ids)
+	})
+	if err != nil {
+		return found, err
+	}
+	// The tenants held that the scan did not give: removed, or changed
+	// while it ran.
+	var missing []string
+	for id := range s.applied {
+		if h, ok := s.sums[id]; !ok || h.gen != s.gen {
+			missing = append(missing, id)
+		}
+	}
+	for id, h := range s.sums {
+		if _, ok := s.applied[id]; !ok && h.gen != s.gen {
+			missing = append(missing, id) // a refused tenant
+		}
+	}
+	return found, s.readAndPut(ctx, d, missing)
+}
+
+// readAndPut reads the records of ids and makes the targets hold them;
+// the tenants the store does not hold are removed, those whose configs
+// do not decode are left as they are.
+func (s *Syncer) readAndPut(ctx context.Context, d tenantconfig.Digester, ids []string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	slices.Sort(ids)
+	recs, err := d.Records(ctx, ids)
+	undecodable, err := undecodableOf(err)
+	if err != nil {
+		return err
+	}
+	s.preset = s.setNewTogether(ctx, ids, recs)
+	defer func() { s.preset = nil }()
+	for _, id := range ids {
+		switch rec, ok := recs[id]; {
+		case ok:
+			s.putSummed(ctx, id, rec)
+		case undecodable[id]:
+			s.refuse(ctx, id, 0, errors.New("its config does not decode"))
+			s.setSum(id, Sum{}, false)
+		default:
+			s.remove(ctx, id, 0)
+		}
+	}
+	return nil
+}
+
+// putSummed makes the targets hold rec and notes its Sum. It reports
+// whether rec shows that the store's history was rewritten.
+func (s *Syncer) putSummed(ctx context.Context, id string, rec tenantconfig.SummedRecord) (rewritten bool) {
+	held, rewritten := s.put(ctx, id, rec.Record)
+	s.setSum(id, rec.Sum, held)
+	return rewritten
+}
+
+// applyEventsSummed is applyEvents for a Digester: the announced tenants'
+// records are read together, with their Sums, so that the digest held
+// stays the store's.
+func (s *Syncer) applyEventsSummed(ctx context.Context, d tenantconfig.Digester, pending map[string]tenantconfig.Event, arrived map[string]time.Time) {
+	ids := sortedKeys(pending)
+	rewritten := false
+	// A chunk at a time: a burst of announcements (a whole file loaded)
+	// is read like a resync, never all at once.
+	for len(ids) > 0 {
+		n := min(len(ids), eventChunk)
+		ok, rw := s.applyEventChunk(ctx, d, ids[:n], pending, arrived)
+		if !ok {
+			return
+		}
+		rewritten = rewritten || rw
+		ids = ids[n:]
+	}
+	if rewritten {
+		s.requestResync()
+	}
+}
+
+// eventChunk is how many announced tenants are read together.
+const eventChunk = 1000
+
+// applyEventChunk applies the announcements of ids. It reports whether
+// their records could be read (if not, a resync is asked for), and
+// whether one showed that the store's history was rewritten.
+func (s *Syncer) applyEventChunk(ctx context.Context, d tenantconfig.Digester, ids []string, pending map[string]tenantconfig.Event, arrived map[string]time.Time) (ok, rewritten bool) {
+	recs, err := d.Records(ctx, ids)
+	undecodable, err := undecodableOf(err)
+	if err != nil {
+		s.log.LogAttrs(ctx, slog.LevelWarn, "reading announced tenants failed, resyncing",
+			slog.Int("tenants", len(ids)), slog.String("error", err.Error()))
+		s.requestResync()
+		return false, false
+	}
+	for _, id := range ids {
+		e := pending[id]
+		refused := s.stats.refused.Load()
+		switch rec, ok := recs[id]; {
+		case ok:
+			if rec.Version > e.Version {
+				s.stats.stale.Add(1) // changed since: its announcement follows
+			}
+			if s.putSummed(ctx, id, rec) {
+				rewritten = true
+			}
+		case undecodable[id]:
+			s.refuse(ctx, id, e.Version, errors.New("its config does not decode"))
+			s.setSum(id, Sum{}, false)
+		default:
+			if !e.Deleted {
+				s.stats.stale.Add(1) // removed since: its announcement follows
+			}
+			s.remove(ctx, id, e.Version)
+		}
+		s.reportLag(arrived, id, refused, false)
+	}
+	return true, rewritten
+}
