@@ -7,6 +7,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/jackc/pgx/v5"
 
@@ -57,24 +58,72 @@ func (d pgDriver) Connector(templateDSN string, c tenantconfig.DataSource) (driv
 // data source declares: its own DSN's, or its params' over the
 // template's.
 func connConfig(templateDSN string, c tenantconfig.DataSource) (*pgx.ConnConfig, pooler, error) {
-	dsn := c.DSN
-	if dsn == "" {
-		dsn = templateDSN
+	if c.DSN != "" {
+		return parseConfig(c.DSN, true)
 	}
+	cc, pool, err := templates.parse(templateDSN)
+	if err != nil {
+		return nil, pooler{}, err
+	}
+	if err := mergeFields(cc, c, &pool); err != nil {
+		return nil, pooler{}, err
+	}
+	return cc, pool, nil
+}
+
+// parseConfig parses dsn and takes its pooler param out of it.
+func parseConfig(dsn string, fromTenant bool) (*pgx.ConnConfig, pooler, error) {
 	cc, err := pgx.ParseConfig(dsn)
 	if err != nil {
-		return nil, pooler{}, parseError(c.DSN != "", err)
+		return nil, pooler{}, parseError(fromTenant, err)
 	}
 	pool, _, err := takePooler(cc.RuntimeParams)
 	if err != nil {
 		return nil, pooler{}, err
 	}
-	if c.DSN == "" {
-		if err := mergeFields(cc, c, &pool); err != nil {
-			return nil, pooler{}, err
-		}
-	}
 	return cc, pool, nil
+}
+
+// templates caches parsed template DSNs: every tenant given as fields is
+// merged over a copy of its template's config instead of parsing the
+// template again (pgx.ParseConfig reads the environment and looks for
+// the password and service files each time: most of the cost of
+// registering a tenant). A template is parsed once per process, so PG*
+// variables and .pgpass are read when the first tenant of a template is
+// registered, as they were before for every tenant.
+var templates = templateCache{m: make(map[string]parsedTemplate)}
+
+// maxTemplates bounds the cache; past it, templates are parsed each time.
+const maxTemplates = 64
+
+type templateCache struct {
+	mu sync.Mutex
+	m  map[string]parsedTemplate
+}
+
+type parsedTemplate struct {
+	cc   *pgx.ConnConfig
+	pool pooler
+	err  error
+}
+
+// parse returns a copy of the template's parsed config, and its pooler.
+func (t *templateCache) parse(dsn string) (*pgx.ConnConfig, pooler, error) {
+	t.mu.Lock()
+	p, ok := t.m[dsn]
+	t.mu.Unlock()
+	if !ok {
+		p.cc, p.pool, p.err = parseConfig(dsn, false)
+		t.mu.Lock()
+		if len(t.m) < maxTemplates {
+			t.m[dsn] = p
+		}
+		t.mu.Unlock()
+	}
+	if p.err != nil {
+		return nil, pooler{}, p.err
+	}
+	return p.cc.Copy(), p.pool, nil
 }
 
 // mergeFields sets c's fields over the template's config cc, and its
