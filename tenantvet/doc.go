@@ -1,0 +1,3 @@
+// Package tenantvet is a static analyzer for applications that use
+// tenantplugin.
+package tenantvet
