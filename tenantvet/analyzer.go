@@ -32,6 +32,9 @@ type checker struct {
 	paramOf   map[*types.Var]param
 	defs      map[*types.Var][]def
 	callbacks map[*types.Var]callback
+	// fieldWrites are the values this package writes to fields.
+	fieldWrites map[*types.Var][]ast.Expr
+	fields      map[*types.Var]value
 
 	vars    map[*types.Var]value
 	busy    map[*types.Var]int
@@ -46,16 +49,18 @@ func run(pass *analysis.Pass) (any, error) {
 		return nil, nil // no GORM chain can be named here
 	}
 	c := &checker{
-		pass:      pass,
-		decls:     make(map[*types.Func]*ast.FuncDecl),
-		paramOf:   make(map[*types.Var]param),
-		defs:      make(map[*types.Var][]def),
-		callbacks: make(map[*types.Var]callback),
-		vars:      make(map[*types.Var]value),
-		busy:      make(map[*types.Var]int),
-		lowHit:    math.MaxInt,
-		sums:      make(map[*types.Func][]value),
-		sumBusy:   make(map[*types.Func]bool),
+		pass:        pass,
+		decls:       make(map[*types.Func]*ast.FuncDecl),
+		paramOf:     make(map[*types.Var]param),
+		defs:        make(map[*types.Var][]def),
+		callbacks:   make(map[*types.Var]callback),
+		fieldWrites: make(map[*types.Var][]ast.Expr),
+		fields:      make(map[*types.Var]value),
+		vars:        make(map[*types.Var]value),
+		busy:        make(map[*types.Var]int),
+		lowHit:      math.MaxInt,
+		sums:        make(map[*types.Func][]value),
+		sumBusy:     make(map[*types.Func]bool),
 	}
 	if ctx := findImport(gorm, "context", map[*types.Package]bool{}); ctx != nil {
 		if obj := ctx.Scope().Lookup("Context"); obj != nil {

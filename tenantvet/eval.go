@@ -26,8 +26,8 @@ func (c *checker) eval(e ast.Expr) value {
 		return c.evalVar(v, e.Pos())
 	case *ast.SelectorExpr:
 		if sel, ok := info.Selections[e]; ok {
-			if sel.Kind() == types.FieldVal {
-				return noCtx // a struct field is a root without context
+			if f, ok := sel.Obj().(*types.Var); ok && sel.Kind() == types.FieldVal {
+				return c.fieldValue(f)
 			}
 			return unknown
 		}
@@ -38,6 +38,24 @@ func (c *checker) eval(e ast.Expr) value {
 		return c.evalCall(e, 0)
 	}
 	return unknown
+}
+
+// fieldValue returns the value of field f: a root without context,
+// unless this package writes it a chain that has one.
+func (c *checker) fieldValue(f *types.Var) value {
+	if val, ok := c.fields[f]; ok {
+		return val
+	}
+	c.fields[f] = noCtx // while the writes are evaluated
+	val := noCtx
+	for _, w := range c.fieldWrites[f] {
+		if fine(c.eval(w).st) {
+			val = unknown
+			break
+		}
+	}
+	c.fields[f] = val
+	return val
 }
 
 // evalVar returns the value of variable v used at pos.

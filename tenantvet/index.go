@@ -48,6 +48,9 @@ func (c *checker) index() {
 				c.params(n, n.Type.Params, 0)
 			case *ast.AssignStmt:
 				c.assign(n.Lhs, n.Rhs)
+				c.assignFields(n.Lhs, n.Rhs)
+			case *ast.CompositeLit:
+				c.literalFields(n)
 			case *ast.ValueSpec:
 				lhs := make([]ast.Expr, len(n.Names))
 				for i, id := range n.Names {
@@ -196,4 +199,52 @@ func (c *checker) takesContext(fn ast.Node) bool {
 		}
 	}
 	return false
+}
+
+// assignFields records the values written to fields of tracked types.
+func (c *checker) assignFields(lhs, rhs []ast.Expr) {
+	if len(lhs) != len(rhs) {
+		return
+	}
+	for i, l := range lhs {
+		sel, ok := ast.Unparen(l).(*ast.SelectorExpr)
+		if !ok {
+			continue
+		}
+		if s, ok := c.pass.TypesInfo.Selections[sel]; ok && s.Kind() == types.FieldVal {
+			if f, ok := s.Obj().(*types.Var); ok && tracked(f.Type()) {
+				c.fieldWrites[f] = append(c.fieldWrites[f], rhs[i])
+			}
+		}
+	}
+}
+
+// literalFields records the values a struct literal gives fields of
+// tracked types.
+func (c *checker) literalFields(lit *ast.CompositeLit) {
+	t := c.pass.TypesInfo.TypeOf(lit)
+	if t == nil {
+		return
+	}
+	st, ok := t.Underlying().(*types.Struct)
+	if !ok {
+		return
+	}
+	for i, elt := range lit.Elts {
+		var f *types.Var
+		val := elt
+		if kv, ok := elt.(*ast.KeyValueExpr); ok {
+			id, ok := kv.Key.(*ast.Ident)
+			if !ok {
+				continue
+			}
+			f, _ = c.pass.TypesInfo.ObjectOf(id).(*types.Var)
+			val = kv.Value
+		} else if i < st.NumFields() {
+			f = st.Field(i)
+		}
+		if f != nil && tracked(f.Type()) {
+			c.fieldWrites[f] = append(c.fieldWrites[f], val)
+		}
+	}
 }
