@@ -107,8 +107,7 @@ func (c *checker) checkGeneric(call *ast.CallExpr, sel *ast.SelectorExpr) {
 // are made on.
 func (c *checker) root(e ast.Expr) ast.Expr {
 	for {
-		e = ast.Unparen(e)
-		call, ok := e.(*ast.CallExpr)
+		call, ok := ast.Unparen(e).(*ast.CallExpr)
 		if !ok {
 			return e
 		}

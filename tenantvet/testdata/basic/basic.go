@@ -31,37 +31,37 @@ func (s *Server) finishers(ctx context.Context) {
 	var users []User
 	var n int64
 	var names []string
-	s.DB.Find(&users)                                     // want `Find on a GORM chain without a context`
-	s.DB.First(&u)                                        // want `First on a GORM chain without a context`
-	s.DB.Take(&u)                                         // want `Take on a GORM chain without a context`
-	s.DB.Last(&u)                                         // want `Last on a GORM chain without a context`
-	s.DB.Model(&User{}).Scan(&users)                      // want `Scan on a GORM chain without a context`
-	s.DB.Model(&User{}).Pluck("name", &names)             // want `Pluck on a GORM chain without a context`
-	s.DB.Model(&User{}).Count(&n)                         // want `Count on a GORM chain without a context`
-	s.DB.Table("users").Select("name").Row()              // want `Row on a GORM chain without a context`
-	_, _ = s.DB.Table("users").Rows()                     // want `Rows on a GORM chain without a context`
-	s.DB.Where(User{Name: "a"}).FirstOrCreate(&u)         // want `FirstOrCreate on a GORM chain without a context`
-	s.DB.Where(User{Name: "a"}).FirstOrInit(&u)           // want `FirstOrInit on a GORM chain without a context`
-	s.DB.FindInBatches(&users, 10, nil)                   // want `FindInBatches on a GORM chain without a context`
-	s.DB.Create(&u)                                       // want `Create on a GORM chain without a context`
-	s.DB.CreateInBatches(&users, 10)                      // want `CreateInBatches on a GORM chain without a context`
-	s.DB.Save(&u)                                         // want `Save on a GORM chain without a context`
-	s.DB.Model(&u).Update("name", "b")                    // want `Update on a GORM chain without a context`
-	s.DB.Model(&u).Updates(User{Name: "b"})               // want `Updates on a GORM chain without a context`
-	s.DB.Model(&u).UpdateColumn("name", "b")              // want `UpdateColumn on a GORM chain without a context`
-	s.DB.Model(&u).UpdateColumns(User{Name: "b"})         // want `UpdateColumns on a GORM chain without a context`
-	s.DB.Delete(&u)                                       // want `Delete on a GORM chain without a context`
-	s.DB.Exec("DELETE FROM users")                        // want `Exec on a GORM chain without a context`
-	s.DB.Raw("SELECT * FROM users").Scan(&users)          // want `Scan on a GORM chain without a context`
-	s.DB.Begin()                                          // want `Begin on a GORM chain without a context`
-	s.DB.AutoMigrate(&User{})                             // want `AutoMigrate on a GORM chain without a context`
-	s.DB.Migrator().HasTable("users")                     // want `Migrator on a GORM chain without a context`
-	s.DB.Model(&u).Association("Pets").Find(&u.Pets)      // want `Association Find on a GORM chain without a context`
-	s.DB.Model(&u).Association("Pets").Append(&Pet{})     // want `Association Append on a GORM chain without a context`
-	s.DB.Model(&u).Association("Pets").Count()            // want `Association Count on a GORM chain without a context`
+	s.DB.Find(&users)                                        // want `Find on a GORM chain without a context`
+	s.DB.First(&u)                                           // want `First on a GORM chain without a context`
+	s.DB.Take(&u)                                            // want `Take on a GORM chain without a context`
+	s.DB.Last(&u)                                            // want `Last on a GORM chain without a context`
+	s.DB.Model(&User{}).Scan(&users)                         // want `Scan on a GORM chain without a context`
+	s.DB.Model(&User{}).Pluck("name", &names)                // want `Pluck on a GORM chain without a context`
+	s.DB.Model(&User{}).Count(&n)                            // want `Count on a GORM chain without a context`
+	s.DB.Table("users").Select("name").Row()                 // want `Row on a GORM chain without a context`
+	_, _ = s.DB.Table("users").Rows()                        // want `Rows on a GORM chain without a context`
+	s.DB.Where(User{Name: "a"}).FirstOrCreate(&u)            // want `FirstOrCreate on a GORM chain without a context`
+	s.DB.Where(User{Name: "a"}).FirstOrInit(&u)              // want `FirstOrInit on a GORM chain without a context`
+	s.DB.FindInBatches(&users, 10, nil)                      // want `FindInBatches on a GORM chain without a context`
+	s.DB.Create(&u)                                          // want `Create on a GORM chain without a context`
+	s.DB.CreateInBatches(&users, 10)                         // want `CreateInBatches on a GORM chain without a context`
+	s.DB.Save(&u)                                            // want `Save on a GORM chain without a context`
+	s.DB.Model(&u).Update("name", "b")                       // want `Update on a GORM chain without a context`
+	s.DB.Model(&u).Updates(User{Name: "b"})                  // want `Updates on a GORM chain without a context`
+	s.DB.Model(&u).UpdateColumn("name", "b")                 // want `UpdateColumn on a GORM chain without a context`
+	s.DB.Model(&u).UpdateColumns(User{Name: "b"})            // want `UpdateColumns on a GORM chain without a context`
+	s.DB.Delete(&u)                                          // want `Delete on a GORM chain without a context`
+	s.DB.Exec("DELETE FROM users")                           // want `Exec on a GORM chain without a context`
+	s.DB.Raw("SELECT * FROM users").Scan(&users)             // want `Scan on a GORM chain without a context`
+	s.DB.Begin()                                             // want `Begin on a GORM chain without a context`
+	s.DB.AutoMigrate(&User{})                                // want `AutoMigrate on a GORM chain without a context`
+	s.DB.Migrator().HasTable("users")                        // want `Migrator on a GORM chain without a context`
+	s.DB.Model(&u).Association("Pets").Find(&u.Pets)         // want `Association Find on a GORM chain without a context`
+	s.DB.Model(&u).Association("Pets").Append(&Pet{})        // want `Association Append on a GORM chain without a context`
+	s.DB.Model(&u).Association("Pets").Count()               // want `Association Count on a GORM chain without a context`
 	s.DB.Transaction(func(tx *gorm.DB) error { return nil }) // want `Transaction on a GORM chain without a context`
-	global.Find(&users)                                   // want `Find on a GORM chain without a context`
-	(s.DB).Find(&users)                                   // want `Find on a GORM chain without a context`
+	global.Find(&users)                                      // want `Find on a GORM chain without a context`
+	(s.DB).Find(&users)                                      // want `Find on a GORM chain without a context`
 }
 
 // Chains that were given a context are fine, wherever in the chain.

@@ -39,7 +39,7 @@ func (a *App) given(ctx context.Context) error {
 // context replaces the chain's: even a chain given ctx loses it.
 func (a *App) background(ctx context.Context) {
 	_, _ = gorm.G[User](a.db).Where("name = ?", "a").First(context.Background()) // want `First given context.Background\(\), which carries no tenant: pass ctx`
-	_, _ = gorm.G[User](a.db.WithContext(ctx)).Find(context.TODO())            // want `Find given context.TODO\(\)`
+	_, _ = gorm.G[User](a.db.WithContext(ctx)).Find(context.TODO())              // want `Find given context.TODO\(\)`
 	_ = gorm.G[User](a.db).Exec(context.Background(), "DELETE FROM users")       // want `Exec given context.Background\(\)`
 	q := gorm.G[User](a.db).Where("id > ?", 1)
 	_, _ = q.Delete(context.Background()) // want `Delete given context.Background\(\)`
