@@ -6,8 +6,6 @@ import (
 	"math"
 
 	"golang.org/x/tools/go/analysis"
-	"golang.org/x/tools/go/analysis/passes/inspect"
-	"golang.org/x/tools/go/ast/inspector"
 )
 
 // Analyzer reports GORM statements that are given no context in a
@@ -17,7 +15,6 @@ var Analyzer = &analysis.Analyzer{
 	Name:      "tenantvet",
 	Doc:       "report GORM statements run without the request's context, which tenantplugin refuses at run time\n\nSee https://pkg.go.dev/github.com/tenantrouter/tenantplugin/tenantvet for the rules.",
 	URL:       "https://pkg.go.dev/github.com/tenantrouter/tenantplugin/tenantvet",
-	Requires:  []*analysis.Analyzer{inspect.Analyzer},
 	FactTypes: []analysis.Fact{new(Returns)},
 	Run:       run,
 }
@@ -70,10 +67,14 @@ func run(pass *analysis.Pass) (any, error) {
 	c.index()
 	c.exportFacts()
 
-	ins := pass.ResultOf[inspect.Analyzer].(*inspector.Inspector)
-	ins.Preorder([]ast.Node{(*ast.CallExpr)(nil)}, func(n ast.Node) {
-		c.check(n.(*ast.CallExpr))
-	})
+	for _, f := range pass.Files {
+		ast.Inspect(f, func(n ast.Node) bool {
+			if call, ok := n.(*ast.CallExpr); ok {
+				c.check(call)
+			}
+			return true
+		})
+	}
 	return nil, nil
 }
 
