@@ -54,8 +54,9 @@
 //
 // # Roots
 //
-// Roots without context: a struct field of type *gorm.DB, a package-level
-// *gorm.DB, the result of gorm.Open, and a *gorm.DB parameter used inside
+// Roots without context: a struct field of type *gorm.DB (an embedded one
+// too: r.Find on a struct embedding *gorm.DB), a package-level *gorm.DB,
+// the result of gorm.Open, and a *gorm.DB parameter used inside
 // a function literal that is handed its own context or request (a
 // handler or task built from the application's *gorm.DB keeps it, like a
 // field). A field that the analysed package itself writes with a chain
@@ -84,7 +85,8 @@
 //
 // Function literals see the contexts of the functions they are in. The
 // transaction passed to a Transaction (or FindInBatches) callback literal
-// inherits the chain Transaction was called on: its uses are fine when
+// inherits the chain Transaction was called on, in nested function
+// literals too: its uses are fine when
 // that chain has a context, and are not reported again when the
 // Transaction call itself is. Likewise the session Begin returns.
 //
@@ -111,8 +113,8 @@
 // # Limits
 //
 // The analysis prefers missing a mistake to reporting correct code. It
-// does not see contexts given through a *gorm.DB embedded in a struct,
-// through Scopes, or by callers of a function taking a *gorm.DB parameter.
+// does not see contexts given through Scopes, nor follow a *gorm.DB
+// parameter back to its callers.
 // A field written with a context by another package is still a root
 // without context.
 package tenantvet

@@ -67,6 +67,9 @@ func (c *checker) evalVar(v *types.Var, pos token.Pos) value {
 		return noCtx // a package-level variable is a root without context
 	}
 	val := c.varValue(v)
+	if _, cb := c.callbacks[v]; cb {
+		return val
+	}
 	if p, ok := c.paramOf[v]; ok && len(c.defs[v]) == 0 && c.captured(p.fn, pos) {
 		// A parameter kept by a closure that is handed its own context
 		// or request (a handler, a task) is a stored root, like a field.
@@ -108,7 +111,7 @@ func (c *checker) varValue(v *types.Var) value {
 
 	val := none
 	if cb, ok := c.callbacks[v]; ok {
-		val = c.inherited(cb.recv, cb.call)
+		val = c.inherited(c.recvValue(cb.sel), cb.call)
 	} else if p, ok := c.paramOf[v]; ok {
 		val = unknown
 		if _, decl := p.fn.(*ast.FuncDecl); decl {
@@ -134,19 +137,29 @@ func (c *checker) varValue(v *types.Var) value {
 	return val
 }
 
-// inherited is the value of the session a call on the chain recv hands
-// on: Begin's result, a Transaction or FindInBatches callback's tx.
-func (c *checker) inherited(recv ast.Expr, call *ast.CallExpr) value {
-	v := c.eval(recv)
+// inherited is the value of the session a call on a chain of value v
+// hands on: Begin's result, a Transaction or FindInBatches callback's tx.
+func (c *checker) inherited(v value, call *ast.CallExpr) value {
 	return inherit(v, v.st == stNoCtx && len(c.atHand(call.Pos())) > 0)
+}
+
+// recvValue returns the value of the chain the method sel selects is
+// called on: sel.X, or the *gorm.DB embedded in it.
+func (c *checker) recvValue(sel *ast.SelectorExpr) value {
+	if s, ok := c.pass.TypesInfo.Selections[sel]; ok {
+		if f := embedded(s); f != nil {
+			return c.fieldValue(f)
+		}
+	}
+	return c.eval(sel.X)
 }
 
 // evalCall returns the value of result index of call.
 func (c *checker) evalCall(call *ast.CallExpr, index int) value {
 	info := c.pass.TypesInfo
 	if sel, ok := ast.Unparen(call.Fun).(*ast.SelectorExpr); ok {
-		if s, ok := info.Selections[sel]; ok && s.Kind() == types.MethodVal && tracked(s.Recv()) {
-			return c.method(call, sel)
+		if _, rt, ok := chainMethod(info, sel); ok {
+			return c.method(call, sel, rt)
 		}
 	}
 	fn := calleeFunc(info, call)
@@ -198,14 +211,14 @@ func (c *checker) evalCall(call *ast.CallExpr, index int) value {
 }
 
 // method returns the value of a call of a method of a GORM chain.
-func (c *checker) method(call *ast.CallExpr, sel *ast.SelectorExpr) value {
+func (c *checker) method(call *ast.CallExpr, sel *ast.SelectorExpr, recvType types.Type) value {
 	info := c.pass.TypesInfo
 	if !tracked(info.TypeOf(call)) {
 		return unknown
 	}
 	name := sel.Sel.Name
-	if !isGormDB(info.TypeOf(sel.X)) {
-		return c.eval(sel.X) // Association and generics chains pass it on
+	if !isGormDB(recvType) {
+		return c.recvValue(sel) // Association and generics chains pass it on
 	}
 	switch name {
 	case "WithContext":
@@ -231,7 +244,7 @@ func (c *checker) method(call *ast.CallExpr, sel *ast.SelectorExpr) value {
 				}
 			}
 		}
-		return c.eval(sel.X) // a session without Context keeps the chain's
+		return c.recvValue(sel) // a session without Context keeps the chain's
 	case "Clauses":
 		for _, arg := range call.Args {
 			if c.isReservedUse(arg) {
@@ -240,9 +253,9 @@ func (c *checker) method(call *ast.CallExpr, sel *ast.SelectorExpr) value {
 		}
 	}
 	if dbFinishers[name] {
-		return c.inherited(sel.X, call)
+		return c.inherited(c.recvValue(sel), call)
 	}
-	return c.eval(sel.X)
+	return c.recvValue(sel)
 }
 
 // ctxArg is the value of a chain given the context e.

@@ -22,7 +22,7 @@ type param struct {
 // callback is a Transaction or FindInBatches call whose function literal
 // gets the transaction (or batch) session as first parameter.
 type callback struct {
-	recv ast.Expr
+	sel  *ast.SelectorExpr
 	call *ast.CallExpr
 }
 
@@ -142,8 +142,7 @@ func (c *checker) callback(call *ast.CallExpr) {
 	if !ok {
 		return
 	}
-	s, ok := c.pass.TypesInfo.Selections[sel]
-	if !ok || s.Kind() != types.MethodVal || !isGormDB(s.Recv()) {
+	if _, rt, ok := chainMethod(c.pass.TypesInfo, sel); !ok || !isGormDB(rt) {
 		return
 	}
 	arg := -1
@@ -161,7 +160,7 @@ func (c *checker) callback(call *ast.CallExpr) {
 		return
 	}
 	if v, ok := c.pass.TypesInfo.Defs[lit.Type.Params.List[0].Names[0]].(*types.Var); ok {
-		c.callbacks[v] = callback{recv: sel.X, call: call}
+		c.callbacks[v] = callback{sel: sel, call: call}
 	}
 }
 

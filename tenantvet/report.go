@@ -16,12 +16,12 @@ func (c *checker) check(call *ast.CallExpr) {
 	if !ok {
 		return
 	}
-	s, ok := info.Selections[sel]
-	if !ok || s.Kind() != types.MethodVal {
+	s, recv, ok := chainMethod(info, sel)
+	if !ok {
 		return
 	}
 	name := sel.Sel.Name
-	switch recv := s.Recv(); {
+	switch {
 	case isGormDB(recv) && dbFinishers[name], isAssociation(recv) && assocFinishers[name]:
 		c.checkChain(call, sel)
 	case isGeneric(recv):
@@ -33,7 +33,7 @@ func (c *checker) check(call *ast.CallExpr) {
 }
 
 func (c *checker) checkChain(call *ast.CallExpr, sel *ast.SelectorExpr) {
-	v := c.eval(sel.X)
+	v := c.recvValue(sel)
 	if v.st != stNoCtx {
 		return
 	}
@@ -43,7 +43,7 @@ func (c *checker) checkChain(call *ast.CallExpr, sel *ast.SelectorExpr) {
 	}
 	ctx, ok := pick(vars)
 	what := sel.Sel.Name
-	if isAssociation(c.pass.TypesInfo.TypeOf(sel.X)) {
+	if _, rt, _ := chainMethod(c.pass.TypesInfo, sel); isAssociation(rt) {
 		what = "Association " + what
 	}
 	d := analysis.Diagnostic{Pos: sel.Sel.Pos(), End: call.End()}
@@ -61,7 +61,7 @@ func (c *checker) checkChain(call *ast.CallExpr, sel *ast.SelectorExpr) {
 		d.Message = fmt.Sprintf("tenantvet: %s on a GORM chain without a context: the statement has no tenant; add .WithContext(%s)",
 			what, orCtx(ctx, ok))
 		root := c.root(sel.X)
-		if ok && isGormDB(c.pass.TypesInfo.TypeOf(root)) {
+		if ok && hasWithContext(c.pass.TypesInfo.TypeOf(root)) {
 			d.SuggestedFixes = []analysis.SuggestedFix{{
 				Message:   "Add .WithContext(" + ctx + ")",
 				TextEdits: []analysis.TextEdit{{Pos: root.End(), End: root.End(), NewText: []byte(".WithContext(" + ctx + ")")}},
@@ -80,7 +80,7 @@ func (c *checker) checkGeneric(call *ast.CallExpr, sel *ast.SelectorExpr) {
 	if !bg && !isNil(info, arg) {
 		return // given a context
 	}
-	v := c.eval(sel.X)
+	v := c.recvValue(sel)
 	if v.st == stReserved || !bg && v.st != stNoCtx {
 		return // nil keeps the chain's own context
 	}
@@ -115,11 +115,14 @@ func (c *checker) root(e ast.Expr) ast.Expr {
 		if !ok {
 			return e
 		}
-		s, ok := c.pass.TypesInfo.Selections[sel]
-		if !ok || s.Kind() != types.MethodVal || !tracked(s.Recv()) {
+		s, _, ok := chainMethod(c.pass.TypesInfo, sel)
+		if !ok {
 			return e
 		}
 		e = sel.X
+		if embedded(s) != nil {
+			return e // the chain starts at the embedded *gorm.DB
+		}
 	}
 }
 

@@ -140,3 +140,64 @@ func isNil(info *types.Info, e ast.Expr) bool {
 	_, isNil := info.Uses[id].(*types.Nil)
 	return isNil
 }
+
+// chainMethod returns the selection of sel when it selects a method of a
+// GORM chain, and the method's own receiver type (which differs from the
+// selection's when the method is promoted from an embedded *gorm.DB).
+func chainMethod(info *types.Info, sel *ast.SelectorExpr) (*types.Selection, types.Type, bool) {
+	s, ok := info.Selections[sel]
+	if !ok || s.Kind() != types.MethodVal {
+		return nil, nil, false
+	}
+	fn, ok := s.Obj().(*types.Func)
+	if !ok {
+		return nil, nil, false
+	}
+	recv := fn.Type().(*types.Signature).Recv()
+	if recv == nil {
+		return nil, nil, false
+	}
+	rt := recv.Type()
+	if _, iface := rt.Underlying().(*types.Interface); iface {
+		rt = s.Recv() // an interface method: the interface is the chain
+	}
+	if !tracked(rt) {
+		return nil, nil, false
+	}
+	return s, rt, true
+}
+
+// embedded returns the field through which s reaches a promoted method,
+// or nil when the method is not promoted.
+func embedded(s *types.Selection) *types.Var {
+	path := s.Index()
+	if len(path) < 2 {
+		return nil
+	}
+	t := s.Recv()
+	var f *types.Var
+	for _, i := range path[:len(path)-1] {
+		if p, ok := t.Underlying().(*types.Pointer); ok {
+			t = p.Elem()
+		}
+		st, ok := t.Underlying().(*types.Struct)
+		if !ok || i >= st.NumFields() {
+			return nil
+		}
+		f = st.Field(i)
+		t = f.Type()
+	}
+	return f
+}
+
+// hasWithContext reports whether values of type t have *gorm.DB's
+// WithContext method, directly or promoted.
+func hasWithContext(t types.Type) bool {
+	obj, _, _ := types.LookupFieldOrMethod(t, true, nil, "WithContext")
+	fn, ok := obj.(*types.Func)
+	if !ok {
+		return false
+	}
+	recv := fn.Type().(*types.Signature).Recv()
+	return recv != nil && isGormDB(recv.Type())
+}

@@ -103,3 +103,22 @@ func (a *App) named(ctx context.Context) error {
 }
 
 func work(tx *gorm.DB) error { return tx.Create(&User{}).Error }
+
+// The transaction's tx keeps its context inside a closure that takes a
+// context of its own.
+func (a *App) txInClosure(ctx context.Context, ids []uint) error {
+	return a.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		return each(ctx, ids, func(ctx context.Context, id uint) error {
+			return tx.Create(&User{ID: id}).Error
+		})
+	})
+}
+
+func each(ctx context.Context, ids []uint, f func(context.Context, uint) error) error {
+	for _, id := range ids {
+		if err := f(ctx, id); err != nil {
+			return err
+		}
+	}
+	return nil
+}

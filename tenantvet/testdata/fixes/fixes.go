@@ -61,3 +61,10 @@ func (s *Server) association(ctx context.Context, u *User) {
 	a := s.DB.Model(u).Association("Pets")
 	a.Find(&u.Pets) // want `Association Find on a GORM chain without a context`
 }
+
+type Repo struct{ *gorm.DB }
+
+func (r Repo) list(ctx context.Context) {
+	var users []User
+	r.Where("id > ?", 1).Find(&users) // want `Find on a GORM chain without a context`
+}
