@@ -65,8 +65,8 @@
 //
 // Anything else is not followed, and so never reported: a plain *gorm.DB
 // parameter (the caller may have given it a context), map and slice
-// elements, interface method results, function values, variables whose
-// address is taken, chains a scope function (Scopes) might change.
+// elements, interface method results, function values, and variables
+// whose address is taken.
 //
 // # Data flow
 //
@@ -86,9 +86,9 @@
 // Function literals see the contexts of the functions they are in. The
 // transaction passed to a Transaction (or FindInBatches) callback literal
 // inherits the chain Transaction was called on, in nested function
-// literals too: its uses are fine when
-// that chain has a context, and are not reported again when the
-// Transaction call itself is. Likewise the session Begin returns.
+// literals too: its uses are fine when that chain has a context, and are
+// not reported again when the Transaction call itself is. Likewise the
+// session Begin returns.
 //
 // # Generics API
 //
@@ -112,9 +112,11 @@
 //
 // # Limits
 //
-// The analysis prefers missing a mistake to reporting correct code. It
-// does not see contexts given through Scopes, nor follow a *gorm.DB
-// parameter back to its callers.
+// The analysis prefers missing a mistake to reporting correct code where
+// it cannot tell. It does not follow a *gorm.DB parameter back to its
+// callers. Scopes are taken to pass the chain on: a scope function that
+// gives the chain a context is not seen, and the chain is reported; pass
+// the context with WithContext instead.
 // A field written with a context by another package is still a root
 // without context.
 package tenantvet
