@@ -32,6 +32,8 @@ type checker struct {
 	// fieldWrites are the values this package writes to fields.
 	fieldWrites map[*types.Var][]ast.Expr
 	fields      map[*types.Var]value
+	// plugins are the local variables given a plugin with db.Use.
+	plugins map[*types.Var]bool
 
 	vars    map[*types.Var]value
 	busy    map[*types.Var]int
@@ -53,6 +55,7 @@ func run(pass *analysis.Pass) (any, error) {
 		callbacks:   make(map[*types.Var]callback),
 		fieldWrites: make(map[*types.Var][]ast.Expr),
 		fields:      make(map[*types.Var]value),
+		plugins:     make(map[*types.Var]bool),
 		vars:        make(map[*types.Var]value),
 		busy:        make(map[*types.Var]int),
 		lowHit:      math.MaxInt,

@@ -56,7 +56,9 @@
 //
 // Roots without context: a struct field of type *gorm.DB (an embedded one
 // too: r.Find on a struct embedding *gorm.DB), a package-level *gorm.DB,
-// the result of gorm.Open, and a *gorm.DB parameter used inside
+// a local variable set by gorm.Open that the package gives a plugin
+// (db.Use(...); one given none is a plain connection, which needs no
+// tenant, and is not followed), and a *gorm.DB parameter used inside
 // a function literal that is handed its own context or request (a
 // handler or task built from the application's *gorm.DB keeps it, like a
 // field). A field that the analysed package itself writes with a chain

@@ -122,6 +122,10 @@ func (c *checker) varValue(v *types.Var) value {
 		switch {
 		case d.expr != nil:
 			val = join(val, c.eval(d.expr))
+		case d.call != nil && isFunc(c.pass.TypesInfo, d.call, gormPath, "Open") && !c.plugins[v]:
+			// A database opened here and given no plugin here is not
+			// the plugin's: it needs no tenant.
+			val = unknown
 		case d.call != nil:
 			val = join(val, c.evalCall(d.call, d.index))
 		default:

@@ -66,6 +66,7 @@ func (c *checker) index() {
 				}
 			case *ast.CallExpr:
 				c.callback(n)
+				c.plugged(n)
 			}
 			return true
 		})
@@ -245,5 +246,19 @@ func (c *checker) literalFields(lit *ast.CompositeLit) {
 		if f != nil && tracked(f.Type()) {
 			c.fieldWrites[f] = append(c.fieldWrites[f], val)
 		}
+	}
+}
+
+// plugged records the local variables db of db.Use(plugin) calls.
+func (c *checker) plugged(call *ast.CallExpr) {
+	sel, ok := ast.Unparen(call.Fun).(*ast.SelectorExpr)
+	if !ok || sel.Sel.Name != "Use" {
+		return
+	}
+	if _, rt, ok := chainMethod(c.pass.TypesInfo, sel); !ok || !isGormDB(rt) {
+		return
+	}
+	if v := c.local(sel.X); v != nil {
+		c.plugins[v] = true
 	}
 }

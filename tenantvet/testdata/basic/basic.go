@@ -140,14 +140,28 @@ func (s *Server) custom(c reqCtx) {
 	s.DB.Find(&users) // want `add .WithContext\(c\)`
 }
 
-// gorm.Open gives a root without context.
-func open(ctx context.Context, d gorm.Dialector) error {
+// gorm.Open gives a root without context, once the plugin is installed.
+func open(ctx context.Context, d gorm.Dialector, plugin gorm.Plugin) error {
 	db, err := gorm.Open(d)
 	if err != nil {
 		return err
 	}
+	if err := db.Use(plugin); err != nil {
+		return err
+	}
 	var users []User
 	return db.Find(&users).Error // want `Find on a GORM chain without a context`
+}
+
+// A database opened without a plugin (a plain connection, in a test or a
+// tool) needs no tenant: not reported.
+func openPlain(ctx context.Context, d gorm.Dialector) error {
+	plain, err := gorm.Open(d)
+	if err != nil {
+		return err
+	}
+	var users []User
+	return plain.Find(&users).Error
 }
 
 // A parameter may already carry the caller's context: not reported.

@@ -124,8 +124,9 @@ func (r *Repo) beginCtx(ctx context.Context) error {
 }
 
 // A local from gorm.Open, used in a function with a context.
-func openAndUse(ctx context.Context, d gorm.Dialector) {
+func openAndUse(ctx context.Context, d gorm.Dialector, p gorm.Plugin) {
 	db, _ := gorm.Open(d)
+	_ = db.Use(p)
 	var users []User
 	db.Find(&users) // want `Find on a GORM chain without a context`
 	tdb := db.WithContext(ctx)
