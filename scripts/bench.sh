@@ -47,6 +47,7 @@ done
 # Long ones, once: Zipf traffic over 10,000 tenants (about 80 s), and the
 # example app under wrk (its own table, below ours).
 "$out/benchmarks.test" -test.run '^$' -test.bench '^BenchmarkCapacity$' -test.benchtime 1x | tee -a "$raw" >&2
+"$out/benchmarks.test" -test.run '^$' -test.bench '^BenchmarkStoreSync$' -test.benchtime 1x | tee -a "$raw" >&2
 ROUNDS="$rounds" BENCH_OUT="$out" bash scripts/loadbench.sh >"$out/loadbench.md"
 
 echo

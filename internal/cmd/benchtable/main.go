@@ -213,6 +213,15 @@ func run(in io.Reader, out io.Writer) error {
 				fmt.Sprintf("%.1f× (hit ratio %.2f)", bp99, hit), bp99 <= 2)
 		}
 	}
+	if resync, ok := med("StoreSync", "resync-B"); ok {
+		boot, _ := med("StoreSync", "boot-s")
+		heap, _ := med("StoreSync", "heap-MiB")
+		per, _ := med("StoreSync", "B/tenant")
+		lines, _ := med("StoreSync", "log-lines")
+		check("100,000 tenants in Redis: idle resync reads ≤ 1 KiB per instance", fmt.Sprintf("%.0f B", resync), resync <= 1024)
+		check("... boot to serving ≤ 2 s, heap ≤ 150 MiB, one log line", fmt.Sprintf("%.2f s, %.0f MiB, %.0f line(s)", boot, heap, lines), boot <= 2 && heap <= 150 && lines <= 1)
+		check("... memory per idle tenant, config included, ≤ 1 KiB", fmt.Sprintf("%.0f B", per), per <= 1024)
+	}
 	if cold, ok := med("ColdTenant", "cold-p50-us"); ok {
 		check("first query to a cold tenant (p50, reported)", fmt.Sprintf("%s µs", num(cold)), true)
 	}
