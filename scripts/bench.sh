@@ -19,6 +19,11 @@ raw="$out/raw.txt"
 # shellcheck source=scripts/services.sh
 . scripts/services.sh
 services_install
+# The example's load benchmark drives wrk.
+if ! command -v wrk >/dev/null 2>&1; then
+	echo "installing wrk" >&2
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk </dev/null >/dev/null
+fi
 trap services_stop EXIT
 services_start
 
