@@ -80,9 +80,10 @@ func databasesOn2(b *testing.B, n int) []string {
 // ctx ends, and returns the statements run per second.
 func loop(ctx context.Context, b *testing.B, r *resolver.Resolver, ids []string, workers int, stmt string) float64 {
 	var (
-		n    atomic.Int64
-		wg   sync.WaitGroup
-		fail atomic.Value
+		n     atomic.Int64
+		wg    sync.WaitGroup
+		once  sync.Once
+		first error
 	)
 	start := time.Now()
 	for w := range workers {
@@ -96,7 +97,7 @@ func loop(ctx context.Context, b *testing.B, r *resolver.Resolver, ids []string,
 				}
 				if err != nil {
 					if ctx.Err() == nil {
-						fail.Store(err)
+						once.Do(func() { first = fmt.Errorf("tenant %s: %w", id, err) })
 					}
 					return
 				}
@@ -105,8 +106,8 @@ func loop(ctx context.Context, b *testing.B, r *resolver.Resolver, ids []string,
 		})
 	}
 	wg.Wait()
-	if err, _ := fail.Load().(error); err != nil {
-		b.Fatal(err)
+	if first != nil {
+		b.Fatal(first)
 	}
 	return float64(n.Load()) / time.Since(start).Seconds()
 }

@@ -107,7 +107,8 @@ func TestBudgetPerServer(t *testing.T) {
 			var (
 				wg    sync.WaitGroup
 				noisy atomic.Int64
-				fail  atomic.Value
+				once  sync.Once
+				fail  error
 			)
 			// The noisy tenants of server 1: more workers than the budget,
 			// each holding a connection for 50 ms.
@@ -115,7 +116,7 @@ func TestBudgetPerServer(t *testing.T) {
 				wg.Go(func() {
 					for ctx.Err() == nil {
 						if err := leaseExec(ctx, r, fmt.Sprintf("a%d", w%3), "SELECT pg_sleep(0.05)"); err != nil && ctx.Err() == nil {
-							fail.Store(err)
+							once.Do(func() { fail = err })
 							return
 						}
 						noisy.Add(1)
@@ -151,8 +152,8 @@ func TestBudgetPerServer(t *testing.T) {
 			st := r.Stats()
 			cancel()
 			wg.Wait()
-			if err, _ := fail.Load().(error); err != nil {
-				t.Fatal(err)
+			if fail != nil {
+				t.Fatal(fail)
 			}
 			if !tc.wantWaitsB {
 				if st.Servers[s1].BudgetWaits == 0 || st.Servers[s1].MaxConns != 4 {
