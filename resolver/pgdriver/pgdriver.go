@@ -1,6 +1,7 @@
 package pgdriver
 
 import (
+	"crypto/tls"
 	"database/sql/driver"
 	"errors"
 	"maps"
@@ -10,6 +11,7 @@ import (
 	"sync"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/tenantrouter/tenantplugin/resolver/dbdriver"
 	"github.com/tenantrouter/tenantplugin/tenantconfig"
@@ -130,8 +132,7 @@ func (t *templateCache) parse(dsn string) (*pgx.ConnConfig, pooler, error) {
 // pgbouncer param over pool.
 func mergeFields(cc *pgx.ConnConfig, c tenantconfig.DataSource, pool *pooler) error {
 	if c.Host != "" {
-		cc.Host = c.Host
-		cc.Fallbacks = nil
+		setHost(cc, c.Host)
 	}
 	if c.Port != 0 {
 		if c.Port < 0 || c.Port > 65535 {
@@ -166,6 +167,35 @@ func mergeFields(cc *pgx.ConnConfig, c tenantconfig.DataSource, pool *pooler) er
 		return err
 	}
 	return nil
+}
+
+// setHost moves cc to host. The attempts the template makes on its first
+// host are kept, on host: with libpq's default sslmode (prefer) that is
+// TLS, then plain text. Those on the template's other hosts are dropped.
+// A TLS server name that was the template's host becomes host (the
+// tls.Config is cloned: a config's copy shares it).
+func setHost(cc *pgx.ConnConfig, host string) {
+	first, port := cc.Host, cc.Port
+	var fallbacks []*pgconn.FallbackConfig
+	for _, f := range cc.Fallbacks {
+		if f.Host == first && f.Port == port {
+			g := *f
+			g.Host, g.TLSConfig = host, withServerName(f.TLSConfig, first, host)
+			fallbacks = append(fallbacks, &g)
+		}
+	}
+	cc.Host, cc.Fallbacks = host, fallbacks
+	cc.TLSConfig = withServerName(cc.TLSConfig, first, host)
+}
+
+// withServerName returns t with its server name old changed to host.
+func withServerName(t *tls.Config, old, host string) *tls.Config {
+	if t == nil || t.ServerName != old {
+		return t
+	}
+	t = t.Clone()
+	t.ServerName = host
+	return t
 }
 
 // mergeParams sets params over the template's run-time parameters. Their
