@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
+	"gorm.io/gorm/logger"
 )
 
 // LedgerTable is the table, in each database a migration runs on, that
@@ -96,7 +97,7 @@ func last(db *gorm.DB, step string) (string, error) {
 // nothing. When the read fails and the error does not tell, it looks for
 // the ledger, and reads again if another runner created it meanwhile.
 func lastOrNone(db *gorm.DB, step string) (string, error) {
-	fp, err := last(db, step)
+	fp, err := last(quiet(db), step)
 	switch {
 	case err == nil:
 		return fp, nil
@@ -146,7 +147,7 @@ func (l ledger) fresh() ledger {
 // another runner creates it meanwhile). answered tells whether the
 // database answered at all.
 func readAll(db *gorm.DB) (known map[string]string, answered bool, err error) {
-	known, err = readLast(db)
+	known, err = readLast(quiet(db))
 	switch {
 	case err == nil:
 		return known, true, nil
@@ -162,6 +163,14 @@ func readAll(db *gorm.DB) (known map[string]string, answered bool, err error) {
 	}
 	known, err = readLast(db)
 	return known, true, err
+}
+
+// quiet returns db with its logger silenced, for a read that fails as
+// expected on a database not migrated yet (the ledger is missing): the
+// application's GORM logger would print that as an error. A failure of
+// another kind is returned, and read again with the logger, as before.
+func quiet(db *gorm.DB) *gorm.DB {
+	return db.Session(&gorm.Session{Logger: db.Logger.LogMode(logger.Silent)})
 }
 
 // missingLedger tells whether err is the database's answer that the

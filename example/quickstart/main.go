@@ -17,6 +17,7 @@ import (
 
 	tenantplugin "github.com/tenantrouter/tenantplugin"
 	tenantchi "github.com/tenantrouter/tenantplugin/chi"
+	"github.com/tenantrouter/tenantplugin/migrate"
 	"github.com/tenantrouter/tenantplugin/reserved"
 	"github.com/tenantrouter/tenantplugin/resolver"
 	"github.com/tenantrouter/tenantplugin/resolver/dbdriver"
@@ -75,6 +76,12 @@ func run(ctx context.Context) error {
 		return err
 	}
 	defer plugin.Close()
+
+	// New: every tenant's database and the central one migrated, each
+	// model where the strategies place it.
+	if _, err := migrate.AutoMigrate(ctx, db, res.Tenants(), []any{&Patient{}, &Plan{}}); err != nil {
+		return err
+	}
 
 	// New: the tenant from the request's host, into its context.
 	mw, err := tenantchi.Middleware(res)
