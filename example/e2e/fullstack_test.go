@@ -55,7 +55,7 @@ func TestTenantLifecycle(t *testing.T) {
 		t.Fatalf("tenant-3's hospitals: %q", body)
 	}
 	if page := e.waitStatus(addr, "tenant-3.localhost", "/", http.StatusOK); !strings.Contains(page, "tenant-3.localhost") {
-		t.Fatalf("tenant-3's page does not name it:\n%s", tail(page, 5))
+		t.Fatalf("tenant-3's page does not name it:\n%s", testenv.Tail(page, 5))
 	}
 
 	const email = "ada@example.com"

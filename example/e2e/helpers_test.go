@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/big"
 	"net"
 	"net/http"
 	"os"
@@ -318,15 +317,7 @@ func (w *watcher) line() string {
 func (w *watcher) String() string {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return tail(w.buf.String(), 40)
-}
-
-func tail(s string, n int) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
+	return testenv.Tail(w.buf.String(), 40)
 }
 
 // addrRE takes the listen address out of the server's "serving" line.
@@ -361,10 +352,10 @@ type redisServer struct {
 // with TENANTPLUGIN_INTEGRATION=1) without a redis-server binary.
 func startRedis(t *testing.T) *redisServer {
 	t.Helper()
-	r := &redisServer{t: t, bin: redisServerPath(t), dir: t.TempDir()}
+	r := &redisServer{t: t, bin: testenv.RedisServer(t), dir: t.TempDir()}
 	var err error
 	for range 5 {
-		if r.port, err = freePort(); err != nil {
+		if r.port, err = testenv.FreePort(); err != nil {
 			continue
 		}
 		if err = r.start(); err == nil {
@@ -399,7 +390,7 @@ func (r *redisServer) start() error {
 		select {
 		case <-p.done:
 			b, _ := os.ReadFile(filepath.Join(r.dir, "redis.log"))
-			return fmt.Errorf("redis-server exited on port %d: %w\n%s", r.port, p.err, tail(string(b), 10))
+			return fmt.Errorf("redis-server exited on port %d: %w\n%s", r.port, p.err, testenv.Tail(string(b), 10))
 		default:
 		}
 		time.Sleep(5 * time.Millisecond)
@@ -446,52 +437,4 @@ func (r *redisServer) restart() {
 		}
 	}
 	r.t.Fatalf("redis restart: %v", err)
-}
-
-// redisServerPath returns TENANTPLUGIN_REDIS_SERVER, or redis-server on
-// PATH; without one it skips, or fails with TENANTPLUGIN_INTEGRATION=1.
-func redisServerPath(t *testing.T) string {
-	t.Helper()
-	const env = "TENANTPLUGIN_REDIS_SERVER"
-	if p := os.Getenv(env); p != "" {
-		if _, err := os.Stat(p); err != nil {
-			t.Fatalf("%s=%s: %v", env, p, err)
-		}
-		return p
-	}
-	if p, err := exec.LookPath("redis-server"); err == nil {
-		return p
-	}
-	if testenv.Required() {
-		t.Fatalf("no redis-server (set %s or put it on PATH) but %s=1", env, testenv.EnvIntegration)
-	}
-	t.Skipf("no redis-server (set %s or put it on PATH): this test restarts a Redis of its own", env)
-	return ""
-}
-
-// freePort returns a free loopback port below the kernel's ephemeral
-// range, so that no outgoing connection takes it while Redis is down.
-func freePort() (int, error) {
-	low := 32768
-	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
-		if f := strings.Fields(string(b)); len(f) == 2 {
-			if n, err := strconv.Atoi(f[0]); err == nil && n > 12000 {
-				low = n
-			}
-		}
-	}
-	for range 100 {
-		n, err := rand.Int(rand.Reader, big.NewInt(int64(low-11000)))
-		if err != nil {
-			return 0, err
-		}
-		port := 11000 + int(n.Int64())
-		ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
-		if err != nil {
-			continue
-		}
-		_ = ln.Close()
-		return port, nil
-	}
-	return 0, errors.New("no free port found")
 }

@@ -244,7 +244,7 @@ func TestSecretsNeverLogged(t *testing.T) {
 
 	// Failures, where secrets leak if anywhere. Nothing listens on a
 	// port just freed.
-	deadPort, err := freePort()
+	deadPort, err := testenv.FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -332,6 +332,6 @@ func TestSecretsNeverLogged(t *testing.T) {
 		}
 	}
 	if !strings.Contains(all, "tenant change refused") {
-		t.Errorf("no instance logged the refused change:\n%s", tail(all, 40))
+		t.Errorf("no instance logged the refused change:\n%s", testenv.Tail(all, 40))
 	}
 }

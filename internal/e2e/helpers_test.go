@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/big"
 	"net"
 	"net/http"
 	"net/url"
@@ -61,7 +60,7 @@ type env struct {
 // when PostgreSQL or redis-server is missing, then builds the programs.
 func newEnv(tb testing.TB) *env {
 	tb.Helper()
-	e := &env{tb: tb, pgURL: testenv.PostgresURL(tb), redis: redisServerPath(tb), dir: tb.TempDir()}
+	e := &env{tb: tb, pgURL: testenv.PostgresURL(tb), redis: testenv.RedisServer(tb), dir: tb.TempDir()}
 	e.bins = buildBinaries(tb)
 	tr := &http.Transport{MaxIdleConnsPerHost: 32, DisableCompression: true}
 	e.http = &http.Client{Transport: tr, Timeout: time.Minute}
@@ -227,7 +226,7 @@ func (e *env) startRedis(password string) *redisServer {
 	r := &redisServer{e: e, dir: dir, password: password}
 	var err error
 	for range 5 {
-		if r.port, err = freePort(); err != nil {
+		if r.port, err = testenv.FreePort(); err != nil {
 			continue
 		}
 		if _, err = r.start(); err == nil {
@@ -352,35 +351,7 @@ func (r *redisServer) restart() time.Time {
 
 func (r *redisServer) logTail() string {
 	b, _ := os.ReadFile(filepath.Join(r.dir, "redis.log"))
-	return tail(string(b), 20)
-}
-
-// freePort returns a free loopback port below the kernel's ephemeral
-// range, so that no outgoing connection takes it while Redis is down
-// between a kill and a restart.
-func freePort() (int, error) {
-	low := 32768
-	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
-		if f := strings.Fields(string(b)); len(f) == 2 {
-			if n, err := strconv.Atoi(f[0]); err == nil && n > 12000 {
-				low = n
-			}
-		}
-	}
-	for range 100 {
-		n, err := rand.Int(rand.Reader, big.NewInt(int64(low-11000)))
-		if err != nil {
-			return 0, err
-		}
-		port := 11000 + int(n.Int64())
-		ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
-		if err != nil {
-			continue
-		}
-		_ = ln.Close()
-		return port, nil
-	}
-	return 0, errors.New("no free port found")
+	return testenv.Tail(string(b), 20)
 }
 
 // ---- instances ----
@@ -487,7 +458,7 @@ func (i *instance) stderrText() string {
 	return string(b)
 }
 
-func (i *instance) stderrTail() string { return tail(i.stderrText(), 30) }
+func (i *instance) stderrTail() string { return testenv.Tail(i.stderrText(), 30) }
 
 // get fetches path and decodes the JSON reply into v; it returns the
 // status.
@@ -690,12 +661,4 @@ func (e *env) mustCtl(rs *redisServer, args ...string) ctlResult {
 		e.tb.Fatal(res)
 	}
 	return res
-}
-
-func tail(s string, lines int) string {
-	ls := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	if len(ls) > lines {
-		ls = ls[len(ls)-lines:]
-	}
-	return strings.Join(ls, "\n")
 }
