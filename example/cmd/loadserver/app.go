@@ -96,16 +96,8 @@ func open(ctx context.Context, s settings, log *slog.Logger) (*app, error) {
 // openSingle is the application without the plugin: GORM on one
 // database, the routes with no middleware.
 func openSingle(ctx context.Context, s settings, log *slog.Logger) (_ *app, err error) {
-	dsn, err := withDatabase(s.dsn, s.db)
+	a, db, err := openDatabase(s, s.db)
 	if err != nil {
-		return nil, err
-	}
-	db, err := gorm.Open(postgres.Open(dsn), gormConfig())
-	if err != nil {
-		return nil, err
-	}
-	a := &app{}
-	if a.sqlDB, err = db.DB(); err != nil {
 		return nil, err
 	}
 	defer func() {
@@ -113,7 +105,6 @@ func openSingle(ctx context.Context, s settings, log *slog.Logger) (_ *app, err 
 			err = errors.Join(err, a.close())
 		}
 	}()
-	setPool(a.sqlDB, s.pool)
 	if err := db.WithContext(ctx).AutoMigrate(hospital.Models()...); err != nil {
 		return nil, fmt.Errorf("migrating: %w", err)
 	}
@@ -124,6 +115,26 @@ func openSingle(ctx context.Context, s settings, log *slog.Logger) (_ *app, err 
 	web.Handlers{DB: db, Tasks: noTasks{}, Log: log}.Mount(r)
 	a.handler = r
 	return a, nil
+}
+
+// openDatabase opens the application's own database, name on the server
+// of s.dsn, with its pool sized by setPool: the app to close on error,
+// and the *gorm.DB.
+func openDatabase(s settings, name string) (*app, *gorm.DB, error) {
+	dsn, err := withDatabase(s.dsn, name)
+	if err != nil {
+		return nil, nil, err
+	}
+	db, err := gorm.Open(postgres.Open(dsn), gormConfig())
+	if err != nil {
+		return nil, nil, err
+	}
+	a := &app{}
+	if a.sqlDB, err = db.DB(); err != nil {
+		return nil, nil, err
+	}
+	setPool(a.sqlDB, s.pool)
+	return a, db, nil
 }
 
 // setPool sizes the application's own pool as the resolver sizes each
@@ -140,16 +151,8 @@ func setPool(db *sql.DB, n int) {
 // the resolver in step with, every database migrated and seeded, and
 // the routes behind the tenant middleware.
 func openTenant(ctx context.Context, s settings, log *slog.Logger) (_ *app, err error) {
-	central, err := withDatabase(s.dsn, s.central)
+	a, db, err := openDatabase(s, s.central)
 	if err != nil {
-		return nil, err
-	}
-	db, err := gorm.Open(postgres.Open(central), gormConfig())
-	if err != nil {
-		return nil, err
-	}
-	a := &app{}
-	if a.sqlDB, err = db.DB(); err != nil {
 		return nil, err
 	}
 	defer func() {
@@ -157,7 +160,6 @@ func openTenant(ctx context.Context, s settings, log *slog.Logger) (_ *app, err 
 			err = errors.Join(err, a.close())
 		}
 	}()
-	setPool(a.sqlDB, s.pool)
 	a.res, err = resolver.New(resolver.Config{
 		Template: resolver.Template{
 			Driver: pgdriver.DriverName,
