@@ -2,7 +2,6 @@ package benchmarks
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"net/url"
 	"sync"
@@ -50,30 +49,6 @@ func noisyServers(b *testing.B, cfg resolver.Config, dbs1, dbs2 []string) *resol
 		}
 	}
 	return r
-}
-
-// databasesOn2 creates n databases on the second server, dropped at the
-// end.
-func databasesOn2(b *testing.B, n int) []string {
-	b.Helper()
-	admin, err := sql.Open("pgx", testenv.Postgres2URL(b))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = admin.Close() })
-	names := make([]string, n)
-	for i := range names {
-		names[i] = fmt.Sprintf("bench2_%d_%d", time.Now().UnixNano()%1e9, i)
-		if _, err := admin.Exec("CREATE DATABASE " + names[i]); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.Cleanup(func() {
-		for _, name := range names {
-			_, _ = admin.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)")
-		}
-	})
-	return names
 }
 
 // loop runs stmt as the tenants (in turn) on workers goroutines until
@@ -131,7 +106,7 @@ func ended(ctx context.Context) bool {
 // -benchtime=1x.
 func BenchmarkNoisyServer(b *testing.B) {
 	dbs1 := testenv.Databases(b, 2)
-	dbs2 := databasesOn2(b, 2)
+	dbs2 := testenv.DatabasesOn(b, testenv.Postgres2URL(b), 2)
 	const d = 3 * time.Second
 	for b.Loop() {
 		for _, v := range []struct {

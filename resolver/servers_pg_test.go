@@ -2,7 +2,6 @@ package resolver_test
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"net/url"
 	"sync"
@@ -26,26 +25,7 @@ func serverDatabases(t *testing.T, adminURL string, n int) ([]string, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	admin, err := sql.Open("pgx", adminURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = admin.Close() })
-	names := make([]string, n)
-	for i := range names {
-		names[i] = fmt.Sprintf("srv_%d_%d_%d", time.Now().UnixNano()%1e9, i, n)
-		if _, err := admin.Exec("CREATE DATABASE " + names[i]); err != nil {
-			t.Fatal(err)
-		}
-	}
-	t.Cleanup(func() {
-		for _, name := range names {
-			if _, err := admin.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)"); err != nil {
-				t.Error(err)
-			}
-		}
-	})
-	return names, u.Host
+	return testenv.DatabasesOn(t, adminURL, n), u.Host
 }
 
 // twoServers registers tenants a0..a2 on the first server and b0..b2

@@ -66,7 +66,14 @@ var seq atomic.Int64
 // test ends. It returns their names.
 func Databases(tb testing.TB, n int) []string {
 	tb.Helper()
-	admin := Admin(tb)
+	return DatabasesOn(tb, PostgresURL(tb), n)
+}
+
+// DatabasesOn is Databases on the server of adminURL (such as
+// [Postgres2URL]'s).
+func DatabasesOn(tb testing.TB, adminURL string, n int) []string {
+	tb.Helper()
+	admin := adminOn(tb, adminURL)
 	prefix := fmt.Sprintf("tp_%d_%d", os.Getpid()%100000, seq.Add(1))
 	names := make([]string, n)
 	for i := range names {
@@ -89,7 +96,13 @@ func Databases(tb testing.TB, n int) []string {
 // test ends.
 func Admin(tb testing.TB) *sql.DB {
 	tb.Helper()
-	db, err := sql.Open("pgx", PostgresURL(tb))
+	return adminOn(tb, PostgresURL(tb))
+}
+
+// adminOn is Admin on the server of adminURL.
+func adminOn(tb testing.TB, adminURL string) *sql.DB {
+	tb.Helper()
+	db, err := sql.Open("pgx", adminURL)
 	if err != nil {
 		tb.Fatal(err)
 	}
