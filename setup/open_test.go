@@ -290,3 +290,24 @@ func TestCloseTwice(t *testing.T) {
 		t.Fatal("a statement after Close succeeded")
 	}
 }
+
+// TestOpenCancelled: a context cancelled before Open returns makes it
+// fail, close what it built and leave db as it was.
+func TestOpenCancelled(t *testing.T) {
+	dir := t.TempDir()
+	db := openCentral(t, dir)
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	_, err := tenantsetup.Open(ctx, db,
+		tenantsetup.WithSettings(tenantsetup.Settings{Tenants: tenantFile(t, dir, "hospital", "tenant-1.localhost")}),
+		tenantsetup.WithLogger(quiet))
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("Open with a cancelled context: %v", err)
+	}
+	if _, ok := tenantplugin.PluginOf(db); ok {
+		t.Fatal("the failed Open installed the plugin")
+	}
+	if err := db.Exec("CREATE TABLE still_single (id integer)").Error; err != nil {
+		t.Fatalf("db changed by a failed Open: %v", err)
+	}
+}
