@@ -62,7 +62,7 @@ func routedMem(b *testing.B) *gorm.DB {
 // GORM alone ("plain") and with the plugin and a strategy installed. In
 // "miss" every text is new to the plugin, which reads it with its lexer;
 // in "hit" the text was read before. Each iteration runs both variants,
-// in alternating order, and times each.
+// in an order drawn at random, and times each.
 func BenchmarkRawRouting(b *testing.B) {
 	ctx := tenant.NewContext(context.Background(), "t042")
 	plain := memGorm(b).WithContext(ctx)

@@ -47,7 +47,7 @@ func memGorm(b *testing.B) *gorm.DB {
 // the same query, the same dialect, on a driver that answers at once.
 // "plain" is GORM alone, "plugin" is GORM with the plugin routing to one
 // of 100 tenants, "dbresolver" GORM with dbresolver and one source. Each
-// iteration runs all three, in rotating order, and times each; it
+// iteration runs all three, in an order drawn at random, and times each; it
 // reports the means, the plugin's differences, and the allocations.
 func BenchmarkRouting(b *testing.B) {
 	ctx := tenant.NewContext(context.Background(), "t042")
