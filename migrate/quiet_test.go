@@ -1,12 +1,12 @@
 package migrate_test
 
 import (
-	"bytes"
 	"context"
 	"log"
 	"strings"
-	"sync"
 	"testing"
+
+	"github.com/tenantrouter/tenantplugin/internal/testenv"
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
@@ -15,30 +15,12 @@ import (
 	"github.com/tenantrouter/tenantplugin/migrate"
 )
 
-// lockedBuffer is a bytes.Buffer safe for the migration's goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // TestFirstRunLogsNoError: migrating databases that have no ledger yet
 // prints no error through the application's GORM logger; the ledger
 // being missing is the expected answer, not a failure.
 func TestFirstRunLogsNoError(t *testing.T) {
 	e := fixture.New(t, fixture.SQLite, fixture.Options{Tenants: 2})
-	var out lockedBuffer
+	var out testenv.Buffer
 	db := e.DB.Session(&gorm.Session{Logger: logger.New(log.New(&out, "", 0), logger.Config{LogLevel: logger.Error})})
 	if _, err := migrate.AutoMigrate(context.Background(), db, e.Tenants, []any{&Patient{}}); err != nil {
 		t.Fatal(err)

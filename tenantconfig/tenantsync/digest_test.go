@@ -13,9 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tenantrouter/tenantplugin/resolver"
-	"github.com/tenantrouter/tenantplugin/resolver/dbdriver"
-	"github.com/tenantrouter/tenantplugin/resolver/sqlitedriver"
 	"github.com/tenantrouter/tenantplugin/tenantconfig"
 	"github.com/tenantrouter/tenantplugin/tenantconfig/memstore"
 	"github.com/tenantrouter/tenantplugin/tenantconfig/tenantsync"
@@ -30,6 +27,17 @@ type readCounter struct {
 
 func newReadCounter() *readCounter {
 	return &readCounter{scriptedStore: &scriptedStore{Store: memstore.New()}}
+}
+
+// readCounterStore returns a new readCounter, and the store a test of
+// kind reads: the counter itself for "digest", for "snapshot" the same
+// store without its Digester methods.
+func readCounterStore(kind string) (*readCounter, tenantconfig.Store) {
+	c := newReadCounter()
+	if kind == "snapshot" {
+		return c, snapshotOnly{c.scriptedStore}
+	}
+	return c, c
 }
 
 func (c *readCounter) Snapshot(ctx context.Context) (map[string]tenantconfig.Record, error) {
@@ -195,11 +203,7 @@ func (l *logLines) take() []string {
 func TestOneLogLinePerBatch(t *testing.T) {
 	for _, kind := range []string{"digest", "snapshot"} {
 		t.Run(kind, func(t *testing.T) {
-			digesting := newReadCounter()
-			var store tenantconfig.Store = digesting
-			if kind == "snapshot" {
-				store = snapshotOnly{digesting.scriptedStore}
-			}
+			digesting, store := readCounterStore(kind)
 			changes := make([]tenantconfig.Change, 0, 50)
 			for i := range 50 {
 				changes = append(changes, put(fmt.Sprintf("t%02d", i), fmt.Sprintf("t%02d.db", i)))
@@ -207,15 +211,7 @@ func TestOneLogLinePerBatch(t *testing.T) {
 			mustApply(t, store, changes...)
 			logs := &logLines{}
 			logger := slog.New(logs)
-			r, err := resolver.New(resolver.Config{
-				Template: resolver.Template{Driver: sqlitedriver.DriverName},
-				Drivers:  []dbdriver.Driver{sqlitedriver.New()},
-				Logger:   logger,
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { _ = r.Close() })
+			r := newLoggedResolver(t, logger)
 			s, err := tenantsync.Start(context.Background(), store, r, tenantsync.WithLogger(logger), tenantsync.WithResyncInterval(-1))
 			if err != nil {
 				t.Fatal(err)

@@ -9,9 +9,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tenantrouter/tenantplugin/resolver"
-	"github.com/tenantrouter/tenantplugin/resolver/dbdriver"
-	"github.com/tenantrouter/tenantplugin/resolver/sqlitedriver"
 	"github.com/tenantrouter/tenantplugin/tenantconfig"
 	"github.com/tenantrouter/tenantplugin/tenantconfig/memstore"
 	"github.com/tenantrouter/tenantplugin/tenantconfig/tenantsync"
@@ -58,11 +55,7 @@ func TestLoad(t *testing.T) {
 func TestLoadLogsOneLine(t *testing.T) {
 	for _, kind := range []string{"digest", "snapshot"} {
 		t.Run(kind, func(t *testing.T) {
-			digesting := newReadCounter()
-			var store tenantconfig.Store = digesting
-			if kind == "snapshot" {
-				store = snapshotOnly{digesting.scriptedStore}
-			}
+			digesting, store := readCounterStore(kind)
 			changes := make([]tenantconfig.Change, 0, 1500)
 			for i := range 1500 {
 				changes = append(changes, put(fmt.Sprintf("t%04d", i), fmt.Sprintf("t%04d.db", i)))
@@ -70,15 +63,7 @@ func TestLoadLogsOneLine(t *testing.T) {
 			mustApply(t, store, changes...)
 			logs := &logLines{}
 			logger := slog.New(logs)
-			r, err := resolver.New(resolver.Config{
-				Template: resolver.Template{Driver: sqlitedriver.DriverName},
-				Drivers:  []dbdriver.Driver{sqlitedriver.New()},
-				Logger:   logger,
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer func() { _ = r.Close() }()
+			r := newLoggedResolver(t, logger)
 			if err := tenantsync.Load(context.Background(), store, r, tenantsync.WithLogger(logger)); err != nil {
 				t.Fatal(err)
 			}

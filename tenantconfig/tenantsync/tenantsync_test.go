@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
@@ -75,10 +76,16 @@ func mustApply(t *testing.T, s tenantconfig.Store, changes ...tenantconfig.Chang
 
 func newResolver(t *testing.T) *resolver.Resolver {
 	t.Helper()
+	return newLoggedResolver(t, fixture.Quiet())
+}
+
+// newLoggedResolver is newResolver logging to logger.
+func newLoggedResolver(t *testing.T, logger *slog.Logger) *resolver.Resolver {
+	t.Helper()
 	r, err := resolver.New(resolver.Config{
 		Template: resolver.Template{Driver: sqlitedriver.DriverName},
 		Drivers:  []dbdriver.Driver{sqlitedriver.New()},
-		Logger:   fixture.Quiet(),
+		Logger:   logger,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,31 +16,13 @@ import (
 	"github.com/tenantrouter/tenantplugin/internal/testenv"
 )
 
-// lockedBuffer is the command's stderr, written by its goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // start runs the command with args on 127.0.0.1:0 and returns its
 // address once it serves, and its log; it is stopped, and must exit 0,
 // when the test ends.
-func start(t *testing.T, args ...string) (string, *lockedBuffer) {
+func start(t *testing.T, args ...string) (string, *testenv.Buffer) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	stderr := &lockedBuffer{}
+	stderr := &testenv.Buffer{}
 	code := make(chan int, 1)
 	ready := make(chan string, 1)
 	go func() {
@@ -174,7 +155,7 @@ func TestSeedTwice(t *testing.T) {
 	for range 2 {
 		ctx, cancel := context.WithCancel(context.Background())
 		code := make(chan int, 1)
-		stderr := &lockedBuffer{}
+		stderr := &testenv.Buffer{}
 		go func() {
 			code <- run(ctx, []string{"-mode", "single", "-dsn", dsn, "-db", name, "-addr", "127.0.0.1:0"}, stderr, func(string) { cancel() })
 		}()

@@ -82,7 +82,7 @@ func chromiumPath(t *testing.T) string {
 // which opens its own tabs.
 type browser struct {
 	ctx       context.Context // the browser's first tab; parent of every tab
-	out       *lockedBuffer   // the browser's stdout and stderr
+	out       *testenv.Buffer // the browser's stdout and stderr
 	artifacts string          // where screenshots go
 }
 
@@ -98,7 +98,7 @@ func startBrowser(t *testing.T) *browser {
 	for _, f := range chromiumFlags {
 		opts = append(opts, chromedp.Flag(f, true))
 	}
-	b := &browser{out: &lockedBuffer{}, artifacts: artifactsDir(t)}
+	b := &browser{out: &testenv.Buffer{}, artifacts: artifactsDir(t)}
 	opts = append(opts, chromedp.CombinedOutput(b.out))
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelBrowser := chromedp.NewContext(actx)

@@ -3,6 +3,8 @@ package main
 import (
 	"strings"
 	"testing"
+
+	"github.com/tenantrouter/tenantplugin/internal/testenv"
 )
 
 // TestRedisModeUsage: in the Redis mode, a DATABASE_URL that is not a
@@ -24,7 +26,7 @@ func TestRedisModeUsage(t *testing.T) {
 			}
 			return ""
 		}
-		var out lockedBuffer
+		var out testenv.Buffer
 		served := false
 		code := run(t.Context(), []string{"-addr", "127.0.0.1:0"}, env, &out, func(string) { served = true })
 		if code != exitUsage || served || !strings.Contains(out.String(), c.want) || strings.Contains(out.String(), secret) {

@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"io"
 	"net/http"
 	"strings"
@@ -17,7 +15,6 @@ import (
 
 	"github.com/tenantrouter/tenantplugin/cacheaware"
 	"github.com/tenantrouter/tenantplugin/example/hospital"
-	"github.com/tenantrouter/tenantplugin/internal/redisurl"
 	"github.com/tenantrouter/tenantplugin/internal/testenv"
 	tenanttask "github.com/tenantrouter/tenantplugin/tasks"
 	"github.com/tenantrouter/tenantplugin/tenant"
@@ -34,25 +31,10 @@ import (
 func TestRedisMode(t *testing.T) {
 	redisURL := testenv.RedisURL(t)
 	names := testenv.Databases(t, 2)
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	service := "server-test-" + hex.EncodeToString(b)
+	rdb, service := testenv.RedisService(t, "server-test-")
 	const id = "tenant-1.localhost"
 	ctx := t.Context()
 
-	rdb, err := redisurl.NewClient(redisURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx := context.Background()
-		iter := rdb.Scan(ctx, 0, "*"+service+"*", 100).Iterator()
-		for iter.Next(ctx) {
-			rdb.Del(ctx, iter.Val())
-		}
-		rdb.SRem(ctx, "asynq:queues", service)
-		_ = rdb.Close()
-	})
 	store, err := redisstore.New(rdb, service)
 	if err != nil {
 		t.Fatal(err)
@@ -89,7 +71,7 @@ func TestRedisMode(t *testing.T) {
 	}
 	runCtx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var out lockedBuffer
+	var out testenv.Buffer
 	code := make(chan int, 1)
 	ready := make(chan string, 1)
 	go func() {

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tenantrouter/tenantplugin/internal/testenv"
+
 	"go.uber.org/goleak"
 
 	"github.com/tenantrouter/tenantplugin/example/web"
@@ -113,15 +115,15 @@ func TestShutdown(t *testing.T) {
 // TestCommandLine: -h is help (0), a stray argument is usage (2), and
 // REDIS_URL without DATABASE_URL is usage (2), serving nothing.
 func TestCommandLine(t *testing.T) {
-	var out lockedBuffer
+	var out testenv.Buffer
 	if code := run(t.Context(), []string{"-h"}, func(string) string { return "" }, &out, nil); code != exitOK || !strings.Contains(out.String(), "-addr") {
 		t.Errorf("-h: %d %q", code, out.String())
 	}
-	out = lockedBuffer{}
+	out = testenv.Buffer{}
 	if code := run(t.Context(), []string{"extra"}, func(string) string { return "" }, &out, nil); code != exitUsage {
 		t.Errorf("extra argument: %d %q", code, out.String())
 	}
-	out = lockedBuffer{}
+	out = testenv.Buffer{}
 	env := func(k string) string {
 		if k == "REDIS_URL" {
 			return "redis://127.0.0.1:6379/0"
@@ -142,13 +144,13 @@ func TestStartFailure(t *testing.T) {
 	if err := os.MkdirAll(filepath.Join(dir, "tenants", "tenant-2.localhost.db"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	var out lockedBuffer
+	var out testenv.Buffer
 	served := false
 	code := run(t.Context(), []string{"-addr", "127.0.0.1:0", "-data", dir}, func(string) string { return "" }, &out, func(string) { served = true })
 	if code != exitFailed || served || !strings.Contains(out.String(), "tenant-2.localhost") {
 		t.Fatalf("exit %d served=%v:\n%s", code, served, out.String())
 	}
-	out = lockedBuffer{}
+	out = testenv.Buffer{}
 	if code := run(t.Context(), []string{"-data", dir, "-service", "billing"}, func(string) string { return "" }, &out, nil); code != exitUsage || !strings.Contains(out.String(), `"billing"`) {
 		t.Fatalf("unknown service: exit %d:\n%s", code, out.String())
 	}

@@ -1,16 +1,16 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
 	"net/http"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/tenantrouter/tenantplugin/internal/testenv"
 
 	"github.com/tenantrouter/tenantplugin/example/web"
 )
@@ -24,25 +24,7 @@ type testServer struct {
 	client *http.Client
 	cancel context.CancelFunc
 	code   chan int
-	stderr *lockedBuffer
-}
-
-// lockedBuffer is the command's log, written by its goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
+	stderr *testenv.Buffer
 }
 
 // startServer runs the command on 127.0.0.1:0 with its data in dir and
@@ -51,7 +33,7 @@ func startServer(t *testing.T, dir string) *testServer {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &testServer{
-		t: t, dir: dir, cancel: cancel, code: make(chan int, 1), stderr: &lockedBuffer{},
+		t: t, dir: dir, cancel: cancel, code: make(chan int, 1), stderr: &testenv.Buffer{},
 		client: &http.Client{Transport: &http.Transport{}, Timeout: 10 * time.Second},
 	}
 	ready := make(chan string, 1)

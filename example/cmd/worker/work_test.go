@@ -1,12 +1,8 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,31 +13,12 @@ import (
 	"gorm.io/gorm/logger"
 
 	"github.com/tenantrouter/tenantplugin/example/hospital"
-	"github.com/tenantrouter/tenantplugin/internal/redisurl"
 	"github.com/tenantrouter/tenantplugin/internal/testenv"
 	tenanttask "github.com/tenantrouter/tenantplugin/tasks"
 	"github.com/tenantrouter/tenantplugin/tenant"
 	"github.com/tenantrouter/tenantplugin/tenantconfig"
 	"github.com/tenantrouter/tenantplugin/tenantconfig/redisstore"
 )
-
-// lockedBuffer is the worker's log, written by its goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // TestWork runs the worker in process on a service of a random name,
 // with two tenants: a patient enqueued for tenant-a is inserted into
@@ -52,24 +29,9 @@ func (l *lockedBuffer) String() string {
 func TestWork(t *testing.T) {
 	redisURL := testenv.RedisURL(t)
 	names := testenv.Databases(t, 3)
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	service := "worker-test-" + hex.EncodeToString(b)
+	rdb, service := testenv.RedisService(t, "worker-test-")
 	ctx := t.Context()
 
-	rdb, err := redisurl.NewClient(redisURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx := context.Background()
-		iter := rdb.Scan(ctx, 0, "*"+service+"*", 100).Iterator()
-		for iter.Next(ctx) {
-			rdb.Del(ctx, iter.Val())
-		}
-		rdb.SRem(ctx, "asynq:queues", service)
-		_ = rdb.Close()
-	})
 	store, err := redisstore.New(rdb, service)
 	if err != nil {
 		t.Fatal(err)
@@ -109,7 +71,7 @@ func TestWork(t *testing.T) {
 	}
 	runCtx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var out lockedBuffer
+	var out testenv.Buffer
 	code := make(chan int, 1)
 	ready := make(chan struct{})
 	go func() {
