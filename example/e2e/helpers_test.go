@@ -25,7 +25,6 @@ import (
 
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx"
 
-	"github.com/tenantrouter/tenantplugin/internal/redisurl"
 	"github.com/tenantrouter/tenantplugin/internal/testenv"
 )
 
@@ -57,25 +56,14 @@ type env struct {
 
 func newEnv(t *testing.T, redisURL string, shared bool) *env {
 	t.Helper()
-	e := &env{t: t, redisURL: redisURL, service: "hospital-e2e-" + randHex(t), admin: testenv.Admin(t)}
+	e := &env{t: t, redisURL: redisURL, admin: testenv.Admin(t)}
+	if shared {
+		_, e.service = testenv.RedisService(t, "hospital-e2e-")
+	} else {
+		e.service = "hospital-e2e-" + randHex(t)
+	}
 	e.dbURL = testenv.DSN(t, testenv.Databases(t, 1)[0])
 	e.bins = buildBinaries(t)
-	if !shared {
-		return e.withHTTP()
-	}
-	rdb, err := redisurl.NewClient(redisURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx := context.Background()
-		iter := rdb.Scan(ctx, 0, "*"+e.service+"*", 100).Iterator()
-		for iter.Next(ctx) {
-			rdb.Del(ctx, iter.Val())
-		}
-		rdb.SRem(ctx, "asynq:queues", e.service)
-		_ = rdb.Close()
-	})
 	return e.withHTTP()
 }
 
