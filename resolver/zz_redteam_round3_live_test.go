@@ -2,6 +2,7 @@ package resolver_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"io"
@@ -14,12 +15,15 @@ import (
 	"testing"
 	"time"
 
+	"gorm.io/gorm"
+
 	tenantplugin "github.com/tenantrouter/tenantplugin"
 	"github.com/tenantrouter/tenantplugin/internal/fixture"
 	"github.com/tenantrouter/tenantplugin/internal/testenv"
 	"github.com/tenantrouter/tenantplugin/resolver"
 	"github.com/tenantrouter/tenantplugin/resolver/dbdriver"
 	"github.com/tenantrouter/tenantplugin/resolver/pgdriver"
+	"github.com/tenantrouter/tenantplugin/tenant"
 	"github.com/tenantrouter/tenantplugin/tenantconfig"
 )
 
@@ -439,3 +443,264 @@ func TestRedteam3EvictionChurnFailsEarly(t *testing.T) {
 			n, workers*queries, err, errors.Is(err, resolver.ErrPoolsExhausted))
 	}
 }
+
+// TestRedteam3SetHoldsRequestsPastTheirDeadline: a Set that changes an
+// idle tenant's config to a server slow to answer pings it under the
+// tenant's open lock. The old pool, idle, is closed meanwhile (idle
+// timeout); a request for the tenant then waits for that lock, past its
+// own deadline, until Set's ping gives up.
+func TestRedteam3SetHoldsRequestsPastTheirDeadline(t *testing.T) {
+	redteam3(t)
+	dbs := testenv.Databases(t, 1)
+	port, accepted := silentServer(t)
+	cfg := pgConfig(t)
+	cfg.IdleTimeout = 50 * time.Millisecond
+	r := newResolver(t, cfg)
+	ctx := context.Background()
+	if err := r.Set(ctx, "acme", tenantconfig.Database{DataSource: tenantconfig.DataSource{Name: dbs[0]}, Version: 1}); err != nil {
+		t.Fatal(err)
+	}
+	c, err := r.ConnPool(tctx("acme"), "acme", tenantplugin.AccessWrite)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.ExecContext(tctx("acme"), "SELECT 1"); err != nil {
+		t.Fatal(err)
+	}
+	const setTimeout = 6 * time.Second
+	setCtx, cancelSet := context.WithTimeout(ctx, setTimeout)
+	defer cancelSet()
+	setDone := make(chan error, 1)
+	go func() {
+		setDone <- r.Set(setCtx, "acme", tenantconfig.Database{DataSource: tenantconfig.DataSource{Port: port, Name: "slow"}, Version: 2})
+	}()
+	t.Cleanup(func() { cancelSet(); <-setDone })
+	select {
+	case <-accepted:
+	case <-setCtx.Done():
+		t.Fatal("Set never dialled the new server")
+	}
+	for r.Stats().Evicted == 0 {
+		select {
+		case <-setCtx.Done():
+			t.Fatal("the old pool was never closed for being idle")
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+	const deadline = time.Second
+	rctx, cancel := context.WithTimeout(tctx("acme"), deadline)
+	defer cancel()
+	start := time.Now()
+	c, err = r.ConnPool(rctx, "acme", tenantplugin.AccessWrite)
+	if err == nil {
+		_, err = c.ExecContext(rctx, "SELECT 1")
+	}
+	if took := time.Since(start); took > deadline+500*time.Millisecond {
+		t.Errorf("a request with a %v deadline returned after %v (err %v): it waited for a Set on its tenant",
+			deadline, took.Round(time.Millisecond), err)
+	}
+}
+
+// TestRedteam3TerminatedBackendMidTransaction: the server kills a
+// transaction's backend. Commit fails, the lease is released, the pool
+// serves the next request on a new connection, and Remove and Close
+// leave no session behind.
+func TestRedteam3TerminatedBackendMidTransaction(t *testing.T) {
+	admin := testenv.Admin(t)
+	dbs := testenv.Databases(t, 1)
+	cfg := pgConfig(t)
+	cfg.MaxConns = 2
+	r, err := resolver.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(tctx("acme"), 10*time.Second)
+	defer cancel()
+	if err := r.Set(ctx, "acme", tenantconfig.Database{DataSource: tenantconfig.DataSource{Name: dbs[0]}}); err != nil {
+		t.Fatal(err)
+	}
+	c, err := r.ConnPool(ctx, "acme", tenantplugin.AccessWrite)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 { // twice: the budget of 2 must come back each time
+		txp, err := c.(interface {
+			BeginTx(context.Context, *sql.TxOptions) (gorm.ConnPool, error)
+		}).BeginTx(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tx := txp.(interface {
+			gorm.ConnPool
+			Commit() error
+		})
+		var pid int
+		if err := tx.QueryRowContext(ctx, "SELECT pg_backend_pid()").Scan(&pid); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := admin.ExecContext(ctx, "SELECT pg_terminate_backend($1, 5000)", pid); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tx.ExecContext(ctx, "SELECT 1"); err == nil {
+			t.Fatal("a statement on a terminated backend succeeded")
+		}
+		if err := tx.Commit(); err == nil {
+			t.Fatal("Commit on a terminated backend succeeded")
+		}
+		if n := resolver.LeaseCount(c); n != 0 {
+			t.Fatalf("%d leases held after the failed Commit", n)
+		}
+		if _, err := c.ExecContext(ctx, "SELECT 1"); err != nil {
+			t.Fatalf("the pool did not serve after its transaction's backend was killed: %v", err)
+		}
+	}
+	if err := r.Remove(ctx, "acme"); err != nil {
+		t.Fatal(err)
+	}
+	closeWithin(t, r, 5*time.Second)
+	if n, err := backends(admin, dbs)(); err != nil || n != 0 {
+		t.Errorf("%d sessions left on the tenant's database after Close (err %v)", n, err)
+	}
+}
+
+// TestRedteam3CloseDuringStorm: Set (swaps), Remove, Lease, statements
+// and transactions on every tenant while two Close calls run at once.
+// Everything returns, with errors the API names, and nothing panics.
+func TestRedteam3CloseDuringStorm(t *testing.T) {
+	cfg := sqliteConfig()
+	cfg.MaxPools = 2
+	cfg.MaxConns = 3
+	cfg.Logger = fixture.Quiet()
+	r, err := resolver.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const tenants = 4
+	files := make([][2]tenantconfig.Database, tenants)
+	for i := range files {
+		for j := range 2 {
+			files[i][j] = file(t, fmt.Sprintf("t%d-%d.db", i, j))
+		}
+		if err := r.Set(context.Background(), fmt.Sprintf("t%d", i), files[i][0]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	var ops atomic.Int64
+	const warmOps = 2000
+	warm := make(chan struct{}) // closed after warmOps operations
+	unexpected := make(chan error, 64)
+	report := func(err error) {
+		if err == nil || errors.Is(err, resolver.ErrClosed) || errors.Is(err, context.DeadlineExceeded) ||
+			errors.Is(err, resolver.ErrPoolsExhausted) || errors.Is(err, resolver.ErrConnBudget) {
+			return
+		}
+		select {
+		case unexpected <- err:
+		default:
+		}
+	}
+	for w := range 12 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for n := 0; ; n++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				i := (w + n) % tenants
+				id := fmt.Sprintf("t%d", i)
+				ctx, cancel := context.WithTimeout(tctx(id), 3*time.Second)
+				switch (w + n) % 5 {
+				case 0:
+					err := r.Set(ctx, id, files[i][n%2])
+					report(err)
+				case 1:
+					if err := r.Remove(ctx, id); err == nil {
+						report(r.Set(ctx, id, files[i][0]))
+					}
+				case 2:
+					l, err := r.Lease(ctx, id)
+					if err == nil {
+						_, err = l.DB().ExecContext(ctx, "SELECT 1")
+						l.Release()
+						if err != nil && err.Error() == "sql: database is closed" {
+							err = nil // the lease ended with Close
+						}
+					}
+					if err != nil && !isUnknown(err) {
+						report(err)
+					}
+				case 3:
+					c, err := r.ConnPool(ctx, id, tenantplugin.AccessWrite)
+					if err == nil {
+						_, err = c.ExecContext(ctx, "SELECT 1")
+					}
+					if err != nil && !isUnknown(err) {
+						report(err)
+					}
+				case 4:
+					c, err := r.ConnPool(ctx, id, tenantplugin.AccessWrite)
+					if err == nil {
+						var tx gorm.ConnPool
+						tx, err = c.(interface {
+							BeginTx(context.Context, *sql.TxOptions) (gorm.ConnPool, error)
+						}).BeginTx(ctx, nil)
+						if err == nil {
+							_, err = tx.ExecContext(ctx, "SELECT 1")
+							if cerr := tx.(interface{ Commit() error }).Commit(); err == nil {
+								err = cerr
+							}
+						}
+					}
+					if err != nil && !isUnknown(err) {
+						report(err)
+					}
+				}
+				cancel()
+				if ops.Add(1) == warmOps {
+					close(warm)
+				}
+			}
+		}()
+	}
+	select {
+	case <-warm:
+	case <-time.After(20 * time.Second):
+		t.Fatalf("only %d operations in 20s", ops.Load())
+	}
+	closed := make(chan error, 2)
+	go func() { closed <- r.Close() }()
+	go func() { closed <- r.Close() }()
+	timeout := time.After(10 * time.Second)
+	for range 2 {
+		select {
+		case err := <-closed:
+			if err != nil {
+				t.Errorf("Close: %v", err)
+			}
+		case <-timeout:
+			t.Fatalf("Close did not return during the storm: %+v", r.Stats())
+		}
+	}
+	close(stop)
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("workers did not return after Close")
+	}
+	// The first Close may still be finishing when the second returned.
+	closeWithin(t, r, 10*time.Second)
+	close(unexpected)
+	for err := range unexpected {
+		t.Errorf("unexpected error: %v", err)
+	}
+	t.Logf("%d operations", ops.Load())
+}
+
+func isUnknown(err error) bool { return errors.Is(err, tenant.ErrUnknown) }
