@@ -704,3 +704,63 @@ func TestRedteam3CloseDuringStorm(t *testing.T) {
 }
 
 func isUnknown(err error) bool { return errors.Is(err, tenant.ErrUnknown) }
+
+// TestRedteam3SwapPoolEvictedWhilePinged: Set builds a tenant's new
+// pool and pings it with no lease on it. Under MaxPools pressure,
+// another tenant's opener picks that idle-looking pool as its victim and
+// closes it under the ping. database/sql lets the ping's connection
+// through on the closed *sql.DB, so Set reports the pool swapped, but
+// the pool it verified is already closed: the next request opens
+// another one. A pool being pinged is in use and must not be evicted.
+func TestRedteam3SwapPoolEvictedWhilePinged(t *testing.T) {
+	redteam3(t)
+	dbs := testenv.Databases(t, 3)
+	gate := make(chan struct{})
+	var gateOnce sync.Once
+	open := func() { gateOnce.Do(func() { close(gate) }) }
+	t.Cleanup(open)
+	proxy, accepted := gatedProxy(t, gate)
+	cfg := pgConfig(t)
+	cfg.MaxPools = 3
+	r := newResolver(t, cfg)
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	for i, id := range []string{"a", "b", "c"} {
+		if err := r.Set(ctx, id, tenantconfig.Database{DataSource: tenantconfig.DataSource{Name: dbs[i]}, Version: 1}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, id := range []string{"a", "b"} { // both pools busy
+		l, err := r.Lease(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Release()
+	}
+	setDone := make(chan error, 1)
+	go func() {
+		setDone <- r.Set(ctx, "b", tenantconfig.Database{DataSource: tenantconfig.DataSource{Port: proxy, Name: dbs[1]}, Version: 2})
+	}()
+	select {
+	case <-accepted: // b's new pool is open and being pinged
+	case <-ctx.Done():
+		t.Fatal("Set never pinged the new database")
+	}
+	cctx, ccancel := context.WithTimeout(tctx("c"), 500*time.Millisecond)
+	if c, err := r.ConnPool(cctx, "c", tenantplugin.AccessWrite); err == nil {
+		_, _ = c.ExecContext(cctx, "SELECT 1")
+	}
+	ccancel()
+	open()
+	select {
+	case err := <-setDone:
+		if err != nil {
+			t.Errorf("Set to a database that answers failed: %v (stats %+v)", err, r.Stats())
+		}
+		if st := r.Stats(); st.Evicted != 0 {
+			t.Errorf("the pool Set was pinging was evicted under it (Set returned %v): %+v", err, st)
+		}
+	case <-ctx.Done():
+		t.Fatal("Set did not return")
+	}
+}
