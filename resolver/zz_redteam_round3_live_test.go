@@ -764,3 +764,99 @@ func TestRedteam3SwapPoolEvictedWhilePinged(t *testing.T) {
 		t.Fatal("Set did not return")
 	}
 }
+
+// TestRedteam3RemoveWaitsForSetPing: Remove waits for the tenant's open
+// lock, which a Set holds while it pings a server slow to answer: Remove
+// returns when Set's context ends, whatever Remove's own.
+func TestRedteam3RemoveWaitsForSetPing(t *testing.T) {
+	redteam3(t)
+	dbs := testenv.Databases(t, 1)
+	port, accepted := silentServer(t)
+	r := newResolver(t, pgConfig(t))
+	ctx := context.Background()
+	if err := r.Set(ctx, "acme", tenantconfig.Database{DataSource: tenantconfig.DataSource{Name: dbs[0]}, Version: 1}); err != nil {
+		t.Fatal(err)
+	}
+	c, err := r.ConnPool(tctx("acme"), "acme", tenantplugin.AccessWrite)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.ExecContext(tctx("acme"), "SELECT 1"); err != nil {
+		t.Fatal(err)
+	}
+	setCtx, cancelSet := context.WithTimeout(ctx, 6*time.Second)
+	defer cancelSet()
+	setDone := make(chan error, 1)
+	go func() {
+		setDone <- r.Set(setCtx, "acme", tenantconfig.Database{DataSource: tenantconfig.DataSource{Port: port, Name: "slow"}, Version: 2})
+	}()
+	t.Cleanup(func() { cancelSet(); <-setDone })
+	select {
+	case <-accepted:
+	case <-setCtx.Done():
+		t.Fatal("Set never dialled the new server")
+	}
+	const deadline = 500 * time.Millisecond
+	rctx, cancel := context.WithTimeout(ctx, deadline)
+	defer cancel()
+	start := time.Now()
+	err = r.Remove(rctx, "acme")
+	if took := time.Since(start); took > deadline+500*time.Millisecond {
+		t.Errorf("Remove with a %v deadline returned after %v (err %v): it waited for a Set's ping",
+			deadline, took.Round(time.Millisecond), err)
+	}
+}
+
+// TestRedteam3OddConfigsNeverPanic: Set with odd configs returns an
+// error or registers the tenant; nothing panics, and a request for a
+// tenant registered with one fails or succeeds within its deadline.
+func TestRedteam3OddConfigsNeverPanic(t *testing.T) {
+	r := newResolver(t, pgConfig(t))
+	odd := []tenantconfig.DataSource{
+		{DSN: "postgres://%zz"},
+		{DSN: "host=\x00 dbname=x"},
+		{Host: "bad\x00host", Name: "x"},
+		{Port: -1, Name: "x"},
+		{Port: 70000, Name: "x"},
+		{Name: "x", Params: map[string]string{"": "v"}},
+		{Name: "x", Params: map[string]string{"connect_timeout": "-5"}},
+		{Name: "x", Params: map[string]string{"pool_max_conns": "0"}},
+		{Name: "x", Params: map[string]string{"default_query_exec_mode": "nonsense"}},
+		{Name: "x", Params: map[string]string{"target_session_attrs": "nonsense"}},
+		{Name: string(make([]byte, 1<<16))},
+		{Name: "x", User: "u\x00"},
+		{Driver: "sqlite", Name: "x"},
+		{Name: "x", Host: "[::1"},
+	}
+	registered := 0
+	defer func() { t.Logf("%d of %d odd configs registered", registered, 2*len(odd)) }()
+	for i, ds := range odd {
+		id := fmt.Sprintf("odd%d", i)
+		for _, db := range []tenantconfig.Database{
+			{DataSource: ds},
+			{DataSource: tenantconfig.DataSource{Name: "fine"}, Replicas: []tenantconfig.DataSource{ds}},
+		} {
+			func() {
+				defer func() {
+					if p := recover(); p != nil {
+						t.Errorf("Set %q with %+v panicked: %v", id, db, p)
+					}
+				}()
+				if err := r.Set(context.Background(), id, db); err != nil {
+					return
+				}
+				registered++
+				ctx, cancel := context.WithTimeout(tctx(id), 2*time.Second)
+				defer cancel()
+				start := time.Now()
+				if c, err := r.ConnPool(ctx, id, tenantplugin.AccessRead); err == nil {
+					_, _ = c.ExecContext(ctx, "SELECT 1")
+				}
+				if took := time.Since(start); took > 3*time.Second {
+					t.Errorf("a request for %q (%+v) took %v, deadline 2s", id, db, took)
+				}
+				_ = r.Remove(context.Background(), id)
+			}()
+		}
+	}
+}
