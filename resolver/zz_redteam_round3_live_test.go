@@ -474,7 +474,12 @@ func TestRedteam3SetHoldsRequestsPastTheirDeadline(t *testing.T) {
 	go func() {
 		setDone <- r.Set(setCtx, "acme", tenantconfig.Database{DataSource: tenantconfig.DataSource{Port: port, Name: "slow"}, Version: 2})
 	}()
-	t.Cleanup(func() { cancelSet(); <-setDone })
+	t.Cleanup(func() {
+		cancelSet()
+		if err := <-setDone; err != nil {
+			t.Logf("Set to the silent server: %v", err)
+		}
+	})
 	select {
 	case <-accepted:
 	case <-setCtx.Done():
@@ -790,7 +795,12 @@ func TestRedteam3RemoveWaitsForSetPing(t *testing.T) {
 	go func() {
 		setDone <- r.Set(setCtx, "acme", tenantconfig.Database{DataSource: tenantconfig.DataSource{Port: port, Name: "slow"}, Version: 2})
 	}()
-	t.Cleanup(func() { cancelSet(); <-setDone })
+	t.Cleanup(func() {
+		cancelSet()
+		if err := <-setDone; err != nil {
+			t.Logf("Set to the silent server: %v", err)
+		}
+	})
 	select {
 	case <-accepted:
 	case <-setCtx.Done():
@@ -857,6 +867,63 @@ func TestRedteam3OddConfigsNeverPanic(t *testing.T) {
 				}
 				_ = r.Remove(context.Background(), id)
 			}()
+		}
+	}
+}
+
+// TestRedteam3RowsLeftOpenAcrossRemoveAndClose: Rows hold their own
+// connection, not a lease: Remove and Close return while the caller
+// still reads them, the rows stay readable, and the session ends once
+// they are closed.
+func TestRedteam3RowsLeftOpenAcrossRemoveAndClose(t *testing.T) {
+	admin := testenv.Admin(t)
+	dbs := testenv.Databases(t, 1)
+	r, err := resolver.New(pgConfig(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(tctx("acme"), 10*time.Second)
+	defer cancel()
+	if err := r.Set(ctx, "acme", tenantconfig.Database{DataSource: tenantconfig.DataSource{Name: dbs[0]}}); err != nil {
+		t.Fatal(err)
+	}
+	c, err := r.ConnPool(ctx, "acme", tenantplugin.AccessRead)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := c.QueryContext(ctx, "SELECT generate_series(1, 3)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	if n := resolver.LeaseCount(c); n != 0 {
+		t.Errorf("open Rows hold %d leases", n)
+	}
+	if err := r.Remove(ctx, "acme"); err != nil {
+		t.Fatal(err)
+	}
+	closeWithin(t, r, 5*time.Second)
+	got := 0
+	for rows.Next() {
+		got++
+	}
+	if err := rows.Err(); err != nil || got != 3 {
+		t.Errorf("rows after Close: %d rows, err %v", got, err)
+	}
+	_ = rows.Close()
+	count := backends(admin, dbs)
+	for {
+		n, err := count()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("%d sessions left after the rows were closed", n)
+		case <-time.After(10 * time.Millisecond):
 		}
 	}
 }
