@@ -56,8 +56,10 @@ func (r *Resolver) acquire(ctx context.Context, id string) (*pool, error) {
 
 // openPool opens the tenant's pool unless another goroutine just did.
 func (r *Resolver) openPool(ctx context.Context, t *tenantState) (*pool, error) {
-	t.openMu.Lock()
-	defer t.openMu.Unlock()
+	if err := r.lockOpen(ctx, t); err != nil {
+		return nil, &tenant.Error{ID: t.id, Err: err}
+	}
+	defer r.unlockOpen(t)
 	if p := t.pool.Load(); p != nil && !p.retired() {
 		return p, nil
 	}
@@ -71,7 +73,14 @@ func (r *Resolver) openPool(ctx context.Context, t *tenantState) (*pool, error) 
 	if err != nil {
 		return nil, err
 	}
+	r.mu.Lock()
+	if t.removed { // removed while the pool was built
+		r.mu.Unlock()
+		r.retire(p)
+		return nil, &tenant.Error{ID: t.id, Err: tenant.ErrUnknown}
+	}
 	t.pool.Store(p)
+	r.mu.Unlock()
 	r.log.LogAttrs(ctx, slog.LevelInfo, "tenant pool opened",
 		slog.String("tenant", t.id), slog.Uint64("version", cfg.Version))
 	return p, nil

@@ -51,8 +51,10 @@ func (r *Resolver) set(ctx context.Context, id string, cfg tenantconfig.Database
 	}
 	r.mu.Unlock()
 
-	t.openMu.Lock()
-	defer t.openMu.Unlock()
+	if err := r.lockOpen(ctx, t); err != nil {
+		return true, &tenant.Error{ID: id, Err: err}
+	}
+	defer r.unlockOpen(t)
 	r.mu.Lock()
 	cur := t.cfg
 	switch {
@@ -83,19 +85,27 @@ func (r *Resolver) set(ctx context.Context, id string, cfg tenantconfig.Database
 	r.mu.Unlock()
 
 	next, err := r.newPool(ctx, id, cfg)
-	if err == nil {
-		if err = next.ping(ctx); err != nil {
-			r.retire(next)
-		}
-	}
 	if err != nil {
 		// The caller reports it (tenantsync logs and counts refusals).
 		return true, &tenant.Error{ID: id, Err: err}
 	}
+	// Leased while it is pinged and until it is the tenant's pool, so
+	// that an opener short of pool slots does not evict it meanwhile.
+	next.tryAcquire()
+	defer next.release()
+	if err := next.ping(ctx); err != nil {
+		r.retire(next)
+		return true, &tenant.Error{ID: id, Err: err}
+	}
 	r.mu.Lock()
+	if t.removed { // removed while the pool was pinged: Remove retired old
+		r.mu.Unlock()
+		r.retire(next)
+		return false, nil
+	}
 	r.setCfgLocked(t, cfg)
-	r.mu.Unlock()
 	t.pool.Store(next)
+	r.mu.Unlock()
 	r.retire(old)
 	r.swapped.Add(1)
 	r.log.LogAttrs(ctx, slog.LevelInfo, "tenant pool swapped", slog.String("tenant", id), slog.Uint64("version", cfg.Version))
@@ -156,11 +166,12 @@ func (r *Resolver) Remove(ctx context.Context, id string) error {
 	r.setCfgLocked(t, tenantconfig.Database{})
 	t.removed = true
 	r.mu.Unlock()
-	t.openMu.Lock()
+	// Without openMu: a Set pinging the tenant's next pool holds it for
+	// as long as its context allows. A pool stored from now on is
+	// retired by whoever stores it (they see removed under mu).
 	if p := t.pool.Load(); p != nil {
 		r.retire(p)
 	}
-	t.openMu.Unlock()
 	if tenantLogged(ctx) {
 		r.log.LogAttrs(ctx, slog.LevelInfo, "tenant removed", slog.String("tenant", id))
 	}

@@ -31,7 +31,9 @@ type Resolver struct {
 
 	// mu guards tenants, and the cfg and removed fields of each
 	// tenantState. A tenant's openMu is taken before mu, never while
-	// holding it.
+	// holding it. A tenant's pool is stored under mu (and its openMu), so
+	// that Remove, which does not take openMu, sees the pool to retire or
+	// the opener sees removed.
 	mu      sync.RWMutex
 	tenants map[string]*tenantState
 
@@ -46,6 +48,12 @@ type Resolver struct {
 	// slotWaiters counts takeSlot calls waiting for a slot: a pool whose
 	// last lease goes wakes them, so that they evict it.
 	slotWaiters atomic.Int32
+
+	// openFreed is closed and replaced when a tenant's openMu is
+	// released while openWaiters > 0 (see lockOpen).
+	openFreedMu sync.Mutex
+	openFreed   chan struct{}
+	openWaiters atomic.Int32
 
 	// leaseMu guards leases, the Leases not yet released.
 	leaseMu sync.Mutex
@@ -64,7 +72,8 @@ type Resolver struct {
 // tenantState is one registered tenant: its config and its current pool.
 type tenantState struct {
 	id string
-	// openMu serialises opening and swapping this tenant's pool.
+	// openMu serialises opening and swapping this tenant's pool: taken
+	// with Resolver.lockOpen, which gives up when a context ends.
 	openMu  sync.Mutex
 	cfg     tenantconfig.Database // guarded by Resolver.mu
 	removed bool                  // guarded by Resolver.mu
@@ -85,16 +94,17 @@ func New(cfg Config) (*Resolver, error) {
 		return nil, err
 	}
 	r := &Resolver{
-		cfg:      cfg,
-		drivers:  make(map[string]dbdriver.Driver, len(cfg.Drivers)),
-		log:      cfg.Logger,
-		epoch:    time.Now(),
-		tenants:  make(map[string]*tenantState),
-		live:     make(map[*pool]struct{}),
-		capFreed: make(chan struct{}),
-		leases:   make(map[*Lease]struct{}),
-		stop:     make(chan struct{}),
-		done:     make(chan struct{}),
+		cfg:       cfg,
+		drivers:   make(map[string]dbdriver.Driver, len(cfg.Drivers)),
+		log:       cfg.Logger,
+		epoch:     time.Now(),
+		tenants:   make(map[string]*tenantState),
+		live:      make(map[*pool]struct{}),
+		capFreed:  make(chan struct{}),
+		openFreed: make(chan struct{}),
+		leases:    make(map[*Lease]struct{}),
+		stop:      make(chan struct{}),
+		done:      make(chan struct{}),
 	}
 	for i, d := range cfg.Drivers {
 		if d == nil {
