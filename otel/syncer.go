@@ -57,6 +57,7 @@ func (m *Metrics) ObserveSyncer(s SyncerSource) error {
 		applied := counter("tenantplugin.sync.applied", "{change}", "Tenant changes the config watcher applied.")
 		refused := counter("tenantplugin.sync.refused", "{change}", "Tenant changes the config watcher refused, keeping the last good config.")
 		stale := counter("tenantplugin.sync.stale", "{announcement}", "Announcements overtaken by a later change when read.")
+		staleReads := counter("tenantplugin.sync.stale_reads", "{read}", "Tenant configs read older than their announcement (a lagging replica), not applied.")
 		resyncs := counter("tenantplugin.sync.resyncs", "{resync}", "Full resyncs of the config watcher.")
 		empty := counter("tenantplugin.sync.empty_store", "{resync}", "Resyncs that found the store empty while tenants were known.")
 		corrected := counter("tenantplugin.sync.corrected", "{tenant}", "Tenants set again because the store's history was rewritten.")
@@ -70,12 +71,13 @@ func (m *Metrics) ObserveSyncer(s SyncerSource) error {
 			o.ObserveInt64(applied, clamp(st.Applied))
 			o.ObserveInt64(refused, clamp(st.Refused))
 			o.ObserveInt64(stale, clamp(st.Stale))
+			o.ObserveInt64(staleReads, clamp(st.StaleReads))
 			o.ObserveInt64(resyncs, clamp(st.Resyncs))
 			o.ObserveInt64(empty, clamp(st.EmptyStore))
 			o.ObserveInt64(corrected, clamp(st.Corrected))
 			o.ObserveInt64(version, clamp(st.LastVersion))
 			return nil
-		}, tenants, applied, refused, stale, resyncs, empty, corrected, version)
+		}, tenants, applied, refused, stale, staleReads, resyncs, empty, corrected, version)
 	})
 }
 

@@ -111,6 +111,7 @@ func (s *Syncer) applyEvents(ctx context.Context, pending map[string]tenantconfi
 			s.log.LogAttrs(ctx, slog.LevelWarn, "reading an announced tenant failed, resyncing",
 				slog.String("tenant", id), slog.String("error", err.Error()))
 			s.requestResync()
+		case s.staleRead(ctx, id, rec, e):
 		default:
 			if rec.Version > e.Version {
 				s.stats.stale.Add(1) // changed since: its announcement follows
@@ -124,6 +125,22 @@ func (s *Syncer) applyEvents(ctx context.Context, pending map[string]tenantconfi
 	if rewritten {
 		s.requestResync()
 	}
+}
+
+// staleRead reports a record read after its announcement and older
+// than it: a read served by a replica that has not caught up, or a store
+// that lost the announced write. It is not applied (it could set the
+// tenant back to a config older than the one applied); a resync reads
+// the store again, and tells a lost write from a late replica.
+func (s *Syncer) staleRead(ctx context.Context, id string, rec tenantconfig.Record, e tenantconfig.Event) bool {
+	if rec.Version >= e.Version {
+		return false
+	}
+	s.stats.staleReads.Add(1)
+	s.log.LogAttrs(ctx, slog.LevelWarn, "read a tenant's config older than its announcement, resyncing",
+		slog.String("tenant", id), slog.Uint64("read_version", rec.Version), slog.Uint64("announced_version", e.Version))
+	s.requestResync()
+	return true
 }
 
 // put makes the target, then the config targets, hold rec. It reports

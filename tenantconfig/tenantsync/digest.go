@@ -190,6 +190,7 @@ func (s *Syncer) applyEventChunk(ctx context.Context, d tenantconfig.Digester, i
 		e := pending[id]
 		refused := s.stats.refused.Load()
 		switch rec, ok := recs[id]; {
+		case ok && s.staleRead(ctx, id, rec.Record, e):
 		case ok:
 			if rec.Version > e.Version {
 				s.stats.stale.Add(1) // changed since: its announcement follows

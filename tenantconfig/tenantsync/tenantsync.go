@@ -49,6 +49,7 @@ type Stats struct {
 	Applied     uint64 // changes applied (set or removed)
 	Refused     uint64 // changes refused (bad config, unreachable database)
 	Stale       uint64 // announcements overtaken by a later change when read
+	StaleReads  uint64 // records read older than their announcement (a lagging replica): not applied, a resync follows
 	Resyncs     uint64 // full resyncs
 	EmptyStore  uint64 // resyncs that found the store empty while tenants were known
 	LastVersion uint64 // highest version applied
@@ -92,8 +93,8 @@ type Syncer struct {
 	preset map[string]error
 
 	stats struct {
-		tenants                                                     atomic.Int64
-		applied, refused, stale, resyncs, empty, lastVer, corrected atomic.Uint64
+		tenants                                                                 atomic.Int64
+		applied, refused, stale, staleReads, resyncs, empty, lastVer, corrected atomic.Uint64
 	}
 	stopWatch func()
 	cancel    context.CancelFunc
@@ -253,7 +254,7 @@ func (s *Syncer) run(ctx context.Context) {
 func (s *Syncer) Stats() Stats {
 	return Stats{
 		Tenants: int(s.stats.tenants.Load()), Applied: s.stats.applied.Load(), Refused: s.stats.refused.Load(),
-		Stale: s.stats.stale.Load(), Resyncs: s.stats.resyncs.Load(), EmptyStore: s.stats.empty.Load(),
+		Stale: s.stats.stale.Load(), StaleReads: s.stats.staleReads.Load(), Resyncs: s.stats.resyncs.Load(), EmptyStore: s.stats.empty.Load(),
 		LastVersion: s.stats.lastVer.Load(), Corrected: s.stats.corrected.Load(),
 	}
 }
