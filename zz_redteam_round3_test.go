@@ -1,0 +1,122 @@
+package tenantplugin_test
+
+import (
+	"errors"
+	"os"
+	"testing"
+
+	"gorm.io/gorm"
+
+	tenantplugin "github.com/tenantrouter/tenantplugin"
+	"github.com/tenantrouter/tenantplugin/internal/fixture"
+	"github.com/tenantrouter/tenantplugin/reserved"
+)
+
+// Third round of red-team findings. Each TestRedTeam3_ test shows a way
+// a statement reaches the wrong database, or a pool leaves its lease or
+// transaction; it is skipped unless TENANTPLUGIN_REDTEAM3 is set, until
+// the library refuses it.
+
+func redTeam3(t *testing.T) {
+	t.Helper()
+	if os.Getenv("TENANTPLUGIN_REDTEAM3") == "" {
+		t.Skip("open red-team finding: set TENANTPLUGIN_REDTEAM3=1 to run it")
+	}
+}
+
+// TestRedTeam3_SQLiteInTableName: SQLite reads "expr IN name" (and NOT
+// IN, IN schema.name) as "expr IN (SELECT * FROM name)": the right-hand
+// side is a table. The lexer takes the name for a column, so a
+// statement on a central table that reads a tenant table this way is
+// routed by the central table alone, sent to the central database, and
+// reads (or, in a DELETE, deletes by) the central database's copy of
+// the tenant table, which in a former single-tenant database holds
+// every tenant's rows. The check of the SQL on its way out reads it the
+// same way and lets it through. Expected: ErrCrossDatabase, nothing
+// sent.
+func TestRedTeam3_SQLiteInTableName(t *testing.T) {
+	redTeam3(t)
+	e := rtEnv(t, fixture.SQLite, fixture.Options{Tenants: 1})
+	a := e.Tenants[0]
+	db := e.DB.WithContext(e.Ctx(a))
+	// A row of another tenant, in the central database's legacy notes.
+	if err := e.DB.Clauses(reserved.Use(tenantplugin.DefaultAlias)).Create(&Note{ID: 7, Tenant: "t99", Body: "secret"}).Error; err != nil {
+		t.Fatal(err)
+	}
+	if err := e.DB.Create(&AuditLog{ID: 1, Body: "x"}).Error; err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name string
+		run  func() error
+	}{
+		{"Raw", func() error {
+			var n int64
+			return db.Raw(`SELECT count(*) FROM audit_logs WHERE (7, 't99', 'secret') IN notes`).Scan(&n).Error
+		}},
+		{"NOT IN schema.name", func() error {
+			var n int64
+			return db.Raw(`SELECT count(*) FROM audit_logs WHERE (7, 't99', 'secret') NOT IN main.notes`).Scan(&n).Error
+		}},
+		{"Where of a central model", func() error {
+			var n int64
+			return db.Model(&AuditLog{}).Where("(7, 't99', 'secret') IN notes").Count(&n).Error
+		}},
+		{"Exec DELETE", func() error {
+			return db.Exec(`DELETE FROM audit_logs WHERE (id + 6, 't99', 'secret') IN notes`).Error
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			d, err := sent(e, c.run)
+			wantRefused(t, err, d, tenantplugin.ErrCrossDatabase)
+		})
+	}
+	if n := centralCount(t, e, `SELECT count(*) FROM audit_logs`); n != 1 {
+		t.Errorf("the central audit_logs lost its row to a DELETE that read the central notes")
+	}
+}
+
+// TestRedTeam3_PreparedTxDBHandsOutCentral: inside a tenant's
+// transaction tx.DB() is refused with ErrBypassedRouting (the bypass
+// tests' "DB inside a tenant transaction"), but in a PrepareStmt session
+// GORM wraps the transaction in a *gorm.PreparedStmtTX, whose GetDBConn
+// asks the session's PreparedStmtDB, which asks the router: tx.DB()
+// returns the central *sql.DB, no error. Code in a tenant's transaction
+// that takes tx.DB() to run SQL (or to hand it to a library) runs it on
+// the central database, outside the transaction. Expected:
+// ErrBypassedRouting, as without PrepareStmt.
+func TestRedTeam3_PreparedTxDBHandsOutCentral(t *testing.T) {
+	redTeam3(t)
+	eachBackend(t, func(t *testing.T, b fixture.Backend) {
+		e := rtEnv(t, b, fixture.Options{Tenants: 1})
+		a := e.Tenants[0]
+		s := e.DB.Session(&gorm.Session{PrepareStmt: true, Context: e.Ctx(a)})
+		err := s.Transaction(func(tx *gorm.DB) error {
+			if err := tx.Create(&Note{Tenant: a, Body: "in tx"}).Error; err != nil {
+				return err
+			}
+			sqlDB, err := tx.DB()
+			if err != nil {
+				return err
+			}
+			// What the application does with it: its statements reach the
+			// central database.
+			d, err := sent(e, func() error {
+				q := `INSERT INTO notes (tenant, body) VALUES (?, 'via tx.DB()')`
+				if b == fixture.Postgres {
+					q = `INSERT INTO notes (tenant, body) VALUES ($1, 'via tx.DB()')`
+				}
+				_, err := sqlDB.Exec(q, a)
+				return err
+			})
+			t.Errorf("tx.DB() in a tenant's PrepareStmt transaction returned a *sql.DB (exec err = %v, sent %v)", err, d)
+			return nil
+		})
+		if !errors.Is(err, tenantplugin.ErrBypassedRouting) {
+			t.Errorf("err = %v, want ErrBypassedRouting", err)
+		}
+		if n := centralCount(t, e, `SELECT count(*) FROM notes WHERE body = 'via tx.DB()'`); n != 0 {
+			t.Errorf("the central database holds %d tenant notes written through tx.DB()", n)
+		}
+	})
+}
