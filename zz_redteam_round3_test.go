@@ -120,3 +120,51 @@ func TestRedTeam3_PreparedTxDBHandsOutCentral(t *testing.T) {
 		}
 	})
 }
+
+// RTOwner is central and belongs to a tenant's patient, with GORM's
+// default foreign key constraint (no constraint:- tag).
+type RTOwner struct {
+	ID          uint
+	RTPatientID uint
+	RTPatient   RTPatient
+}
+
+// TestRedTeam3_MigratorMethodsReachTenantTables: AutoMigrate of a
+// central model whose association points at a tenant table is refused
+// (GORM would create a foreign key onto the tenant table: "a migration
+// reaches a table of another database"). The same model's CreateTable,
+// and CreateConstraint of the association, run on a migrator session
+// the plugin pins to the central database, where statements are not
+// checked: CREATE TABLE rt_owners (... REFERENCES rt_patients) and
+// ALTER TABLE ... REFERENCES rt_patients reach the central database and
+// tie the central table to the central database's copy of the tenant
+// table. Expected: ErrCrossDatabase as for AutoMigrate, nothing sent.
+func TestRedTeam3_MigratorMethodsReachTenantTables(t *testing.T) {
+	redTeam3(t)
+	eachBackend(t, func(t *testing.T, b fixture.Backend) {
+		strategies := append(rtStrategies(), reserved.Models(tenantplugin.DefaultAlias, &RTOwner{}))
+		e := rtEnv(t, b, fixture.Options{Tenants: 1, Strategies: strategies})
+		m := e.DB.WithContext(e.Ctx(e.Tenants[0])).Migrator()
+		d, err := sent(e, func() error { return m.AutoMigrate(&RTOwner{}) })
+		wantRefused(t, err, d, tenantplugin.ErrCrossDatabase) // holds
+		t.Run("CreateTable", func(t *testing.T) {
+			d, err := sent(e, func() error { return m.CreateTable(&RTOwner{}) })
+			wantRefused(t, err, d, tenantplugin.ErrCrossDatabase)
+		})
+		t.Run("CreateConstraint", func(t *testing.T) {
+			// The table without its constraint, as a migration that adds
+			// it later finds it.
+			central := noRelations(e.DB.Clauses(reserved.Use(tenantplugin.DefaultAlias)))
+			central.Config.DisableForeignKeyConstraintWhenMigrating = true
+			if err := central.Migrator().DropTable(&RTOwner{}); err != nil {
+				t.Fatal(err)
+			}
+			if err := central.Migrator().CreateTable(&RTOwner{}); err != nil {
+				t.Fatal(err)
+			}
+			central.Config.DisableForeignKeyConstraintWhenMigrating = false
+			d, err := sent(e, func() error { return m.CreateConstraint(&RTOwner{}, "RTPatient") })
+			wantRefused(t, err, d, tenantplugin.ErrCrossDatabase)
+		})
+	})
+}
