@@ -214,3 +214,32 @@ func TestRedTeam3_BackslashStringsWithoutStandardConformingStrings(t *testing.T)
 	})
 	wantRefused(t, err, d, tenantplugin.ErrCrossDatabase)
 }
+
+// TestRedTeam3_CarriageReturnEndsLineComment: PostgreSQL ends a "--"
+// comment at a carriage return as well as at a line feed (its lexer's
+// non_newline is [^\n\r]); the lexer reads the comment on to the next
+// line feed. A line comment ended by a bare CR hides the rest of the
+// line from the router: here a UNION with notes, sent to the central
+// database by audit_logs alone, reads the central database's copy of
+// notes (another tenant's row). (SQLite ends the comment at a line feed
+// only, as the lexer does.) Expected: ErrCrossDatabase, nothing sent.
+func TestRedTeam3_CarriageReturnEndsLineComment(t *testing.T) {
+	redTeam3(t)
+	if !hasPostgres(t) {
+		return
+	}
+	e := rtEnv(t, fixture.Postgres, fixture.Options{Tenants: 1})
+	if err := e.DB.Clauses(reserved.Use(tenantplugin.DefaultAlias)).Create(&Note{Tenant: "t99", Body: "secret"}).Error; err != nil {
+		t.Fatal(err)
+	}
+	d, err := sent(e, func() error {
+		var rows []string
+		err := e.DB.WithContext(e.Ctx(e.Tenants[0])).
+			Raw("SELECT body FROM audit_logs -- recent entries\rUNION ALL SELECT body FROM notes").Scan(&rows).Error
+		if err == nil {
+			t.Logf("read %q", rows)
+		}
+		return err
+	})
+	wantRefused(t, err, d, tenantplugin.ErrCrossDatabase)
+}
