@@ -243,3 +243,47 @@ func TestRedTeam3_CarriageReturnEndsLineComment(t *testing.T) {
 	})
 	wantRefused(t, err, d, tenantplugin.ErrCrossDatabase)
 }
+
+// TestRedTeam3_KeywordAliasEndsFromList: a FROM item's alias that is a
+// keyword the finder acts on (PostgreSQL accepts SET, REVOKE, CONFLICT
+// and VALUES as bare aliases; SQLite CONFLICT, DO, FETCH, FOR, GRANT,
+// OFFSET, REVOKE and WINDOW) makes the finder stop reading the FROM
+// list: the relations after it are not found. A statement that joins a
+// central table so aliased with a tenant table is sent to the central
+// database, where it reads the central database's copy of the tenant
+// table. Expected: ErrCrossDatabase, nothing sent.
+func TestRedTeam3_KeywordAliasEndsFromList(t *testing.T) {
+	redTeam3(t)
+	eachBackend(t, func(t *testing.T, b fixture.Backend) {
+		e := rtEnv(t, b, fixture.Options{Tenants: 1})
+		central := func() *gorm.DB { return e.DB.Clauses(reserved.Use(tenantplugin.DefaultAlias)) }
+		if err := central().Create(&Note{Tenant: "t99", Body: "secret"}).Error; err != nil {
+			t.Fatal(err)
+		}
+		if err := e.DB.Create(&AuditLog{Body: "x"}).Error; err != nil {
+			t.Fatal(err)
+		}
+		words := []string{"conflict", "do", "fetch", "for", "grant", "offset", "revoke", "window"}
+		if b == fixture.Postgres {
+			words = []string{"set", "revoke", "conflict", "values"}
+		}
+		var queries []string
+		for _, w := range words {
+			queries = append(queries, `SELECT notes.body FROM audit_logs `+w+`, notes`)
+		}
+		queries = append(queries, `SELECT notes.body FROM audit_logs a JOIN audit_logs revoke ON true JOIN notes ON true`)
+		for _, q := range queries {
+			t.Run(q, func(t *testing.T) {
+				d, err := sent(e, func() error {
+					var rows []string
+					err := e.DB.WithContext(e.Ctx(e.Tenants[0])).Raw(q).Scan(&rows).Error
+					if err == nil {
+						t.Logf("read %q", rows)
+					}
+					return err
+				})
+				wantRefused(t, err, d, tenantplugin.ErrCrossDatabase)
+			})
+		}
+	})
+}
