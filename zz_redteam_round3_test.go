@@ -287,3 +287,50 @@ func TestRedTeam3_KeywordAliasEndsFromList(t *testing.T) {
 		}
 	})
 }
+
+// TestRedTeam3_GrantRevokeLabelEndsReading: a column label (or a CTE
+// name) GRANT or REVOKE, which both databases accept (SELECT amount AS
+// grant), makes the finder take the rest of the text for a GRANT or
+// REVOKE statement, whose FROM is no FROM clause: the relations after
+// it are not found. A UNION or an INSERT ... SELECT from a central table
+// into which a tenant table is read after such a label goes to the
+// central database and reads (or copies) the central database's copy of
+// the tenant table. Expected: ErrCrossDatabase, nothing sent.
+func TestRedTeam3_GrantRevokeLabelEndsReading(t *testing.T) {
+	redTeam3(t)
+	eachBackend(t, func(t *testing.T, b fixture.Backend) {
+		e := rtEnv(t, b, fixture.Options{Tenants: 1})
+		if err := e.DB.Clauses(reserved.Use(tenantplugin.DefaultAlias)).Create(&Note{Tenant: "t99", Body: "secret"}).Error; err != nil {
+			t.Fatal(err)
+		}
+		db := e.DB.WithContext(e.Ctx(e.Tenants[0]))
+		for _, c := range []struct {
+			name string
+			run  func() error
+		}{
+			{"UNION AS grant", func() error {
+				var rows []string
+				return db.Raw(`SELECT body FROM audit_logs UNION ALL SELECT body AS grant FROM notes`).Scan(&rows).Error
+			}},
+			{"UNION bare revoke", func() error {
+				var rows []string
+				return db.Raw(`SELECT body FROM audit_logs UNION ALL SELECT body revoke FROM notes`).Scan(&rows).Error
+			}},
+			{"INSERT SELECT", func() error {
+				return db.Exec(`INSERT INTO audit_logs (body) SELECT body AS revoke FROM notes`).Error
+			}},
+			{"subquery", func() error {
+				var n int64
+				return db.Model(&AuditLog{}).Where("id IN (SELECT id AS grant FROM notes)").Count(&n).Error
+			}},
+		} {
+			t.Run(c.name, func(t *testing.T) {
+				d, err := sent(e, c.run)
+				wantRefused(t, err, d, tenantplugin.ErrCrossDatabase)
+			})
+		}
+		if n := centralCount(t, e, `SELECT count(*) FROM audit_logs WHERE body = 'secret'`); n != 0 {
+			t.Errorf("the central audit_logs holds %d rows copied from the central notes", n)
+		}
+	})
+}
