@@ -290,7 +290,7 @@ func TestRedTeam3_KeywordAliasEndsFromList(t *testing.T) {
 		t.Run("Table", func(t *testing.T) {
 			d, err := sent(e, func() error {
 				var bodies []string
-				return e.DB.WithContext(e.Ctx(e.Tenants[0])).Table("audit_logs " + words[0] + ", notes").Pluck("notes.body", &bodies).Error
+				return e.DB.WithContext(e.Ctx(e.Tenants[0])).Table("audit_logs "+words[0]+", notes").Pluck("notes.body", &bodies).Error
 			})
 			wantRefused(t, err, d, tenantplugin.ErrCrossDatabase)
 		})
