@@ -2,7 +2,9 @@ package tenantplugin_test
 
 import (
 	"errors"
+	"fmt"
 	"os"
+	"slices"
 	"testing"
 
 	"gorm.io/gorm"
@@ -10,6 +12,7 @@ import (
 	tenantplugin "github.com/tenantrouter/tenantplugin"
 	"github.com/tenantrouter/tenantplugin/internal/fixture"
 	"github.com/tenantrouter/tenantplugin/reserved"
+	"github.com/tenantrouter/tenantplugin/tenant"
 )
 
 // Third round of red-team findings. Each TestRedTeam3_ test shows a way
@@ -415,4 +418,83 @@ func TestRedTeam3_SQLiteCentralMigrationRecreatesTable(t *testing.T) {
 			}
 		})
 	}
+}
+
+// HELD. TestRedTeam3HeldCrossModelPaths: paths between central and
+// tenant models that no other test takes, each reaching only the
+// database it should, or refused before anything is sent: a central
+// subquery given as a map's named argument (Where("... @ids", map)),
+// which the router cannot read beforehand and the check of the SQL
+// sent refuses; a nested Preload central → tenant → central; an
+// association count of a central model's tenant rows, with and
+// without a tenant; CreateView of a tenant view over a central table;
+// and the migrator's GetTables, with and without a tenant.
+func TestRedTeam3HeldCrossModelPaths(t *testing.T) {
+	e := rtEnv(t, fixture.SQLite, fixture.Options{Tenants: 1})
+	a := e.Tenants[0]
+	db := e.DB.WithContext(e.Ctx(a))
+	p := RTPatient{Tenant: a, Name: "p", RTClinicID: 1}
+	if err := db.Create(&p).Error; err != nil {
+		t.Fatal(err)
+	}
+	if err := e.DB.Create(&RTClinic{ID: 1, Name: "c"}).Error; err != nil {
+		t.Fatal(err)
+	}
+	if err := e.DB.Create(&RTShift{RTPatientID: p.ID}).Error; err != nil {
+		t.Fatal(err)
+	}
+	t.Run("map named subquery", func(t *testing.T) {
+		d, err := sent(e, func() error {
+			var n int64
+			return db.Model(&Note{}).Where("id IN (@ids)", map[string]any{"ids": e.DB.Model(&AuditLog{}).Select("id")}).Count(&n).Error
+		})
+		wantRefused(t, err, d, tenantplugin.ErrCrossDatabase)
+	})
+	t.Run("nested Preload", func(t *testing.T) {
+		var shifts []RTShift
+		d, err := sent(e, func() error { return db.Preload("RTPatient.RTClinic").Find(&shifts).Error })
+		if err != nil || d[fixture.Central] != 2 || d[a] != 1 || len(d) != 2 {
+			t.Fatalf("err = %v, sent %v; want 2 statements on the central database, 1 on %s", err, d, a)
+		}
+		if len(shifts) != 1 || shifts[0].RTPatient.Tenant != a || shifts[0].RTPatient.RTClinic == nil {
+			t.Errorf("preloaded %+v", shifts)
+		}
+	})
+	t.Run("association count", func(t *testing.T) {
+		c := RTClinic{ID: 1}
+		var n int64
+		d, err := sent(e, func() error {
+			n = db.Model(&c).Association("Patients").Count()
+			return nil
+		})
+		if err != nil || n != 1 || len(d) != 1 || d[a] != 1 {
+			t.Errorf("count = %d, sent %v; want 1 from %s's database", n, d, a)
+		}
+		d, err = sent(e, func() error {
+			assoc := e.DB.Model(&c).Association("Patients")
+			assoc.Count()
+			return assoc.Error
+		})
+		wantRefused(t, err, d, tenant.ErrMissing)
+	})
+	t.Run("CreateView over a central table", func(t *testing.T) {
+		d, err := sent(e, func() error {
+			return db.Migrator().CreateView("rt_view", gorm.ViewOption{Query: e.DB.Model(&AuditLog{}).Select("id")})
+		})
+		wantRefused(t, err, d, tenantplugin.ErrCrossDatabase)
+	})
+	t.Run("GetTables", func(t *testing.T) {
+		d, err := sent(e, func() error {
+			tables, err := db.Migrator().GetTables()
+			if err == nil && slices.Contains(tables, "audit_logs") {
+				err = fmt.Errorf("tenant %s's tables include audit_logs: %v", a, tables)
+			}
+			return err
+		})
+		if err != nil || len(d) != 1 || d[a] == 0 {
+			t.Errorf("err = %v, sent %v; want tenant %s's database only", err, d, a)
+		}
+		d, err = sent(e, func() error { _, err := e.DB.Migrator().GetTables(); return err })
+		wantRefused(t, err, d, tenant.ErrMissing)
+	})
 }
