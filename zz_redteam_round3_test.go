@@ -1,6 +1,7 @@
 package tenantplugin_test
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -497,4 +498,38 @@ func TestRedTeam3HeldCrossModelPaths(t *testing.T) {
 		d, err = sent(e, func() error { _, err := e.DB.Migrator().GetTables(); return err })
 		wantRefused(t, err, d, tenant.ErrMissing)
 	})
+}
+
+// TestRedTeam3_DataPagesAreNoCatalog: a statement that names only
+// relations of the system catalogs goes where the first bound string
+// naming a reserved table says (for GORM's migrators' look-ups). The
+// catalog test is a name prefix, and SQLite's sqlite_dbpage virtual
+// table (compiled into the driver) is no catalog: it returns the
+// database file's raw pages, every table's rows included. A tenant's
+// statement on it with a bound value "audit_logs" (a table name a user
+// picked, say) is sent to the central database and returns its pages,
+// with the central database's copy of another tenant's notes.
+// Expected: the statement runs on the tenant's database (or is
+// refused); a bound value never sends raw data of the central
+// database to a tenant.
+func TestRedTeam3_DataPagesAreNoCatalog(t *testing.T) {
+	redTeam3(t)
+	e := rtEnv(t, fixture.SQLite, fixture.Options{Tenants: 1})
+	if err := e.DB.Clauses(reserved.Use(tenantplugin.DefaultAlias)).Create(&Note{Tenant: "t99", Body: "secret-of-t99"}).Error; err != nil {
+		t.Fatal(err)
+	}
+	var pages [][]byte
+	d, err := sent(e, func() error {
+		return e.DB.WithContext(e.Ctx(e.Tenants[0])).
+			Raw(`SELECT data FROM sqlite_dbpage WHERE ? <> ''`, "audit_logs").Scan(&pages).Error
+	})
+	if d[fixture.Central] != 0 {
+		t.Errorf("err = %v, sent %v: a tenant's statement read the central database's pages", err, d)
+	}
+	for _, p := range pages {
+		if bytes.Contains(p, []byte("secret-of-t99")) {
+			t.Errorf("tenant %s read another tenant's row from the central database's pages", e.Tenants[0])
+			break
+		}
+	}
 }
