@@ -500,36 +500,47 @@ func TestRedTeam3HeldCrossModelPaths(t *testing.T) {
 	})
 }
 
-// TestRedTeam3_DataPagesAreNoCatalog: a statement that names only
+// TestRedTeam3_BoundValueSendsCatalogDataReads: a statement that names only
 // relations of the system catalogs goes where the first bound string
-// naming a reserved table says (for GORM's migrators' look-ups). The
-// catalog test is a name prefix, and SQLite's sqlite_dbpage virtual
-// table (compiled into the driver) is no catalog: it returns the
-// database file's raw pages, every table's rows included. A tenant's
-// statement on it with a bound value "audit_logs" (a table name a user
-// picked, say) is sent to the central database and returns its pages,
-// with the central database's copy of another tenant's notes.
-// Expected: the statement runs on the tenant's database (or is
-// refused); a bound value never sends raw data of the central
-// database to a tenant.
-func TestRedTeam3_DataPagesAreNoCatalog(t *testing.T) {
+// naming a reserved table says (for GORM's migrators' look-ups). But
+// some catalog relations hold data: SQLite's sqlite_dbpage virtual
+// table (compiled into the driver) returns the database file's raw
+// pages, every table's rows included; PostgreSQL's pg_stats view
+// returns each column's most common values. A tenant's statement on
+// them with a bound value "audit_logs" (a table name a user picked,
+// say) is sent to the central database and returns the central
+// database's copy of another tenant's notes. Expected: the statement
+// runs on the tenant's database (or is refused); a bound value never
+// sends a tenant's read of data to the central database.
+func TestRedTeam3_BoundValueSendsCatalogDataReads(t *testing.T) {
 	redTeam3(t)
-	e := rtEnv(t, fixture.SQLite, fixture.Options{Tenants: 1})
-	if err := e.DB.Clauses(reserved.Use(tenantplugin.DefaultAlias)).Create(&Note{Tenant: "t99", Body: "secret-of-t99"}).Error; err != nil {
-		t.Fatal(err)
-	}
-	var pages [][]byte
-	d, err := sent(e, func() error {
-		return e.DB.WithContext(e.Ctx(e.Tenants[0])).
-			Raw(`SELECT data FROM sqlite_dbpage WHERE ? <> ''`, "audit_logs").Scan(&pages).Error
-	})
-	if d[fixture.Central] != 0 {
-		t.Errorf("err = %v, sent %v: a tenant's statement read the central database's pages", err, d)
-	}
-	for _, p := range pages {
-		if bytes.Contains(p, []byte("secret-of-t99")) {
-			t.Errorf("tenant %s read another tenant's row from the central database's pages", e.Tenants[0])
-			break
+	eachBackend(t, func(t *testing.T, b fixture.Backend) {
+		e := rtEnv(t, b, fixture.Options{Tenants: 1})
+		central := func() *gorm.DB { return e.DB.Clauses(reserved.Use(tenantplugin.DefaultAlias)) }
+		for range 5 {
+			if err := central().Create(&Note{Tenant: "t99", Body: "secret-of-t99"}).Error; err != nil {
+				t.Fatal(err)
+			}
 		}
-	}
+		var rows [][]byte
+		q := `SELECT data FROM sqlite_dbpage WHERE ? <> ''`
+		if b == fixture.Postgres {
+			if err := central().Exec(`ANALYZE notes`).Error; err != nil {
+				t.Fatal(err)
+			}
+			q = `SELECT most_common_vals::text::bytea FROM pg_stats WHERE tablename IN (?, 'notes') AND most_common_vals IS NOT NULL`
+		}
+		d, err := sent(e, func() error {
+			return e.DB.WithContext(e.Ctx(e.Tenants[0])).Raw(q, "audit_logs").Scan(&rows).Error
+		})
+		if d[fixture.Central] != 0 {
+			t.Errorf("err = %v, sent %v: a tenant's statement read the central database's data", err, d)
+		}
+		for _, r := range rows {
+			if bytes.Contains(r, []byte("secret-of-t99")) {
+				t.Errorf("tenant %s read another tenant's row from the central database", e.Tenants[0])
+				break
+			}
+		}
+	})
 }
