@@ -289,6 +289,22 @@ func TestRedTeam3_KeywordAliasEndsFromList(t *testing.T) {
 				wantRefused(t, err, d, tenantplugin.ErrCrossDatabase)
 			})
 		}
+		// Writes: the alias of a DML target, or of a subquery's FROM item.
+		execs := []string{
+			`INSERT INTO audit_logs AS revoke (body) SELECT body FROM notes`,
+			`DELETE FROM audit_logs WHERE EXISTS (SELECT 1 FROM (SELECT 1) AS ` + words[0] + `, notes WHERE notes.body = audit_logs.body)`,
+		}
+		if b == fixture.Postgres {
+			execs = append(execs,
+				`UPDATE audit_logs revoke SET body = notes.body FROM notes WHERE revoke.id < 0`,
+				`DELETE FROM audit_logs revoke USING notes WHERE revoke.id < 0`)
+		}
+		for _, q := range execs {
+			t.Run(q, func(t *testing.T) {
+				d, err := sent(e, func() error { return e.DB.WithContext(e.Ctx(e.Tenants[0])).Exec(q).Error })
+				wantRefused(t, err, d, tenantplugin.ErrCrossDatabase)
+			})
+		}
 		// GORM's Table(), read as a FROM list, and the SQL GORM builds
 		// from it: the same.
 		t.Run("Table", func(t *testing.T) {
