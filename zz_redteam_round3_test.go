@@ -560,3 +560,48 @@ func TestRedTeam3_BoundValueSendsCatalogDataReads(t *testing.T) {
 		}
 	})
 }
+
+// TestRedTeam3_RouterDirectTransactionUnchecked: code outside GORM's
+// callbacks that is handed the *gorm.DB's pool (sqlc-style DBTX: the
+// router routes its ExecContext and QueryContext by text and context)
+// begins its transactions there too (BeginTx, routed by context). The
+// transaction it gets is the plugin's, but unwrapped: its statements
+// are checked neither against their context nor against their text,
+// as a GORM transaction's are. A statement given another tenant's
+// context (a job that reuses a transaction across tenants) is written
+// into the first tenant's database and committed; a statement naming a
+// central table is sent to the tenant. Expected: ErrCrossDatabase,
+// nothing sent, as for the same statements in a GORM transaction.
+func TestRedTeam3_RouterDirectTransactionUnchecked(t *testing.T) {
+	redTeam3(t)
+	e := rtEnv(t, fixture.SQLite, fixture.Options{Tenants: 2})
+	a, bb := e.Tenants[0], e.Tenants[1]
+	c, err := e.DB.ConnPool.(gorm.ConnPoolBeginner).BeginTx(e.Ctx(a), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, ok := c.(gorm.TxCommitter)
+	if !ok {
+		t.Fatalf("BeginTx returned %T", c)
+	}
+	t.Run("another tenant's context", func(t *testing.T) {
+		d, err := sent(e, func() error {
+			_, err := c.ExecContext(e.Ctx(bb), `INSERT INTO notes (tenant, body) VALUES (?, 'b-in-a')`, bb)
+			return err
+		})
+		wantRefused(t, err, d, tenantplugin.ErrCrossDatabase)
+	})
+	t.Run("central table", func(t *testing.T) {
+		d, err := sent(e, func() error {
+			_, err := c.ExecContext(e.Ctx(a), `INSERT INTO audit_logs (body) SELECT body FROM notes`)
+			return err
+		})
+		wantRefused(t, err, d, tenantplugin.ErrCrossDatabase)
+	})
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if n := countBody(t, e.DB.WithContext(e.Ctx(a)), "b-in-a"); n != 0 {
+		t.Errorf("tenant %s's database holds %d rows written with tenant %s's context", a, n, bb)
+	}
+}
