@@ -190,12 +190,7 @@ func (l *lexer) next() tokKind {
 			}
 		case cMinus:
 			if pos+1 < len(src) && src[pos+1] == '-' {
-				i := strings.IndexByte(src[pos:], '\n')
-				if i < 0 {
-					l.pos = len(src)
-				} else {
-					l.pos = pos + i + 1
-				}
+				l.pos = lineCommentEnd(src, pos, l.pg)
 				continue
 			}
 		case cSlash:
@@ -424,4 +419,18 @@ func (l *lexer) number() tokKind {
 	}
 	l.pos, l.stop = i, i
 	return tNumber
+}
+
+// lineCommentEnd returns the position after the "--" comment at pos.
+// PostgreSQL ends it at a line feed or a carriage return, SQLite at a
+// line feed only.
+func lineCommentEnd(src string, pos int, pg bool) int {
+	end := "\n"
+	if pg {
+		end = "\n\r"
+	}
+	if i := strings.IndexAny(src[pos:], end); i >= 0 {
+		return pos + i + 1
+	}
+	return len(src)
 }

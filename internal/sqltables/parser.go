@@ -944,17 +944,16 @@ func decodeUnicode(s string, esc byte) (_ string, ok bool) {
 }
 
 // skipBlank returns the position of the first byte from i on that is
-// neither space nor inside a comment; block comments nest when nest is
-// set (PostgreSQL), not otherwise (SQLite). In an unterminated comment it
-// returns len(src).
+// neither space nor inside a comment. nest is set for PostgreSQL: block
+// comments nest, and a line comment ends at a carriage return as well as
+// a line feed; for SQLite neither. In an unterminated comment it returns
+// len(src).
 func skipBlank(src string, i int, nest bool) int {
 	for {
 		i = skipSpaces(src, i)
 		switch {
 		case i+1 < len(src) && src[i] == '-' && src[i+1] == '-':
-			for i < len(src) && src[i] != '\n' {
-				i++
-			}
+			i = lineCommentEnd(src, i, nest)
 		case i+1 < len(src) && src[i] == '/' && src[i+1] == '*':
 			depth := 0
 			for i < len(src) {

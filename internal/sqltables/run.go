@@ -558,7 +558,9 @@ loop:
 			if pos+1 < n && src[pos+1] == "-*"[c-cMinus] {
 				j, lim := pos+2, min(n, pos+shortRead)
 				if c == cMinus {
-					for j < lim && src[j] != '\n' {
+					// A '\r' ends the comment for PostgreSQL, not for
+					// SQLite: the lexer, which knows which, reads on.
+					for j < lim && src[j] != '\n' && src[j] != '\r' {
 						j++
 					}
 					if j < n && src[j] == '\n' {

@@ -442,6 +442,14 @@ FROM notes`, "notes"),
 	listLite(`'notes' n`, "notes"),
 	listLite(`@tbl`),
 
+	// A carriage return ends a line comment for PostgreSQL, not for
+	// SQLite; the comment is read by both the fast path and the lexer.
+	pg("SELECT body FROM audit_logs -- x\rUNION ALL SELECT body FROM notes", "audit_logs", "notes"),
+	pg("SELECT body FROM audit_logs -- "+strings.Repeat("x", 300)+"\rUNION ALL SELECT body FROM notes", "audit_logs", "notes"),
+	pg("SELECT * FROM audit_logs a JOIN -- x\r notes n ON true", "audit_logs", "notes"),
+	lite("SELECT body FROM audit_logs -- x\rUNION ALL SELECT body FROM notes", "audit_logs"),
+	lite("SELECT body FROM audit_logs -- x\r\nUNION ALL SELECT body FROM notes", "audit_logs", "notes"),
+
 	// Anything unknown: no panic, find what can be found.
 	pg(`FOO BAR BAZ`),
 	pg(`)))`),
