@@ -256,7 +256,6 @@ func TestRedTeam3_CarriageReturnEndsLineComment(t *testing.T) {
 // database, where it reads the central database's copy of the tenant
 // table. Expected: ErrCrossDatabase, nothing sent.
 func TestRedTeam3_KeywordAliasEndsFromList(t *testing.T) {
-	redTeam3(t)
 	eachBackend(t, func(t *testing.T, b fixture.Backend) {
 		e := rtEnv(t, b, fixture.Options{Tenants: 1})
 		central := func() *gorm.DB { return e.DB.Clauses(reserved.Use(tenantplugin.DefaultAlias)) }
@@ -325,7 +324,6 @@ func TestRedTeam3_KeywordAliasEndsFromList(t *testing.T) {
 // central database and reads (or copies) the central database's copy of
 // the tenant table. Expected: ErrCrossDatabase, nothing sent.
 func TestRedTeam3_GrantRevokeLabelEndsReading(t *testing.T) {
-	redTeam3(t)
 	eachBackend(t, func(t *testing.T, b fixture.Backend) {
 		e := rtEnv(t, b, fixture.Options{Tenants: 1})
 		if err := e.DB.Clauses(reserved.Use(tenantplugin.DefaultAlias)).Create(&Note{Tenant: "t99", Body: "secret"}).Error; err != nil {

@@ -131,6 +131,10 @@ const (
 	fReserved uint8 = 1 << iota
 	// fEnder: the word ends a FROM (or other relation) list.
 	fEnder
+	// fAlias: an fEnder word that PostgreSQL or SQLite also takes as a
+	// relation's alias (FROM audit_logs set, notes): right after a
+	// relation it ends the list only if no ',' follows (parser.aliasAt).
+	fAlias
 	// fStmt: the word starts a query inside parentheses.
 	fStmt
 	// fNoop: the word has no action where no relation is expected,
@@ -155,6 +159,9 @@ var kwFlags = func() (f [kwLast]uint8) {
 	}
 	for _, k := range []uint8{kwDelete, kwInsert, kwMerge, kwSelect, kwTable, kwUpdate, kwValues, kwWith} {
 		f[k] |= fStmt
+	}
+	for _, k := range []uint8{kwConflict, kwDo, kwFetch, kwFor, kwGrant, kwOffset, kwSet, kwValues, kwWindow} {
+		f[k] |= fAlias
 	}
 	for _, k := range []uint8{kwReserved, kwAs, kwIs, kwNot, kwOn, kwAll, kwWhen, kwDistinct, kwExists, kwKey,
 		kwOr, kwOnly, kwLateral, kwIf, kwOrdinality, kwRecursive, kwMaterialized, kwTemp, kwTemporary,

@@ -330,9 +330,32 @@ func (p *parser) none(f *frame, k tokKind, kw uint8) {
 		p.frames[p.depth] = frame{stmt: stOpaque}
 	case tWord:
 		if kw != kwNone && f.stmt != stOpaque {
+			if p.aliasAt(f, kw) {
+				return // the list goes on
+			}
 			p.keyword(f, kw)
 		}
 	}
+}
+
+// aliasAt reports whether keyword kw, just read in a list of relations
+// right after a relation (its name, its AS, or the ')' of a subquery),
+// is the relation's alias: PostgreSQL and SQLite take several of the
+// words that end a FROM list as aliases (FROM audit_logs set, notes).
+// It is one when a ',' follows it, or a '(' (its column aliases): the
+// list goes on.
+func (p *parser) aliasAt(f *frame, kw uint8) bool {
+	if f.flags&flList == 0 || kwFlags[kw]&fAlias == 0 || f.stmt == stGrant {
+		return false
+	}
+	switch p.prev() {
+	case pIdent, kwAs, pRParen:
+	default:
+		return false
+	}
+	src := p.lx.src[:p.lx.end]
+	i := skipBlank(src, p.lx.stop, !p.sqlite)
+	return i < len(src) && (src[i] == ',' || src[i] == '(')
 }
 
 // sticky reports whether st stays the statement kind whatever follows.
@@ -466,9 +489,6 @@ func (p *parser) keyword(f *frame, kw uint8) {
 		if f.stmt == stElems && (p.prev() == pLParen || p.prev() == pComma) {
 			relation(f, rkRef)
 		}
-	case kwGrant, kwRevoke:
-		f.stmt = stGrant
-		f.flags &^= flList
 	}
 }
 
@@ -509,6 +529,11 @@ func (p *parser) statement(f *frame, kw uint8) bool {
 		f.exp = expReindex
 	case kwFetch, kwMove, kwPragma:
 		f.stmt = stOpaque
+	case kwGrant, kwRevoke:
+		// Only at a statement's start: elsewhere either may be a label
+		// (SELECT body AS grant) or an alias.
+		f.stmt = stGrant
+		f.flags &^= flList
 	case kwDo:
 		if p.sqlite {
 			return false

@@ -265,11 +265,18 @@ var quiet = func() (t [256]uint8) {
 			t[kw] = quietPrev
 		}
 	}
-	for _, kw := range []uint8{kwConflict, kwExcept, kwIntersect, kwUnion, kwFor, kwGroup,
-		kwHaving, kwLimit, kwOffset, kwOrder, kwReturning, kwWhere, kwWindow, kwSet} {
+	for _, kw := range []uint8{kwExcept, kwIntersect, kwUnion, kwGroup, kwHaving, kwLimit,
+		kwOrder, kwReturning, kwWhere} {
 		t[kw] = quietEnder
 	}
-	t[kwSelect], t[kwValues] = quietSelect, quietSelect
+	t[kwSelect] = quietSelect
+	// The enders that may be a relation's alias go to the parser, which
+	// tells (fAlias).
+	for kw := range kwLast {
+		if kwFlags[kw]&fAlias != 0 {
+			t[kw] = 0
+		}
+	}
 	return t
 }()
 

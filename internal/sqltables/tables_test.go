@@ -450,6 +450,28 @@ FROM notes`, "notes"),
 	lite("SELECT body FROM audit_logs -- x\rUNION ALL SELECT body FROM notes", "audit_logs"),
 	lite("SELECT body FROM audit_logs -- x\r\nUNION ALL SELECT body FROM notes", "audit_logs", "notes"),
 
+	// Keywords that end a FROM list may also be a relation's alias, or
+	// a column's label: the relations after them are read.
+	pg(`SELECT 1 FROM audit_logs set, notes`, "audit_logs", "notes"),
+	pg(`SELECT 1 FROM audit_logs AS values, notes`, "audit_logs", "notes"),
+	pg(`SELECT 1 FROM audit_logs conflict /* c */ , notes`, "audit_logs", "notes"),
+	pg(`SELECT 1 FROM audit_logs AS set(a, b), notes`, "audit_logs", "notes"),
+	pg(`SELECT 1 FROM (SELECT 1) AS set, notes`, "notes"),
+	pg(`SELECT 1 FROM audit_logs set JOIN notes ON true`, "audit_logs", "notes"),
+	pg(`SELECT 1 FROM audit_logs revoke, notes`, "audit_logs", "notes"),
+	pg(`SELECT body AS grant FROM notes`, "notes"),
+	pg(`SELECT body revoke FROM notes`, "notes"),
+	pg(`WITH x AS (SELECT 1) SELECT body AS grant FROM notes UNION SELECT 1 FROM audit_logs`, "notes", "audit_logs"),
+	pg(`UPDATE audit_logs SET a = 1, b = 2`, "audit_logs"),
+	pg(`UPDATE audit_logs SET a = x.b FROM notes x, pins WHERE true`, "audit_logs", "notes", "pins"),
+	pg(`SELECT 1 FROM audit_logs FOR UPDATE OF a, b`, "audit_logs"),
+	pg(`SELECT 1 FROM audit_logs OFFSET 5`, "audit_logs"),
+	pg(`SELECT 1 FROM audit_logs WINDOW w AS (PARTITION BY a, b)`, "audit_logs"),
+	pg(`GRANT SELECT ON audit_logs, notes TO bob`, "audit_logs", "notes"),
+	lite(`SELECT 1 FROM audit_logs grant, notes`, "audit_logs", "notes"),
+	lite(`SELECT 1 FROM audit_logs window, notes`, "audit_logs", "notes"),
+	list(`audit_logs set, notes`, "audit_logs", "notes"),
+
 	// Anything unknown: no panic, find what can be found.
 	pg(`FOO BAR BAZ`),
 	pg(`)))`),
