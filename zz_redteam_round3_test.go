@@ -39,7 +39,6 @@ func redTeam3(t *testing.T) {
 // same way and lets it through. Expected: ErrCrossDatabase, nothing
 // sent.
 func TestRedTeam3_SQLiteInTableName(t *testing.T) {
-	redTeam3(t)
 	e := rtEnv(t, fixture.SQLite, fixture.Options{Tenants: 1})
 	a := e.Tenants[0]
 	db := e.DB.WithContext(e.Ctx(a))

@@ -108,6 +108,7 @@ const (
 	kwWith
 	kwReserved // reserved words with no action of their own
 	kwGrantObject
+	kwIn // SQLite: expr IN table-name
 	kwLast
 )
 
@@ -149,7 +150,7 @@ var kwFlags = func() (f [kwLast]uint8) {
 		kwFull, kwGrant, kwGroup, kwHaving, kwIntersect, kwInto, kwIs, kwJoin, kwLateral, kwLike,
 		kwLimit, kwNot, kwOf, kwOffset, kwOn, kwOnly, kwOr, kwOrder, kwReferences, kwReturning,
 		kwSelect, kwSet, kwTable, kwThen, kwTo, kwUnion, kwUnique, kwUsing, kwValues, kwVerbose,
-		kwWhen, kwWhere, kwWindow, kwWith, kwReserved} {
+		kwWhen, kwWhere, kwWindow, kwWith, kwReserved, kwIn} {
 		f[k] |= fReserved
 	}
 	for _, k := range []uint8{kwConflict, kwDo, kwExcept, kwFetch, kwFor, kwGrant, kwGroup,
@@ -205,7 +206,7 @@ var keywordList = map[string]uint8{
 	"natural": kwReserved, "outer": kwReserved, "and": kwReserved, "any": kwReserved,
 	"some": kwReserved, "array": kwReserved, "case": kwReserved, "cast": kwReserved,
 	"check": kwReserved, "collate": kwReserved, "default": kwReserved, "end": kwReserved,
-	"in": kwReserved, "null": kwReserved, "primary": kwReserved, "true": kwReserved,
+	"in": kwIn, "null": kwReserved, "primary": kwReserved, "true": kwReserved,
 	"false": kwReserved, "tablesample": kwReserved, "asc": kwReserved, "desc": kwReserved,
 	"between": kwReserved, "ilike": kwReserved, "similar": kwReserved, "escape": kwReserved,
 	"isnull": kwReserved, "notnull": kwReserved,

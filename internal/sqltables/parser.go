@@ -489,6 +489,15 @@ func (p *parser) keyword(f *frame, kw uint8) {
 		if f.stmt == stElems && (p.prev() == pLParen || p.prev() == pComma) {
 			relation(f, rkRef)
 		}
+	case kwIn:
+		// SQLite reads "expr IN name" as "expr IN (SELECT * FROM name)",
+		// and "expr IN fn(args)" as a table-valued function's rows.
+		if p.sqlite {
+			src := p.lx.src[:p.lx.end]
+			if i := skipBlank(src, p.lx.stop, false); i < len(src) && src[i] != '(' {
+				relation(f, rkFrom)
+			}
+		}
 	}
 }
 

@@ -472,6 +472,17 @@ FROM notes`, "notes"),
 	lite(`SELECT 1 FROM audit_logs window, notes`, "audit_logs", "notes"),
 	list(`audit_logs set, notes`, "audit_logs", "notes"),
 
+	// SQLite: "expr IN name" reads the table (or a table-valued
+	// function); "IN (...)" is a list or a subquery.
+	lite(`SELECT count(*) FROM audit_logs WHERE (7, 'x') IN notes`, "audit_logs", "notes"),
+	lite(`SELECT count(*) FROM audit_logs WHERE x NOT IN main.notes`, "audit_logs", "main.notes"),
+	lite(`DELETE FROM audit_logs WHERE id IN "notes"`, "audit_logs", "notes"),
+	lite(`SELECT 1 FROM audit_logs WHERE x IN json_each('[1]')`, "audit_logs", "json_each()"),
+	lite(`SELECT 1 FROM audit_logs WHERE x IN (1, 2)`, "audit_logs"),
+	lite(`SELECT 1 FROM audit_logs WHERE x IN (SELECT y FROM notes)`, "audit_logs", "notes"),
+	lite(`WITH c AS (SELECT 1) SELECT 1 FROM audit_logs WHERE x IN c`, "audit_logs"),
+	pg(`SELECT 1 FROM audit_logs WHERE x IN (1, 2)`, "audit_logs"),
+
 	// Anything unknown: no panic, find what can be found.
 	pg(`FOO BAR BAZ`),
 	pg(`)))`),
