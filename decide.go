@@ -442,16 +442,36 @@ func (p *Plugin) parse(stmt *gorm.Statement) *schema.Schema {
 }
 
 // isCatalog reports whether r is a relation of the system catalogs,
-// which every database has.
+// which every database has, that describes the schema. Those that hold
+// the data itself (column statistics with their most common values, a
+// file's raw pages, large objects) are not: they are asked about like
+// any relation, and so go to the tenant unless a strategy says
+// otherwise, never where a bound value points.
 func isCatalog(r sqltables.Ref) bool {
 	if r.Func {
 		return strings.HasPrefix(r.Name, "pragma_")
 	}
 	switch r.Schema {
-	case "information_schema", "pg_catalog":
+	case "information_schema":
 		return true
-	case "":
-		return strings.HasPrefix(r.Name, "pg_") || strings.HasPrefix(r.Name, "sqlite_")
+	case "pg_catalog", "":
+		if holdsData(r.Name) {
+			return false
+		}
+		return r.Schema != "" || strings.HasPrefix(r.Name, "pg_") || strings.HasPrefix(r.Name, "sqlite_")
+	}
+	return false
+}
+
+// holdsData reports whether a system relation holds the data of tables:
+// PostgreSQL's statistics (pg_statistic, pg_stats and their extended
+// forms) and large objects; SQLite's sampled statistics and its file's
+// pages.
+func holdsData(name string) bool {
+	for _, prefix := range []string{"pg_stat", "pg_largeobject", "sqlite_stat", "sqlite_dbpage"} {
+		if strings.HasPrefix(name, prefix) {
+			return true
+		}
 	}
 	return false
 }

@@ -525,7 +525,6 @@ func TestRedTeam3HeldCrossModelPaths(t *testing.T) {
 // runs on the tenant's database (or is refused); a bound value never
 // sends a tenant's read of data to the central database.
 func TestRedTeam3_BoundValueSendsCatalogDataReads(t *testing.T) {
-	redTeam3(t)
 	eachBackend(t, func(t *testing.T, b fixture.Backend) {
 		e := rtEnv(t, b, fixture.Options{Tenants: 1})
 		central := func() *gorm.DB { return e.DB.Clauses(reserved.Use(tenantplugin.DefaultAlias)) }
