@@ -281,6 +281,8 @@ func txOf(cur gorm.ConnPool) (boundTx, bool) {
 		return txOf(c.Tx)
 	case *rootTx:
 		return c.bound(), true
+	case *directTx:
+		return c.bound(), true
 	case *stmtcache.Tx:
 		if t, ok := c.Tx.(*rootTx); ok {
 			return t.bound(), true
@@ -290,6 +292,8 @@ func txOf(cur gorm.ConnPool) (boundTx, bool) {
 		// cache, keyed by SQL across databases: replace it.
 		switch t := c.Tx.(type) {
 		case *rootTx:
+			return t.bound(), true
+		case *directTx:
 			return t.bound(), true
 		case TenantTx:
 			return boundTx{route: TenantRoute(), tenant: t.TxTenant(), conn: t}, true

@@ -50,23 +50,33 @@ func (r *router) QueryRowContext(ctx context.Context, query string, args ...any)
 }
 
 // BeginTx begins the transaction on the database of the context's route:
-// a strategy's answer for [OpBegin], else the context's tenant.
+// a strategy's answer for [OpBegin], else the context's tenant. GORM's
+// Begin and Transaction come here; so does code outside GORM handed
+// db.ConnPool, whose statements on the transaction are checked as
+// GORM's callbacks check a GORM transaction's (directTx).
 func (r *router) BeginTx(ctx context.Context, opts *sql.TxOptions) (gorm.ConnPool, error) {
 	route := r.p.decide(Statement{Context: ctx, Op: OpBegin})
+	var tx *rootTx
 	if alias, ok := route.Alias(); ok {
 		rc, err := r.p.reservedConn(alias, false, false)
 		if err != nil {
 			r.p.refused(err)
 			return nil, err
 		}
-		return rc.BeginTx(ctx, opts)
+		if tx, err = beginOn(ctx, rc.raw, opts, ReservedRoute(alias), "", rc.cache, rc.pinned); err != nil {
+			return nil, err
+		}
+	} else {
+		tenant, pool, err := r.p.tenantPool(ctx, AccessWrite)
+		if err != nil {
+			r.p.refused(err)
+			return nil, err
+		}
+		if tx, err = beginOn(ctx, pool, opts, route, tenant, nil, false); err != nil {
+			return nil, err
+		}
 	}
-	tenant, pool, err := r.p.tenantPool(ctx, AccessWrite)
-	if err != nil {
-		r.p.refused(err)
-		return nil, err
-	}
-	return beginOn(ctx, pool, opts, route, tenant, nil, false)
+	return &directTx{rootTx: tx, p: r.p}, nil
 }
 
 // GetDBConn returns the pool the *gorm.DB was opened with (the reserved

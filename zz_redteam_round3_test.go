@@ -568,7 +568,6 @@ func TestRedTeam3_BoundValueSendsCatalogDataReads(t *testing.T) {
 // central table is sent to the tenant. Expected: ErrCrossDatabase,
 // nothing sent, as for the same statements in a GORM transaction.
 func TestRedTeam3_RouterDirectTransactionUnchecked(t *testing.T) {
-	redTeam3(t)
 	e := rtEnv(t, fixture.SQLite, fixture.Options{Tenants: 2})
 	a, bb := e.Tenants[0], e.Tenants[1]
 	c, err := e.DB.ConnPool.(gorm.ConnPoolBeginner).BeginTx(e.Ctx(a), nil)
