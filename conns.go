@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"runtime"
 
 	"gorm.io/gorm"
 
@@ -82,7 +83,35 @@ func (r *router) BeginTx(ctx context.Context, opts *sql.TxOptions) (gorm.ConnPoo
 // GetDBConn returns the pool the *gorm.DB was opened with (the reserved
 // alias [DefaultAlias]), so that db.DB() keeps working for pool settings,
 // Ping and Close. It routes nothing.
-func (r *router) GetDBConn() (*sql.DB, error) { return r.p.bootstrapDB() }
+//
+// Inside a transaction of a PrepareStmt session, GORM's tx.DB() asks the
+// session's statement cache, which asks the router (the transaction is
+// not asked): that call is refused, as tx.DB() is in any transaction of
+// the plugin's (rootTx.GetDBConn).
+func (r *router) GetDBConn() (*sql.DB, error) {
+	if fromPreparedTx() {
+		return nil, fmt.Errorf("%w: db.DB() inside a transaction of a PrepareStmt session would hand out the central database's pool, outside the transaction; run statements on the transaction, and lease a tenant's *sql.DB with Resolver.Lease",
+			ErrBypassedRouting)
+	}
+	return r.p.bootstrapDB()
+}
+
+// fromPreparedTx reports whether GetDBConn was called by GORM's
+// PreparedStmtTX.GetDBConn (through PreparedStmtDB.GetDBConn).
+func fromPreparedTx() bool {
+	var pcs [4]uintptr
+	n := runtime.Callers(3, pcs[:]) // above GetDBConn and this function
+	frames := runtime.CallersFrames(pcs[:n])
+	for {
+		f, more := frames.Next()
+		if f.Function == "gorm.io/gorm.(*PreparedStmtTX).GetDBConn" {
+			return true
+		}
+		if !more {
+			return false
+		}
+	}
+}
 
 // Ping checks the pool the *gorm.DB was opened with.
 func (r *router) Ping() error {

@@ -89,7 +89,6 @@ func TestRedTeam3_SQLiteInTableName(t *testing.T) {
 // the central database, outside the transaction. Expected:
 // ErrBypassedRouting, as without PrepareStmt.
 func TestRedTeam3_PreparedTxDBHandsOutCentral(t *testing.T) {
-	redTeam3(t)
 	eachBackend(t, func(t *testing.T, b fixture.Backend) {
 		e := rtEnv(t, b, fixture.Options{Tenants: 1})
 		a := e.Tenants[0]
