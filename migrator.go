@@ -75,8 +75,14 @@ func (m migrator) on(value any) (gorm.Migrator, error) {
 }
 
 // pinned returns the migrator for statements that belong on r, from a
-// session whose own statements go to own.
+// session whose own statements go to own. Inside a transaction, whose
+// statements cannot leave its database, a migration of another
+// database's table is refused.
 func (m migrator) pinned(r, own Route) (gorm.Migrator, error) {
+	if tx, ok := txOf(m.db.Statement.ConnPool); ok && r != tx.route {
+		return nil, fmt.Errorf("%w: a migration of a table on %s inside a transaction on %s: run it outside the transaction",
+			ErrCrossDatabase, r, tx.where())
+	}
 	alias, ok := r.Alias()
 	if r == own || !ok {
 		return m.Migrator, nil
@@ -101,6 +107,26 @@ func (m migrator) AutoMigrate(values ...any) error {
 	if explicit {
 		return m.Migrator.AutoMigrate(values...)
 	}
+	route, first, err := m.oneDatabase(values)
+	if err != nil {
+		return err
+	}
+	if _, ok := route.Alias(); !ok && own != TenantRoute() {
+		return fmt.Errorf("%w: AutoMigrate of tenant table %q on a session whose other statements go to %s",
+			ErrCrossDatabase, first, own)
+	}
+	mg, err := m.pinned(route, own)
+	if err != nil {
+		return err
+	}
+	return mg.AutoMigrate(values...)
+}
+
+// oneDatabase returns the database values belong to, with the first
+// one's table, checking that the models GORM adds for their
+// associations (those its foreign keys reach) belong there too: else it
+// fails with ErrCrossDatabase before anything is sent.
+func (m migrator) oneDatabase(values []any) (Route, string, error) {
 	all := values
 	if ro, ok := m.Migrator.(interface {
 		ReorderModels([]any, bool) []any
@@ -126,26 +152,18 @@ func (m migrator) AutoMigrate(values ...any) error {
 			continue
 		}
 		if !given[modelType(v)] {
-			return associationError(table, r, first, route)
+			return route, first, associationError(table, r, first, route)
 		}
 		if !given[modelType(all[0])] {
-			return associationError(first, route, table, r)
+			return route, first, associationError(first, route, table, r)
 		}
 		byDatabase = append(byDatabase, fmt.Sprintf("%q on %s", table, r))
 	}
 	if len(byDatabase) > 0 {
-		return fmt.Errorf("%w: AutoMigrate was given models of different databases: %q on %s, %s; migrate each database's models apart (migrate.AutoMigrate does)",
+		return route, first, fmt.Errorf("%w: AutoMigrate was given models of different databases: %q on %s, %s; migrate each database's models apart (migrate.AutoMigrate does)",
 			ErrCrossDatabase, first, route, strings.Join(byDatabase, ", "))
 	}
-	if _, ok := route.Alias(); !ok && own != TenantRoute() {
-		return fmt.Errorf("%w: AutoMigrate of tenant table %q on a session whose other statements go to %s",
-			ErrCrossDatabase, first, own)
-	}
-	mg, err := m.pinned(route, own)
-	if err != nil {
-		return err
-	}
-	return mg.AutoMigrate(values...)
+	return route, first, nil
 }
 
 // associationError explains a model GORM added to a migration for an
@@ -185,11 +203,28 @@ func (m migrator) ask(value any, f func(gorm.Migrator) bool) bool {
 
 func (m migrator) CreateTable(values ...any) error {
 	for _, v := range values {
+		if err := m.withForeignKeys(v); err != nil {
+			return err
+		}
 		if err := m.do(v, func(mg gorm.Migrator) error { return mg.CreateTable(v) }); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// withForeignKeys checks that the tables a model's foreign keys reach
+// (GORM's CreateTable and CreateConstraint create them) belong to the
+// model's database, as AutoMigrate does.
+func (m migrator) withForeignKeys(value any) error {
+	if len(m.p.strategies) == 0 || m.db.DisableForeignKeyConstraintWhenMigrating || m.db.IgnoreRelationshipsWhenMigrating {
+		return nil
+	}
+	if _, explicit := m.own(); explicit {
+		return nil
+	}
+	_, _, err := m.oneDatabase([]any{value})
+	return err
 }
 
 func (m migrator) DropTable(values ...any) error {
@@ -248,6 +283,9 @@ func (m migrator) ColumnTypes(value any) (cts []gorm.ColumnType, err error) {
 }
 
 func (m migrator) CreateConstraint(value any, name string) error {
+	if err := m.withForeignKeys(value); err != nil {
+		return err
+	}
 	return m.do(value, func(mg gorm.Migrator) error { return mg.CreateConstraint(value, name) })
 }
 

@@ -142,7 +142,6 @@ type RTOwner struct {
 // tie the central table to the central database's copy of the tenant
 // table. Expected: ErrCrossDatabase as for AutoMigrate, nothing sent.
 func TestRedTeam3_MigratorMethodsReachTenantTables(t *testing.T) {
-	redTeam3(t)
 	eachBackend(t, func(t *testing.T, b fixture.Backend) {
 		strategies := append(rtStrategies(), reserved.Models(tenantplugin.DefaultAlias, &RTOwner{}))
 		e := rtEnv(t, b, fixture.Options{Tenants: 1, Strategies: strategies})
@@ -375,7 +374,6 @@ type RTLedger struct {
 // back. Expected: ErrCrossDatabase, nothing sent to the central
 // database.
 func TestRedTeam3_MigratorLeavesTenantTransaction(t *testing.T) {
-	redTeam3(t)
 	eachBackend(t, func(t *testing.T, b fixture.Backend) {
 		strategies := append(rtStrategies(), reserved.Models(tenantplugin.DefaultAlias, &RTLedger{}))
 		e := rtEnv(t, b, fixture.Options{Tenants: 1, Strategies: strategies})
