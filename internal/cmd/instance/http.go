@@ -150,6 +150,7 @@ type syncStats struct {
 	Applied     uint64 `json:"applied"`
 	Refused     uint64 `json:"refused"`
 	Stale       uint64 `json:"stale"`
+	StaleReads  uint64 `json:"stale_reads"`
 	Resyncs     uint64 `json:"resyncs"`
 	EmptyStore  uint64 `json:"empty_store"`
 	LastVersion uint64 `json:"last_version"`
