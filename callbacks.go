@@ -309,9 +309,17 @@ func txOf(cur gorm.ConnPool) (boundTx, bool) {
 func (p *Plugin) routeInTx(stmt *gorm.Statement, op Op, tx boundTx, prepared bool) error {
 	var d decision
 	alias, explicit := explicitAlias(stmt)
-	if explicit {
+	switch {
+	case explicit:
 		d = decision{route: ReservedRoute(alias), decided: true}
-	} else {
+	case tx.pinned:
+		// A transaction begun under reserved.Use (or by a migration the
+		// plugin pinned to its model's database) is explicit too: its
+		// statements go to its database as reserved.Use's do, unread
+		// (GORM's SQLite migrator rebuilds a table through a
+		// "<table>__temp" table no strategy knows).
+		d = decision{route: tx.route, decided: true}
+	default:
 		var err error
 		if d, err = p.strategyRoute(stmt, op); err != nil {
 			return err

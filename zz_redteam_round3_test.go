@@ -413,7 +413,6 @@ func TestRedTeam3_MigratorLeavesTenantTransaction(t *testing.T) {
 // runs on the central database (only an unclear error; nothing is
 // sent elsewhere).
 func TestRedTeam3_SQLiteCentralMigrationRecreatesTable(t *testing.T) {
-	redTeam3(t)
 	e := rtEnv(t, fixture.SQLite, fixture.Options{Tenants: 1})
 	for name, db := range map[string]*gorm.DB{"tenant context": e.DB.WithContext(e.Ctx(e.Tenants[0])), "no tenant": e.DB} {
 		t.Run(name, func(t *testing.T) {
