@@ -53,6 +53,35 @@ func (l *laggingStore) Watch(ctx context.Context, events func(tenantconfig.Event
 }
 func (l *laggingStore) Revision(ctx context.Context) (uint64, error) { return l.s.Revision(ctx) }
 
+// laggingDigester is laggingStore read by digest (a Digester): its
+// Records answers once, per tenant, with the lagging record.
+type laggingDigester struct{ *laggingStore }
+
+func (l laggingDigester) Digest(ctx context.Context) (tenantconfig.Digest, error) {
+	return l.s.Digest(ctx)
+}
+
+func (l laggingDigester) ScanSums(ctx context.Context, fn func(map[string]tenantconfig.Sum) error) error {
+	return l.s.ScanSums(ctx, fn)
+}
+
+func (l laggingDigester) Records(ctx context.Context, ids []string) (map[string]tenantconfig.SummedRecord, error) {
+	recs, err := l.s.Records(ctx, ids)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, id := range ids {
+		if rec, ok := l.stale[id]; ok {
+			delete(l.stale, id)
+			sr := recs[id]
+			sr.Record = rec
+			recs[id] = sr
+		}
+	}
+	return recs, err
+}
+
+var _ tenantconfig.Digester = laggingDigester{}
+
 // setRecorder is the resolver, recording the database of every Set.
 type setRecorder struct {
 	*resolver.Resolver
@@ -80,9 +109,22 @@ func (r *setRecorder) taken() []string {
 // than what is applied: the Syncer must not set the tenant back to
 // version 1's database, not even until the resync that follows.
 func TestRedteam3StaleReadAfterNewerAnnouncement(t *testing.T) {
+	for _, kind := range []string{"snapshot", "digest"} {
+		t.Run(kind, func(t *testing.T) { staleReadAfterNewerAnnouncement(t, kind) })
+	}
+}
+
+func staleReadAfterNewerAnnouncement(t *testing.T, kind string) {
 	ctx := context.Background()
 	inner := &scriptedStore{Store: memstore.New()}
-	store := &laggingStore{s: inner}
+	lagging := &laggingStore{s: inner}
+	var store interface {
+		tenantconfig.Store
+		tenantconfig.Watcher
+	} = lagging
+	if kind == "digest" {
+		store = laggingDigester{lagging}
+	}
 	mustApply(t, store, put("a", "a1.db"))
 	old, err := inner.Get(ctx, "a")
 	if err != nil {
@@ -95,7 +137,7 @@ func TestRedteam3StaleReadAfterNewerAnnouncement(t *testing.T) {
 	eventually(t, time.Second, "version 2 applied", func() bool { return state(r.Resolver)["a"] == "a2.db" })
 
 	v3 := mustApply(t, store, put("a", "a3.db"))
-	store.lag("a", old)
+	lagging.lag("a", old)
 	inner.events(tenantconfig.Event{Tenant: "a", Version: v3[0]})
 	eventually(t, 2*time.Second, "version 3 applied", func() bool { return state(r.Resolver)["a"] == "a3.db" })
 	sets := r.taken()
