@@ -60,14 +60,18 @@ func (d pgDriver) Connector(templateDSN string, c tenantconfig.DataSource) (driv
 // data source declares: its own DSN's, or its params' over the
 // template's.
 func connConfig(templateDSN string, c tenantconfig.DataSource) (*pgx.ConnConfig, pooler, error) {
+	var cc *pgx.ConnConfig
+	var pool pooler
+	var err error
 	if c.DSN != "" {
-		return parseConfig(c.DSN, true)
+		cc, pool, err = parseConfig(c.DSN, true)
+	} else if cc, pool, err = templates.parse(templateDSN); err == nil {
+		err = mergeFields(cc, c, &pool)
 	}
-	cc, pool, err := templates.parse(templateDSN)
+	if err == nil {
+		err = checkConfig(cc)
+	}
 	if err != nil {
-		return nil, pooler{}, err
-	}
-	if err := mergeFields(cc, c, &pool); err != nil {
 		return nil, pooler{}, err
 	}
 	return cc, pool, nil
