@@ -170,7 +170,15 @@ func (c *budgetConnector) Connect(ctx context.Context) (driver.Conn, error) {
 		s.close()
 		return nil, err
 	}
-	return drvwrap.Wrap(conn, drvwrap.Hooks{Closed: s.close, Reuse: c.m.reuse}), nil
+	h := drvwrap.Hooks{Closed: s.close}
+	if b.max >= 0 {
+		// Only a budget with a limit asks pools to give connections back
+		// (reclaim): each returned connection then checks whether its
+		// pool was asked. Unlimited, the check would cost every query a
+		// call through driver.Validator for nothing.
+		h.Reuse = c.m.reuse
+	}
+	return drvwrap.Wrap(conn, h), nil
 }
 
 // Close is called by database/sql's DB.Close: the pool is gone.

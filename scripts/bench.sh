@@ -34,6 +34,7 @@ go test -c -o "$out/chi.test" ./chi
 for i in $(seq 1 "$rounds"); do
 	echo "round $i/$rounds" >&2
 	"$out/benchmarks.test" -test.run '^$' -test.bench '^Benchmark(Routing|RoutingWithStrategy)$' -test.benchmem -test.benchtime 2s | tee -a "$raw" >&2
+	"$out/benchmarks.test" -test.run '^$' -test.bench '^BenchmarkRoutingCold$' -test.benchtime 3000x | tee -a "$raw" >&2
 	"$out/benchmarks.test" -test.run '^$' -test.bench '^BenchmarkRawRouting$' -test.benchtime 200000x | tee -a "$raw" >&2
 	"$out/benchmarks.test" -test.run '^$' -test.bench 'FirstByPK' -test.benchtime 6000x | tee -a "$raw" >&2
 	"$out/benchmarks.test" -test.run '^$' -test.bench 'ColdTenant' -test.benchtime 100x | tee -a "$raw" >&2

@@ -127,6 +127,13 @@ func run(in io.Reader, out io.Writer) error {
 				fmt.Sprintf("%+.0f ns (%s vs %s ns/op)", vs, num(plug), num(dbr)), true)
 		}
 	}
+	if plug, ok := med("RoutingCold", "plugin-minus-plain-ns"); ok {
+		dbr, _ := med("RoutingCold", "dbresolver-minus-plain-ns")
+		fixed, _ := med("RoutingCold", "fixed-minus-plain-ns")
+		swap, _ := med("RoutingCold", "swap-minus-plain-ns")
+		check("routing with the caches cold (in-memory driver, a request's other work before each query; reported)",
+			fmt.Sprintf("plugin %+.0f ns, its callbacks with a fixed pool %+.0f ns, dbresolver %+.0f ns, a bare pool swap %+.0f ns over plain GORM", plug, fixed, dbr, swap), true)
+	}
 	if over, ok := med("RoutingWithStrategy", "overhead-ns/op"); ok {
 		allocs, _ := med("RoutingWithStrategy", "overhead-allocs/op")
 		check("routing with a strategy installed (model and clauses read; reported)",
