@@ -37,7 +37,10 @@ import (
 type budget struct {
 	max   int           // -1: no budget, connections are only counted
 	clock *atomic.Int64 // the resolver's coarse clock, for LRU order
-	log   *slog.Logger
+	// idleWaiters is the resolver's count of waiters a pool going idle
+	// may serve: waiting counts in it too.
+	idleWaiters *atomic.Int32
+	log         *slog.Logger
 
 	mu      sync.Mutex
 	used    int // slots held
@@ -93,9 +96,9 @@ const (
 	rebalanceEvery = 100 * time.Millisecond
 )
 
-func newBudget(maxConns int, clock *atomic.Int64, log *slog.Logger) *budget {
+func newBudget(maxConns int, clock *atomic.Int64, idleWaiters *atomic.Int32, log *slog.Logger) *budget {
 	return &budget{
-		max: maxConns, clock: clock, log: log,
+		max: maxConns, clock: clock, idleWaiters: idleWaiters, log: log,
 		members: make(map[*member]struct{}),
 		ended:   make(chan struct{}),
 		nudge:   make(chan struct{}),
@@ -117,6 +120,7 @@ func (b *budget) acquire(ctx context.Context, m *member) error {
 	w := &waiter{m: m, ready: make(chan struct{}), since: time.Now()}
 	b.queue = append(b.queue, w)
 	b.waiting.Add(1)
+	b.idleWaiters.Add(1)
 	m.queued++
 	clamp := !b.clamped
 	b.clamped = true
@@ -171,6 +175,7 @@ func (b *budget) abandon(ctx context.Context, w *waiter) error {
 		}
 	}
 	b.waiting.Add(-1)
+	b.idleWaiters.Add(-1)
 	w.m.queued--
 	b.dequeuedLocked()
 	b.mu.Unlock()
@@ -188,6 +193,7 @@ func (b *budget) releaseLocked(m *member) (unclamp bool) {
 		b.queue[0] = nil
 		b.queue = b.queue[1:]
 		b.waiting.Add(-1)
+		b.idleWaiters.Add(-1)
 		w.granted = true
 		w.m.queued--
 		w.m.open++

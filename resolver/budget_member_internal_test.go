@@ -22,7 +22,7 @@ func TestReuseHookOnlyWithALimit(t *testing.T) {
 		validator bool
 	}{{-1, false}, {4, true}} {
 		var clock atomic.Int64
-		b := newBudget(tt.max, &clock, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		b := newBudget(tt.max, &clock, new(atomic.Int32), slog.New(slog.NewTextHandler(io.Discard, nil)))
 		db := b.open(memdriver.Connector{}, 2, 2)
 		c, err := db.Conn(context.Background())
 		if err != nil {

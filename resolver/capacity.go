@@ -25,6 +25,7 @@ func (r *Resolver) takeSlot(ctx context.Context, id string) error {
 		// Counted before looking for an idle pool: a pool whose last lease
 		// goes after the look sees the count and wakes this waiter.
 		r.slotWaiters.Add(1)
+		r.idleWaiters.Add(1)
 		freed := r.capFreed
 		victim := r.lruIdleLocked()
 		r.capMu.Unlock()
@@ -38,6 +39,7 @@ func (r *Resolver) takeSlot(ctx context.Context, id string) error {
 			err = fmt.Errorf("%w: tenant %q waited for one of %d pools: %w", ErrPoolsExhausted, id, r.cfg.MaxPools, ctx.Err())
 		}
 		r.slotWaiters.Add(-1)
+		r.idleWaiters.Add(-1)
 		if err != nil {
 			return err
 		}

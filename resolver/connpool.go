@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"slices"
 
+	"github.com/tenantrouter/tenantplugin/internal/tenantctx"
+
 	"gorm.io/gorm"
 
 	tenantplugin "github.com/tenantrouter/tenantplugin"
@@ -20,9 +22,27 @@ import (
 // ConnPool implements [tenantplugin.Resolver]. It opens the tenant's pool
 // on first use; afterwards it takes a read lock and two atomic loads.
 func (r *Resolver) ConnPool(ctx context.Context, id string, access tenantplugin.Access) (gorm.ConnPool, error) {
+	v := tenantctx.From(ctx)
+	if v != nil && v.ID != id {
+		v = nil
+	}
+	if v != nil {
+		// A statement before this one, on the same context, found the
+		// tenant: its pool is the tenant's current pool as long as it is
+		// not retired (a swap, a Remove, an eviction and Close retire
+		// it; a tenant removed and added again is a new state).
+		if m := v.Memo(); m != nil && m.Owner == any(r) {
+			if p := m.State.(*tenantState).pool.Load(); p != nil && !p.retired() {
+				return &p.handles[access&3], nil
+			}
+		}
+	}
 	t, err := r.lookup(id)
 	if err != nil {
 		return nil, err
+	}
+	if v != nil && v.Memo() != &t.memo {
+		v.SetMemo(&t.memo)
 	}
 	p := t.pool.Load()
 	if p == nil || p.retired() {

@@ -7,6 +7,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/tenantrouter/tenantplugin/internal/tenantctx"
+
 	tenantplugin "github.com/tenantrouter/tenantplugin"
 	"github.com/tenantrouter/tenantplugin/resolver/dbdriver"
 	"github.com/tenantrouter/tenantplugin/tenantconfig"
@@ -17,16 +19,24 @@ import (
 // [tenantplugin.DialectorResolver]. Create it with [New] and stop it
 // with [Resolver.Close].
 type Resolver struct {
-	cfg     Config
-	drivers map[string]dbdriver.Driver
-	tmpl    dbdriver.Driver // as given; see driver for the one pools use
-	dialect dialectState
-	budgets budgets
-	log     *slog.Logger
-	epoch   time.Time
+	// What every statement's lease reads, side by side so that it reads
+	// one cache line of the resolver's: the clock, and how many wait for
+	// a pool to go idle.
+	//
 	// clock is the time since epoch, advanced by the janitor every
 	// clockStep: the resolution of LRU order and idle timeouts.
-	clock     atomic.Int64
+	clock atomic.Int64
+	// idleWaiters counts the waiters that a pool going idle may serve:
+	// takeSlot calls (slotWaiters) and connections queued on any budget.
+	idleWaiters atomic.Int32
+
+	cfg       Config
+	drivers   map[string]dbdriver.Driver
+	tmpl      dbdriver.Driver // as given; see driver for the one pools use
+	dialect   dialectState
+	budgets   budgets
+	log       *slog.Logger
+	epoch     time.Time
 	clockStep time.Duration
 
 	// mu guards tenants, and the cfg and removed fields of each
@@ -71,13 +81,24 @@ type Resolver struct {
 
 // tenantState is one registered tenant: its config and its current pool.
 type tenantState struct {
+	// pool and memo, which each statement reads, first: one cache line.
+	pool atomic.Pointer[pool]
+	// memo is what ConnPool stores in a tenant's context (tenantctx): this
+	// state, owned by its resolver.
+	memo tenantctx.Memo
+
 	id string
 	// openMu serialises opening and swapping this tenant's pool: taken
 	// with Resolver.lockOpen, which gives up when a context ends.
 	openMu  sync.Mutex
 	cfg     tenantconfig.Database // guarded by Resolver.mu
 	removed bool                  // guarded by Resolver.mu
-	pool    atomic.Pointer[pool]
+}
+
+func newTenantState(r *Resolver, id string) *tenantState {
+	t := &tenantState{id: id}
+	t.memo = tenantctx.Memo{Owner: r, State: t}
+	return t
 }
 
 // The clock's resolution: an eighth of IdleTimeout, within these bounds.
@@ -121,7 +142,7 @@ func New(cfg Config) (*Resolver, error) {
 		perServer: cfg.MaxConnsPerServer > 0,
 		max:       cfg.MaxConns,
 		byServer:  cfg.ServerMaxConns,
-		newBudget: func(limit int) *budget { return newBudget(limit, &r.clock, r.log) },
+		newBudget: func(limit int) *budget { return newBudget(limit, &r.clock, &r.idleWaiters, r.log) },
 		m:         make(map[string]*budget),
 	}
 	if cfg.MaxConnsPerServer > 0 {

@@ -1,6 +1,7 @@
 // Package tenant carries the tenant a request is for in its context, and
 // says which tenant ids are valid. It imports nothing but the standard
-// library, so that HTTP middleware, caches, task queues and tools can
+// library (and an internal package of this module that imports nothing
+// else either), so that HTTP middleware, caches, task queues and tools can
 // use it without GORM.
 //
 // # Usage
