@@ -10,6 +10,8 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/tenantrouter/tenantplugin/internal/tenantctx"
+
 	"gorm.io/gorm"
 
 	"github.com/tenantrouter/tenantplugin/internal/stmtcache"
@@ -236,12 +238,16 @@ func (p *Plugin) decide(s Statement) Route {
 
 // tenantPool resolves the pool of the tenant in ctx.
 func (p *Plugin) tenantPool(ctx context.Context, access Access) (string, gorm.ConnPool, error) {
-	id, ok := tenant.FromContext(ctx)
-	if !ok {
+	v := tenantctx.From(ctx)
+	if v == nil {
 		return "", nil, tenant.ErrMissing
 	}
-	if err := tenant.ValidateID(id); err != nil {
-		return id, nil, err
+	id := v.ID
+	if !v.Valid() { // checked once per context
+		if err := tenant.ValidateID(id); err != nil {
+			return id, nil, err
+		}
+		v.SetValid()
 	}
 	pool, err := p.cfg.Resolver.ConnPool(ctx, id, access)
 	if err != nil {

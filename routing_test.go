@@ -299,6 +299,26 @@ func TestFailClosed(t *testing.T) {
 	})
 }
 
+// TestInvalidIDRefusedEveryTime: a context's tenant id is checked once
+// and remembered when valid; an invalid one is refused on every
+// statement of the context, not only its first.
+func TestInvalidIDRefusedEveryTime(t *testing.T) {
+	eachBackend(t, func(t *testing.T, b fixture.Backend) {
+		env := tenanttest.New(t, testServer(t, b), tenanttest.TenantIDs("t00"), tenanttest.Models(&Note{}))
+		ctx := tenanttest.Context(t, "a/b")
+		before := env.Sent()
+		for i := range 3 {
+			var notes []Note
+			if err := env.DB.WithContext(ctx).Find(&notes).Error; !errors.Is(err, tenant.ErrInvalidID) {
+				t.Fatalf("statement %d: err = %v, want ErrInvalidID", i, err)
+			}
+		}
+		if d := env.Sent().Sub(before); d.Total() != 0 {
+			t.Errorf("%d statements sent, want 0 (%s)", d.Total(), d)
+		}
+	})
+}
+
 // TestReservedRouting sends central models to the central database and
 // tenant models to the tenant's, outside and inside transactions.
 func TestReservedRouting(t *testing.T) {

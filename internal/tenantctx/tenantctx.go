@@ -16,8 +16,9 @@ type Key struct{}
 // Value is the tenant of a context. ID never changes; the memo may be
 // set by any goroutine the context is used on.
 type Value struct {
-	ID   string
-	memo atomic.Pointer[Memo]
+	ID    string
+	memo  atomic.Pointer[Memo]
+	valid atomic.Bool
 }
 
 // Memo is a resolver's state of the tenant. A resolver keeps one Memo
@@ -45,3 +46,9 @@ func (v *Value) Memo() *Memo { return v.memo.Load() }
 
 // SetMemo stores m.
 func (v *Value) SetMemo(m *Memo) { v.memo.Store(m) }
+
+// Valid reports whether SetValid was called: ID was found valid.
+func (v *Value) Valid() bool { return v.valid.Load() }
+
+// SetValid records that ID is valid, so that it is checked once.
+func (v *Value) SetValid() { v.valid.Store(true) }
