@@ -10,11 +10,10 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"github.com/tenantrouter/tenantplugin/internal/tenantctx"
-
 	"gorm.io/gorm"
 
 	"github.com/tenantrouter/tenantplugin/internal/stmtcache"
+	"github.com/tenantrouter/tenantplugin/internal/tenantctx"
 	"github.com/tenantrouter/tenantplugin/tenant"
 )
 
