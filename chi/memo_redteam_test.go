@@ -221,7 +221,7 @@ func TestRedTeamMemoSharedRequestContextRace(t *testing.T) {
 			mu.Lock()
 			window := states[a.e0:min(int(a.e1)+2, len(states))]
 			mu.Unlock()
-			ok := true
+			var ok bool
 			switch {
 			case a.id == oddID:
 				ok = a.code == http.StatusOK && a.body == cfg("odd.db").DataSource.Name
