@@ -35,6 +35,13 @@ type budgetLoad struct {
 	// stall is the longest time without a finished query the watchdog
 	// accepts (0: no watchdog).
 	stall time.Duration
+	// shared: the workers share one context per tenant (as the chi
+	// middleware does), so that the resolver's memo in it serves them
+	// all; otherwise each query has a context of its own.
+	shared bool
+	// dbs, when set, is each tenant's database on PostgreSQL: every
+	// query then also checks that it ran there.
+	dbs map[string]string
 }
 
 // loadResult is what a budgetLoad saw.
@@ -75,6 +82,11 @@ func (l budgetLoad) run(t *testing.T) loadResult {
 		}
 	}
 
+	shared := make(map[string]context.Context, len(l.ids))
+	for _, id := range l.ids {
+		shared[id] = tenant.NewContext(ctx, id)
+	}
+
 	var wg sync.WaitGroup
 	for w := range l.workers {
 		wg.Add(1)
@@ -90,6 +102,9 @@ func (l budgetLoad) run(t *testing.T) loadResult {
 					id = l.ids[0]
 				}
 				qctx, qcancel := tenant.NewContext(ctx, id), context.CancelFunc(func() {})
+				if l.shared {
+					qctx = shared[id]
+				}
 				if l.timeout != nil {
 					qctx, qcancel = context.WithTimeout(qctx, l.timeout(rng))
 				}
@@ -165,6 +180,16 @@ func (l budgetLoad) exec(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	_, err = p.ExecContext(ctx, l.query)
-	return err
+	if l.dbs == nil {
+		_, err = p.ExecContext(ctx, l.query)
+		return err
+	}
+	var name string
+	if err := p.QueryRowContext(ctx, "SELECT current_database() FROM ("+l.query+") q").Scan(&name); err != nil {
+		return err
+	}
+	if name != l.dbs[id] {
+		return fmt.Errorf("tenant %s: the query ran on database %s, want %s", id, name, l.dbs[id])
+	}
+	return nil
 }
