@@ -14,17 +14,12 @@ import (
 	"text/template"
 	"time"
 
-	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
-	"gorm.io/plugin/dbresolver"
 
 	tenantplugin "github.com/tenantrouter/tenantplugin"
 	"github.com/tenantrouter/tenantplugin/internal/fixture"
 	"github.com/tenantrouter/tenantplugin/internal/memdriver"
-	"github.com/tenantrouter/tenantplugin/resolver"
-	"github.com/tenantrouter/tenantplugin/resolver/dbdriver"
 	"github.com/tenantrouter/tenantplugin/tenant"
-	"github.com/tenantrouter/tenantplugin/tenantconfig"
 )
 
 // BenchmarkRoutingCold is BenchmarkRouting with the CPU's caches cold, as
@@ -47,31 +42,8 @@ import (
 // It reports each variant's median of paired differences with plain.
 func BenchmarkRoutingCold(b *testing.B) {
 	ctx := tenant.NewContext(context.Background(), "t042")
-	r, err := resolver.New(resolver.Config{
-		Template: resolver.Template{Driver: "memory"},
-		Drivers:  []dbdriver.Driver{memDriver{}},
-		Logger:   fixture.Quiet(),
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer r.Close()
-	for i := range 100 {
-		id := tenantID(i)
-		if err := r.Set(context.Background(), id, tenantconfig.Database{DataSource: tenantconfig.DataSource{Name: id}}); err != nil {
-			b.Fatal(err)
-		}
-	}
-	routed := memGorm(b)
-	if err := routed.Use(tenantplugin.New(tenantplugin.Config{Resolver: r, Logger: fixture.Quiet()})); err != nil {
-		b.Fatal(err)
-	}
-	resolved := memGorm(b)
-	if err := resolved.Use(dbresolver.Register(dbresolver.Config{
-		Sources: []gorm.Dialector{postgres.New(postgres.Config{Conn: memdriver.Open()})},
-	})); err != nil {
-		b.Fatal(err)
-	}
+	routed := routedMem(b)
+	resolved := dbresolverMem(b)
 	swap := memGorm(b)
 	other := memdriver.Open()
 	if err := swap.Callback().Query().Before("*").Register("swap", func(db *gorm.DB) { db.Statement.ConnPool = other }); err != nil {

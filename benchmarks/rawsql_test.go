@@ -5,10 +5,13 @@ import (
 	"fmt"
 	"testing"
 
+	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
+	"gorm.io/plugin/dbresolver"
 
 	tenantplugin "github.com/tenantrouter/tenantplugin"
 	"github.com/tenantrouter/tenantplugin/internal/fixture"
+	"github.com/tenantrouter/tenantplugin/internal/memdriver"
 	"github.com/tenantrouter/tenantplugin/reserved"
 	"github.com/tenantrouter/tenantplugin/resolver"
 	"github.com/tenantrouter/tenantplugin/resolver/dbdriver"
@@ -31,8 +34,8 @@ const rawQuery = `/* dashboard %08d */ WITH recent AS (SELECT n.id, n.body FROM 
 	`WHERE t.name <> 'FROM audit_logs' AND p.id IS NULL GROUP BY 1, 2`
 
 // routedMem returns GORM on the in-memory driver with the plugin, 100
-// tenants and a strategy that sends AuditLog to the central database.
-func routedMem(b *testing.B) *gorm.DB {
+// tenants and the given strategies.
+func routedMem(b *testing.B, strategies ...tenantplugin.Strategy) *gorm.DB {
 	b.Helper()
 	r, err := resolver.New(resolver.Config{
 		Template: resolver.Template{Driver: "memory"},
@@ -50,8 +53,25 @@ func routedMem(b *testing.B) *gorm.DB {
 		}
 	}
 	db := memGorm(b)
-	if err := db.Use(tenantplugin.New(tenantplugin.Config{Resolver: r, Logger: fixture.Quiet(),
-		Strategies: []tenantplugin.Strategy{reserved.Models(tenantplugin.DefaultAlias, &AuditLog{})}})); err != nil {
+	if err := db.Use(tenantplugin.New(tenantplugin.Config{Resolver: r, Logger: fixture.Quiet(), Strategies: strategies})); err != nil {
+		b.Fatal(err)
+	}
+	return db
+}
+
+// auditStrategy sends AuditLog to the central database.
+func auditStrategy() tenantplugin.Strategy {
+	return reserved.Models(tenantplugin.DefaultAlias, &AuditLog{})
+}
+
+// dbresolverMem returns GORM on the in-memory driver with dbresolver and
+// one source.
+func dbresolverMem(b *testing.B) *gorm.DB {
+	b.Helper()
+	db := memGorm(b)
+	if err := db.Use(dbresolver.Register(dbresolver.Config{
+		Sources: []gorm.Dialector{postgres.New(postgres.Config{Conn: memdriver.Open()})},
+	})); err != nil {
 		b.Fatal(err)
 	}
 	return db
@@ -66,7 +86,7 @@ func routedMem(b *testing.B) *gorm.DB {
 func BenchmarkRawRouting(b *testing.B) {
 	ctx := tenant.NewContext(context.Background(), "t042")
 	plain := memGorm(b).WithContext(ctx)
-	routed := routedMem(b).WithContext(ctx)
+	routed := routedMem(b, auditStrategy()).WithContext(ctx)
 	if n := len(fmt.Sprintf(rawQuery, 0)); n < 290 || n > 310 {
 		b.Fatalf("query is %d characters, want about 300", n)
 	}
@@ -103,7 +123,7 @@ func BenchmarkRawRouting(b *testing.B) {
 // other tables.
 func BenchmarkRoutingWithStrategy(b *testing.B) {
 	ctx := tenant.NewContext(context.Background(), "t042")
-	modes := []*gorm.DB{memGorm(b).WithContext(ctx), routedMem(b).WithContext(ctx)}
+	modes := []*gorm.DB{memGorm(b).WithContext(ctx), routedMem(b, auditStrategy()).WithContext(ctx)}
 	first := func(db *gorm.DB) {
 		var row Row
 		if err := db.Where("name <> ?", "y").First(&row, 1).Error; err != nil || row.Name != "x" {

@@ -9,13 +9,8 @@ import (
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
-	"gorm.io/plugin/dbresolver"
 
-	tenantplugin "github.com/tenantrouter/tenantplugin"
-	"github.com/tenantrouter/tenantplugin/internal/fixture"
 	"github.com/tenantrouter/tenantplugin/internal/memdriver"
-	"github.com/tenantrouter/tenantplugin/resolver"
-	"github.com/tenantrouter/tenantplugin/resolver/dbdriver"
 	"github.com/tenantrouter/tenantplugin/tenant"
 	"github.com/tenantrouter/tenantplugin/tenantconfig"
 )
@@ -53,32 +48,8 @@ func BenchmarkRouting(b *testing.B) {
 	ctx := tenant.NewContext(context.Background(), "t042")
 	plain := memGorm(b).WithContext(ctx)
 
-	r, err := resolver.New(resolver.Config{
-		Template: resolver.Template{Driver: "memory"},
-		Drivers:  []dbdriver.Driver{memDriver{}},
-		Logger:   fixture.Quiet(),
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer r.Close()
-	for i := range 100 {
-		id := tenantID(i)
-		if err := r.Set(context.Background(), id, tenantconfig.Database{DataSource: tenantconfig.DataSource{Name: id}}); err != nil {
-			b.Fatal(err)
-		}
-	}
-	routed := memGorm(b)
-	if err := routed.Use(tenantplugin.New(tenantplugin.Config{Resolver: r, Logger: fixture.Quiet()})); err != nil {
-		b.Fatal(err)
-	}
-
-	resolved := memGorm(b)
-	if err := resolved.Use(dbresolver.Register(dbresolver.Config{
-		Sources: []gorm.Dialector{postgres.New(postgres.Config{Conn: memdriver.Open()})},
-	})); err != nil {
-		b.Fatal(err)
-	}
+	routed := routedMem(b)
+	resolved := dbresolverMem(b)
 	modes := []*gorm.DB{plain, routed.WithContext(ctx), resolved.WithContext(ctx)}
 
 	first := func(db *gorm.DB) {
