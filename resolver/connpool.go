@@ -90,7 +90,7 @@ func (r *Resolver) openPool(ctx context.Context, t *tenantState) (*pool, error) 
 	if removed {
 		return nil, &tenant.Error{ID: t.id, Err: tenant.ErrUnknown}
 	}
-	p, err := r.newPool(ctx, t.id, cfg)
+	p, err := r.newPool(ctx, t.id, cfg, false)
 	if err != nil {
 		return nil, err
 	}
@@ -109,7 +109,11 @@ func (r *Resolver) openPool(ctx context.Context, t *tenantState) (*pool, error) 
 
 // newPool takes a slot under MaxPools and builds the tenant's pool. It
 // does no I/O: connections open on first use.
-func (r *Resolver) newPool(ctx context.Context, id string, cfg tenantconfig.Database) (*pool, error) {
+//
+// With leased, the pool is returned leased, from before it is live: an
+// opener short of pool slots cannot evict it before its caller is done
+// with it (Set pings it first).
+func (r *Resolver) newPool(ctx context.Context, id string, cfg tenantconfig.Database, leased bool) (*pool, error) {
 	if err := r.takeSlot(ctx, id); err != nil {
 		return nil, err
 	}
@@ -156,7 +160,10 @@ func (r *Resolver) newPool(ctx context.Context, id string, cfg tenantconfig.Data
 		// build it again with the new settings.
 		r.capMu.Unlock()
 		p.retire()
-		return r.newPool(ctx, id, cfg)
+		return r.newPool(ctx, id, cfg, leased)
+	}
+	if leased {
+		p.refs.Store(1)
 	}
 	r.live[p] = struct{}{}
 	r.capMu.Unlock()

@@ -84,14 +84,14 @@ func (r *Resolver) set(ctx context.Context, id string, cfg tenantconfig.Database
 	}
 	r.mu.Unlock()
 
-	next, err := r.newPool(ctx, id, cfg)
+	// Leased from before it is live, while it is pinged and until it is
+	// the tenant's pool, so that an opener short of pool slots does not
+	// evict it meanwhile.
+	next, err := r.newPool(ctx, id, cfg, true)
 	if err != nil {
 		// The caller reports it (tenantsync logs and counts refusals).
 		return true, &tenant.Error{ID: id, Err: err}
 	}
-	// Leased while it is pinged and until it is the tenant's pool, so
-	// that an opener short of pool slots does not evict it meanwhile.
-	next.tryAcquire()
 	defer next.release()
 	if err := next.ping(ctx); err != nil {
 		r.retire(next)
