@@ -9,8 +9,11 @@ import (
 
 // takeSlot counts a new pool against MaxPools, closing the least
 // recently used idle pool, or waiting for one to close or to go idle,
-// while the cap is reached.
+// while the cap is reached. A waiter also looks again now and then: a
+// pool that was still being built when it looked, and whose handle is
+// then never used, is idle without ever going idle, and wakes nobody.
 func (r *Resolver) takeSlot(ctx context.Context, id string) error {
+	again := recheckFirst
 	for {
 		r.capMu.Lock()
 		if r.closed.Load() {
@@ -33,11 +36,15 @@ func (r *Resolver) takeSlot(ctx context.Context, id string) error {
 			r.evict(victim, "pool cap")
 		}
 		var err error
+		timer := time.NewTimer(again)
 		select {
 		case <-freed:
+		case <-timer.C:
+			again = min(2*again, recheckLast)
 		case <-ctx.Done():
 			err = fmt.Errorf("%w: tenant %q waited for one of %d pools: %w", ErrPoolsExhausted, id, r.cfg.MaxPools, ctx.Err())
 		}
+		timer.Stop()
 		r.slotWaiters.Add(-1)
 		r.idleWaiters.Add(-1)
 		if err != nil {
