@@ -189,6 +189,12 @@ func (l *logLines) Handle(_ context.Context, r slog.Record) error {
 func (l *logLines) WithAttrs([]slog.Attr) slog.Handler { return l }
 func (l *logLines) WithGroup(string) slog.Handler      { return l }
 
+func (l *logLines) count() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.lines)
+}
+
 func (l *logLines) take() []string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -238,6 +244,8 @@ func TestOneLogLinePerBatch(t *testing.T) {
 			digesting.mu.Unlock()
 			events(tenantconfig.Event{Tenant: "t04", Version: vs[0]})
 			eventually(t, time.Second, "t04 changed", func() bool { return state(r)["t04"] == "t04-new.db" })
+			// The resolver logs the change after applying it.
+			eventually(t, time.Second, "t04's change logged", func() bool { return logs.count() > 0 })
 			want = []string{fmt.Sprintf("tenant changed tenant=t04 version=%d", vs[0])}
 			if got := logs.take(); !slices.Equal(got, want) {
 				t.Fatalf("an announced change logged:\n%q\nwant:\n%q", got, want)
