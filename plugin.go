@@ -24,14 +24,18 @@ const PluginName = "tenantplugin"
 // database of the tenant in its context, or to a reserved database chosen
 // by its strategies. Install it with db.Use(tenantplugin.New(cfg)).
 type Plugin struct {
-	cfg        Config
+	// What every statement reads first, in one cache line: the Resolver
+	// (as a ReplicaResolver: the Resolver, or allReplicas around it) and
+	// the strategies.
+	replicas   ReplicaResolver
 	strategies strategyStack
-	replicas   ReplicaResolver // the Resolver, or allReplicas around it
-	reserved   map[string]*reservedSet
-	router     *router
-	log        *slog.Logger
-	tables     *tableCache // the relations of SQL texts
-	schemas    sync.Map    // models parsed for routing subqueries
+
+	cfg      Config
+	reserved map[string]*reservedSet
+	router   *router
+	log      *slog.Logger
+	tables   *tableCache // the relations of SQL texts
+	schemas  sync.Map    // models parsed for routing subqueries
 
 	// Counts for Stats: statements sent to tenants (those sent to a
 	// reserved alias are counted in its reservedSet), and refusals by
@@ -248,7 +252,7 @@ func (p *Plugin) tenantPool(ctx context.Context, access Access) (string, gorm.Co
 		}
 		v.SetValid()
 	}
-	pool, err := p.cfg.Resolver.ConnPool(ctx, id, access)
+	pool, err := p.replicas.ConnPool(ctx, id, access)
 	if err != nil {
 		if te := (*tenant.Error)(nil); !errors.As(err, &te) {
 			err = &tenant.Error{ID: id, Err: err}

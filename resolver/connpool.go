@@ -20,7 +20,7 @@ import (
 
 // ConnPool implements [tenantplugin.Resolver]. It opens the tenant's pool
 // on first use; afterwards it takes a read lock and two atomic loads, and
-// remembers the tenant in ctx when ctx was made by tenant.NewContext for
+// remembers the pool in ctx when ctx was made by tenant.NewContext for
 // id: the context's later statements take two atomic loads and no lock.
 func (r *Resolver) ConnPool(ctx context.Context, id string, access tenantplugin.Access) (gorm.ConnPool, error) {
 	v := tenantctx.From(ctx)
@@ -29,11 +29,11 @@ func (r *Resolver) ConnPool(ctx context.Context, id string, access tenantplugin.
 	}
 	if v != nil {
 		// A statement before this one, on the same context, found the
-		// tenant: its pool is the tenant's current pool as long as it is
-		// not retired (a swap, a Remove, an eviction and Close retire
-		// it; a tenant removed and added again is a new state).
+		// tenant's pool: it is still the tenant's current pool as long
+		// as it is not retired (a swap, a Remove, an eviction and Close
+		// retire it).
 		if m := v.Memo(); m != nil && m.Owner == any(r) {
-			if p := m.State.(*tenantState).pool.Load(); p != nil && !p.retired() {
+			if p := m.State.(*pool); !p.retired() {
 				return &p.handles[access&3], nil
 			}
 		}
@@ -42,14 +42,14 @@ func (r *Resolver) ConnPool(ctx context.Context, id string, access tenantplugin.
 	if err != nil {
 		return nil, err
 	}
-	if v != nil && v.Memo() != &t.memo {
-		v.SetMemo(&t.memo)
-	}
 	p := t.pool.Load()
 	if p == nil || p.retired() {
 		if p, err = r.openPool(ctx, t); err != nil {
 			return nil, err
 		}
+	}
+	if v != nil && v.Memo() != &p.memo {
+		v.SetMemo(&p.memo)
 	}
 	return &p.handles[access&3], nil
 }

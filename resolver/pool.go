@@ -12,6 +12,7 @@ import (
 	tenantplugin "github.com/tenantrouter/tenantplugin"
 	"github.com/tenantrouter/tenantplugin/internal/sqlerr"
 	"github.com/tenantrouter/tenantplugin/internal/stmtcache"
+	"github.com/tenantrouter/tenantplugin/internal/tenantctx"
 	"github.com/tenantrouter/tenantplugin/tenant"
 )
 
@@ -29,16 +30,23 @@ const retiredBit = int64(1) << 62
 // of the CPU's caches (a request's other work came between), and each
 // line costs.
 type pool struct {
+	// What a statement reads, in one cache line (64 bytes): the lease
+	// count, the memo it is found by (ConnPool) and the *sql.DB.
 	refs     atomic.Int64
 	lastUsed atomic.Int64 // r.clock when last leased
 	r        *Resolver
 	primary  *sql.DB
+	// memo is what ConnPool stores in a tenant's context (tenantctx):
+	// this pool, owned by its resolver. It is trusted while the pool is
+	// not retired.
+	memo tenantctx.Memo
+
+	handles [4]handle // by tenantplugin.Access
+
 	// primaryStmt is nil when StmtCacheSize is -1 or when one of the
 	// pool's databases is unprepared (dbdriver.UnpreparedConnector).
 	primaryStmt *stmtcache.Cache
 	budgets     []*budget // of the servers of primary and replicas
-
-	handles [4]handle // by tenantplugin.Access
 
 	tenant      string
 	version     uint64
@@ -47,6 +55,7 @@ type pool struct {
 }
 
 func (p *pool) init() {
+	p.memo = tenantctx.Memo{Owner: p.r, State: p}
 	for i := range p.handles {
 		p.handles[i] = handle{p: p, access: tenantplugin.Access(i)}
 	}

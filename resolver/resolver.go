@@ -8,7 +8,6 @@ import (
 	"time"
 
 	tenantplugin "github.com/tenantrouter/tenantplugin"
-	"github.com/tenantrouter/tenantplugin/internal/tenantctx"
 	"github.com/tenantrouter/tenantplugin/resolver/dbdriver"
 	"github.com/tenantrouter/tenantplugin/tenantconfig"
 )
@@ -28,6 +27,9 @@ type Resolver struct {
 	// idleWaiters counts the waiters that a pool going idle may serve:
 	// takeSlot calls (slotWaiters) and connections queued on any budget.
 	idleWaiters atomic.Int32
+	// withReplicas counts registered tenants that have read replicas
+	// (HasReplicas, asked before each statement).
+	withReplicas atomic.Int64
 
 	cfg       Config
 	drivers   map[string]dbdriver.Driver
@@ -74,17 +76,11 @@ type Resolver struct {
 	closed  atomic.Bool
 
 	opened, closedPools, evicted, swapped atomic.Uint64
-	// withReplicas counts registered tenants that have read replicas.
-	withReplicas atomic.Int64
 }
 
 // tenantState is one registered tenant: its config and its current pool.
 type tenantState struct {
-	// pool and memo, which each statement reads, first: one cache line.
 	pool atomic.Pointer[pool]
-	// memo is what ConnPool stores in a tenant's context (tenantctx): this
-	// state, owned by its resolver.
-	memo tenantctx.Memo
 
 	id string
 	// openMu serialises opening and swapping this tenant's pool: taken
@@ -95,9 +91,7 @@ type tenantState struct {
 }
 
 func newTenantState(r *Resolver, id string) *tenantState {
-	t := &tenantState{id: id}
-	t.memo = tenantctx.Memo{Owner: r, State: t}
-	return t
+	return &tenantState{id: id}
 }
 
 // The clock's resolution: an eighth of IdleTimeout, within these bounds.

@@ -50,7 +50,7 @@ func Connector(c driver.Connector, h Hooks) driver.Connector {
 // Wrap wraps one connection with h's connection hooks (Statement,
 // Closed, Reuse).
 func Wrap(conn driver.Conn, h Hooks) driver.Conn {
-	c := &Conn{Conn: conn, h: h}
+	c := &Conn{Conn: conn, h: h, statement: h.Statement, reuse: h.Reuse}
 	c.execer, _ = conn.(driver.ExecerContext)
 	c.queryer, _ = conn.(driver.QueryerContext)
 	c.checker, _ = conn.(driver.NamedValueChecker)
@@ -114,7 +114,7 @@ func (c sessionConnector) ConnectSession(ctx context.Context, ended func(error))
 // inner connection has them (or, for Validator, a Reuse hook is set), so
 // that database/sql does the same work as without the wrapper.
 func wrap(c *Conn) driver.Conn {
-	v := c.validator != nil || c.h.Reuse != nil
+	v := c.validator != nil || c.reuse != nil
 	r := c.resetter != nil
 	switch {
 	case v && r:
@@ -155,22 +155,25 @@ func (c connector) Close() error {
 
 // Conn is a wrapped connection, made by Wrap.
 type Conn struct {
+	// The optional interfaces of Conn, asserted once by Wrap, and the
+	// hooks a query runs: what a query reads, in one cache line (64
+	// bytes), the commonest first.
+	queryer   driver.QueryerContext
+	resetter  driver.SessionResetter
+	validator driver.Validator
+	statement func(query string) // h.Statement
+	reuse     func() bool        // h.Reuse
+
+	execer  driver.ExecerContext
+	checker driver.NamedValueChecker
 	driver.Conn
 	h      Hooks
 	closed atomic.Bool
-
-	// The optional interfaces of Conn, asserted once by Wrap: every
-	// query goes through several of them.
-	execer    driver.ExecerContext
-	queryer   driver.QueryerContext
-	checker   driver.NamedValueChecker
-	validator driver.Validator
-	resetter  driver.SessionResetter
 }
 
 func (c *Conn) stmt(q string) {
-	if c.h.Statement != nil {
-		c.h.Statement(q)
+	if c.statement != nil {
+		c.statement(q)
 	}
 }
 
@@ -179,7 +182,7 @@ func (c *Conn) valid() bool {
 	if c.validator != nil && !c.validator.IsValid() {
 		return false
 	}
-	return c.h.Reuse == nil || c.h.Reuse()
+	return c.reuse == nil || c.reuse()
 }
 
 // Close closes the connection and runs the Closed hook once.
@@ -216,7 +219,7 @@ func (c *Conn) PrepareContext(ctx context.Context, query string) (driver.Stmt, e
 	} else {
 		st, err = c.Conn.Prepare(query)
 	}
-	if err != nil || c.h.Statement == nil {
+	if err != nil || c.statement == nil {
 		return st, err
 	}
 	return &Stmt{Stmt: st, query: query, c: c}, nil
