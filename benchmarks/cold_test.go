@@ -5,7 +5,6 @@ import (
 	"compress/gzip"
 	"context"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"regexp"
@@ -17,7 +16,6 @@ import (
 	"gorm.io/gorm"
 
 	tenantplugin "github.com/tenantrouter/tenantplugin"
-	"github.com/tenantrouter/tenantplugin/internal/fixture"
 	"github.com/tenantrouter/tenantplugin/internal/memdriver"
 	"github.com/tenantrouter/tenantplugin/tenant"
 )
@@ -49,12 +47,51 @@ func BenchmarkRoutingCold(b *testing.B) {
 	if err := swap.Callback().Query().Before("*").Register("swap", func(db *gorm.DB) { db.Statement.ConnPool = other }); err != nil {
 		b.Fatal(err)
 	}
-	fixed := memGorm(b)
-	if err := fixed.Use(tenantplugin.New(tenantplugin.Config{Resolver: fixedResolver{memdriver.Open()}, Logger: fixture.Quiet()})); err != nil {
+	fixed := pluginMem(b, fixedResolver{memdriver.Open()})
+	runCold(b, []string{"plain", "plugin", "dbresolver", "swap", "fixed"},
+		[]*gorm.DB{memGorm(b).WithContext(ctx), routed.WithContext(ctx), resolved.WithContext(ctx), swap.WithContext(ctx), fixed.WithContext(ctx)})
+}
+
+// BenchmarkRoutingColdParts splits the resolver's part of
+// BenchmarkRoutingCold, with the plugin's callbacks in every variant
+// but plain and dbresolver, and a Resolver that hands out:
+//
+//   - fixed: one *sql.DB of the in-memory driver, as opened;
+//   - tenantdb: the tenant's own *sql.DB (leased), with the budget's
+//     connector and connection wrapper;
+//   - handle: the handle the resolver hands out for the tenant, which
+//     leases the pool for each call;
+//   - plugin: the resolver itself (the context's memo, then the handle).
+//
+// Each step adds one layer to the one before. The cold figures depend on
+// what else runs in the process (the variants that share code and data
+// keep them warmer for each other): compare them within one run.
+func BenchmarkRoutingColdParts(b *testing.B) {
+	ctx := tenant.NewContext(context.Background(), "t042")
+	r := memResolver(b)
+	lease, err := r.Lease(context.Background(), "t043")
+	if err != nil {
 		b.Fatal(err)
 	}
-	names := []string{"plain", "plugin", "dbresolver", "swap", "fixed"}
-	modes := []*gorm.DB{memGorm(b).WithContext(ctx), routed.WithContext(ctx), resolved.WithContext(ctx), swap.WithContext(ctx), fixed.WithContext(ctx)}
+	b.Cleanup(lease.Release)
+	h, err := r.ConnPool(tenant.NewContext(context.Background(), "t042"), "t042", tenantplugin.AccessWrite)
+	if err != nil {
+		b.Fatal(err)
+	}
+	runCold(b, []string{"plain", "dbresolver", "fixed", "tenantdb", "handle", "plugin"}, []*gorm.DB{
+		memGorm(b).WithContext(ctx),
+		dbresolverMem(b).WithContext(ctx),
+		pluginMem(b, fixedResolver{memdriver.Open()}).WithContext(ctx),
+		pluginMem(b, fixedResolver{lease.DB()}).WithContext(ctx),
+		pluginMem(b, fixedResolver{h}).WithContext(ctx),
+		pluginMem(b, r).WithContext(ctx),
+	})
+}
+
+// runCold runs a primary-key First on each of modes after appWork, in an
+// order drawn at random each iteration, and reports each mode's median
+// of paired differences with the first (plain GORM).
+func runCold(b *testing.B, names []string, modes []*gorm.DB) {
 	first := func(db *gorm.DB) {
 		var row Row
 		if err := db.First(&row, 1).Error; err != nil || row.Name != "x" {
@@ -83,7 +120,7 @@ func BenchmarkRoutingCold(b *testing.B) {
 }
 
 // fixedResolver hands out one pool for every tenant.
-type fixedResolver struct{ db *sql.DB }
+type fixedResolver struct{ db gorm.ConnPool }
 
 func (f fixedResolver) ConnPool(context.Context, string, tenantplugin.Access) (gorm.ConnPool, error) {
 	return f.db, nil

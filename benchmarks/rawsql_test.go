@@ -33,9 +33,9 @@ const rawQuery = `/* dashboard %08d */ WITH recent AS (SELECT n.id, n.body FROM 
 	`FROM recent r JOIN tags t ON t.note_id = r.id LEFT JOIN pins p ON p.note_id = r.id ` +
 	`WHERE t.name <> 'FROM audit_logs' AND p.id IS NULL GROUP BY 1, 2`
 
-// routedMem returns GORM on the in-memory driver with the plugin, 100
-// tenants and the given strategies.
-func routedMem(b *testing.B, strategies ...tenantplugin.Strategy) *gorm.DB {
+// memResolver returns a resolver on the in-memory driver with 100
+// tenants.
+func memResolver(b *testing.B) *resolver.Resolver {
 	b.Helper()
 	r, err := resolver.New(resolver.Config{
 		Template: resolver.Template{Driver: "memory"},
@@ -52,11 +52,24 @@ func routedMem(b *testing.B, strategies ...tenantplugin.Strategy) *gorm.DB {
 			b.Fatal(err)
 		}
 	}
+	return r
+}
+
+// pluginMem returns GORM on the in-memory driver with the plugin on res.
+func pluginMem(b *testing.B, res tenantplugin.Resolver, strategies ...tenantplugin.Strategy) *gorm.DB {
+	b.Helper()
 	db := memGorm(b)
-	if err := db.Use(tenantplugin.New(tenantplugin.Config{Resolver: r, Logger: fixture.Quiet(), Strategies: strategies})); err != nil {
+	if err := db.Use(tenantplugin.New(tenantplugin.Config{Resolver: res, Logger: fixture.Quiet(), Strategies: strategies})); err != nil {
 		b.Fatal(err)
 	}
 	return db
+}
+
+// routedMem returns GORM on the in-memory driver with the plugin, 100
+// tenants and the given strategies.
+func routedMem(b *testing.B, strategies ...tenantplugin.Strategy) *gorm.DB {
+	b.Helper()
+	return pluginMem(b, memResolver(b), strategies...)
 }
 
 // auditStrategy sends AuditLog to the central database.

@@ -35,6 +35,7 @@ for i in $(seq 1 "$rounds"); do
 	echo "round $i/$rounds" >&2
 	"$out/benchmarks.test" -test.run '^$' -test.bench '^Benchmark(Routing|RoutingWithStrategy)$' -test.benchmem -test.benchtime 2s | tee -a "$raw" >&2
 	"$out/benchmarks.test" -test.run '^$' -test.bench '^BenchmarkRoutingCold$' -test.benchtime 3000x | tee -a "$raw" >&2
+	"$out/benchmarks.test" -test.run '^$' -test.bench '^BenchmarkRoutingColdParts$' -test.benchtime 3000x | tee -a "$raw" >&2
 	"$out/benchmarks.test" -test.run '^$' -test.bench '^BenchmarkRawRouting$' -test.benchtime 200000x | tee -a "$raw" >&2
 	"$out/benchmarks.test" -test.run '^$' -test.bench 'FirstByPK' -test.benchtime 6000x | tee -a "$raw" >&2
 	"$out/benchmarks.test" -test.run '^$' -test.bench 'ColdTenant' -test.benchtime 100x | tee -a "$raw" >&2

@@ -134,6 +134,16 @@ func run(in io.Reader, out io.Writer) error {
 		check("routing with the caches cold (in-memory driver, a request's other work before each query; reported)",
 			fmt.Sprintf("plugin %+.0f ns, its callbacks with a fixed pool %+.0f ns, dbresolver %+.0f ns, a bare pool swap %+.0f ns over plain GORM", plug, fixed, dbr, swap), true)
 	}
+	if plug, ok := med("RoutingColdParts", "plugin-minus-plain-ns"); ok {
+		parts := make([]float64, 0, 4)
+		for _, v := range []string{"dbresolver", "fixed", "tenantdb", "handle"} {
+			x, _ := med("RoutingColdParts", v+"-minus-plain-ns")
+			parts = append(parts, x)
+		}
+		check("... its parts (in-memory driver, caches cold, BenchmarkRoutingColdParts; reported)",
+			fmt.Sprintf("dbresolver %+.0f ns; the plugin's callbacks on a fixed pool %+.0f ns, on the tenant's *sql.DB %+.0f ns, on its handle %+.0f ns, on the resolver %+.0f ns over plain GORM",
+				parts[0], parts[1], parts[2], parts[3], plug), true)
+	}
 	if over, ok := med("RoutingWithStrategy", "overhead-ns/op"); ok {
 		allocs, _ := med("RoutingWithStrategy", "overhead-allocs/op")
 		check("routing with a strategy installed (model and clauses read; reported)",
