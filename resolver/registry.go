@@ -40,7 +40,7 @@ func (r *Resolver) set(ctx context.Context, id string, cfg tenantconfig.Database
 	r.mu.Lock()
 	t := r.tenants[id]
 	if t == nil {
-		t = newTenantState(r, id)
+		t = newTenantState(id)
 		r.setCfgLocked(t, cfg)
 		r.tenants[id] = t
 		r.mu.Unlock()

@@ -90,7 +90,7 @@ type tenantState struct {
 	removed bool                  // guarded by Resolver.mu
 }
 
-func newTenantState(r *Resolver, id string) *tenantState {
+func newTenantState(id string) *tenantState {
 	return &tenantState{id: id}
 }
 
