@@ -1,0 +1,184 @@
+package tenantplugin_test
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"path/filepath"
+	"testing"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	tenantplugin "github.com/tenantrouter/tenantplugin"
+	"github.com/tenantrouter/tenantplugin/internal/fixture"
+	"github.com/tenantrouter/tenantplugin/reserved"
+	"github.com/tenantrouter/tenantplugin/tenant"
+)
+
+// Fifth round of attacks tried from outside. TestRedTeam5 tests show a
+// way a statement reached a database it must not; TestRedTeam5Held
+// tests are attacks that held, kept as regression tests.
+
+// TestRedTeam5SQLiteAttachReachesAnotherDatabase: SQLite's ATTACH
+// DATABASE opens any database file on the connection that runs it,
+// under a schema name of the caller's choosing. A statement for tenant
+// A that attaches tenant B's file (or the central database's) is routed
+// to A, where it runs; the statements that follow read and write B's
+// rows as "b.notes", which the strategies take for the tenant's own
+// table notes. Expected: the ATTACH is refused, nothing sent.
+func TestRedTeam5SQLiteAttachReachesAnotherDatabase(t *testing.T) {
+	e := rtEnv(t, fixture.SQLite, fixture.Options{Tenants: 2})
+	a, b := e.Tenants[0], e.Tenants[1]
+	if err := e.DB.WithContext(e.Ctx(b)).Create(&Note{ID: 7, Tenant: b, Body: "b's secret"}).Error; err != nil {
+		t.Fatal(err)
+	}
+	if err := e.DB.Clauses(reserved.Use(tenantplugin.DefaultAlias)).Create(&Note{ID: 8, Tenant: "legacy", Body: "central secret"}).Error; err != nil {
+		t.Fatal(err)
+	}
+	// One connection, so that the attachment is on the connection the
+	// next statements run on (an application's pool gets there too, by
+	// chance).
+	ctxA := e.Ctx(a)
+	lease, err := e.Resolver.Lease(ctxA, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lease.DB().SetMaxOpenConns(1)
+	lease.Release()
+	db := e.DB.WithContext(ctxA)
+
+	for _, c := range []struct {
+		name, file, schema string
+	}{
+		{"tenant B", e.Names[b], "other"},
+		{"central", filepath.Join(filepath.Dir(e.Names[a]), "central.db"), "boot"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			d, err := sent(e, func() error {
+				return db.Exec("ATTACH DATABASE ? AS "+c.schema, c.file).Error
+			})
+			if err == nil {
+				t.Errorf("ATTACH of %s's file for tenant %q: sent %v, no error", c.name, a, d)
+				var body string
+				if err := db.Raw("SELECT body FROM " + c.schema + ".notes LIMIT 1").Scan(&body).Error; err == nil && body != "" {
+					t.Errorf("tenant %q read %q from %s's database", a, body, c.name)
+				}
+				_ = db.Exec("DETACH DATABASE " + c.schema).Error
+				return
+			}
+			if !errors.Is(err, tenantplugin.ErrCrossDatabase) && !errors.Is(err, tenantplugin.ErrBypassedRouting) {
+				t.Errorf("err = %v, want a routing refusal", err)
+			}
+			if len(d) != 0 {
+				t.Errorf("statements sent: %v, want none", d)
+			}
+		})
+	}
+}
+
+// TestRedTeam5HeldNoTenantReachesNothing: the entry points that take
+// rows apart from Find (Rows, Row, Pluck, Count with Group, Having and
+// Distinct, FindInBatches, Migrator look-ups of a tenant model) with
+// no tenant in the context fail with tenant.ErrMissing, and send
+// nothing anywhere (the central database has the tenant tables too).
+func TestRedTeam5HeldNoTenantReachesNothing(t *testing.T) {
+	eachBackend(t, func(t *testing.T, b fixture.Backend) {
+		e := rtEnv(t, b, fixture.Options{Tenants: 1})
+		db := e.DB.WithContext(context.Background())
+		for _, c := range []struct {
+			name string
+			run  func() error
+		}{
+			{"Rows", func() error {
+				rows, err := db.Model(&Note{}).Rows()
+				if rows != nil {
+					_ = rows.Close()
+				}
+				return err
+			}},
+			{"Row", func() error { var n int64; return db.Model(&Note{}).Select("count(*)").Row().Scan(&n) }},
+			{"Pluck", func() error { var ids []uint; return db.Model(&Note{}).Pluck("id", &ids).Error }},
+			{"Count Group Having", func() error {
+				var n int64
+				return db.Model(&Note{}).Group("tenant").Having("count(*) > ?", 0).Count(&n).Error
+			}},
+			{"Count Distinct", func() error { var n int64; return db.Model(&Note{}).Distinct("tenant").Count(&n).Error }},
+			{"FindInBatches", func() error {
+				var ns []Note
+				return db.FindInBatches(&ns, 10, func(*gorm.DB, int) error { return nil }).Error
+			}},
+			{"Migrator ColumnTypes", func() error { _, err := db.Migrator().ColumnTypes(&Note{}); return err }},
+			{"Migrator GetTables", func() error { _, err := db.Migrator().GetTables(); return err }},
+			{"Raw named args", func() error {
+				var n int64
+				return db.Raw("SELECT count(*) FROM notes WHERE tenant = @t", sql.Named("t", "x")).Scan(&n).Error
+			}},
+			{"Exec two statements", func() error { return db.Exec("DELETE FROM notes; DELETE FROM tags").Error }},
+			{"generics", func() error { _, err := gorm.G[Note](db).Where("id > ?", 0).Find(context.Background()); return err }},
+		} {
+			t.Run(c.name, func(t *testing.T) {
+				d, err := sent(e, c.run)
+				wantRefused(t, err, d, tenant.ErrMissing)
+			})
+		}
+	})
+}
+
+// TestRedTeam5HeldReservedTableFromTenantContext: ways of naming a
+// reserved table inside a tenant model's statement that the plugin must
+// read before it sends anything: a second statement after ';', a
+// subquery built from another *gorm.DB (in Where, in Table("(?) as s"),
+// in a clause.Expr, as a named argument of Raw), and GORM's UPDATE
+// clause retargeted at another table. Each is refused, nothing sent.
+func TestRedTeam5HeldReservedTableFromTenantContext(t *testing.T) {
+	eachBackend(t, func(t *testing.T, b fixture.Backend) {
+		e := rtEnv(t, b, fixture.Options{Tenants: 1})
+		db := e.DB.WithContext(e.Ctx(e.Tenants[0]))
+		sub := func() *gorm.DB { return e.DB.Table("audit_logs").Select("id") }
+		for _, c := range []struct {
+			name string
+			run  func() error
+		}{
+			{"Exec ; reserved", func() error {
+				return db.Exec("UPDATE notes SET body = 'x' WHERE id = 0; DELETE FROM audit_logs").Error
+			}},
+			{"Where subquery", func() error {
+				var ns []Note
+				return db.Where("id IN (?)", sub()).Find(&ns).Error
+			}},
+			{"Table subquery", func() error {
+				var ids []uint
+				return db.Table("(?) as s, notes", sub()).Where("notes.id = s.id").Pluck("notes.id", &ids).Error
+			}},
+			{"clause.Expr subquery", func() error {
+				var ns []Note
+				return db.Clauses(clause.Where{Exprs: []clause.Expression{clause.Expr{SQL: "id IN (?)", Vars: []any{sub()}}}}).Find(&ns).Error
+			}},
+			{"Raw named subquery", func() error {
+				var n int64
+				return db.Raw("SELECT count(*) FROM notes WHERE id IN (@s)", sql.Named("s", sub())).Scan(&n).Error
+			}},
+			{"Update clause table", func() error {
+				return db.Model(&Note{}).Clauses(clause.Update{Table: clause.Table{Name: "audit_logs"}}).
+					Where("id > ?", 0).Update("body", "x").Error
+			}},
+			{"OnConflict DoUpdates subquery", func() error {
+				return db.Clauses(clause.OnConflict{
+					Columns:   []clause.Column{{Name: "id"}},
+					DoUpdates: clause.Set{{Column: clause.Column{Name: "body"}, Value: gorm.Expr("(?)", e.DB.Table("audit_logs").Select("body").Limit(1))}},
+				}).Create(&Note{ID: 1, Body: "y"}).Error
+			}},
+		} {
+			t.Run(c.name, func(t *testing.T) {
+				d, err := sent(e, c.run)
+				if c.name == "Update clause table" {
+					// GORM's implicit transaction begins (and rolls
+					// back) on the tenant before the UPDATE is refused.
+					delete(d, e.Tenants[0])
+				}
+				wantRefused(t, err, d, tenantplugin.ErrCrossDatabase)
+			})
+		}
+	})
+}
