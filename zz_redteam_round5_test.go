@@ -4,7 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 
 	"gorm.io/gorm"
@@ -187,5 +189,123 @@ func TestRedTeam5HeldReservedTableFromTenantContext(t *testing.T) {
 				wantRefused(t, err, d, tenantplugin.ErrCrossDatabase)
 			})
 		}
+	})
+}
+
+// flipCtx answers each look-up of a value with the next of its contexts
+// in turn: a context whose tenant changes between the plugin's reads.
+type flipCtx struct {
+	context.Context
+	ctxs []context.Context
+	n    atomic.Int64
+}
+
+func (f *flipCtx) Value(key any) any {
+	i := f.n.Add(1) - 1
+	return f.ctxs[i%int64(len(f.ctxs))].Value(key)
+}
+
+// TestRedTeam5HeldMixedContextsInTransaction: inside tenant A's
+// transaction, statements, savepoints and nested transactions whose
+// context names tenant B, a context whose tenant flips between A, B and
+// none on every read, an explicit reserved.Use, and a central model's
+// Save: each is refused or stays on A. Nothing reaches B or the central
+// database.
+func TestRedTeam5HeldMixedContextsInTransaction(t *testing.T) {
+	eachBackend(t, func(t *testing.T, b fixture.Backend) {
+		e := rtEnv(t, b, fixture.Options{Tenants: 2})
+		a, bb := e.Tenants[0], e.Tenants[1]
+		ctxA, ctxB := e.Ctx(a), e.Ctx(bb)
+		flip := func() context.Context {
+			return &flipCtx{Context: context.Background(), ctxs: []context.Context{ctxA, ctxB, context.Background()}}
+		}
+		var refusals []string
+		d, err := sent(e, func() error {
+			return e.DB.WithContext(ctxA).Transaction(func(tx *gorm.DB) error {
+				refuse := func(name string, err error) {
+					if !errors.Is(err, tenantplugin.ErrCrossDatabase) {
+						refusals = append(refusals, name+": "+errString(err))
+					}
+				}
+				refuse("Create for B", tx.WithContext(ctxB).Create(&Note{Body: "x"}).Error)
+				refuse("SavePoint for B", tx.WithContext(ctxB).SavePoint("sp").Error)
+				refuse("RollbackTo for B", tx.WithContext(ctxB).RollbackTo("sp").Error)
+				refuse("nested Transaction for B", tx.WithContext(ctxB).Transaction(func(*gorm.DB) error { return nil }))
+				refuse("reserved.Use", tx.Clauses(reserved.Use(tenantplugin.DefaultAlias)).Find(&[]AuditLog{}).Error)
+				refuse("Save central model", tx.Save(&AuditLog{ID: 1, Body: "x"}).Error)
+				for i := range 6 {
+					// On A, or refused: never elsewhere.
+					err := tx.WithContext(flip()).Create(&Note{Body: "flip"}).Error
+					if err != nil && !errors.Is(err, tenantplugin.ErrCrossDatabase) {
+						refusals = append(refusals, fmt.Sprintf("flip %d: %v", i, err))
+					}
+				}
+				return errors.New("roll back")
+			})
+		})
+		if err == nil || err.Error() != "roll back" {
+			t.Errorf("transaction: %v", err)
+		}
+		for _, r := range refusals {
+			t.Errorf("not refused with ErrCrossDatabase: %s", r)
+		}
+		if d[bb] != 0 || d[fixture.Central] != 0 {
+			t.Errorf("statements sent: %v, want only on %q", d, a)
+		}
+		// Flipping contexts outside a transaction: each statement lands
+		// on A or B whole, or is refused; never on the central database.
+		for range 6 {
+			d, _ := sent(e, func() error { return e.DB.WithContext(flip()).Create(&Note{Body: "flip"}).Error })
+			if d[fixture.Central] != 0 || (d[a] != 0 && d[bb] != 0) {
+				t.Errorf("flipping context: statements sent %v", d)
+			}
+		}
+	})
+}
+
+func errString(err error) string {
+	if err == nil {
+		return "no error"
+	}
+	return err.Error()
+}
+
+// TestRedTeam5HeldRowsOpenAcrossRemove: rows of tenant A kept open while
+// A is removed are read to the end from A's database, and A's pool
+// closes once they are closed; a statement for A after the removal
+// fails with tenant.ErrUnknown and reaches nothing.
+func TestRedTeam5HeldRowsOpenAcrossRemove(t *testing.T) {
+	eachBackend(t, func(t *testing.T, b fixture.Backend) {
+		e := rtEnv(t, b, fixture.Options{Tenants: 2})
+		a := e.Tenants[0]
+		db := e.DB.WithContext(e.Ctx(a))
+		for i := range 3 {
+			if err := db.Create(&Note{Tenant: a, Body: fmt.Sprint(i)}).Error; err != nil {
+				t.Fatal(err)
+			}
+		}
+		rows, err := db.Model(&Note{}).Order("id").Rows()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := e.Resolver.Remove(context.Background(), a); err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for rows.Next() {
+			var note Note
+			if err := db.ScanRows(rows, &note); err != nil {
+				t.Fatal(err)
+			}
+			if note.Tenant != a {
+				t.Errorf("row of %q in %q's rows", note.Tenant, a)
+			}
+			n++
+		}
+		if err := errors.Join(rows.Err(), rows.Close()); err != nil || n != 3 {
+			t.Errorf("read %d rows, err %v; want 3", n, err)
+		}
+		d, err := sent(e, func() error { return db.Find(&[]Note{}).Error })
+		wantRefused(t, err, d, tenant.ErrUnknown)
 	})
 }
