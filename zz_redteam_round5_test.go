@@ -309,3 +309,48 @@ func TestRedTeam5HeldRowsOpenAcrossRemove(t *testing.T) {
 		wantRefused(t, err, d, tenant.ErrUnknown)
 	})
 }
+
+// TestRedTeam5CatalogLookUpRunsSQLOnCentral: a statement that names only
+// catalog relations goes where a bound string naming a reserved table
+// says (for GORM's migrators' look-ups). PostgreSQL's catalog queries
+// may call functions that run SQL given as text (query_to_xml) or read
+// a table given by name (table_to_xml): the lexer sees neither. With a
+// bound value "audit_logs", such a statement is sent to the central
+// database, for a tenant's context or for none (which must fail with
+// tenant.ErrMissing), and reads the central database's copy of the
+// tenants' notes. Expected: the statement reaches no database but the
+// tenant's (or is refused); the migrator's own look-ups of a reserved
+// table still go to its database.
+func TestRedTeam5CatalogLookUpRunsSQLOnCentral(t *testing.T) {
+	e := rtEnv(t, fixture.Postgres, fixture.Options{Tenants: 1})
+	if err := e.DB.Clauses(reserved.Use(tenantplugin.DefaultAlias)).Create(&Note{Tenant: "t99", Body: "secret-of-t99"}).Error; err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		`SELECT query_to_xml('SELECT body FROM notes', true, false, '')::text FROM pg_catalog.pg_class WHERE relname = ?`,
+		`SELECT table_to_xml('notes', true, false, '')::text FROM pg_catalog.pg_class WHERE relname = ?`,
+	} {
+		for _, c := range []struct {
+			name string
+			ctx  context.Context
+		}{{"tenant", e.Ctx(e.Tenants[0])}, {"no tenant", context.Background()}} {
+			t.Run(c.name, func(t *testing.T) {
+				var out []string
+				d, err := sent(e, func() error { return e.DB.WithContext(c.ctx).Raw(q, "audit_logs").Scan(&out).Error })
+				if d[fixture.Central] != 0 {
+					t.Errorf("%s\nerr = %v, sent %v: read %q on the central database", q, err, d, out)
+				}
+				if c.ctx == context.Background() && !errors.Is(err, tenant.ErrMissing) {
+					t.Errorf("no tenant: err = %v, want tenant.ErrMissing", err)
+				}
+			})
+		}
+	}
+	for _, v := range []any{&AuditLog{}, "audit_logs"} {
+		var has bool
+		d, _ := sent(e, func() error { has = e.DB.Migrator().HasTable(v); return nil })
+		if !has || len(d) != 1 || d[fixture.Central] == 0 {
+			t.Errorf("Migrator().HasTable(%v) = %v, sent %v; want true from the central database", v, has, d)
+		}
+	}
+}
