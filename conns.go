@@ -27,7 +27,7 @@ func (r *router) PrepareContext(context.Context, string) (*sql.Stmt, error) {
 }
 
 func (r *router) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	pool, err := r.p.poolFor(ctx, query, args)
+	pool, err := r.p.poolFor(ctx, query)
 	if err != nil {
 		return nil, err
 	}
@@ -35,7 +35,7 @@ func (r *router) ExecContext(ctx context.Context, query string, args ...any) (sq
 }
 
 func (r *router) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	pool, err := r.p.poolFor(ctx, query, args)
+	pool, err := r.p.poolFor(ctx, query)
 	if err != nil {
 		return nil, err
 	}
@@ -43,7 +43,7 @@ func (r *router) QueryContext(ctx context.Context, query string, args ...any) (*
 }
 
 func (r *router) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
-	pool, err := r.p.poolFor(ctx, query, args)
+	pool, err := r.p.poolFor(ctx, query)
 	if err != nil {
 		return failPool{err}.QueryRowContext(ctx, query, args...)
 	}

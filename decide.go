@@ -44,7 +44,7 @@ func (p *Plugin) strategyRoute(stmt *gorm.Statement, op Op) (decision, error) {
 			return decision{}, nil
 		}
 		text := stmt.SQL.String()
-		a.rawSQL(text, stmt.Vars)
+		a.rawSQL(text)
 		d, err := a.result()
 		d.text = text
 		return d, err
@@ -56,13 +56,13 @@ func (p *Plugin) strategyRoute(stmt *gorm.Statement, op Op) (decision, error) {
 // textRoute asks the strategies where SQL given to the router's own pool
 // goes (code that calls db.ConnPool directly, outside GORM's callbacks):
 // by the relations its text names, as for Raw and Exec.
-func (p *Plugin) textRoute(ctx context.Context, sql string, args []any) (decision, error) {
+func (p *Plugin) textRoute(ctx context.Context, sql string) (decision, error) {
 	if len(p.strategies) == 0 {
 		return decision{}, nil
 	}
 	a := acc{p: p, base: Statement{Context: ctx, Op: OpRaw}}
 	if !p.cfg.NoTextRouting {
-		a.rawSQL(sql, args)
+		a.rawSQL(sql)
 	}
 	return a.result()
 }
@@ -81,7 +81,6 @@ type acc struct {
 	table   string // the first relation, for messages
 	tenant  string // the first relation left to the tenant
 	err     error
-	catalog bool // a relation of the system catalogs was named
 }
 
 // add asks the strategies about one relation.
@@ -137,41 +136,25 @@ func (a *acc) result() (decision, error) {
 }
 
 // rawSQL routes a statement by its SQL text.
-func (a *acc) rawSQL(sql string, vars []any) {
+func (a *acc) rawSQL(sql string) {
 	rels, err := a.p.tables.tables(sql, false)
 	if err != nil {
 		a.err = err
 		return
 	}
+	// A look-up in the system catalogs that names no other relation
+	// goes to the tenant (or is refused without one), whatever table a
+	// bound value names: it may call functions that read any table
+	// (query_to_xml, table_to_xml), which the lexer does not see. The
+	// migrator runs a reserved model's whole migration on a session
+	// pinned to its database (see migrator.go), so that its look-ups go
+	// there.
 	a.rels(rels)
-	if a.err != nil || a.n > 0 || !a.catalog {
-		return
-	}
-	// A look-up in the system catalogs names the table it is about in a
-	// bound value (GORM's migrators do this): it goes where that table
-	// lives. The migrator runs a reserved model's whole migration on a
-	// session pinned to its database (see migrator.go), so that its
-	// look-ups that name no table go there too.
-	for _, v := range vars {
-		name, ok := v.(string)
-		if !ok || name == "" {
-			continue
-		}
-		s := a.base
-		s.Table = name
-		if r, ok := a.p.strategies.Route(s); ok {
-			a.merge(r, true, name)
-			return
-		}
-	}
 }
 
 // rels asks about the relations the lexer found. Catalog relations exist
 // in every database: they are noted, not asked about.
 func (a *acc) rels(rels relations) {
-	if rels.catalog {
-		a.catalog = true
-	}
 	for _, t := range rels.names {
 		a.add(t, nil, nil)
 	}
@@ -446,7 +429,7 @@ func (p *Plugin) parse(stmt *gorm.Statement) *schema.Schema {
 // the data itself (column statistics with their most common values, a
 // file's raw pages, large objects) are not: they are asked about like
 // any relation, and so go to the tenant unless a strategy says
-// otherwise, never where a bound value points.
+// otherwise.
 func isCatalog(r sqltables.Ref) bool {
 	if r.Func {
 		return strings.HasPrefix(r.Name, "pragma_")

@@ -20,8 +20,8 @@ type directTx struct {
 	p *Plugin
 }
 
-func (t *directTx) check(ctx context.Context, query string, args []any) error {
-	d, err := t.p.textRoute(ctx, query, args)
+func (t *directTx) check(ctx context.Context, query string) error {
+	d, err := t.p.textRoute(ctx, query)
 	if err == nil {
 		err = t.bound().admits(ctx, OpRaw, d)
 	}
@@ -33,7 +33,7 @@ func (t *directTx) check(ctx context.Context, query string, args []any) error {
 
 // PrepareContext implements gorm.ConnPool.
 func (t *directTx) PrepareContext(ctx context.Context, query string) (*sql.Stmt, error) {
-	if err := t.check(ctx, query, nil); err != nil {
+	if err := t.check(ctx, query); err != nil {
 		return nil, err
 	}
 	return t.rootTx.PrepareContext(ctx, query)
@@ -41,7 +41,7 @@ func (t *directTx) PrepareContext(ctx context.Context, query string) (*sql.Stmt,
 
 // ExecContext implements gorm.ConnPool.
 func (t *directTx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	if err := t.check(ctx, query, args); err != nil {
+	if err := t.check(ctx, query); err != nil {
 		return nil, err
 	}
 	return t.rootTx.ExecContext(ctx, query, args...)
@@ -49,7 +49,7 @@ func (t *directTx) ExecContext(ctx context.Context, query string, args ...any) (
 
 // QueryContext implements gorm.ConnPool.
 func (t *directTx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	if err := t.check(ctx, query, args); err != nil {
+	if err := t.check(ctx, query); err != nil {
 		return nil, err
 	}
 	return t.rootTx.QueryContext(ctx, query, args...)
@@ -57,7 +57,7 @@ func (t *directTx) QueryContext(ctx context.Context, query string, args ...any) 
 
 // QueryRowContext implements gorm.ConnPool.
 func (t *directTx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
-	if err := t.check(ctx, query, args); err != nil {
+	if err := t.check(ctx, query); err != nil {
 		return sqlerr.Row(ctx, err)
 	}
 	return t.rootTx.QueryRowContext(ctx, query, args...)

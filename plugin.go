@@ -264,8 +264,8 @@ func (p *Plugin) tenantPool(ctx context.Context, access Access) (string, gorm.Co
 
 // poolFor routes SQL given to the router's pool directly, outside GORM's
 // callbacks, by its text and context.
-func (p *Plugin) poolFor(ctx context.Context, sql string, args []any) (gorm.ConnPool, error) {
-	pool, err := p.textPool(ctx, sql, args)
+func (p *Plugin) poolFor(ctx context.Context, sql string) (gorm.ConnPool, error) {
+	pool, err := p.textPool(ctx, sql)
 	if err != nil {
 		p.refused(err)
 		return nil, err
@@ -273,8 +273,8 @@ func (p *Plugin) poolFor(ctx context.Context, sql string, args []any) (gorm.Conn
 	return pool, nil
 }
 
-func (p *Plugin) textPool(ctx context.Context, sql string, args []any) (gorm.ConnPool, error) {
-	d, err := p.textRoute(ctx, sql, args)
+func (p *Plugin) textPool(ctx context.Context, sql string) (gorm.ConnPool, error) {
+	d, err := p.textRoute(ctx, sql)
 	if err != nil {
 		return nil, err
 	}

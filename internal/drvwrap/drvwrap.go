@@ -19,6 +19,10 @@ type Hooks struct {
 	// Statement runs before every statement, prepare and begin sent on a
 	// connection, with the SQL ("BEGIN" for a transaction).
 	Statement func(query string)
+	// Check runs before every statement and prepare sent on a
+	// connection, with the SQL; an error refuses it, and nothing is
+	// sent. It runs once per query: it must be cheap.
+	Check func(query string) error
 	// Closed runs once when a connection closes.
 	Closed func()
 	// Reuse runs each time database/sql is done with a connection and
@@ -48,9 +52,9 @@ func Connector(c driver.Connector, h Hooks) driver.Connector {
 }
 
 // Wrap wraps one connection with h's connection hooks (Statement,
-// Closed, Reuse).
+// Check, Closed, Reuse).
 func Wrap(conn driver.Conn, h Hooks) driver.Conn {
-	c := &Conn{Conn: conn, h: h, statement: h.Statement, reuse: h.Reuse}
+	c := &Conn{Conn: conn, h: h, statement: h.Statement, reuse: h.Reuse, check: h.Check}
 	c.execer, _ = conn.(driver.ExecerContext)
 	c.queryer, _ = conn.(driver.QueryerContext)
 	c.checker, _ = conn.(driver.NamedValueChecker)
@@ -166,6 +170,7 @@ type Conn struct {
 
 	execer  driver.ExecerContext
 	checker driver.NamedValueChecker
+	check   func(query string) error // h.Check
 	driver.Conn
 	h      Hooks
 	closed atomic.Bool
@@ -212,6 +217,11 @@ func (c *Conn) Prepare(query string) (driver.Stmt, error) {
 // executions are observed too.
 func (c *Conn) PrepareContext(ctx context.Context, query string) (driver.Stmt, error) {
 	c.stmt(query)
+	if c.check != nil {
+		if err := c.check(query); err != nil {
+			return nil, err
+		}
+	}
 	var st driver.Stmt
 	var err error
 	if p, ok := c.Conn.(driver.ConnPrepareContext); ok {
@@ -293,6 +303,11 @@ func values(args []driver.NamedValue) ([]driver.Value, error) {
 func (c *Conn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
 	if c.execer != nil {
 		c.stmt(query)
+		if c.check != nil {
+			if err := c.check(query); err != nil {
+				return nil, err
+			}
+		}
 		return c.execer.ExecContext(ctx, query, args)
 	}
 	return nil, driver.ErrSkip
@@ -302,6 +317,11 @@ func (c *Conn) ExecContext(ctx context.Context, query string, args []driver.Name
 func (c *Conn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
 	if c.queryer != nil {
 		c.stmt(query)
+		if c.check != nil {
+			if err := c.check(query); err != nil {
+				return nil, err
+			}
+		}
 		return c.queryer.QueryContext(ctx, query, args)
 	}
 	return nil, driver.ErrSkip

@@ -137,3 +137,50 @@ func TestServerForwarded(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckRefuses: a Check hook's error refuses a statement on every
+// path database/sql sends one by (Exec, Query, Prepare, in a
+// transaction), and lets the others through.
+func TestCheckRefuses(t *testing.T) {
+	errBad := errors.New("bad statement")
+	db := sql.OpenDB(drvwrap.Connector(memdriver.Connector{}, drvwrap.Hooks{
+		Check: func(q string) error {
+			if q == "BAD" {
+				return errBad
+			}
+			return nil
+		},
+	}))
+	defer db.Close()
+	ctx := context.Background()
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	for name, run := range map[string]func(q string) error{
+		"Exec": func(q string) error { _, err := db.ExecContext(ctx, q); return err },
+		"Query": func(q string) error {
+			rows, err := db.QueryContext(ctx, q)
+			if err == nil {
+				_ = rows.Close()
+			}
+			return err
+		},
+		"Prepare": func(q string) error {
+			st, err := db.PrepareContext(ctx, q)
+			if err == nil {
+				_ = st.Close()
+			}
+			return err
+		},
+		"tx Exec": func(q string) error { _, err := tx.ExecContext(ctx, q); return err },
+	} {
+		if err := run("BAD"); !errors.Is(err, errBad) {
+			t.Errorf("%s: err = %v, want the hook's", name, err)
+		}
+		if err := run("SELECT 1"); err != nil {
+			t.Errorf("%s of an accepted statement: %v", name, err)
+		}
+	}
+}

@@ -9,6 +9,7 @@ import (
 
 	_ "github.com/glebarez/go-sqlite" // registers "sqlite"
 
+	"github.com/tenantrouter/tenantplugin/internal/drvwrap"
 	"github.com/tenantrouter/tenantplugin/resolver/dbdriver"
 	"github.com/tenantrouter/tenantplugin/tenantconfig"
 )
@@ -60,5 +61,12 @@ type connector struct {
 	drv driver.Driver
 }
 
-func (c connector) Connect(context.Context) (driver.Conn, error) { return c.drv.Open(c.dsn) }
-func (c connector) Driver() driver.Driver                        { return c.drv }
+// Connect opens a connection that refuses ATTACH (refuseAttach).
+func (c connector) Connect(context.Context) (driver.Conn, error) {
+	conn, err := c.drv.Open(c.dsn)
+	if err != nil {
+		return nil, err
+	}
+	return drvwrap.Wrap(conn, drvwrap.Hooks{Check: refuseAttach}), nil
+}
+func (c connector) Driver() driver.Driver { return c.drv }
