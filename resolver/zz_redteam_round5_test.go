@@ -13,6 +13,7 @@ import (
 	tenantplugin "github.com/tenantrouter/tenantplugin"
 	"github.com/tenantrouter/tenantplugin/internal/testenv"
 	"github.com/tenantrouter/tenantplugin/resolver"
+	"github.com/tenantrouter/tenantplugin/resolver/pgdriver"
 	"github.com/tenantrouter/tenantplugin/tenantconfig"
 )
 
@@ -339,4 +340,52 @@ func beginTx(ctx context.Context, c gorm.ConnPool) (gorm.Tx, error) {
 		return nil, err
 	}
 	return tx.(gorm.Tx), nil
+}
+
+// TestRedTeam5CloseHangsOnSetToSilentServer: a Set without a deadline
+// changes a serving tenant to a server that accepts and never answers.
+// Its next pool is leased while it is pinged, and the ping never ends;
+// Close retired that pool and waited for its lease for good. Close now
+// ends the ping; it returns once the attempt's socket is given up
+// (pgdriver.SessionTimeout, the silent server never closing it).
+func TestRedTeam5CloseHangsOnSetToSilentServer(t *testing.T) {
+	dbs := testenv.Databases(t, 1)
+	port, accepted := silentServer(t)
+	r, err := resolver.New(pgConfig(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Set(context.Background(), "a", tenantconfig.Database{DataSource: tenantconfig.DataSource{Name: dbs[0]}}); err != nil {
+		t.Fatal(err)
+	}
+	c, err := r.ConnPool(tctx("a"), "a", tenantplugin.AccessWrite)
+	if err == nil {
+		_, err = c.ExecContext(tctx("a"), "SELECT 1")
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	setCtx, stopSet := context.WithCancel(context.Background())
+	setDone := make(chan error, 1)
+	go func() {
+		setDone <- r.Set(setCtx, "a", tenantconfig.Database{DataSource: tenantconfig.DataSource{Port: port, Name: "nowhere"}})
+	}()
+	select {
+	case <-accepted:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the Set never dialled the silent server")
+	}
+	closed := make(chan struct{})
+	go func() { _ = r.Close(); close(closed) }()
+	select {
+	case <-closed:
+	case <-time.After(pgdriver.SessionTimeout + 3*time.Second):
+		// The attempt's socket is watched for up to SessionTimeout after
+		// the ping gives up: the silent server never closes it.
+		t.Errorf("Close still waits %v after it was called, for a Set pinging a silent server without a deadline",
+			pgdriver.SessionTimeout+3*time.Second)
+	}
+	stopSet() // the test's own way out
+	<-setDone
+	<-closed
 }
