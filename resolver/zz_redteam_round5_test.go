@@ -386,6 +386,8 @@ func TestRedTeam5CloseHangsOnSetToSilentServer(t *testing.T) {
 			pgdriver.SessionTimeout+3*time.Second)
 	}
 	stopSet() // the test's own way out
-	<-setDone
+	if err := <-setDone; err == nil {
+		t.Error("Set to a silent server succeeded")
+	}
 	<-closed
 }
