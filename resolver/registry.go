@@ -93,7 +93,7 @@ func (r *Resolver) set(ctx context.Context, id string, cfg tenantconfig.Database
 		return true, &tenant.Error{ID: id, Err: err}
 	}
 	defer next.release()
-	if err := next.ping(ctx); err != nil {
+	if err := r.pingUnlessClosed(ctx, next); err != nil {
 		r.retire(next)
 		return true, &tenant.Error{ID: id, Err: err}
 	}
@@ -110,6 +110,15 @@ func (r *Resolver) set(ctx context.Context, id string, cfg tenantconfig.Database
 	r.swapped.Add(1)
 	r.log.LogAttrs(ctx, slog.LevelInfo, "tenant pool swapped", slog.String("tenant", id), slog.Uint64("version", cfg.Version))
 	return true, nil
+}
+
+// pingUnlessClosed pings p until ctx ends or Close is called: Close
+// waits for p's lease, which the caller holds while it pings.
+func (r *Resolver) pingUnlessClosed(ctx context.Context, p *pool) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	defer context.AfterFunc(r.closeCtx, cancel)()
+	return p.ping(ctx)
 }
 
 // Verify opens cfg's databases with one connection each, pings them and

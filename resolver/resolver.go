@@ -1,6 +1,7 @@
 package resolver
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -71,9 +72,13 @@ type Resolver struct {
 	leases  map[*Lease]struct{}
 
 	closing sync.WaitGroup // pools being closed
-	stop    chan struct{}
-	done    chan struct{}
-	closed  atomic.Bool
+	// closeCtx ends when Close is called: a Set's ping of its next pool
+	// stops then, since Close waits for that pool's lease.
+	closeCtx    context.Context
+	cancelClose context.CancelFunc
+	stop        chan struct{}
+	done        chan struct{}
+	closed      atomic.Bool
 
 	opened, closedPools, evicted, swapped atomic.Uint64
 }
@@ -120,6 +125,7 @@ func New(cfg Config) (*Resolver, error) {
 		stop:      make(chan struct{}),
 		done:      make(chan struct{}),
 	}
+	r.closeCtx, r.cancelClose = context.WithCancel(context.Background())
 	for i, d := range cfg.Drivers {
 		if d == nil {
 			return nil, fmt.Errorf("%w: Drivers[%d] is nil", ErrInvalidConfig, i)
@@ -154,7 +160,8 @@ func New(cfg Config) (*Resolver, error) {
 // waits for work in flight to release its pools: finish or cancel it
 // first. Statements end by themselves, and transactions at Commit,
 // Rollback or when their context ends; a transaction whose context never
-// ends and that is never ended keeps Close waiting. Close ends the
+// ends and that is never ended keeps Close waiting. A Set still pinging
+// a tenant's next databases is stopped (it returns an error). Close ends the
 // [Lease] values still held instead of waiting for them: their *sql.DB
 // closes (running queries finish, new ones fail). The resolver answers
 // ErrClosed afterwards. Close is idempotent: a second call returns nil
@@ -167,6 +174,7 @@ func (r *Resolver) Close() error {
 	}
 	pools := r.takeLiveLocked()
 	r.capMu.Unlock()
+	r.cancelClose()
 	close(r.stop)
 	<-r.done
 	for _, p := range pools {
