@@ -232,3 +232,20 @@ func TestRedTeam5HeldOneMalformedRecordAmongMany(t *testing.T) {
 		t.Fatalf("t0042 serves %q", c.Name)
 	}
 }
+
+// TestRedTeam5SharedDatabaseRefused: tenant b's record is changed to
+// name tenant a's database (a copy-paste in tenantctl update, or a hand
+// edit). Every instance then serves a's rows to b's users. Nothing on
+// the way (tenantctl, the store, the Syncer, the resolver) notices: the
+// change should be refused and reported, b staying on its database.
+func TestRedTeam5SharedDatabaseRefused(t *testing.T) {
+	s := newRT5Store(t)
+	mustApply(t, s.store, put("a", "a1.db"), put("b", "b1.db"))
+	r := newResolver(t)
+	sy := start(t, s.store, r, tenantsync.WithResyncInterval(-1))
+	mustApply(t, s.store, put("b", "a1.db"))
+	resyncDone(t, sy)
+	if got := state(r); got["b"] == "a1.db" {
+		t.Fatalf("tenant b serves tenant a's database: %v (stats %+v)", got, sy.Stats())
+	}
+}
