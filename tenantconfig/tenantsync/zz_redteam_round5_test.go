@@ -249,3 +249,39 @@ func TestRedTeam5SharedDatabaseRefused(t *testing.T) {
 		t.Fatalf("tenant b serves tenant a's database: %v (stats %+v)", got, sy.Stats())
 	}
 }
+
+// TestRedTeam5HeldOtherDatabaseNumberSameService: a second deployment
+// (staging, or tenantctl given a URL with another database number)
+// uses the same Redis server, another database number, the same service
+// and prefix. Pub/sub ignores database numbers, so this instance hears
+// its announcements; it must read its own store and change nothing.
+func TestRedTeam5HeldOtherDatabaseNumberSameService(t *testing.T) {
+	s := newRT5Store(t)
+	opts := s.client.(*redis.Client).Options()
+	other := redis.NewClient(&redis.Options{Addr: opts.Addr, Username: opts.Username, Password: opts.Password,
+		DB: (opts.DB + 1) % 16})
+	t.Cleanup(func() {
+		_ = other.Del(context.Background(), s.configs, s.versions, s.sums, s.dig,
+			strings.TrimSuffix(s.configs, "configs")+"revision").Err()
+		_ = other.Close()
+	})
+	service := strings.TrimSuffix(strings.TrimPrefix(s.configs, "{"+redisstore.DefaultPrefix+":"), "}:configs")
+	staging, err := redisstore.New(other, service, redisstore.WithLogger(fixture.Quiet()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustApply(t, s.store, put("a", "a1.db"), put("b", "b1.db"))
+	r := newResolver(t)
+	sy := start(t, s.store, r, tenantsync.WithResyncInterval(-1))
+	for i := range 5 {
+		mustApply(t, staging, put("a", fmt.Sprintf("staging-a%d.db", i)), put("c", "staging-c.db"))
+	}
+	mustApply(t, staging, del("b"))
+	mustApply(t, s.store, put("d", "d1.db")) // a change of its own, after the others
+	want := map[string]string{"a": "a1.db", "b": "b1.db", "d": "d1.db"}
+	eventually(t, 5*time.Second, "the instance's own change applied", func() bool { return state(r)["d"] == "d1.db" })
+	if got := state(r); !reflect.DeepEqual(got, want) {
+		t.Fatalf("another database's announcements changed this instance: %v, want %v", got, want)
+	}
+	t.Logf("stats: %+v", sy.Stats())
+}
