@@ -285,3 +285,36 @@ func TestRedTeam5HeldOtherDatabaseNumberSameService(t *testing.T) {
 	}
 	t.Logf("stats: %+v", sy.Stats())
 }
+
+// TestRedTeam5FirstWriteAfterFlushKeepsTenants: Redis comes back with
+// no data (FLUSHALL, or a new server on the same address): every
+// instance keeps its tenants and reports the empty store, as documented.
+// Then, before anyone runs tenantctl load, one writer adds a tenant (a
+// sign-up's tenantctl create). The store's revision (1) still says that
+// it lost its data (the instances applied versions up to 3), yet every
+// instance drops every other tenant at its next resync: all tenants
+// but one go dark on every instance at once.
+func TestRedTeam5FirstWriteAfterFlushKeepsTenants(t *testing.T) {
+	ctx := context.Background()
+	s := newRT5Store(t)
+	mustApply(t, s.store, put("a", "a1.db"), put("b", "b1.db"), put("c", "c1.db"))
+	r := newResolver(t)
+	sy := start(t, s.store, r, tenantsync.WithResyncInterval(-1))
+	// What FLUSHALL does to this store's keys.
+	revision := strings.TrimSuffix(s.configs, "configs") + "revision"
+	if err := s.client.Del(ctx, s.configs, s.versions, s.sums, s.dig, revision).Err(); err != nil {
+		t.Fatal(err)
+	}
+	resyncDone(t, sy)
+	if st := sy.Stats(); st.EmptyStore == 0 || len(r.Tenants()) != 3 {
+		t.Fatalf("the empty store: stats %+v, tenants %v", st, r.Tenants())
+	}
+	mustApply(t, s.store, put("new", "new.db"))
+	resyncDone(t, sy)
+	for _, id := range []string{"a", "b", "c"} {
+		if !r.Has(id) {
+			t.Fatalf("the first write after the store lost its data removed %q: serving %v, stats %+v",
+				id, r.Tenants(), sy.Stats())
+		}
+	}
+}
