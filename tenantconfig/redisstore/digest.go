@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"strings"
 
@@ -162,7 +163,9 @@ const scanCount = 1000
 // ScanSums implements tenantconfig.Digester with HSCAN of the sums hash,
 // scanCount at a time, each in MULTI/EXEC (on the master). A store
 // without a digest (written by an older version) has its Sums computed
-// first (see Digest).
+// first (see Digest). An entry that is not a Sum (edited by hand) is
+// logged and given as the zero Sum, which no record has: the reader then
+// reads that record, and the other tenants' scan goes on.
 func (s *Store) ScanSums(ctx context.Context, fn func(map[string]tenantconfig.Sum) error) error {
 	if _, err := s.Digest(ctx); err != nil {
 		return err
@@ -182,7 +185,12 @@ func (s *Store) ScanSums(ctx context.Context, fn func(map[string]tenantconfig.Su
 		for i := 0; i+1 < len(kv); i += 2 {
 			sum, err := tenantconfig.ParseSum(kv[i+1])
 			if err != nil {
-				return fmt.Errorf("redisstore: scan: tenant %q: %w", kv[i], err)
+				// Not written by Apply (edited by hand): give the zero
+				// Sum, which no record has, so that the reader reads the
+				// record itself rather than fail every tenant's scan.
+				s.log.LogAttrs(ctx, slog.LevelWarn, "a tenant's Sum in the store is malformed, its record is read",
+					slog.String("service", s.service), slog.String("tenant", kv[i]), slog.String("error", err.Error()))
+				sum = tenantconfig.Sum{}
 			}
 			chunk[kv[i]] = sum
 		}

@@ -270,6 +270,9 @@ func (s *Store) Apply(ctx context.Context, changes ...tenantconfig.Change) ([]ui
 	return versions, nil
 }
 
+// maxQuoted is how much of a malformed announcement its error quotes.
+const maxQuoted = 128
+
 // message is what Apply publishes.
 type message struct {
 	Tenant  string `json:"t"`
@@ -280,7 +283,14 @@ type message struct {
 func parseMessage(payload string) (tenantconfig.Event, error) {
 	var m message
 	if err := json.Unmarshal([]byte(payload), &m); err != nil || m.Tenant == "" || m.Version == 0 {
-		return tenantconfig.Event{}, fmt.Errorf("redisstore: malformed announcement %q", payload)
+		quoted := payload
+		if len(quoted) > maxQuoted {
+			// Anyone who may PUBLISH can send a megabyte: keep the log
+			// line short.
+			quoted = quoted[:maxQuoted]
+			return tenantconfig.Event{}, fmt.Errorf("redisstore: malformed announcement of %d bytes, starting %q", len(payload), quoted)
+		}
+		return tenantconfig.Event{}, fmt.Errorf("redisstore: malformed announcement %q", quoted)
 	}
 	return tenantconfig.Event{Tenant: m.Tenant, Version: m.Version, Deleted: m.Deleted}, nil
 }

@@ -130,17 +130,14 @@ func Start(ctx context.Context, store tenantconfig.Store, target Target, opts ..
 		s.stopWatch = stop
 	}
 	if err := s.boot(ctx); err != nil {
-		s.stop()
+		// A boot that failed part way set some tenants: nobody would
+		// follow them.
+		s.abandon(ctx)
 		return nil, err
 	}
 	for i, h := range opt.hooks {
 		if err := h(ctx); err != nil {
-			s.stop()
-			// Leave the target as it was found.
-			for id := range s.applied {
-				_ = target.Remove(ctx, id)
-				s.forgetConfig(ctx, id)
-			}
+			s.abandon(ctx)
 			return nil, fmt.Errorf("tenantsync: hook %d: %w", i, err)
 		}
 	}
@@ -148,6 +145,17 @@ func Start(ctx context.Context, store tenantconfig.Store, target Target, opts ..
 	s.cancel = cancel
 	go s.run(runCtx)
 	return s, nil
+}
+
+// abandon stops a Syncer that failed to start and leaves the target and
+// the config targets as Start found them.
+func (s *Syncer) abandon(ctx context.Context) {
+	s.stop()
+	ctx = context.WithoutCancel(ctx) // the caller's context may be what ended the boot
+	for id := range s.applied {
+		_ = s.target.Remove(ctx, id)
+		s.forgetConfig(ctx, id)
+	}
 }
 
 // boot loads the store's tenants into the target: in chunks from a
