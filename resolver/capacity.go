@@ -12,7 +12,7 @@ import (
 // while the cap is reached. A waiter also looks again now and then: a
 // pool that was still being built when it looked, and whose handle is
 // then never used, is idle without ever going idle, and wakes nobody.
-func (r *Resolver) takeSlot(ctx context.Context, id string) error {
+func (r *Resolver) takeSlot(ctx context.Context, t *tenantState) error {
 	again := recheckFirst
 	for {
 		r.capMu.Lock()
@@ -23,12 +23,14 @@ func (r *Resolver) takeSlot(ctx context.Context, id string) error {
 		if r.cfg.MaxPools < 0 || r.open < r.cfg.MaxPools {
 			r.open++
 			r.capMu.Unlock()
+			t.slotWait.Store(false)
 			return nil
 		}
 		// Counted before looking for an idle pool: a pool whose last lease
 		// goes after the look sees the count and wakes this waiter.
 		r.slotWaiters.Add(1)
 		r.idleWaiters.Add(1)
+		t.slotWait.Store(true)
 		freed := r.capFreed
 		victim := r.lruIdleLocked()
 		r.capMu.Unlock()
@@ -42,7 +44,7 @@ func (r *Resolver) takeSlot(ctx context.Context, id string) error {
 		case <-timer.C:
 			again = min(2*again, recheckLast)
 		case <-ctx.Done():
-			err = fmt.Errorf("%w: tenant %q waited for one of %d pools: %w", ErrPoolsExhausted, id, r.cfg.MaxPools, ctx.Err())
+			err = fmt.Errorf("%w: tenant %q waited for one of %d pools: %w", ErrPoolsExhausted, t.id, r.cfg.MaxPools, ctx.Err())
 		}
 		timer.Stop()
 		r.slotWaiters.Add(-1)

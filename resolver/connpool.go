@@ -90,7 +90,7 @@ func (r *Resolver) openPool(ctx context.Context, t *tenantState) (*pool, error) 
 	if removed {
 		return nil, &tenant.Error{ID: t.id, Err: tenant.ErrUnknown}
 	}
-	p, err := r.newPool(ctx, t.id, cfg, false)
+	p, err := r.newPool(ctx, t, cfg, false)
 	if err != nil {
 		return nil, err
 	}
@@ -113,12 +113,12 @@ func (r *Resolver) openPool(ctx context.Context, t *tenantState) (*pool, error) 
 // With leased, the pool is returned leased, from before it is live: an
 // opener short of pool slots cannot evict it before its caller is done
 // with it (Set pings it first).
-func (r *Resolver) newPool(ctx context.Context, id string, cfg tenantconfig.Database, leased bool) (*pool, error) {
-	if err := r.takeSlot(ctx, id); err != nil {
+func (r *Resolver) newPool(ctx context.Context, t *tenantState, cfg tenantconfig.Database, leased bool) (*pool, error) {
+	if err := r.takeSlot(ctx, t); err != nil {
 		return nil, err
 	}
 	settings := r.dialect.drv.Load() // compared again below, under capMu
-	p := &pool{r: r, tenant: id, version: cfg.Version}
+	p := &pool{r: r, tenant: t.id, version: cfg.Version}
 	p.init()
 	db, unprepared, b, err := r.openDB(cfg.DataSource)
 	if err != nil {
@@ -160,7 +160,7 @@ func (r *Resolver) newPool(ctx context.Context, id string, cfg tenantconfig.Data
 		// build it again with the new settings.
 		r.capMu.Unlock()
 		p.retire()
-		return r.newPool(ctx, id, cfg, leased)
+		return r.newPool(ctx, t, cfg, leased)
 	}
 	if leased {
 		p.refs.Store(1)

@@ -25,7 +25,7 @@ func (r *Resolver) lockOpen(ctx context.Context, t *tenantState) error {
 		select {
 		case <-freed:
 		case <-ctx.Done():
-			return fmt.Errorf("waiting for the pool that a config change of the tenant is opening: %w", context.Cause(ctx))
+			return openWaitError(ctx, t)
 		}
 	}
 }
@@ -41,4 +41,19 @@ func (r *Resolver) unlockOpen(t *tenantState) {
 	close(r.openFreed)
 	r.openFreed = make(chan struct{})
 	r.openFreedMu.Unlock()
+}
+
+// openWaitError is the error of a lockOpen whose context ended: it says
+// what the holder was doing, and wraps ErrPoolsExhausted when the holder
+// was itself waiting for a slot under MaxPools, as that is what kept
+// this caller waiting too.
+func openWaitError(ctx context.Context, t *tenantState) error {
+	what := "the pool that another request is opening"
+	if t.changing.Load() {
+		what = "the pool that a config change of the tenant is opening"
+	}
+	if t.slotWait.Load() {
+		return fmt.Errorf("%w: waiting for %s, itself waiting for a pool slot: %w", ErrPoolsExhausted, what, context.Cause(ctx))
+	}
+	return fmt.Errorf("waiting for %s: %w", what, context.Cause(ctx))
 }

@@ -87,7 +87,9 @@ func (r *Resolver) set(ctx context.Context, id string, cfg tenantconfig.Database
 	// Leased from before it is live, while it is pinged and until it is
 	// the tenant's pool, so that an opener short of pool slots does not
 	// evict it meanwhile.
-	next, err := r.newPool(ctx, id, cfg, true)
+	t.changing.Store(true)
+	defer t.changing.Store(false)
+	next, err := r.newPool(ctx, t, cfg, true)
 	if err != nil {
 		// The caller reports it (tenantsync logs and counts refusals).
 		return true, &tenant.Error{ID: id, Err: err}

@@ -90,8 +90,14 @@ type tenantState struct {
 	id string
 	// openMu serialises opening and swapping this tenant's pool: taken
 	// with Resolver.lockOpen, which gives up when a context ends.
-	openMu  sync.Mutex
-	cfg     tenantconfig.Database // guarded by Resolver.mu
+	openMu sync.Mutex
+	// What the holder of openMu is doing, for the error of a lockOpen
+	// that gives up: a Set pinging the next pool (changing), or any
+	// holder waiting in takeSlot for a pool slot (slotWait, true from
+	// when a takeSlot for the tenant waits until one gets a slot).
+	changing atomic.Bool
+	slotWait atomic.Bool
+	cfg      tenantconfig.Database // guarded by Resolver.mu
 	removed bool                  // guarded by Resolver.mu
 }
 
