@@ -69,6 +69,11 @@ type Digest struct {
 	Revision uint64
 	// Tenants is the number of tenants the store holds.
 	Tenants int
+	// Epoch names the store's life: set by its first write, it stays
+	// through failovers and restarts that keep data, and is another after
+	// the store lost all its data (FLUSHALL, a restart without
+	// persistence) and was written again. Empty when unknown.
+	Epoch string
 }
 
 // SummedRecord is a record with its Sum.

@@ -2,6 +2,8 @@ package redisstore
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -89,13 +91,14 @@ const zeroSum = "00000000000000000000000000000000"
 
 // digestCompute returns the digest ("<revision> <hex>") and the number
 // of tenants; when the digest is missing or stale, it first recomputes
-// every Sum and the digest from the configs. KEYS: configs, versions,
-// revision, sums, digest.
+// every Sum and the digest from the configs. It returns the epoch too.
+// KEYS: configs, versions, revision, sums, digest, epoch.
 var digestCompute = redis.NewScript(digestLua + `
 local rev = redis.call('GET', KEYS[3]) or '0'
 local value = redis.call('GET', KEYS[5])
 local count = redis.call('HLEN', KEYS[2])
-if digestOf(value, rev) then return {value, count} end
+local epoch = redis.call('GET', KEYS[6]) or ''
+if digestOf(value, rev) then return {value, count, epoch} end
 redis.call('DEL', KEYS[4])
 local d = '` + zeroSum + `'
 local w = {0, 0, 0, 0}
@@ -125,22 +128,23 @@ if bitlib then
 end
 value = rev .. ' ' .. d
 redis.call('SET', KEYS[5], value)
-return {value, count}
+return {value, count, epoch}
 `)
 
 // Digest implements tenantconfig.Digester: a few bytes read (on the
 // master, as scripts run), unless the digest must be computed (see
 // above).
 func (s *Store) Digest(ctx context.Context) (tenantconfig.Digest, error) {
-	res, err := digestCompute.Run(ctx, s.client, []string{s.configs, s.versions, s.revision, s.sums, s.digest}).Slice()
+	res, err := digestCompute.Run(ctx, s.client, []string{s.configs, s.versions, s.revision, s.sums, s.digest, s.epoch}).Slice()
 	if err != nil {
 		return tenantconfig.Digest{}, s.failed(ctx, "digest", err)
 	}
-	if len(res) != 2 {
+	if len(res) != 3 {
 		return tenantconfig.Digest{}, fmt.Errorf("redisstore: digest: unexpected reply of %d values", len(res))
 	}
 	value, _ := res[0].(string)
 	count, _ := res[1].(int64)
+	epoch, _ := res[2].(string)
 	rev, hexSum, ok := strings.Cut(value, " ")
 	if !ok {
 		return tenantconfig.Digest{}, fmt.Errorf("redisstore: digest: unexpected reply %q", value)
@@ -153,7 +157,7 @@ func (s *Store) Digest(ctx context.Context) (tenantconfig.Digest, error) {
 	if err != nil {
 		return tenantconfig.Digest{}, fmt.Errorf("redisstore: digest: %w", err)
 	}
-	return tenantconfig.Digest{Sum: sum, Revision: r, Tenants: int(count)}, nil
+	return tenantconfig.Digest{Sum: sum, Revision: r, Tenants: int(count), Epoch: epoch}, nil
 }
 
 // scanCount is the COUNT of each HSCAN, and the most tenants one HMGET
@@ -247,3 +251,10 @@ func (s *Store) Records(ctx context.Context, ids []string) (map[string]tenantcon
 }
 
 var _ tenantconfig.Digester = (*Store)(nil)
+
+// newEpoch returns a new store's epoch: 16 random bytes in hexadecimal.
+func newEpoch() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // never fails (crypto/rand)
+	return hex.EncodeToString(b[:])
+}

@@ -16,7 +16,9 @@
 // tenant → version) and "{<prefix>:<service>}:revision" (the last version
 // given), "{<prefix>:<service>}:sums" (hash: tenant → the record's
 // [tenantconfig.Sum]) and "{<prefix>:<service>}:digest" (the XOR of the
-// Sums, with the revision it is of). Changes are announced on
+// Sums, with the revision it is of), and "{<prefix>:<service>}:epoch"
+// (set by the store's first write: see [tenantconfig.Digest].Epoch).
+// Changes are announced on
 // "{<prefix>:<service>}:changes" with the
 // tenant and the version only: no configuration, and so no secret, ever
 // travels on the channel. Several services share one Redis safely.

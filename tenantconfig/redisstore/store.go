@@ -28,8 +28,9 @@ type Store struct {
 
 	configs, versions, revision, channel, mapping, probe string
 	// sums (hash: tenant → Sum in hexadecimal) and digest ("<revision>
-	// <hex>"): see digest.go.
-	sums, digest string
+	// <hex>"): see digest.go. epoch: set by the first write (see
+	// tenantconfig.Digest.Epoch).
+	sums, digest, epoch string
 }
 
 // New returns the store of service on client, which may be a single
@@ -58,7 +59,7 @@ func (s *Store) keys(prefix string) {
 	tag := "{" + prefix + ":" + s.service + "}"
 	s.configs, s.versions, s.revision, s.channel = tag+":configs", tag+":versions", tag+":revision", tag+":changes"
 	s.mapping, s.probe = tag+":mapping", tag+":probe"
-	s.sums, s.digest = tag+":sums", tag+":digest"
+	s.sums, s.digest, s.epoch = tag+":sums", tag+":digest", tag+":epoch"
 }
 
 // Service returns the service name.
@@ -171,7 +172,8 @@ func (s *Store) Revision(ctx context.Context) (uint64, error) {
 // version and publishes it, all in one script: no reader sees half a
 // change, and no change goes unannounced. It keeps each tenant's Sum
 // (KEYS[4]) and, when the digest (KEYS[5]) is of the revision before
-// this call, the digest: see digest.go.
+// this call, the digest: see digest.go. A store's first write sets its
+// epoch (KEYS[6]), unless it has one.
 var apply = redis.NewScript(`
 local n = tonumber(ARGV[2])
 local present, touched = {}, {}
@@ -188,6 +190,7 @@ for i = 0, n - 1 do
   touched[tenant] = true
 end
 ` + digestLua + `
+redis.call('SET', KEYS[6], ARGV[3 + n*5], 'NX')
 local rev0 = redis.call('GET', KEYS[3])
 local d = digestOf(redis.call('GET', KEYS[5]), rev0 or '0')
 if not d and not rev0 and redis.call('HLEN', KEYS[1]) == 0 then
@@ -242,7 +245,8 @@ func (s *Store) Apply(ctx context.Context, changes ...tenantconfig.Change) ([]ui
 		}
 		args = append(args, op, c.Tenant, flag, payload, strconv.FormatUint(c.IfVersion, 10))
 	}
-	res, err := apply.Run(ctx, s.client, []string{s.configs, s.versions, s.revision, s.sums, s.digest}, args...).Slice()
+	args = append(args, newEpoch()) // the store's epoch, if this write is its first
+	res, err := apply.Run(ctx, s.client, []string{s.configs, s.versions, s.revision, s.sums, s.digest, s.epoch}, args...).Slice()
 	if err != nil {
 		return nil, s.failed(ctx, "apply", err)
 	}

@@ -85,7 +85,7 @@ func runDigest(t *testing.T, newStore func(t *testing.T) tenantconfig.Store) {
 			}
 		}
 		g1, g2 := digest(t, d1), digest(t, d2)
-		if g1 != g2 || g1.Tenants != 2 {
+		if g1.Sum != g2.Sum || g1.Revision != g2.Revision || g1.Tenants != 2 || g2.Tenants != 2 {
 			t.Fatalf("digests of equal contents: %+v and %+v", g1, g2)
 		}
 		// The same tenants at the same versions with another config:
@@ -98,6 +98,31 @@ func runDigest(t *testing.T, newStore func(t *testing.T) tenantconfig.Store) {
 		}
 		if g1, g2 := digest(t, d1), digest(t, d2); g1.Sum == g2.Sum || g1.Revision != g2.Revision {
 			t.Fatalf("one version, two contents, digests %+v and %+v: want other Sums", g1, g2)
+		}
+	})
+	t.Run("EpochOfTheStoresLife", func(t *testing.T) {
+		s1, d1 := digester(t)
+		s2, d2 := digester(t)
+		if _, err := s1.Apply(ctx, put("a", "db_a")); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s2.Apply(ctx, put("a", "db_a")); err != nil {
+			t.Fatal(err)
+		}
+		e := digest(t, d1).Epoch
+		if e == "" {
+			return // a store that keeps no epoch: Epoch is always empty
+		}
+		if e2 := digest(t, d2).Epoch; e2 == e {
+			t.Fatalf("two stores have one epoch %q", e)
+		}
+		for _, c := range []tenantconfig.Change{put("b", "db_b"), put("a", "db_a2"), {Kind: tenantconfig.DeleteTenant, Tenant: "a"}, {Kind: tenantconfig.DeleteTenant, Tenant: "b"}, put("c", "db_c")} {
+			if _, err := s1.Apply(ctx, c); err != nil {
+				t.Fatal(err)
+			}
+			if got := digest(t, d1).Epoch; got != e {
+				t.Fatalf("after %v the epoch is %q, was %q", c, got, e)
+			}
 		}
 	})
 	t.Run("ScanSumsAndRecords", func(t *testing.T) {

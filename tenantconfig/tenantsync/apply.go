@@ -41,14 +41,43 @@ func (s *Syncer) applySnapshot(ctx context.Context, snap map[string]tenantconfig
 		s.keepOnEmptyStore(ctx)
 		return
 	}
-	for _, id := range sortedKeys(snap) {
-		s.put(ctx, id, snap[id])
-	}
+	// Removals first: a database freed by one tenant may be another's now.
 	for _, id := range sortedKeys(s.applied) {
 		if _, ok := snap[id]; !ok && !undecodable[id] {
 			s.remove(ctx, id, 0)
 		}
 	}
+	for _, id := range sortedKeys(snap) {
+		s.put(ctx, id, snap[id])
+	}
+}
+
+// behindAt reports whether a store at revision rev lost writes that
+// were applied: every version is the store's revision at its write, so
+// a store whose revision is below the newest version applied went back
+// (FLUSHALL, a restart without persistence, a failover to a replica that
+// missed writes).
+func (s *Syncer) behindAt(rev uint64) bool {
+	return rev < s.newestApplied()
+}
+
+// newestApplied is the highest version of the tenants applied.
+func (s *Syncer) newestApplied() uint64 {
+	var newest uint64
+	for _, db := range s.applied {
+		newest = max(newest, db.Version)
+	}
+	return newest
+}
+
+// keepOnLostData reports a store that lost all its data and was written
+// again: the n tenants it lacks stay, until its revision passes the
+// newest version applied (the tenants loaded again), or the instance
+// restarts.
+func (s *Syncer) keepOnLostData(ctx context.Context, n int) {
+	s.stats.empty.Add(1)
+	s.log.LogAttrs(ctx, slog.LevelError, "the config store lost its data and was written again: keeping the tenants it no longer holds; load the tenants again",
+		slog.String("store", s.opt.name), slog.Int("tenants_kept", n), slog.Uint64("newest_applied", s.newestApplied()))
 }
 
 // reallyEmpty tells an emptied store from a store that lost its data:
@@ -68,11 +97,7 @@ func (s *Syncer) reallyEmpty(ctx context.Context) bool {
 // emptied on purpose: rev is at least the versions of the tenants
 // applied.
 func (s *Syncer) emptiedAt(rev uint64) bool {
-	var newest uint64
-	for _, db := range s.applied {
-		newest = max(newest, db.Version)
-	}
-	return rev > 0 && rev >= newest
+	return rev > 0 && !s.behindAt(rev)
 }
 
 // keepOnEmptyStore reports a store that lost its data: the tenants stay.
@@ -266,7 +291,11 @@ func (s *Syncer) refuse(ctx context.Context, id string, version uint64, err erro
 			return // counted in the batch's line
 		}
 	}
-	s.log.LogAttrs(ctx, slog.LevelWarn, "tenant change refused, keeping its last good config",
+	msg := "tenant change refused, keeping its last good config"
+	if _, serving := s.applied[id]; !serving {
+		msg = "new tenant refused, not served until its config is fixed"
+	}
+	s.log.LogAttrs(ctx, slog.LevelWarn, msg,
 		slog.String("tenant", id), slog.Uint64("version", version), slog.String("error", err.Error()))
 }
 

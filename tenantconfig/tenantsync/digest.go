@@ -59,8 +59,10 @@ func (s *Syncer) dropSum(id string) {
 
 // resyncDigest makes the target hold exactly the store's tenants, reading
 // only what differs from what it holds (see above). It returns how many
-// tenants the store holds. A boot logs its line at Info.
-func (s *Syncer) resyncDigest(ctx context.Context, d tenantconfig.Digester, boot bool) (found int, err error) {
+// tenants the store holds. A boot logs its line at Info. full reads
+// every record, trusting no Sum: a record edited by hand, without its
+// Sum, is found only so.
+func (s *Syncer) resyncDigest(ctx context.Context, d tenantconfig.Digester, boot, full bool) (found int, err error) {
 	ctx = s.beginBatch(ctx)
 	defer func() {
 		if err == nil {
@@ -76,15 +78,32 @@ func (s *Syncer) resyncDigest(ctx context.Context, d tenantconfig.Digester, boot
 		s.keepOnEmptyStore(ctx)
 		return 0, nil
 	}
-	if dg.Sum == s.digest && s.okSums == len(s.sums) && len(s.sums) == len(s.applied) && dg.Tenants == len(s.sums) {
+	if !full && dg.Sum == s.digest && s.okSums == len(s.sums) && len(s.sums) == len(s.applied) && dg.Tenants == len(s.sums) {
 		return dg.Tenants, nil // nothing changed
 	}
+	// A store that lost all its data (another epoch, and a revision
+	// below the newest version applied) and was written again: its first
+	// writes (a sign-up) must not make every instance drop every other
+	// tenant. A failover that lost a few writes keeps its epoch: the
+	// store as it is wins.
+	s.recreated = s.behindAt(dg.Revision) && s.epoch != "" && dg.Epoch != "" && dg.Epoch != s.epoch
+	if !s.recreated {
+		s.epoch = dg.Epoch
+	}
+	s.kept = 0
+	defer func() {
+		if s.kept > 0 {
+			s.keepOnLostData(ctx, s.kept)
+		}
+		s.recreated, s.kept = false, 0
+	}()
+	refused := s.stats.refused.Load()
 	s.gen++
 	err = d.ScanSums(ctx, func(chunk map[string]Sum) error {
 		found += len(chunk)
 		ids := make([]string, 0, len(chunk))
 		for id, sum := range chunk {
-			if h, ok := s.sums[id]; ok && h.ok && h.sum == sum {
+			if h, ok := s.sums[id]; ok && h.ok && h.sum == sum && !full {
 				h.gen = s.gen
 				s.sums[id] = h
 				continue
@@ -109,12 +128,21 @@ func (s *Syncer) resyncDigest(ctx context.Context, d tenantconfig.Digester, boot
 			missing = append(missing, id) // a refused tenant
 		}
 	}
-	return found, s.readAndPut(ctx, d, missing)
+	removed := s.stats.applied.Load()
+	if err := s.readAndPut(ctx, d, missing); err != nil {
+		return found, err
+	}
+	if s.stats.refused.Load() != refused && s.stats.applied.Load() != removed {
+		// A tenant refused by the scan may have been refused for a
+		// database that a removal after it freed: try it again.
+		s.requestResync()
+	}
+	return found, nil
 }
 
 // readAndPut reads the records of ids and makes the targets hold them;
-// the tenants the store does not hold are removed, those whose configs
-// do not decode are left as they are.
+// the tenants the store does not hold are removed (unless it was
+// recreated: see resyncDigest), those whose configs do not decode are left as they are.
 func (s *Syncer) readAndPut(ctx context.Context, d tenantconfig.Digester, ids []string) error {
 	if len(ids) == 0 {
 		return nil
@@ -125,6 +153,18 @@ func (s *Syncer) readAndPut(ctx context.Context, d tenantconfig.Digester, ids []
 	if err != nil {
 		return err
 	}
+	// Removals first: a database freed by one tenant may be another's
+	// now (a tenant renamed), which the resolver refuses while both hold it.
+	for _, id := range ids {
+		if _, ok := recs[id]; ok || undecodable[id] {
+			continue
+		}
+		if s.recreated && s.isApplied(id) {
+			s.kept++
+		} else {
+			s.remove(ctx, id, 0)
+		}
+	}
 	s.preset = s.setNewTogether(ctx, ids, recs)
 	defer func() { s.preset = nil }()
 	for _, id := range ids {
@@ -134,11 +174,15 @@ func (s *Syncer) readAndPut(ctx context.Context, d tenantconfig.Digester, ids []
 		case undecodable[id]:
 			s.refuse(ctx, id, 0, errors.New("its config does not decode"))
 			s.setSum(id, Sum{}, false)
-		default:
-			s.remove(ctx, id, 0)
 		}
 	}
 	return nil
+}
+
+// isApplied reports whether the targets hold tenant id.
+func (s *Syncer) isApplied(id string) bool {
+	_, ok := s.applied[id]
+	return ok
 }
 
 // putSummed makes the targets hold rec and notes its Sum. It reports
@@ -186,6 +230,12 @@ func (s *Syncer) applyEventChunk(ctx context.Context, d tenantconfig.Digester, i
 		s.requestResync()
 		return false, false
 	}
+	// Removals first (see readAndPut).
+	slices.SortStableFunc(ids, func(a, b string) int {
+		_, okA := recs[a]
+		_, okB := recs[b]
+		return cmpBool(okA || undecodable[a], okB || undecodable[b])
+	})
 	for _, id := range ids {
 		e := pending[id]
 		refused := s.stats.refused.Load()
@@ -210,4 +260,15 @@ func (s *Syncer) applyEventChunk(ctx context.Context, d tenantconfig.Digester, i
 		s.reportLag(arrived, id, refused, false)
 	}
 	return true, rewritten
+}
+
+// cmpBool orders false before true.
+func cmpBool(a, b bool) int {
+	switch {
+	case a == b:
+		return 0
+	case a:
+		return 1
+	}
+	return -1
 }

@@ -41,6 +41,11 @@
 // the Sums (about 60 bytes a tenant) and tries it again. A store that is
 // not a Digester is read whole (Store.Snapshot) at each resync.
 //
+// The Sums are the store's writes' own: a record edited by hand, without
+// its Sum, does not show in the digest. Every DefaultFullCheckInterval
+// (WithFullCheckInterval) a periodic resync reads every record instead,
+// and Syncer.ResyncFull does so at once.
+//
 // # Never stay wrong
 //
 // After every resync the target holds exactly what the store holds:
@@ -82,8 +87,14 @@
 // without persistence, or flushed: its revision is below the versions of
 // the tenants applied) changes nothing: it is logged as an error and
 // counted, and the tenants stay. A store emptied on purpose (its revision
-// says so) removes them. When a store lost data and starts its versions
-// again, what it holds wins over the newer versions applied before.
+// says so) removes them. Nor does the first write after such a loss: a
+// Digester's epoch ([tenantconfig.Digest].Epoch) tells a store that lost
+// all its data and was written again, and while its revision is below
+// the versions applied, a resync removes none of the tenants it lacks
+// (logged as an error and counted the same way). A failover that lost a
+// few writes keeps its epoch: the store as it is wins. When a store lost
+// data and starts its versions again, what it holds wins over the newer
+// versions applied before.
 //
 // # Beside the database
 //

@@ -16,6 +16,9 @@ const (
 	// DefaultResyncInterval is the period of the full resync when
 	// WithResyncInterval is not given or given 0.
 	DefaultResyncInterval = 30 * time.Second
+	// DefaultFullCheckInterval is the period of the full check when
+	// WithFullCheckInterval is not given or given 0.
+	DefaultFullCheckInterval = 10 * time.Minute
 	// DefaultApplyTimeout bounds one change when WithApplyTimeout is not
 	// given or given 0.
 	DefaultApplyTimeout = 10 * time.Second
@@ -30,6 +33,7 @@ type Option func(*options) error
 type options struct {
 	orm, alias     string
 	resyncInterval time.Duration // -1: no periodic resync
+	fullCheck      time.Duration // -1: no periodic full check
 	applyTimeout   time.Duration // -1: none but the caller's context
 	allowEmpty     bool
 	hooks          []func(ctx context.Context) error
@@ -63,6 +67,24 @@ func WithResyncInterval(d time.Duration) Option {
 			return fmt.Errorf("WithResyncInterval(%v): negative interval (0: the default, -1: no periodic resync)", d)
 		}
 		o.resyncInterval = d
+		return nil
+	}
+}
+
+// WithFullCheckInterval sets how often a periodic resync of a store that
+// keeps a digest ([tenantconfig.Digester]) reads every record rather
+// than only those whose Sums differ. A resync trusts the store's Sums,
+// which its writes keep; a record edited by hand (HSET, HDEL) without
+// them reaches the running instances at the next full check, or at the
+// tenant's next change. 0 means DefaultFullCheckInterval; -1 turns it
+// off (Syncer.ResyncFull still checks in full). Any other negative is
+// refused. It applies only while periodic resyncs run.
+func WithFullCheckInterval(d time.Duration) Option {
+	return func(o *options) error {
+		if d < 0 && d != -1 {
+			return fmt.Errorf("WithFullCheckInterval(%v): negative interval (0: the default, -1: no periodic full check)", d)
+		}
+		o.fullCheck = d
 		return nil
 	}
 }
@@ -158,6 +180,9 @@ func newOptions(store tenantconfig.Store, opts []Option) (options, error) {
 	}
 	if o.resyncInterval == 0 {
 		o.resyncInterval = DefaultResyncInterval
+	}
+	if o.fullCheck == 0 {
+		o.fullCheck = DefaultFullCheckInterval
 	}
 	if o.applyTimeout == 0 {
 		o.applyTimeout = DefaultApplyTimeout

@@ -45,13 +45,17 @@ var (
 
 // Stats counts what a Syncer did.
 type Stats struct {
-	Tenants     int    // tenants applied and not removed
-	Applied     uint64 // changes applied (set or removed)
-	Refused     uint64 // changes refused (bad config, unreachable database)
-	Stale       uint64 // announcements overtaken by a later change when read
-	StaleReads  uint64 // records read older than their announcement (a lagging replica): not applied, a resync follows
-	Resyncs     uint64 // full resyncs
-	EmptyStore  uint64 // resyncs that found the store empty while tenants were known
+	Tenants    int    // tenants applied and not removed
+	Applied    uint64 // changes applied (set or removed)
+	Refused    uint64 // changes refused (bad config, unreachable database)
+	Stale      uint64 // announcements overtaken by a later change when read
+	StaleReads uint64 // records read older than their announcement (a lagging replica): not applied, a resync follows
+	Resyncs    uint64 // full resyncs
+	// EmptyStore counts resyncs that found the store had lost its data
+	// while tenants were known: empty, or written again since (another
+	// epoch, its revision below the newest version applied). The tenants
+	// it no longer holds were kept.
+	EmptyStore  uint64
 	LastVersion uint64 // highest version applied
 	// Corrected counts tenants set again because the store's history was
 	// rewritten: its record has the version applied with other content,
@@ -71,6 +75,7 @@ type Syncer struct {
 	pending map[string]tenantconfig.Event // coalesced announcements
 	arrived map[string]time.Time          // their arrival, for WithEventLag
 	resync  bool
+	full    bool // the resync asked for reads every record
 	wake    chan struct{}
 
 	// Owned by the run goroutine (and Start before it): tenant → the
@@ -91,6 +96,13 @@ type Syncer struct {
 	// preset holds the outcome of the Set of each new tenant of the
 	// chunk being applied, when they were set together (see parallel.go).
 	preset map[string]error
+	// epoch is the store's (tenantconfig.Digest.Epoch) as last resynced;
+	// recreated: the store being resynced lost all its data and was
+	// written again, so the tenants it lacks are kept, and counted in
+	// kept.
+	epoch     string
+	recreated bool
+	kept      int
 
 	stats struct {
 		tenants                                                                 atomic.Int64
@@ -163,7 +175,7 @@ func (s *Syncer) abandon(ctx context.Context) {
 // fails it unless WithAllowEmpty.
 func (s *Syncer) boot(ctx context.Context) error {
 	if d, ok := s.store.(tenantconfig.Digester); ok {
-		found, err := s.resyncDigest(ctx, d, true)
+		found, err := s.resyncDigest(ctx, d, true, false)
 		if err != nil {
 			return fmt.Errorf("tenantsync: load %s: %w", s.opt.name, err)
 		}
@@ -185,11 +197,11 @@ func (s *Syncer) boot(ctx context.Context) error {
 }
 
 // resyncNow makes the target hold the store's tenants: from the digest
-// and the records that differ for a tenantconfig.Digester, else from a
-// snapshot.
-func (s *Syncer) resyncNow(ctx context.Context) error {
+// and the records that differ for a tenantconfig.Digester (every record
+// when full), else from a snapshot.
+func (s *Syncer) resyncNow(ctx context.Context, full bool) error {
 	if d, ok := s.store.(tenantconfig.Digester); ok {
-		_, err := s.resyncDigest(ctx, d, false)
+		_, err := s.resyncDigest(ctx, d, false, full)
 		return err
 	}
 	snap, err := s.store.Snapshot(ctx)
@@ -220,6 +232,14 @@ func (s *Syncer) requestResync() {
 	s.poke()
 }
 
+// requestFullResync asks for a resync that reads every record.
+func (s *Syncer) requestFullResync() {
+	s.mu.Lock()
+	s.resync, s.full = true, true
+	s.mu.Unlock()
+	s.poke()
+}
+
 func (s *Syncer) poke() {
 	select {
 	case s.wake <- struct{}{}:
@@ -235,20 +255,29 @@ func (s *Syncer) run(ctx context.Context) {
 		defer t.Stop()
 		tick = t.C
 	}
+	lastFull := time.Now() // the boot read every record
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-tick:
-			s.requestResync()
+			if s.opt.fullCheck > 0 && time.Since(lastFull) >= s.opt.fullCheck {
+				s.requestFullResync()
+			} else {
+				s.requestResync()
+			}
 		case <-s.wake:
 		}
 		s.mu.Lock()
-		pending, resync, arrived := s.pending, s.resync, s.arrived
-		s.pending, s.resync, s.arrived = map[string]tenantconfig.Event{}, false, nil
+		pending, resync, full, arrived := s.pending, s.resync, s.full, s.arrived
+		s.pending, s.resync, s.full, s.arrived = map[string]tenantconfig.Event{}, false, false, nil
 		s.mu.Unlock()
 		if resync {
-			if err := s.resyncNow(ctx); err != nil {
+			err := s.resyncNow(ctx, full)
+			if err == nil && full {
+				lastFull = time.Now()
+			}
+			if err != nil {
 				s.log.LogAttrs(ctx, slog.LevelWarn, "resync failed, will retry",
 					slog.String("store", s.opt.name), slog.String("error", err.Error()))
 				time.AfterFunc(time.Second, s.requestResync)
@@ -267,8 +296,14 @@ func (s *Syncer) Stats() Stats {
 	}
 }
 
-// Resync asks for a full resync now.
+// Resync asks for a full resync now. From a store that keeps a digest,
+// it reads only the records whose Sums differ from those held.
 func (s *Syncer) Resync() { s.requestResync() }
+
+// ResyncFull asks for a full resync now that reads every record, even
+// from a store whose digest says nothing changed: after records were
+// edited by hand (see WithFullCheckInterval).
+func (s *Syncer) ResyncFull() { s.requestFullResync() }
 
 // Close stops watching and applying, and waits for both. A second Close
 // does nothing and returns nil.

@@ -47,8 +47,15 @@ func newRT5Store(t *testing.T) *rt5Store {
 // resyncDone asks s for a resync and waits until one more has run.
 func resyncDone(t *testing.T, s *tenantsync.Syncer) {
 	t.Helper()
+	resyncWith(t, s, s.Resync)
+}
+
+// resyncWith asks s for a resync with ask, and waits until one more has
+// run.
+func resyncWith(t *testing.T, s *tenantsync.Syncer, ask func()) {
+	t.Helper()
 	before := s.Stats().Resyncs
-	s.Resync()
+	ask()
 	eventually(t, 5*time.Second, "a resync ran", func() bool { return s.Stats().Resyncs > before })
 }
 
@@ -87,13 +94,27 @@ func TestRedTeam5HandEditedRecordReachesEveryInstance(t *testing.T) {
 			r1 := newResolver(t)
 			sy1 := start(t, s.store, r1, tenantsync.WithResyncInterval(-1))
 			tc.edit(t, s)
-			resyncDone(t, sy1)
+			resyncWith(t, sy1, sy1.ResyncFull)
 			r2 := newResolver(t)
 			start(t, s.store, r2, tenantsync.WithResyncInterval(-1))
 			if got, want := state(r1), state(r2); !reflect.DeepEqual(got, want) {
 				t.Fatalf("after a resync the running instance holds %v, an instance booted now %v (store %v)",
 					got, want, storeState(t, s.store))
 			}
+		})
+		// No one calls Resync: the periodic full check finds the edit,
+		// which the digest of the periodic resyncs does not show.
+		t.Run(tc.name+"/periodic", func(t *testing.T) {
+			s := newRT5Store(t)
+			mustApply(t, s.store, put("a", "a1.db"), put("b", "b1.db"))
+			r1 := newResolver(t)
+			start(t, s.store, r1, tenantsync.WithResyncInterval(5*time.Millisecond),
+				tenantsync.WithFullCheckInterval(200*time.Millisecond))
+			tc.edit(t, s)
+			want := storeState(t, s.store)
+			eventually(t, 5*time.Second, "the running instance holds the edited store", func() bool {
+				return reflect.DeepEqual(state(r1), want)
+			})
 		})
 	}
 }
@@ -250,6 +271,24 @@ func TestRedTeam5SharedDatabaseRefused(t *testing.T) {
 	}
 }
 
+// TestRenamedTenantKeepsItsDatabase: one write removes tenant a and
+// adds tenant 0a on a's database (a rename; 0a sorts first). The
+// removal is applied first, so the new tenant is not refused for a
+// database that the old one still held: every instance serves it at
+// once.
+func TestRenamedTenantKeepsItsDatabase(t *testing.T) {
+	s := newRT5Store(t)
+	mustApply(t, s.store, put("a", "a1.db"), put("b", "b1.db"))
+	r := newResolver(t)
+	sy := start(t, s.store, r, tenantsync.WithResyncInterval(-1))
+	mustApply(t, s.store, del("a"), put("0a", "a1.db"))
+	want := map[string]string{"0a": "a1.db", "b": "b1.db"}
+	eventually(t, 5*time.Second, "the renamed tenant served", func() bool { return reflect.DeepEqual(state(r), want) })
+	if st := sy.Stats(); st.Refused != 0 {
+		t.Fatalf("%d refusals on the way: %+v", st.Refused, st)
+	}
+}
+
 // TestRedTeam5HeldOtherDatabaseNumberSameService: a second deployment
 // (staging, or tenantctl given a URL with another database number)
 // uses the same Redis server, another database number, the same service
@@ -300,9 +339,12 @@ func TestRedTeam5FirstWriteAfterFlushKeepsTenants(t *testing.T) {
 	mustApply(t, s.store, put("a", "a1.db"), put("b", "b1.db"), put("c", "c1.db"))
 	r := newResolver(t)
 	sy := start(t, s.store, r, tenantsync.WithResyncInterval(-1))
-	// What FLUSHALL does to this store's keys.
-	revision := strings.TrimSuffix(s.configs, "configs") + "revision"
-	if err := s.client.Del(ctx, s.configs, s.versions, s.sums, s.dig, revision).Err(); err != nil {
+	// What FLUSHALL does to this store's keys (the server is shared).
+	keys, err := s.client.Keys(ctx, strings.TrimSuffix(s.configs, "configs")+"*").Result()
+	if err != nil || len(keys) < 5 {
+		t.Fatalf("the store's keys: %v, %v", keys, err)
+	}
+	if err := s.client.Del(ctx, keys...).Err(); err != nil {
 		t.Fatal(err)
 	}
 	resyncDone(t, sy)
