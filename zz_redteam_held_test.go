@@ -57,6 +57,10 @@ func TestRedteamHeldPreparedSessionFollowsSwap(t *testing.T) {
 		if got := read(tx); got != a {
 			t.Fatalf("transaction before the move: read %s's row", got)
 		}
+		// The target's database is freed first: no two tenants share one.
+		if err := e.Resolver.Remove(context.Background(), target); err != nil {
+			t.Fatal(err)
+		}
 		if err := e.Resolver.Set(context.Background(), a, tenantconfig.Database{DataSource: tenantconfig.DataSource{Name: e.Names[target]}}); err != nil {
 			t.Fatal(err)
 		}

@@ -54,6 +54,8 @@ func newCapacityLoad(b *testing.B, tmplDSN, central string, dbs []string, maxPoo
 		Drivers:  []dbdriver.Driver{pgdriver.New()},
 		MaxPools: maxPools,
 		Logger:   fixture.Quiet(),
+		// capTenants tenants on len(dbs) databases.
+		AllowSharedDatabases: true,
 	})
 	if err != nil {
 		b.Fatal(err)

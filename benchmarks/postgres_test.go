@@ -176,6 +176,8 @@ func coldTenant(b *testing.B, tmplDSN string) {
 		Drivers:  []dbdriver.Driver{pgdriver.New()},
 		MaxPools: 8,
 		Logger:   fixture.Quiet(),
+		// Every cold tenant on one database.
+		AllowSharedDatabases: true,
 	})
 	if err != nil {
 		b.Fatal(err)

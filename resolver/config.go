@@ -50,6 +50,11 @@ type Config struct {
 	// idle, up to its context's deadline. Default: [DefaultMaxPools];
 	// -1: no cap (pools close only when idle, replaced or removed).
 	MaxPools int
+	// AllowSharedDatabases lets two tenants name one database, which
+	// Set otherwise refuses ([ErrDatabaseShared]): for load tests that
+	// put many tenants on a few databases. Each tenant's users then read
+	// and write the others' rows.
+	AllowSharedDatabases bool
 
 	// MaxConns is the connection budget shared by all tenant pools: at
 	// most this many connections to tenant databases exist at once,

@@ -68,6 +68,7 @@ func (r *Resolver) UseDialector(d gorm.Dialector) error {
 	}
 	base, ok := r.tmpl.(DialectorDriver)
 	if !ok {
+		r.attached.Store(true)
 		return nil
 	}
 	r.dialect.mu.Lock()
@@ -79,6 +80,7 @@ func (r *Resolver) UseDialector(d gorm.Dialector) error {
 		if _, err := cur.WithDialector(d); err != nil {
 			return fmt.Errorf("%w: %w", ErrDialectorMismatch, err)
 		}
+		r.attached.Store(true)
 		return nil
 	}
 	next, err := base.WithDialector(d)
@@ -96,7 +98,13 @@ func (r *Resolver) UseDialector(d gorm.Dialector) error {
 	for _, p := range stale {
 		p.retire()
 	}
+	r.attached.Store(true)
 	r.log.LogAttrs(context.Background(), slog.LevelInfo, "tenant pools use the dialector's settings",
 		slog.String("dialector", fmt.Sprintf("%T", d)), slog.Int("retired", len(stale)))
 	return nil
 }
+
+// Attached reports whether a *gorm.DB uses the resolver: the plugin's
+// Initialize (db.Use) called UseDialector. The chi middleware warns at
+// its first tenant request when none does.
+func (r *Resolver) Attached() bool { return r.attached.Load() }

@@ -66,7 +66,9 @@
 //
 // Unknown tenants give [tenant.ErrUnknown]; malformed ids
 // [tenant.ErrInvalidID]; bad settings [ErrInvalidConfig]; out-of-date
-// versions [ErrStaleConfig]; a pool cap that stays full past the
+// versions [ErrStaleConfig]; a database that serves another tenant
+// [ErrDatabaseShared] (unless [Config.AllowSharedDatabases]); a pool cap
+// that stays full past the
 // context's deadline [ErrPoolsExhausted]; a budget that stays spent
 // [ErrConnBudget]; any method but Close after Close [ErrClosed]. Errors
 // never quote a DSN or a password, and neither do logs.

@@ -11,6 +11,11 @@ var (
 	// older than the tenant's current one. Nothing is changed.
 	ErrStaleConfig = errors.New("resolver: stale config version")
 
+	// ErrDatabaseShared is returned by Set for a config naming a database
+	// that serves another tenant (as its primary or a replica). Nothing
+	// is changed.
+	ErrDatabaseShared = errors.New("resolver: database serves another tenant")
+
 	// ErrClosed is returned by every method but Close once Close has
 	// been called.
 	ErrClosed = errors.New("resolver: closed")

@@ -80,6 +80,10 @@ func TestLeaseHoldsRetiredPool(t *testing.T) {
 		change func(r *resolver.Resolver, dbs []string) error
 	}{
 		{"Set", func(r *resolver.Resolver, dbs []string) error {
+			// b, which never opened a pool, frees its database for a.
+			if err := r.Remove(context.Background(), "b"); err != nil {
+				return err
+			}
 			return r.Set(context.Background(), "a", tenantconfig.Database{DataSource: tenantconfig.DataSource{Name: dbs[1]}, Version: 2})
 		}},
 		{"Remove", func(r *resolver.Resolver, _ []string) error {

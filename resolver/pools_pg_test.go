@@ -50,6 +50,8 @@ func poolBounds(t *testing.T, maxConns int, wantBudget bool) {
 		Drivers:  []dbdriver.Driver{pgdriver.New()},
 		MaxPools: maxPools,
 		MaxConns: maxConns,
+		// 300 tenants on 10 databases.
+		AllowSharedDatabases: true,
 	})
 	prefix := fmt.Sprintf("pb%d", time.Now().UnixNano()%1e6)
 	ids := make([]string, tenants)

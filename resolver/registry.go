@@ -2,9 +2,12 @@ package resolver
 
 import (
 	"context"
+	"database/sql/driver"
 	"fmt"
 	"log/slog"
+	"slices"
 
+	"github.com/tenantrouter/tenantplugin/resolver/dbdriver"
 	"github.com/tenantrouter/tenantplugin/tenant"
 	"github.com/tenantrouter/tenantplugin/tenantconfig"
 )
@@ -24,11 +27,12 @@ func (r *Resolver) Set(ctx context.Context, id string, cfg tenantconfig.Database
 	if r.closed.Load() {
 		return ErrClosed
 	}
-	if err := r.check(cfg); err != nil {
+	dbs, err := r.check(cfg)
+	if err != nil {
 		return &tenant.Error{ID: id, Err: err}
 	}
 	for {
-		if done, err := r.set(ctx, id, cfg); done {
+		if done, err := r.set(ctx, id, cfg, dbs); done {
 			return err
 		}
 	}
@@ -36,12 +40,16 @@ func (r *Resolver) Set(ctx context.Context, id string, cfg tenantconfig.Database
 
 // set applies a checked config. It returns false when the tenant was
 // removed while it waited: Set then starts again.
-func (r *Resolver) set(ctx context.Context, id string, cfg tenantconfig.Database) (bool, error) {
+func (r *Resolver) set(ctx context.Context, id string, cfg tenantconfig.Database, dbs []string) (bool, error) {
 	r.mu.Lock()
+	if err := r.sharedLocked(id, dbs); err != nil {
+		r.mu.Unlock()
+		return true, err
+	}
 	t := r.tenants[id]
 	if t == nil {
 		t = newTenantState(id)
-		r.setCfgLocked(t, cfg)
+		r.setCfgLocked(t, cfg, dbs)
 		r.tenants[id] = t
 		r.mu.Unlock()
 		if tenantLogged(ctx) {
@@ -75,7 +83,7 @@ func (r *Resolver) set(ctx context.Context, id string, cfg tenantconfig.Database
 	}
 	old := t.pool.Load()
 	if old == nil || old.retired() {
-		r.setCfgLocked(t, cfg)
+		r.setCfgLocked(t, cfg, dbs)
 		r.mu.Unlock()
 		if tenantLogged(ctx) {
 			r.log.LogAttrs(ctx, slog.LevelInfo, "tenant changed", slog.String("tenant", id), slog.Uint64("version", cfg.Version))
@@ -105,7 +113,12 @@ func (r *Resolver) set(ctx context.Context, id string, cfg tenantconfig.Database
 		r.retire(next)
 		return false, nil
 	}
-	r.setCfgLocked(t, cfg)
+	if err := r.sharedLocked(id, dbs); err != nil { // given to another meanwhile
+		r.mu.Unlock()
+		r.retire(next)
+		return true, err
+	}
+	r.setCfgLocked(t, cfg, dbs)
 	t.pool.Store(next)
 	r.mu.Unlock()
 	r.retire(old)
@@ -127,7 +140,7 @@ func (r *Resolver) pingUnlessClosed(ctx context.Context, p *pool) error {
 // closes them: it tells whether a config can serve before it is applied.
 // The connections count against the connection budget.
 func (r *Resolver) Verify(ctx context.Context, cfg tenantconfig.Database) error {
-	if err := r.check(cfg); err != nil {
+	if _, err := r.check(cfg); err != nil {
 		return err
 	}
 	dbs := append([]tenantconfig.DataSource{cfg.DataSource}, cfg.Replicas...)
@@ -150,13 +163,43 @@ func (r *Resolver) Verify(ctx context.Context, cfg tenantconfig.Database) error 
 }
 
 // check validates a config without opening anything.
-func (r *Resolver) check(cfg tenantconfig.Database) error {
-	if _, err := r.connector(cfg.DataSource); err != nil {
-		return err
+func (r *Resolver) check(cfg tenantconfig.Database) (dbs []string, err error) {
+	c, err := r.connector(cfg.DataSource)
+	if err != nil {
+		return nil, err
 	}
+	dbs = appendDatabase(dbs, c)
 	for i, rc := range cfg.Replicas {
-		if _, err := r.connector(rc); err != nil {
-			return fmt.Errorf("replica %d: %w", i, err)
+		c, err := r.connector(rc)
+		if err != nil {
+			return nil, fmt.Errorf("replica %d: %w", i, err)
+		}
+		dbs = appendDatabase(dbs, c)
+	}
+	return dbs, nil
+}
+
+// appendDatabase appends the database c reaches, if it names it
+// (dbdriver.DatabaseConnector).
+func appendDatabase(dbs []string, c driver.Connector) []string {
+	if dc, ok := c.(dbdriver.DatabaseConnector); ok {
+		if db := dc.Database(); db != "" && !slices.Contains(dbs, db) {
+			dbs = append(dbs, db)
+		}
+	}
+	return dbs
+}
+
+// sharedLocked refuses databases dbs for tenant id when one of them
+// serves another tenant: one tenant's users would read and write the
+// other's rows. r.mu must be held.
+func (r *Resolver) sharedLocked(id string, dbs []string) error {
+	if r.cfg.AllowSharedDatabases {
+		return nil
+	}
+	for _, db := range dbs {
+		if other, ok := r.dbOwner[db]; ok && other != id {
+			return &tenant.Error{ID: id, Err: fmt.Errorf("%w: %s serves tenant %q; give each tenant its own database", ErrDatabaseShared, db, other)}
 		}
 	}
 	return nil
@@ -174,7 +217,7 @@ func (r *Resolver) Remove(ctx context.Context, id string) error {
 		return &tenant.Error{ID: id, Err: tenant.ErrUnknown}
 	}
 	delete(r.tenants, id)
-	r.setCfgLocked(t, tenantconfig.Database{})
+	r.setCfgLocked(t, tenantconfig.Database{}, nil)
 	t.removed = true
 	r.mu.Unlock()
 	// Without openMu: a Set pinging the tenant's next pool holds it for
@@ -234,7 +277,17 @@ func (r *Resolver) lookup(id string) (*tenantState, error) {
 
 // setCfgLocked replaces a tenant's config, keeping the replica count.
 // r.mu must be held.
-func (r *Resolver) setCfgLocked(t *tenantState, cfg tenantconfig.Database) {
+func (r *Resolver) setCfgLocked(t *tenantState, cfg tenantconfig.Database, dbs []string) {
 	r.withReplicas.Add(int64(min(len(cfg.Replicas), 1) - min(len(t.cfg.Replicas), 1)))
 	t.cfg = cfg
+	if r.cfg.AllowSharedDatabases {
+		return
+	}
+	for _, db := range t.dbs {
+		delete(r.dbOwner, db)
+	}
+	t.dbs = dbs
+	for _, db := range dbs {
+		r.dbOwner[db] = t.id
+	}
 }

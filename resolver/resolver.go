@@ -48,6 +48,10 @@ type Resolver struct {
 	// the opener sees removed.
 	mu      sync.RWMutex
 	tenants map[string]*tenantState
+	// attached: a *gorm.DB uses the resolver (UseDialector succeeded).
+	attached atomic.Bool
+	// dbOwner: the tenant each database serves (tenantState.dbs).
+	dbOwner map[string]string
 
 	// capMu guards the set of live pools and the count of open ones. It
 	// is never held together with mu.
@@ -98,7 +102,8 @@ type tenantState struct {
 	changing atomic.Bool
 	slotWait atomic.Bool
 	cfg      tenantconfig.Database // guarded by Resolver.mu
-	removed bool                  // guarded by Resolver.mu
+	dbs      []string              // the databases cfg names; guarded by Resolver.mu
+	removed  bool                  // guarded by Resolver.mu
 }
 
 func newTenantState(id string) *tenantState {
@@ -124,6 +129,7 @@ func New(cfg Config) (*Resolver, error) {
 		log:       cfg.Logger,
 		epoch:     time.Now(),
 		tenants:   make(map[string]*tenantState),
+		dbOwner:   make(map[string]string),
 		live:      make(map[*pool]struct{}),
 		capFreed:  make(chan struct{}),
 		openFreed: make(chan struct{}),

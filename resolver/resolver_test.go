@@ -218,7 +218,9 @@ type Row struct {
 // the primary; dbresolver.Write sends a read to the primary.
 func TestReplicas(t *testing.T) {
 	dir := t.TempDir()
-	r := newResolver(t, sqliteConfig())
+	cfg := sqliteConfig()
+	cfg.AllowSharedDatabases = true // tenants primary and replica seed and read acme's files
+	r := newResolver(t, cfg)
 	ctx := context.Background()
 	primary := tenantconfig.DataSource{Name: filepath.Join(dir, "primary.db")}
 	replica := tenantconfig.DataSource{Name: filepath.Join(dir, "replica.db")}

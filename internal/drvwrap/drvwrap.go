@@ -42,8 +42,9 @@ type SessionConnector interface {
 }
 
 // Connector wraps c with h. When c is a SessionConnector, so is the
-// wrapper. The wrapper's Unprepared (dbdriver.UnpreparedConnector) and
-// Server (dbdriver.ServerConnector) are c's.
+// wrapper. The wrapper's Unprepared (dbdriver.UnpreparedConnector),
+// Server (dbdriver.ServerConnector) and Database
+// (dbdriver.DatabaseConnector) are c's.
 func Connector(c driver.Connector, h Hooks) driver.Connector {
 	if sc, ok := c.(SessionConnector); ok {
 		return sessionConnector{connector{c, h}, sc}
@@ -100,6 +101,15 @@ func (c connector) Unprepared() bool {
 func (c connector) Server() string {
 	if sc, ok := c.Connector.(interface{ Server() string }); ok {
 		return sc.Server()
+	}
+	return ""
+}
+
+// Database forwards c's dbdriver.DatabaseConnector; "", which means the
+// same as not having the method, for a connector without it.
+func (c connector) Database() string {
+	if dc, ok := c.Connector.(interface{ Database() string }); ok {
+		return dc.Database()
 	}
 	return ""
 }

@@ -184,3 +184,31 @@ func TestCheckRefuses(t *testing.T) {
 		}
 	}
 }
+
+// databaseConnector is a connector that names its database.
+type databaseConnector struct{ memdriver.Connector }
+
+func (databaseConnector) Database() string { return "db1:5432/shop" }
+
+// TestDatabaseForwarded: the wrapper names the wrapped connector's
+// database, so that the resolver's check of databases shared by two
+// tenants sees through it.
+func TestDatabaseForwarded(t *testing.T) {
+	type database interface{ Database() string }
+	for _, tt := range []struct {
+		name string
+		c    driver.Connector
+		want string
+	}{
+		{"plain", memdriver.Connector{}, ""},
+		{"database", databaseConnector{}, "db1:5432/shop"},
+	} {
+		d, ok := drvwrap.Connector(tt.c, drvwrap.Hooks{}).(database)
+		if !ok {
+			t.Fatalf("%s: the wrapper has no Database method", tt.name)
+		}
+		if got := d.Database(); got != tt.want {
+			t.Errorf("%s: Database %q, want %q", tt.name, got, tt.want)
+		}
+	}
+}

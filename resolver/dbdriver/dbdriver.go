@@ -46,6 +46,17 @@ type ServerConnector interface {
 	Server() string
 }
 
+// DatabaseConnector is an optional interface of the connectors a Driver
+// returns: Database names the database the connector reaches (its
+// server and name, such as "host:5432/shop", or a SQLite file's absolute
+// path), so that the resolver can refuse to give one database to two
+// tenants. Connectors without it, and those that return "" (a private
+// in-memory database), are not compared.
+type DatabaseConnector interface {
+	driver.Connector
+	Database() string
+}
+
 // UnpreparedConnector is an optional interface of the connectors a
 // Driver returns. Unprepared reports that no statement may be kept
 // prepared on the connections' server sessions: the database is reached

@@ -53,7 +53,8 @@ func (d pgDriver) Connector(templateDSN string, c tenantconfig.DataSource) (driv
 	if err != nil {
 		return nil, err
 	}
-	return connector{Connector: conn, unprepared: unprepared, server: net.JoinHostPort(cc.Host, strconv.Itoa(int(cc.Port)))}, nil
+	server := net.JoinHostPort(strings.ToLower(cc.Host), strconv.Itoa(int(cc.Port)))
+	return connector{Connector: conn, unprepared: unprepared, server: server, database: server + "/" + cc.Database}, nil
 }
 
 // connConfig merges c over the template, and returns the pooler the

@@ -36,6 +36,7 @@ type connector struct {
 	driver.Connector
 	unprepared bool
 	server     string // host:port, for dbdriver.ServerConnector
+	database   string // host:port/name, for dbdriver.DatabaseConnector
 }
 
 // Unprepared implements dbdriver.UnpreparedConnector.
@@ -44,6 +45,10 @@ func (c connector) Unprepared() bool { return c.unprepared }
 // Server implements dbdriver.ServerConnector: the host and port the
 // connector dials first.
 func (c connector) Server() string { return c.server }
+
+// Database implements dbdriver.DatabaseConnector: the server and the
+// database name.
+func (c connector) Database() string { return c.database }
 
 // ConnectSession implements dbdriver.SessionConnector.
 func (c connector) ConnectSession(ctx context.Context, ended func(error)) (driver.Conn, error) {

@@ -99,6 +99,8 @@ func start(ctx context.Context, o options, log *slog.Logger) (_ *app, err error)
 		Drivers:  []dbdriver.Driver{pgdriver.New()},
 		MaxConns: o.maxConns,
 		Logger:   log,
+		// The failover tests put many tenants on one database.
+		AllowSharedDatabases: true,
 	})
 	if err != nil {
 		return nil, err
