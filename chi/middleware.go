@@ -1,10 +1,13 @@
 package tenantchi
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"reflect"
+	"sync"
 
 	"github.com/tenantrouter/tenantplugin/tenant"
 )
@@ -58,6 +61,9 @@ type middleware struct {
 	hostOnly  bool      // the default extractor, FromHost, alone
 	only      Extractor // the extractor when there is one
 	ctxs      ctxCache
+	// attached checks once, at the first tenant request, that a
+	// *gorm.DB's plugin uses the registry (see warnUnattached).
+	attached sync.Once
 }
 
 func (m *middleware) serve(next http.Handler, w http.ResponseWriter, r *http.Request) {
@@ -91,7 +97,21 @@ func (m *middleware) serve(next http.Handler, w http.ResponseWriter, r *http.Req
 		m.onError(w, r, http.StatusNotFound, &tenant.Error{ID: id, Err: tenant.ErrUnknown})
 		return
 	}
+	m.attached.Do(func() { warnUnattached(r.Context(), m.reg) })
 	next.ServeHTTP(w, m.ctxs.withTenant(r, id))
+}
+
+// warnUnattached logs a warning when reg is a registry that tells
+// whether a *gorm.DB uses it (resolver.Resolver.Attached) and none does:
+// db.Use(tenantplugin.New(...)) was forgotten, and every statement of
+// the handlers goes to the database gorm.Open opened.
+func warnUnattached(ctx context.Context, reg Registry) {
+	a, ok := reg.(interface{ Attached() bool })
+	if !ok || a.Attached() {
+		return
+	}
+	slog.Default().LogAttrs(ctx, slog.LevelWarn,
+		"tenantchi: a tenant request arrived, but no *gorm.DB uses the resolver: without db.Use(tenantplugin.New(...)), GORM sends every statement to the database gorm.Open opened")
 }
 
 // extract tries each extractor in turn. It returns the first tenant
