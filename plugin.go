@@ -239,11 +239,15 @@ func (p *Plugin) decide(s Statement) Route {
 	return r
 }
 
+// errNoTenant is the error of a statement routed to a tenant whose
+// context has none.
+var errNoTenant = fmt.Errorf("%w: give GORM the request's context (db.WithContext(ctx)), or send the statement to a reserved database (reserved.Use)", tenant.ErrMissing)
+
 // tenantPool resolves the pool of the tenant in ctx.
 func (p *Plugin) tenantPool(ctx context.Context, access Access) (string, gorm.ConnPool, error) {
 	v := tenantctx.From(ctx)
 	if v == nil {
-		return "", nil, tenant.ErrMissing
+		return "", nil, errNoTenant
 	}
 	id := v.ID
 	if !v.Valid() { // checked once per context

@@ -202,7 +202,9 @@ func (o options) ping(ctx context.Context, t target) (target, error) {
 	case err == nil:
 		t.known = known
 		return t, nil
-	case errors.Is(err, tenant.ErrUnknown), errors.Is(err, tenant.ErrMissing), ctx.Err() != nil, answered:
+	case errors.Is(err, tenant.ErrUnknown):
+		return t, fmt.Errorf("%w (the resolver does not serve it: Set it, or load the store with tenantsync.Load, before migrating)", err)
+	case errors.Is(err, tenant.ErrMissing), ctx.Err() != nil, answered:
 		return t, err
 	}
 	return t, fmt.Errorf("%w (no answer within %v): %w", ErrUnreachable, o.connectTimeout, err)
