@@ -9,6 +9,7 @@ import (
 	"io"
 	"maps"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -355,17 +356,24 @@ func load(ctx context.Context, store tenantconfig.Store, args []string, out io.W
 // drivers are the drivers the library ships.
 var drivers = []string{pgdriver.DriverName, sqlitedriver.DriverName}
 
-// checkDSNs parses each PostgreSQL DSN as the resolver will, so that a
-// DSN no instance could use is refused here rather than by every
-// instance. Errors never quote the DSN.
+// checkDSNs parses each PostgreSQL DSN as the resolver will, and
+// refuses a DSN of no given driver that is neither PostgreSQL's nor a
+// SQLite file, so that a DSN no instance could use is refused here
+// rather than by every instance. Errors never quote the DSN.
 func checkDSNs(c tenantconfig.Config) error {
 	for orm, aliases := range c.ORM {
 		for alias, db := range aliases {
 			if db.Driver != "" && !slices.Contains(drivers, db.Driver) {
 				return fmt.Errorf("orm_config.%s.%s: unsupported driver %q", orm, alias, db.Driver)
 			}
-			pg := db.Driver == pgdriver.DriverName || (db.Driver == "" && (strings.HasPrefix(db.DSN, "postgres://") || strings.HasPrefix(db.DSN, "postgresql://")))
-			if db.DSN == "" || !pg {
+			if db.DSN == "" {
+				continue
+			}
+			pg := db.Driver == pgdriver.DriverName || (db.Driver == "" && (strings.HasPrefix(db.DSN, "postgres://") || strings.HasPrefix(db.DSN, "postgresql://") || keywordDSN(db.DSN)))
+			if !pg {
+				if db.Driver == "" && !sqliteFile(db.DSN) {
+					return fmt.Errorf("orm_config.%s.%s.dsn: neither a PostgreSQL DSN (postgres://…) nor a SQLite file (file:…, or a path ending in .db, .sqlite or .sqlite3)", orm, alias)
+				}
 				continue
 			}
 			if _, err := pgdriver.New().Connector("", tenantconfig.DataSource{DSN: db.DSN}); err != nil {
@@ -374,6 +382,28 @@ func checkDSNs(c tenantconfig.Config) error {
 		}
 	}
 	return nil
+}
+
+// keywordDSN reports whether dsn is in PostgreSQL's keyword/value form
+// ("host=db dbname=acme"): a "=" before any "?", which a SQLite file's
+// parameters follow.
+func keywordDSN(dsn string) bool {
+	before, _, _ := strings.Cut(dsn, "?")
+	return strings.Contains(before, "=")
+}
+
+// sqliteFile reports whether dsn names a SQLite database: a file: URI,
+// or a path with a SQLite extension.
+func sqliteFile(dsn string) bool {
+	if strings.HasPrefix(dsn, "file:") {
+		return true
+	}
+	path, _, _ := strings.Cut(dsn, "?")
+	switch filepath.Ext(path) {
+	case ".db", ".sqlite", ".sqlite3":
+		return true
+	}
+	return false
 }
 
 func storeService(s tenantconfig.Store) string {
