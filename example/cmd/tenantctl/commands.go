@@ -59,11 +59,11 @@ func dispatch(ctx context.Context, args []string, getenv func(string) string, ou
 		run = load
 	case "add":
 		run = func(ctx context.Context, s tenantconfig.Store, a []string, w io.Writer) error {
-			return put(ctx, s, a, w, true)
+			return put(ctx, s, a, w, true, getenv("DATABASE_URL"))
 		}
 	case "update":
 		run = func(ctx context.Context, s tenantconfig.Store, a []string, w io.Writer) error {
-			return put(ctx, s, a, w, false)
+			return put(ctx, s, a, w, false, getenv("DATABASE_URL"))
 		}
 	case "remove":
 		run = remove
@@ -172,7 +172,7 @@ func (s *setFlags) note(err error) {
 
 func hasKey(m map[string]string, k string) bool { _, ok := m[k]; return ok }
 
-func put(ctx context.Context, store tenantconfig.Store, args []string, out io.Writer, create bool) error {
+func put(ctx context.Context, store tenantconfig.Store, args []string, out io.Writer, create bool, templateDSN string) error {
 	fs := newFlags("put")
 	dsn := fs.String("dsn", "", "the tenant's database URL")
 	orm := fs.String("orm", tenantconfig.GORM, "ORM id")
@@ -217,6 +217,9 @@ func put(ctx context.Context, store tenantconfig.Store, args []string, out io.Wr
 	}
 	if err := checkDSNs(cfg); err != nil {
 		return err
+	}
+	if err := checkShared(ctx, store, id, cfg, templateDSN); err != nil {
+		return &tenant.Error{ID: id, Err: err}
 	}
 	change := tenantconfig.Change{Kind: tenantconfig.PutTenant, Tenant: id, Config: cfg, Create: create, Existing: !create}
 	vs, err := store.Apply(ctx, change)
