@@ -100,7 +100,12 @@ func dispatch(ctx context.Context, args []string, getenv func(string) string, ou
 	if err != nil {
 		return err
 	}
-	return run(ctx, store, rest, out)
+	err = run(ctx, store, rest, out)
+	if errors.Is(err, tenant.ErrUnknown) && (cmd == "show" || cmd == "remove" || cmd == "update") {
+		// A wrong -service or -prefix is the likely cause.
+		err = fmt.Errorf("%w: service %q (prefix %q) has no such tenant: check -service and -prefix; tenantctl list shows the service's tenants", err, g.service, g.prefix)
+	}
+	return err
 }
 
 // newFlags returns a flag set that reports errors to its caller only.
