@@ -223,6 +223,9 @@ func put(ctx context.Context, store tenantconfig.Store, args []string, out io.Wr
 	if err := checkDSNs(cfg); err != nil {
 		return err
 	}
+	if err := checkTemplateDriver(cfg, templateDSN); err != nil {
+		return err
+	}
 	if err := checkShared(ctx, store, id, cfg, templateDSN); err != nil {
 		return &tenant.Error{ID: id, Err: err}
 	}
