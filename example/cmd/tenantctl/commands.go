@@ -46,6 +46,10 @@ func dispatch(ctx context.Context, args []string, getenv func(string) string, ou
 	fs.StringVar(&g.prefix, "prefix", redisstore.DefaultPrefix, "key prefix")
 	fs.StringVar(&g.data, "data", "", "directory of the tenants' SQLite files (create, delete; DATABASE_URL unset or SQLite)")
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			_, err = io.WriteString(out, usage)
+			return err
+		}
 		return usagef("%v", err)
 	}
 	rest := fs.Args()
