@@ -186,6 +186,7 @@ func put(ctx context.Context, store tenantconfig.Store, args []string, out io.Wr
 	dsn := fs.String("dsn", "", "the tenant's database URL")
 	orm := fs.String("orm", tenantconfig.GORM, "ORM id")
 	alias := fs.String("alias", tenantconfig.DefaultAlias, "template alias")
+	shared := fs.Bool("allow-shared-database", false, "accept a database another tenant names (load tests, whose instances set resolver.Config.AllowSharedDatabases)")
 	sets := &setFlags{values: map[string]string{}}
 	fs.Var(sets, "set", "deployment KEY=VALUE (repeatable)")
 	id, err := idAndFlags(fs, args)
@@ -230,8 +231,10 @@ func put(ctx context.Context, store tenantconfig.Store, args []string, out io.Wr
 	if err := checkTemplateDriver(cfg, templateDSN); err != nil {
 		return err
 	}
-	if err := checkShared(ctx, store, id, cfg, templateDSN); err != nil {
-		return &tenant.Error{ID: id, Err: err}
+	if !*shared {
+		if err := checkShared(ctx, store, id, cfg, templateDSN); err != nil {
+			return &tenant.Error{ID: id, Err: err}
+		}
 	}
 	change := tenantconfig.Change{Kind: tenantconfig.PutTenant, Tenant: id, Config: cfg, Create: create, Existing: !create}
 	vs, err := store.Apply(ctx, change)
