@@ -172,6 +172,7 @@ stop_all() {
 	done
 	stop_redis
 	stop_pg
+	rm -f "$DIR/run.pid"
 	log "stopped (data kept in $DIR; --fresh starts from nothing)"
 }
 
@@ -183,6 +184,12 @@ fi
 
 mkdir -p "$DIR"
 chmod 755 "$DIR"
+# One run per directory: a second one would stop the first's servers.
+if other="$(cat "$DIR/run.pid" 2>/dev/null)" && [[ "$other" != "$$" ]] && alive "$other" &&
+	tr '\0' ' ' <"/proc/$other/cmdline" 2>/dev/null | grep -q 'run-full\.sh'; then
+	die "example/run-full.sh is running already in $DIR (pid $other): use that run, stop it with Ctrl-C, or give this one another RUN_FULL_DIR, PORT, PG_PORT and REDIS_PORT"
+fi
+echo "$$" >"$DIR/run.pid"
 # Whatever the last run left running is stopped first.
 stop_redis
 stop_pg

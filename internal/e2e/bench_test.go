@@ -104,7 +104,7 @@ func BenchmarkRecovery(b *testing.B) {
 			waits := startWaits(insts, id, dbs[1], 15*time.Second)
 			time.Sleep(5 * time.Millisecond)
 			up := rs.restart()
-			res := e.mustCtl(rs, "add", id, "--dsn", e.dsn(dbs[1], ""))
+			res := e.mustCtl(rs, "add", id, "--allow-shared-database", "--dsn", e.dsn(dbs[1], ""))
 			ctl = append(ctl, res.returned.Sub(up))
 			var worst time.Duration
 			for range insts {

@@ -251,8 +251,10 @@ func TestSecretsNeverLogged(t *testing.T) {
 	dead := fmt.Sprintf("postgres://postgres:%s@127.0.0.1:%d/nowhere?sslmode=disable", pw("dead"), deadPort)
 	// a1's pool is open: the move to a dead server is refused and logged.
 	e.mustCtl(rs, "update", "a1.localhost", "--dsn", dead)
-	// b1 is added (no pool yet); its queries fail and are logged.
-	e.mustCtl(rs, "add", "b1.localhost", "--dsn", strings.Replace(dead, secrets["dead"], pw("dead-add"), 1))
+	// b1 is added (no pool yet), on a database of its own on the dead
+	// server; its queries fail and are logged.
+	deadB := strings.Replace(strings.Replace(dead, "/nowhere?", "/nowhere_b?", 1), secrets["dead"], pw("dead-add"), 1)
+	e.mustCtl(rs, "add", "b1.localhost", "--dsn", deadB)
 	// A database that does not exist on a live server.
 	e.mustCtl(rs, "add", "m1.localhost", "--dsn", e.dsn("no_such_database", pw("missing-db")))
 	// DSNs that do not parse: refused by tenantctl, or by the instances.

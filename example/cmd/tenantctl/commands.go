@@ -46,6 +46,10 @@ func dispatch(ctx context.Context, args []string, getenv func(string) string, ou
 	fs.StringVar(&g.prefix, "prefix", redisstore.DefaultPrefix, "key prefix")
 	fs.StringVar(&g.data, "data", "", "directory of the tenants' SQLite files (create, delete; DATABASE_URL unset or SQLite)")
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			_, err = io.WriteString(out, usage)
+			return err
+		}
 		return usagef("%v", err)
 	}
 	rest := fs.Args()
@@ -59,11 +63,11 @@ func dispatch(ctx context.Context, args []string, getenv func(string) string, ou
 		run = load
 	case "add":
 		run = func(ctx context.Context, s tenantconfig.Store, a []string, w io.Writer) error {
-			return put(ctx, s, a, w, true)
+			return put(ctx, s, a, w, true, getenv("DATABASE_URL"))
 		}
 	case "update":
 		run = func(ctx context.Context, s tenantconfig.Store, a []string, w io.Writer) error {
-			return put(ctx, s, a, w, false)
+			return put(ctx, s, a, w, false, getenv("DATABASE_URL"))
 		}
 	case "remove":
 		run = remove
@@ -100,7 +104,12 @@ func dispatch(ctx context.Context, args []string, getenv func(string) string, ou
 	if err != nil {
 		return err
 	}
-	return run(ctx, store, rest, out)
+	err = run(ctx, store, rest, out)
+	if errors.Is(err, tenant.ErrUnknown) && (cmd == "show" || cmd == "remove" || cmd == "update") {
+		// A wrong -service or -prefix is the likely cause.
+		err = fmt.Errorf("%w: service %q (prefix %q) has no such tenant: check -service and -prefix; tenantctl list shows the service's tenants", err, g.service, g.prefix)
+	}
+	return err
 }
 
 // newFlags returns a flag set that reports errors to its caller only.
@@ -172,11 +181,12 @@ func (s *setFlags) note(err error) {
 
 func hasKey(m map[string]string, k string) bool { _, ok := m[k]; return ok }
 
-func put(ctx context.Context, store tenantconfig.Store, args []string, out io.Writer, create bool) error {
+func put(ctx context.Context, store tenantconfig.Store, args []string, out io.Writer, create bool, templateDSN string) error {
 	fs := newFlags("put")
 	dsn := fs.String("dsn", "", "the tenant's database URL")
 	orm := fs.String("orm", tenantconfig.GORM, "ORM id")
 	alias := fs.String("alias", tenantconfig.DefaultAlias, "template alias")
+	shared := fs.Bool("allow-shared-database", false, "accept a database another tenant names (load tests, whose instances set resolver.Config.AllowSharedDatabases)")
 	sets := &setFlags{values: map[string]string{}}
 	fs.Var(sets, "set", "deployment KEY=VALUE (repeatable)")
 	id, err := idAndFlags(fs, args)
@@ -217,6 +227,14 @@ func put(ctx context.Context, store tenantconfig.Store, args []string, out io.Wr
 	}
 	if err := checkDSNs(cfg); err != nil {
 		return err
+	}
+	if err := checkTemplateDriver(cfg, templateDSN); err != nil {
+		return err
+	}
+	if !*shared {
+		if err := checkShared(ctx, store, id, cfg, templateDSN); err != nil {
+			return &tenant.Error{ID: id, Err: err}
+		}
 	}
 	change := tenantconfig.Change{Kind: tenantconfig.PutTenant, Tenant: id, Config: cfg, Create: create, Existing: !create}
 	vs, err := store.Apply(ctx, change)

@@ -34,7 +34,7 @@ func TestAddRefusesUnparseableDSN(t *testing.T) {
 func TestAddAcceptsEachDriversDSN(t *testing.T) {
 	c := newCLI(t)
 	for i, dsn := range []string{
-		"postgres://db/acme", "postgresql://u@db:5433/acme?sslmode=disable", "host=db dbname=acme",
+		"postgres://db/acme", "postgresql://u@db:5433/acme?sslmode=disable", "host=db dbname=acme2",
 		"acme.db", "data/acme.sqlite?_pragma=busy_timeout(5000)", "file:acme.sqlite3?mode=rwc",
 	} {
 		c.must("add", fmt.Sprintf("t%d", i), "--dsn", dsn)

@@ -148,8 +148,8 @@ const usage = `usage: tenantctl [-service NAME] [-redis URL] [-prefix PREFIX] [-
   create ID [--db NAME]
   delete ID [--drop-database] [--db NAME] [--drain-timeout DURATION]
   load FILE [--dry-run]
-  add ID (--dsn URL | --set KEY=VALUE ...) [--orm gorm] [--alias default]
-  update ID (--dsn URL | --set KEY=VALUE ...) [--orm gorm] [--alias default]
+  add ID (--dsn URL | --set KEY=VALUE ...) [--orm gorm] [--alias default] [--allow-shared-database]
+  update ID (--dsn URL | --set KEY=VALUE ...) [--orm gorm] [--alias default] [--allow-shared-database]
   remove ID
   list
   show ID
