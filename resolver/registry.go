@@ -83,6 +83,10 @@ func (r *Resolver) set(ctx context.Context, id string, cfg tenantconfig.Database
 	}
 	old := t.pool.Load()
 	if old == nil || old.retired() {
+		if err := r.sharedLocked(id, dbs); err != nil { // given to another while Set waited
+			r.mu.Unlock()
+			return true, err
+		}
 		r.setCfgLocked(t, cfg, dbs)
 		r.mu.Unlock()
 		if tenantLogged(ctx) {
@@ -284,7 +288,9 @@ func (r *Resolver) setCfgLocked(t *tenantState, cfg tenantconfig.Database, dbs [
 		return
 	}
 	for _, db := range t.dbs {
-		delete(r.dbOwner, db)
+		if r.dbOwner[db] == t.id {
+			delete(r.dbOwner, db)
+		}
 	}
 	t.dbs = dbs
 	for _, db := range dbs {
