@@ -6,6 +6,8 @@ import (
 	"errors"
 	"maps"
 	"net"
+	"net/netip"
+	"path"
 	"strconv"
 	"strings"
 	"sync"
@@ -53,8 +55,36 @@ func (d pgDriver) Connector(templateDSN string, c tenantconfig.DataSource) (driv
 	if err != nil {
 		return nil, err
 	}
-	server := net.JoinHostPort(strings.ToLower(cc.Host), strconv.Itoa(int(cc.Port)))
-	return connector{Connector: conn, unprepared: unprepared, server: server, database: server + "/" + cc.Database}, nil
+	server := net.JoinHostPort(canonicalHost(cc.Host), strconv.Itoa(int(cc.Port)))
+	return connector{Connector: conn, unprepared: unprepared, server: server, database: server + "/" + databaseName(cc)}, nil
+}
+
+// canonicalHost spells alike the hosts that reach one server without a
+// look-up: a name in lower case without its trailing dot, an IP address
+// in its shortest form (an IPv4 address mapped to IPv6 as IPv4), a
+// socket directory cleaned.
+func canonicalHost(h string) string {
+	if strings.HasPrefix(h, "/") {
+		return path.Clean(h)
+	}
+	if a, err := netip.ParseAddr(h); err == nil {
+		return a.Unmap().String()
+	}
+	return strings.TrimSuffix(strings.ToLower(h), ".")
+}
+
+// databaseName returns the database cc reaches: without a name, the
+// server opens the one a "database" run-time parameter names, or else
+// the one named after the user (pgconn sends the name over the
+// parameter when there is one).
+func databaseName(cc *pgx.ConnConfig) string {
+	if cc.Database != "" {
+		return cc.Database
+	}
+	if db := cc.RuntimeParams["database"]; db != "" {
+		return db
+	}
+	return cc.User
 }
 
 // connConfig merges c over the template, and returns the pooler the
