@@ -184,10 +184,17 @@ func (r *Resolver) check(cfg tenantconfig.Database) (dbs []string, err error) {
 }
 
 // appendDatabase appends the database c reaches, if it names it
-// (dbdriver.DatabaseConnector).
+// (dbdriver.DatabaseConnector), at each of its addresses
+// (dbdriver.DatabasesConnector).
 func appendDatabase(dbs []string, c driver.Connector) []string {
-	if dc, ok := c.(dbdriver.DatabaseConnector); ok {
-		if db := dc.Database(); db != "" && !slices.Contains(dbs, db) {
+	var names []string
+	if dc, ok := c.(dbdriver.DatabasesConnector); ok {
+		names = dc.Databases()
+	} else if dc, ok := c.(dbdriver.DatabaseConnector); ok {
+		names = []string{dc.Database()}
+	}
+	for _, db := range names {
+		if db != "" && !slices.Contains(dbs, db) {
 			dbs = append(dbs, db)
 		}
 	}

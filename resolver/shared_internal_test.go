@@ -2,8 +2,8 @@ package resolver
 
 import (
 	"context"
-	"errors"
 	"database/sql/driver"
+	"errors"
 	"runtime"
 	"testing"
 

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/netip"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -56,7 +57,14 @@ func (d pgDriver) Connector(templateDSN string, c tenantconfig.DataSource) (driv
 		return nil, err
 	}
 	server := net.JoinHostPort(canonicalHost(cc.Host), strconv.Itoa(int(cc.Port)))
-	return connector{Connector: conn, unprepared: unprepared, server: server, database: server + "/" + databaseName(cc)}, nil
+	name := databaseName(cc)
+	databases := []string{server + "/" + name}
+	for _, f := range cc.Fallbacks {
+		if db := net.JoinHostPort(canonicalHost(f.Host), strconv.Itoa(int(f.Port))) + "/" + name; !slices.Contains(databases, db) {
+			databases = append(databases, db)
+		}
+	}
+	return connector{Connector: conn, unprepared: unprepared, server: server, database: databases[0], databases: databases}, nil
 }
 
 // canonicalHost spells alike the hosts that reach one server without a
