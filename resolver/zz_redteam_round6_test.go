@@ -116,3 +116,33 @@ func TestRedTeam6HeldSQLiteSpellings(t *testing.T) {
 		}
 	}
 }
+
+// TestRedTeam6SharedThroughSymlink: a file reached through a symbolic
+// link, to it or to a directory on its path, is the file linked to,
+// whether it exists yet or not.
+func TestRedTeam6SharedThroughSymlink(t *testing.T) {
+	dir := t.TempDir()
+	real := filepath.Join(dir, "real")
+	if err := os.Mkdir(real, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(real, "a.db"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range [][2]string{{"real", "linkdir"}, {filepath.Join("real", "a.db"), "link.db"}} {
+		if err := os.Symlink(filepath.Join(dir, l[0]), filepath.Join(dir, l[1])); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := newResolver(t, sqliteConfig())
+	for _, tc := range [][2]string{
+		{"real/a.db", "link.db"},
+		{"real/a.db", "linkdir/a.db"},
+		{"real/new.db", "linkdir/new.db"},
+		{"linkdir/sub/new.db", "real/sub/new.db"},
+	} {
+		if !sharedRefused(t, r, dsn(filepath.Join(dir, tc[0])), dsn("file:"+filepath.Join(dir, tc[1]))) {
+			t.Errorf("%s given to b after a got %s: accepted", tc[1], tc[0])
+		}
+	}
+}

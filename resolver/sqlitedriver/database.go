@@ -9,7 +9,8 @@ import (
 // and SQLite read it: the file's absolute path; "memory:" and the name
 // of an in-memory database with a shared cache (or of the memdb VFS,
 // for a name starting with "/"), which every connection of the process
-// that names it reaches; "" for a private in-memory database.
+// that names it reaches; "" for a private in-memory database. The
+// file's path is the one its symbolic links lead to (resolveLinks).
 //
 // A DSN without the "file:" scheme (in any case, as SQLite reads it) is
 // a path: the driver cuts its query off and passes on only its vfs. A
@@ -53,10 +54,29 @@ func databaseFile(dsn string) string {
 		}
 		return ""
 	}
-	if abs, err := filepath.Abs(path); err == nil {
-		return abs
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return filepath.Clean(path)
 	}
-	return filepath.Clean(path)
+	return resolveLinks(abs)
+}
+
+// resolveLinks follows the symbolic links on the path of the file abs,
+// which may not exist yet: those of its longest leading part that
+// exists. A hard link is not seen: it is a file of its own name.
+func resolveLinks(abs string) string {
+	p, rest := abs, ""
+	for {
+		if r, err := filepath.EvalSymlinks(p); err == nil {
+			return filepath.Join(r, rest)
+		}
+		parent := filepath.Dir(p)
+		if parent == p {
+			return abs
+		}
+		rest = filepath.Join(filepath.Base(p), rest)
+		p = parent
+	}
 }
 
 // uriParams returns the last mode, cache and vfs in a URI's query, as
