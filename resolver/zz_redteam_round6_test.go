@@ -146,3 +146,27 @@ func TestRedTeam6SharedThroughSymlink(t *testing.T) {
 		}
 	}
 }
+
+// TestRedTeam6HeldConcurrentNewTenantsOneDatabase: tenants set at once to
+// one new database: exactly one gets it, the others are refused.
+func TestRedTeam6HeldConcurrentNewTenantsOneDatabase(t *testing.T) {
+	r := newResolver(t, sqliteConfig())
+	cfg := dsn(filepath.Join(t.TempDir(), "x.db"))
+	const n = 8
+	errs := make(chan error, n)
+	for i := range n {
+		go func() { errs <- r.Set(context.Background(), "t"+string(rune('a'+i)), cfg) }()
+	}
+	won := 0
+	for range n {
+		switch err := <-errs; {
+		case err == nil:
+			won++
+		case !errors.Is(err, resolver.ErrDatabaseShared):
+			t.Errorf("Set: %v", err)
+		}
+	}
+	if won != 1 || len(r.Tenants()) != 1 {
+		t.Errorf("%d Sets won, %d tenants registered, want 1 and 1", won, len(r.Tenants()))
+	}
+}

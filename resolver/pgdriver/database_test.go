@@ -30,9 +30,8 @@ func reached(t *testing.T, templateDSN string, src tenantconfig.DataSource) (nam
 
 // TestDatabaseNamesTheDatabaseReached: with no database name in the
 // template or the data source, PostgreSQL opens the one named after the
-// user, or the one a "database" run-time parameter names: Database
-// names that one, so that a tenant given it by another spelling is
-// compared with the tenant that names it.
+// user: Database names that one, so that a tenant given it by another
+// spelling is compared with the tenant that names it.
 func TestDatabaseNamesTheDatabaseReached(t *testing.T) {
 	u, err := url.Parse(testenv.PostgresURL(t))
 	if err != nil {
@@ -47,7 +46,7 @@ func TestDatabaseNamesTheDatabaseReached(t *testing.T) {
 		want string
 	}{
 		{tenantconfig.DataSource{User: u.User.Username()}, u.User.Username()},
-		{tenantconfig.DataSource{Params: map[string]string{"database": db}}, db},
+		{tenantconfig.DataSource{DSN: noName + "&dbname=" + db}, db},
 		{tenantconfig.DataSource{DSN: noName}, u.User.Username()},
 	} {
 		name, current := reached(t, noName, tc.src)
@@ -88,5 +87,28 @@ func TestDatabaseHostSpelledOtherwise(t *testing.T) {
 	}
 	if a, b := name("db.internal"), name("db.internal2"); a == b || !strings.HasSuffix(a, "/shop") {
 		t.Errorf("Database() = %q and %q for two servers", a, b)
+	}
+}
+
+// TestParamsNamingConnectionSettingsRefused: a database, user, host,
+// port or password given as a run-time parameter is not one: pgx sends
+// its own over a "database" or "user" (the tenant would reach the
+// template's database, or connect as its user, without an error), and
+// the server refuses the others at the first connection. The data
+// source is refused when registered, naming the field to use.
+func TestParamsNamingConnectionSettingsRefused(t *testing.T) {
+	const tmpl = "postgres://app@db.internal:5432/central?sslmode=disable"
+	for _, k := range []string{"database", "dbname", "DBName", "user", "host", "hostaddr", "port", "password"} {
+		_, err := pgdriver.New().Connector(tmpl, tenantconfig.DataSource{Params: map[string]string{k: "acme-secret"}})
+		if err == nil {
+			t.Errorf("param %q accepted", k)
+			continue
+		}
+		if strings.Contains(err.Error(), "acme-secret") {
+			t.Errorf("param %q: error quotes the value: %v", k, err)
+		}
+	}
+	if _, err := pgdriver.New().Connector(tmpl, tenantconfig.DataSource{Name: "acme", Params: map[string]string{"search_path": "acme", "options": "-c statement_timeout=5s"}}); err != nil {
+		t.Errorf("run-time parameters refused: %v", err)
 	}
 }

@@ -82,15 +82,10 @@ func canonicalHost(h string) string {
 }
 
 // databaseName returns the database cc reaches: without a name, the
-// server opens the one a "database" run-time parameter names, or else
-// the one named after the user (pgconn sends the name over the
-// parameter when there is one).
+// server opens the one named after the user.
 func databaseName(cc *pgx.ConnConfig) string {
 	if cc.Database != "" {
 		return cc.Database
-	}
-	if db := cc.RuntimeParams["database"]; db != "" {
-		return db
 	}
 	return cc.User
 }
@@ -195,6 +190,9 @@ func mergeFields(cc *pgx.ConnConfig, c tenantconfig.DataSource, pool *pooler) er
 	if c.Password != "" {
 		cc.Password = c.Password
 	}
+	if err := checkParamNames(c.Params); err != nil {
+		return err
+	}
 	params := maps.Clone(c.Params)
 	if p, ok, err := takePooler(params); err != nil {
 		return err
@@ -239,6 +237,24 @@ func withServerName(t *tls.Config, old, host string) *tls.Config {
 	t = t.Clone()
 	t.ServerName = host
 	return t
+}
+
+// connSettings are the connection settings that are not run-time
+// parameters: given as params, pgx would send its own "database" and
+// "user" over them (the tenant reaching the template's database), and
+// the server would refuse the others.
+var connSettings = []string{"database", "dbname", "user", "password", "host", "hostaddr", "port"}
+
+// checkParamNames refuses params that name a connection setting.
+func checkParamNames(params map[string]string) error {
+	for k := range params {
+		for _, s := range connSettings {
+			if strings.EqualFold(k, s) {
+				return errors.New("pgdriver: param " + strconv.Quote(k) + " is a connection setting, not a run-time parameter: give it as the data source's field (name, user, password, host, port)")
+			}
+		}
+	}
+	return nil
 }
 
 // mergeParams sets params over the template's run-time parameters. Their
