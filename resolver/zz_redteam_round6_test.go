@@ -122,11 +122,11 @@ func TestRedTeam6HeldSQLiteSpellings(t *testing.T) {
 // whether it exists yet or not.
 func TestRedTeam6SharedThroughSymlink(t *testing.T) {
 	dir := t.TempDir()
-	real := filepath.Join(dir, "real")
-	if err := os.Mkdir(real, 0o700); err != nil {
+	target := filepath.Join(dir, "real")
+	if err := os.Mkdir(target, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(real, "a.db"), nil, 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(target, "a.db"), nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	for _, l := range [][2]string{{"real", "linkdir"}, {filepath.Join("real", "a.db"), "link.db"}} {
