@@ -83,6 +83,10 @@ func (r *Resolver) set(ctx context.Context, id string, cfg tenantconfig.Database
 	}
 	old := t.pool.Load()
 	if old == nil || old.retired() {
+		if err := r.sharedLocked(id, dbs); err != nil { // given to another while Set waited
+			r.mu.Unlock()
+			return true, err
+		}
 		r.setCfgLocked(t, cfg, dbs)
 		r.mu.Unlock()
 		if tenantLogged(ctx) {
@@ -180,10 +184,17 @@ func (r *Resolver) check(cfg tenantconfig.Database) (dbs []string, err error) {
 }
 
 // appendDatabase appends the database c reaches, if it names it
-// (dbdriver.DatabaseConnector).
+// (dbdriver.DatabaseConnector), at each of its addresses
+// (dbdriver.DatabasesConnector).
 func appendDatabase(dbs []string, c driver.Connector) []string {
-	if dc, ok := c.(dbdriver.DatabaseConnector); ok {
-		if db := dc.Database(); db != "" && !slices.Contains(dbs, db) {
+	var names []string
+	if dc, ok := c.(dbdriver.DatabasesConnector); ok {
+		names = dc.Databases()
+	} else if dc, ok := c.(dbdriver.DatabaseConnector); ok {
+		names = []string{dc.Database()}
+	}
+	for _, db := range names {
+		if db != "" && !slices.Contains(dbs, db) {
 			dbs = append(dbs, db)
 		}
 	}
@@ -284,7 +295,9 @@ func (r *Resolver) setCfgLocked(t *tenantState, cfg tenantconfig.Database, dbs [
 		return
 	}
 	for _, db := range t.dbs {
-		delete(r.dbOwner, db)
+		if r.dbOwner[db] == t.id {
+			delete(r.dbOwner, db)
+		}
 	}
 	t.dbs = dbs
 	for _, db := range dbs {

@@ -43,8 +43,9 @@ type SessionConnector interface {
 
 // Connector wraps c with h. When c is a SessionConnector, so is the
 // wrapper. The wrapper's Unprepared (dbdriver.UnpreparedConnector),
-// Server (dbdriver.ServerConnector) and Database
-// (dbdriver.DatabaseConnector) are c's.
+// Server (dbdriver.ServerConnector), Database
+// (dbdriver.DatabaseConnector) and Databases (dbdriver.DatabasesConnector)
+// are c's.
 func Connector(c driver.Connector, h Hooks) driver.Connector {
 	if sc, ok := c.(SessionConnector); ok {
 		return sessionConnector{connector{c, h}, sc}
@@ -112,6 +113,18 @@ func (c connector) Database() string {
 		return dc.Database()
 	}
 	return ""
+}
+
+// Databases forwards c's dbdriver.DatabasesConnector, or its Database
+// alone; nil when c names none.
+func (c connector) Databases() []string {
+	if dc, ok := c.Connector.(interface{ Databases() []string }); ok {
+		return dc.Databases()
+	}
+	if db := c.Database(); db != "" {
+		return []string{db}
+	}
+	return nil
 }
 
 type sessionConnector struct {

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"errors"
+	"slices"
 	"sync/atomic"
 	"testing"
 
@@ -209,6 +210,35 @@ func TestDatabaseForwarded(t *testing.T) {
 		}
 		if got := d.Database(); got != tt.want {
 			t.Errorf("%s: Database %q, want %q", tt.name, got, tt.want)
+		}
+	}
+}
+
+// databasesConnector is a connector that names its database on two hosts.
+type databasesConnector struct{ databaseConnector }
+
+func (databasesConnector) Databases() []string { return []string{"db1:5432/shop", "db2:5432/shop"} }
+
+// TestDatabasesForwarded: the wrapper names the wrapped connector's
+// database at each of its addresses, or at its one address, so that a
+// tenant given it on a fallback host is seen through the wrapper.
+func TestDatabasesForwarded(t *testing.T) {
+	type databases interface{ Databases() []string }
+	for _, tt := range []struct {
+		name string
+		c    driver.Connector
+		want []string
+	}{
+		{"plain", memdriver.Connector{}, nil},
+		{"database", databaseConnector{}, []string{"db1:5432/shop"}},
+		{"databases", databasesConnector{}, []string{"db1:5432/shop", "db2:5432/shop"}},
+	} {
+		d, ok := drvwrap.Connector(tt.c, drvwrap.Hooks{}).(databases)
+		if !ok {
+			t.Fatalf("%s: the wrapper has no Databases method", tt.name)
+		}
+		if got := d.Databases(); !slices.Equal(got, tt.want) {
+			t.Errorf("%s: Databases %q, want %q", tt.name, got, tt.want)
 		}
 	}
 }

@@ -57,6 +57,16 @@ type DatabaseConnector interface {
 	Database() string
 }
 
+// DatabasesConnector is an optional interface of the connectors a
+// Driver returns, for a connector that reaches its database at several
+// addresses, one after the other (a PostgreSQL DSN with several hosts,
+// which hold the same data): Databases names it at each, as Database
+// does, and the resolver compares them all instead of Database.
+type DatabasesConnector interface {
+	driver.Connector
+	Databases() []string
+}
+
 // UnpreparedConnector is an optional interface of the connectors a
 // Driver returns. Unprepared reports that no statement may be kept
 // prepared on the connections' server sessions: the database is reached

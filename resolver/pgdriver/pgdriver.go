@@ -6,6 +6,9 @@ import (
 	"errors"
 	"maps"
 	"net"
+	"net/netip"
+	"path"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -53,8 +56,38 @@ func (d pgDriver) Connector(templateDSN string, c tenantconfig.DataSource) (driv
 	if err != nil {
 		return nil, err
 	}
-	server := net.JoinHostPort(strings.ToLower(cc.Host), strconv.Itoa(int(cc.Port)))
-	return connector{Connector: conn, unprepared: unprepared, server: server, database: server + "/" + cc.Database}, nil
+	server := net.JoinHostPort(canonicalHost(cc.Host), strconv.Itoa(int(cc.Port)))
+	name := databaseName(cc)
+	databases := []string{server + "/" + name}
+	for _, f := range cc.Fallbacks {
+		if db := net.JoinHostPort(canonicalHost(f.Host), strconv.Itoa(int(f.Port))) + "/" + name; !slices.Contains(databases, db) {
+			databases = append(databases, db)
+		}
+	}
+	return connector{Connector: conn, unprepared: unprepared, server: server, database: databases[0], databases: databases}, nil
+}
+
+// canonicalHost spells alike the hosts that reach one server without a
+// look-up: a name in lower case without its trailing dot, an IP address
+// in its shortest form (an IPv4 address mapped to IPv6 as IPv4), a
+// socket directory cleaned.
+func canonicalHost(h string) string {
+	if strings.HasPrefix(h, "/") {
+		return path.Clean(h)
+	}
+	if a, err := netip.ParseAddr(h); err == nil {
+		return a.Unmap().String()
+	}
+	return strings.TrimSuffix(strings.ToLower(h), ".")
+}
+
+// databaseName returns the database cc reaches: without a name, the
+// server opens the one named after the user.
+func databaseName(cc *pgx.ConnConfig) string {
+	if cc.Database != "" {
+		return cc.Database
+	}
+	return cc.User
 }
 
 // connConfig merges c over the template, and returns the pooler the
@@ -157,6 +190,9 @@ func mergeFields(cc *pgx.ConnConfig, c tenantconfig.DataSource, pool *pooler) er
 	if c.Password != "" {
 		cc.Password = c.Password
 	}
+	if err := checkParamNames(c.Params); err != nil {
+		return err
+	}
 	params := maps.Clone(c.Params)
 	if p, ok, err := takePooler(params); err != nil {
 		return err
@@ -201,6 +237,24 @@ func withServerName(t *tls.Config, old, host string) *tls.Config {
 	t = t.Clone()
 	t.ServerName = host
 	return t
+}
+
+// connSettings are the connection settings that are not run-time
+// parameters: given as params, pgx would send its own "database" and
+// "user" over them (the tenant reaching the template's database), and
+// the server would refuse the others.
+var connSettings = []string{"database", "dbname", "user", "password", "host", "hostaddr", "port"}
+
+// checkParamNames refuses params that name a connection setting.
+func checkParamNames(params map[string]string) error {
+	for k := range params {
+		for _, s := range connSettings {
+			if strings.EqualFold(k, s) {
+				return errors.New("pgdriver: param " + strconv.Quote(k) + " is a connection setting, not a run-time parameter: give it as the data source's field (name, user, password, host, port)")
+			}
+		}
+	}
+	return nil
 }
 
 // mergeParams sets params over the template's run-time parameters. Their

@@ -35,8 +35,9 @@ const SessionTimeout = 5 * time.Second
 type connector struct {
 	driver.Connector
 	unprepared bool
-	server     string // host:port, for dbdriver.ServerConnector
-	database   string // host:port/name, for dbdriver.DatabaseConnector
+	server     string   // host:port, for dbdriver.ServerConnector
+	database   string   // host:port/name, for dbdriver.DatabaseConnector
+	databases  []string // on each host, for dbdriver.DatabasesConnector
 }
 
 // Unprepared implements dbdriver.UnpreparedConnector.
@@ -49,6 +50,10 @@ func (c connector) Server() string { return c.server }
 // Database implements dbdriver.DatabaseConnector: the server and the
 // database name.
 func (c connector) Database() string { return c.database }
+
+// Databases implements dbdriver.DatabasesConnector: the database on each
+// host the connector may dial, the first first.
+func (c connector) Databases() []string { return c.databases }
 
 // ConnectSession implements dbdriver.SessionConnector.
 func (c connector) ConnectSession(ctx context.Context, ended func(error)) (driver.Conn, error) {

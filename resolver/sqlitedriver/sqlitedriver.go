@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"errors"
-	"path/filepath"
 	"strings"
 
 	_ "github.com/glebarez/go-sqlite" // registers "sqlite"
@@ -73,20 +72,7 @@ func (c connector) Connect(context.Context) (driver.Conn, error) {
 func (c connector) Driver() driver.Driver { return c.drv }
 
 // Database implements dbdriver.DatabaseConnector: the file's absolute
-// path; "" for an in-memory database, which no other connector reaches
-// by its DSN alone.
+// path; "memory:" and its name for an in-memory database with a shared
+// cache, which every connection of the process that names it reaches;
+// "" for a private in-memory database, which no other connector reaches.
 func (c connector) Database() string { return databaseFile(c.dsn) }
-
-// databaseFile returns the absolute path of the file that dsn opens, or
-// "" for an in-memory database.
-func databaseFile(dsn string) string {
-	path, query, _ := strings.Cut(dsn, "?")
-	path = strings.TrimPrefix(path, "file:")
-	if path == "" || path == ":memory:" || strings.Contains(query, "mode=memory") {
-		return ""
-	}
-	if abs, err := filepath.Abs(path); err == nil {
-		return abs
-	}
-	return filepath.Clean(path)
-}

@@ -47,9 +47,11 @@ func (s *Syncer) applySnapshot(ctx context.Context, snap map[string]tenantconfig
 			s.remove(ctx, id, 0)
 		}
 	}
+	s.collectShared()
 	for _, id := range sortedKeys(snap) {
 		s.put(ctx, id, snap[id])
 	}
+	s.putSharedAgain(ctx, func(p sharedRefusal) { s.put(ctx, p.id, p.rec) })
 }
 
 // behindAt reports whether a store at revision rev lost writes that
@@ -122,6 +124,7 @@ func (s *Syncer) applyEvents(ctx context.Context, pending map[string]tenantconfi
 		return
 	}
 	rewritten := false
+	s.collectShared()
 	for _, id := range sortedKeys(pending) {
 		e := pending[id]
 		refused := s.stats.refused.Load()
@@ -147,6 +150,7 @@ func (s *Syncer) applyEvents(ctx context.Context, pending map[string]tenantconfi
 		}
 		s.reportLag(arrived, id, refused, err != nil && !errors.Is(err, tenant.ErrUnknown))
 	}
+	s.putSharedAgain(ctx, func(p sharedRefusal) { s.put(ctx, p.id, p.rec) })
 	if rewritten {
 		s.requestResync()
 	}
@@ -222,10 +226,13 @@ func (s *Syncer) putTarget(ctx context.Context, id string, rec tenantconfig.Reco
 		err = s.setTarget(actx, id, next)
 	}
 	if err != nil {
-		s.refuse(ctx, id, rec.Version, err)
+		if !s.deferShared(id, rec, err) {
+			s.refuse(ctx, id, rec.Version, err)
+		}
 		return false, rewritten
 	}
 	s.applied[id] = db
+	s.applyDone(id)
 	if !serving {
 		s.stats.tenants.Add(1)
 	}
@@ -278,6 +285,7 @@ func (s *Syncer) remove(ctx context.Context, id string, version uint64) {
 		s.log.LogAttrs(ctx, slog.LevelWarn, "removing a tenant failed", slog.String("tenant", id), slog.String("error", err.Error()))
 	}
 	delete(s.applied, id)
+	s.applyDone(id)
 	s.forgetConfig(ctx, id)
 	s.stats.tenants.Add(-1)
 	s.stats.applied.Add(1)
@@ -285,6 +293,9 @@ func (s *Syncer) remove(ctx context.Context, id string, version uint64) {
 
 func (s *Syncer) refuse(ctx context.Context, id string, version uint64, err error) {
 	s.stats.refused.Add(1)
+	if errors.Is(err, resolver.ErrDatabaseShared) {
+		s.waiting[id] = version
+	}
 	if b := s.batch; b != nil {
 		b.refused++
 		if b.refused > maxRefusalLines {

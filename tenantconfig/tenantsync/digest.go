@@ -167,6 +167,7 @@ func (s *Syncer) readAndPut(ctx context.Context, d tenantconfig.Digester, ids []
 	}
 	s.preset = s.setNewTogether(ctx, ids, recs)
 	defer func() { s.preset = nil }()
+	s.collectShared()
 	for _, id := range ids {
 		switch rec, ok := recs[id]; {
 		case ok:
@@ -176,6 +177,8 @@ func (s *Syncer) readAndPut(ctx context.Context, d tenantconfig.Digester, ids []
 			s.setSum(id, Sum{}, false)
 		}
 	}
+	s.preset = nil // set again one by one
+	s.putSharedAgain(ctx, func(p sharedRefusal) { s.putSummed(ctx, p.id, recs[p.id]) })
 	return nil
 }
 
@@ -236,6 +239,7 @@ func (s *Syncer) applyEventChunk(ctx context.Context, d tenantconfig.Digester, i
 		_, okB := recs[b]
 		return cmpBool(okA || undecodable[a], okB || undecodable[b])
 	})
+	s.collectShared()
 	for _, id := range ids {
 		e := pending[id]
 		refused := s.stats.refused.Load()
@@ -259,6 +263,7 @@ func (s *Syncer) applyEventChunk(ctx context.Context, d tenantconfig.Digester, i
 		}
 		s.reportLag(arrived, id, refused, false)
 	}
+	s.putSharedAgain(ctx, func(p sharedRefusal) { s.putSummed(ctx, p.id, recs[p.id]) })
 	return true, rewritten
 }
 

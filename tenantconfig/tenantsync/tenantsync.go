@@ -96,6 +96,15 @@ type Syncer struct {
 	// preset holds the outcome of the Set of each new tenant of the
 	// chunk being applied, when they were set together (see parallel.go).
 	preset map[string]error
+	// shared, while a run of puts collects them (see shared.go), holds
+	// the tenants refused for a database another tenant held.
+	shared     []sharedRefusal
+	collecting bool
+	// waiting: the tenants refused for a shared database, and their
+	// versions, put again (requeueWaiting) once a later run freed one;
+	// freed: a tenant was applied or removed since the last requeue.
+	waiting map[string]uint64
+	freed   bool
 	// epoch is the store's (tenantconfig.Digest.Epoch) as last resynced;
 	// recreated: the store being resynced lost all its data and was
 	// written again, so the tenants it lacks are kept, and counted in
@@ -129,7 +138,8 @@ func Start(ctx context.Context, store tenantconfig.Store, target Target, opts ..
 		store: store, target: target, opt: opt, log: opt.logger,
 		pending: map[string]tenantconfig.Event{}, wake: make(chan struct{}, 1),
 		applied: map[string]tenantconfig.Database{}, sums: map[string]heldSum{}, done: make(chan struct{}),
-		told: make([]map[string]tenantconfig.Config, len(opt.configTargets)),
+		waiting: map[string]uint64{},
+		told:    make([]map[string]tenantconfig.Config, len(opt.configTargets)),
 	}
 	for i := range s.told {
 		s.told[i] = map[string]tenantconfig.Config{}
@@ -284,6 +294,7 @@ func (s *Syncer) run(ctx context.Context) {
 			}
 		}
 		s.applyEvents(ctx, pending, arrived)
+		s.requeueWaiting()
 	}
 }
 

@@ -1,0 +1,114 @@
+package pgdriver_test
+
+import (
+	"context"
+	"database/sql"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/tenantrouter/tenantplugin/internal/testenv"
+	"github.com/tenantrouter/tenantplugin/resolver/dbdriver"
+	"github.com/tenantrouter/tenantplugin/resolver/pgdriver"
+	"github.com/tenantrouter/tenantplugin/tenantconfig"
+)
+
+// reached returns the database src names and the one it reaches.
+func reached(t *testing.T, templateDSN string, src tenantconfig.DataSource) (name, current string) {
+	t.Helper()
+	c, err := pgdriver.New().Connector(templateDSN, src)
+	if err != nil {
+		t.Fatalf("%+v: %v", src, err)
+	}
+	db := sql.OpenDB(c)
+	defer db.Close()
+	if err := db.QueryRowContext(context.Background(), "SELECT current_database()").Scan(&current); err != nil {
+		t.Fatalf("%+v: %v", src, err)
+	}
+	return c.(dbdriver.DatabaseConnector).Database(), current
+}
+
+// TestDatabaseNamesTheDatabaseReached: with no database name in the
+// template or the data source, PostgreSQL opens the one named after the
+// user: Database names that one, so that a tenant given it by another
+// spelling is compared with the tenant that names it.
+func TestDatabaseNamesTheDatabaseReached(t *testing.T) {
+	u, err := url.Parse(testenv.PostgresURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := testenv.Databases(t, 1)[0]
+	server := u.Host
+	u.Path = ""
+	noName := u.String()
+	for _, tc := range []struct {
+		src  tenantconfig.DataSource
+		want string
+	}{
+		{tenantconfig.DataSource{User: u.User.Username()}, u.User.Username()},
+		{tenantconfig.DataSource{DSN: noName + "&dbname=" + db}, db},
+		{tenantconfig.DataSource{DSN: noName}, u.User.Username()},
+	} {
+		name, current := reached(t, noName, tc.src)
+		if current != tc.want {
+			t.Fatalf("%+v reaches %s, not %s: the test is wrong", tc.src, current, tc.want)
+		}
+		if want := server + "/" + current; name != want {
+			t.Errorf("%+v: Database() = %q, want %q", tc.src, name, want)
+		}
+	}
+}
+
+// TestDatabaseHostSpelledOtherwise: the host's spellings that reach one
+// server without a look-up (a trailing dot, an IPv6 address written
+// otherwise, an IPv4 address mapped to IPv6, a socket directory with a
+// trailing slash) name one database.
+func TestDatabaseHostSpelledOtherwise(t *testing.T) {
+	const tmpl = "postgres://app@db.internal:5432/app?sslmode=disable"
+	name := func(host string) string {
+		c, err := pgdriver.New().Connector(tmpl, tenantconfig.DataSource{Host: host, Name: "shop"})
+		if err != nil {
+			t.Fatalf("%s: %v", host, err)
+		}
+		return c.(dbdriver.DatabaseConnector).Database()
+	}
+	for _, same := range [][]string{
+		{"db.internal", "DB.Internal.", "db.internal."},
+		{"::1", "0:0:0:0:0:0:0:1", "0::1"},
+		{"127.0.0.1", "::ffff:127.0.0.1"},
+		{"/var/run/postgresql", "/var/run/postgresql/", "/var/run//postgresql"},
+	} {
+		want := name(same[0])
+		for _, h := range same[1:] {
+			if got := name(h); got != want {
+				t.Errorf("host %q: Database() = %q, want %q as for %q", h, got, want, same[0])
+			}
+		}
+	}
+	if a, b := name("db.internal"), name("db.internal2"); a == b || !strings.HasSuffix(a, "/shop") {
+		t.Errorf("Database() = %q and %q for two servers", a, b)
+	}
+}
+
+// TestParamsNamingConnectionSettingsRefused: a database, user, host,
+// port or password given as a run-time parameter is not one: pgx sends
+// its own over a "database" or "user" (the tenant would reach the
+// template's database, or connect as its user, without an error), and
+// the server refuses the others at the first connection. The data
+// source is refused when registered, naming the field to use.
+func TestParamsNamingConnectionSettingsRefused(t *testing.T) {
+	const tmpl = "postgres://app@db.internal:5432/central?sslmode=disable"
+	for _, k := range []string{"database", "dbname", "DBName", "user", "host", "hostaddr", "port", "password"} {
+		_, err := pgdriver.New().Connector(tmpl, tenantconfig.DataSource{Params: map[string]string{k: "acme-secret"}})
+		if err == nil {
+			t.Errorf("param %q accepted", k)
+			continue
+		}
+		if strings.Contains(err.Error(), "acme-secret") {
+			t.Errorf("param %q: error quotes the value: %v", k, err)
+		}
+	}
+	if _, err := pgdriver.New().Connector(tmpl, tenantconfig.DataSource{Name: "acme", Params: map[string]string{"search_path": "acme", "options": "-c statement_timeout=5s"}}); err != nil {
+		t.Errorf("run-time parameters refused: %v", err)
+	}
+}
