@@ -81,6 +81,10 @@ func (r *Resolver) set(ctx context.Context, id string, cfg tenantconfig.Database
 		r.mu.Unlock()
 		return true, nil
 	}
+	if err := r.sharedLocked(id, dbs); err != nil { // given to another while this waited
+		r.mu.Unlock()
+		return true, err
+	}
 	old := t.pool.Load()
 	if old == nil || old.retired() {
 		r.setCfgLocked(t, cfg, dbs)
@@ -284,7 +288,9 @@ func (r *Resolver) setCfgLocked(t *tenantState, cfg tenantconfig.Database, dbs [
 		return
 	}
 	for _, db := range t.dbs {
-		delete(r.dbOwner, db)
+		if r.dbOwner[db] == t.id {
+			delete(r.dbOwner, db)
+		}
 	}
 	t.dbs = dbs
 	for _, db := range dbs {
