@@ -53,8 +53,16 @@ func (d pgDriver) Connector(templateDSN string, c tenantconfig.DataSource) (driv
 	if err != nil {
 		return nil, err
 	}
-	server := net.JoinHostPort(strings.ToLower(cc.Host), strconv.Itoa(int(cc.Port)))
-	return connector{Connector: conn, unprepared: unprepared, server: server, database: server + "/" + cc.Database}, nil
+	host := cc.Host
+	if !strings.HasPrefix(host, "/") { // a Unix socket's directory keeps its case
+		host = strings.ToLower(host)
+	}
+	server := net.JoinHostPort(host, strconv.Itoa(int(cc.Port)))
+	name := cc.Database
+	if name == "" {
+		name = cc.User // the server's default: the database named as the user
+	}
+	return connector{Connector: conn, unprepared: unprepared, server: server, database: server + "/" + name}, nil
 }
 
 // connConfig merges c over the template, and returns the pooler the
