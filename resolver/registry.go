@@ -18,7 +18,9 @@ import (
 // config. Otherwise new work goes to the new pool at once, while work in
 // flight (transactions, running queries) finishes on the old one, which
 // then closes. A config equal to the current one changes nothing; one
-// with an older Version returns [ErrStaleConfig]. Each tenant added or
+// with an older Version returns [ErrStaleConfig]; one naming a database
+// that serves another tenant returns [ErrDatabaseShared] (unless
+// [Config.AllowSharedDatabases]). Each tenant added or
 // changed is logged, unless ctx comes from [WithoutTenantLog].
 func (r *Resolver) Set(ctx context.Context, id string, cfg tenantconfig.Database) error {
 	if err := tenant.ValidateID(id); err != nil {
@@ -80,6 +82,10 @@ func (r *Resolver) set(ctx context.Context, id string, cfg tenantconfig.Database
 		}
 		r.mu.Unlock()
 		return true, nil
+	}
+	if err := r.sharedLocked(id, dbs); err != nil { // given to another while this waited
+		r.mu.Unlock()
+		return true, err
 	}
 	old := t.pool.Load()
 	if old == nil || old.retired() {

@@ -74,12 +74,12 @@ func (s *Syncer) newestApplied() uint64 {
 
 // keepOnLostData reports a store that lost all its data and was written
 // again: the n tenants it lacks stay, until its revision passes the
-// newest version applied (the tenants loaded again), or the instance
-// restarts.
+// newest version applied before (highWater: the tenants loaded again),
+// or the instance restarts.
 func (s *Syncer) keepOnLostData(ctx context.Context, n int) {
 	s.stats.empty.Add(1)
 	s.log.LogAttrs(ctx, slog.LevelError, "the config store lost its data and was written again: keeping the tenants it no longer holds; load the tenants again",
-		slog.String("store", s.opt.name), slog.Int("tenants_kept", n), slog.Uint64("newest_applied", s.newestApplied()))
+		slog.String("store", s.opt.name), slog.Int("tenants_kept", n), slog.Uint64("newest_applied", s.highWater))
 }
 
 // reallyEmpty tells an emptied store from a store that lost its data:
@@ -233,6 +233,7 @@ func (s *Syncer) putTarget(ctx context.Context, id string, rec tenantconfig.Reco
 	}
 	s.applied[id] = db
 	s.applyDone(id)
+	s.highWater = max(s.highWater, db.Version)
 	if !serving {
 		s.stats.tenants.Add(1)
 	}

@@ -86,9 +86,17 @@ func (s *Syncer) resyncDigest(ctx context.Context, d tenantconfig.Digester, boot
 	// writes (a sign-up) must not make every instance drop every other
 	// tenant. A failover that lost a few writes keeps its epoch: the
 	// store as it is wins.
-	s.recreated = s.behindAt(dg.Revision) && s.epoch != "" && dg.Epoch != "" && dg.Epoch != s.epoch
+	// The mark is the newest version applied since the store was last
+	// taken as it is: a tenant loaded again into the new store, at a
+	// lower version, does not lower it.
+	s.recreated = dg.Revision < s.highWater && s.epoch != "" && dg.Epoch != "" && dg.Epoch != s.epoch
 	if !s.recreated {
 		s.epoch = dg.Epoch
+		defer func() {
+			if err == nil { // the store as it is, taken
+				s.highWater = s.newestApplied()
+			}
+		}()
 	}
 	s.kept = 0
 	defer func() {

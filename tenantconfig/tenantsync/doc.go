@@ -90,7 +90,9 @@
 // says so) removes them. Nor does the first write after such a loss: a
 // Digester's epoch ([tenantconfig.Digest].Epoch) tells a store that lost
 // all its data and was written again, and while its revision is below
-// the versions applied, a resync removes none of the tenants it lacks
+// the newest version applied before (tenants loaded again into it, at
+// lower versions, do not lower that mark), a resync removes none of the
+// tenants it lacks
 // (logged as an error and counted the same way). A failover that lost a
 // few writes keeps its epoch: the store as it is wins. When a store lost
 // data and starts its versions again, what it holds wins over the newer

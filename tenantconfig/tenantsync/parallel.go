@@ -2,7 +2,9 @@ package tenantsync
 
 import (
 	"context"
+	"errors"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -20,7 +22,8 @@ const minTogether = 64
 // which takes most of a boot's time. Only a *resolver.Resolver target is
 // set so, being safe for concurrent use; another Target is called from
 // one goroutine, as documented, and this returns nil. The goroutines
-// end before it returns.
+// end before it returns. When two of the tenants name one database, it
+// undoes them and returns nil too (see below).
 func (s *Syncer) setNewTogether(ctx context.Context, ids []string, recs map[string]tenantconfig.SummedRecord) map[string]error {
 	if _, ok := s.target.(*resolver.Resolver); !ok || runtime.GOMAXPROCS(0) < 2 {
 		return nil
@@ -62,6 +65,17 @@ func (s *Syncer) setNewTogether(ctx context.Context, ids []string, recs map[stri
 		}()
 	}
 	wg.Wait()
+	if slices.ContainsFunc(errs, func(err error) bool { return errors.Is(err, resolver.ErrDatabaseShared) }) {
+		// Two of them name one database: whichever Set ran first got
+		// it. Undo them all, and let putTarget set them one by one, in
+		// order, so that every instance serves it to the same tenant.
+		for i, err := range errs {
+			if err == nil {
+				_ = s.target.Remove(ctx, todo[i])
+			}
+		}
+		return nil
+	}
 	out := make(map[string]error, len(todo))
 	for i, id := range todo {
 		out[id] = errs[i]

@@ -109,9 +109,12 @@ type Syncer struct {
 	// recreated: the store being resynced lost all its data and was
 	// written again, so the tenants it lacks are kept, and counted in
 	// kept.
+	// highWater: the newest version applied since a resync last took
+	// the store as it is (one that did not find it recreated).
 	epoch     string
 	recreated bool
 	kept      int
+	highWater uint64
 
 	stats struct {
 		tenants                                                                 atomic.Int64

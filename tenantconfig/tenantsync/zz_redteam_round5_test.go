@@ -301,7 +301,7 @@ func TestRedTeam5HeldOtherDatabaseNumberSameService(t *testing.T) {
 		DB: (opts.DB + 1) % 16})
 	t.Cleanup(func() {
 		_ = other.Del(context.Background(), s.configs, s.versions, s.sums, s.dig,
-			strings.TrimSuffix(s.configs, "configs")+"revision").Err()
+			strings.TrimSuffix(s.configs, "configs")+"revision", strings.TrimSuffix(s.configs, "configs")+"epoch").Err()
 		_ = other.Close()
 	})
 	service := strings.TrimSuffix(strings.TrimPrefix(s.configs, "{"+redisstore.DefaultPrefix+":"), "}:configs")
