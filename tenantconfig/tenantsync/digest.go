@@ -78,18 +78,22 @@ func (s *Syncer) resyncDigest(ctx context.Context, d tenantconfig.Digester, boot
 		s.keepOnEmptyStore(ctx)
 		return 0, nil
 	}
-	if !full && dg.Sum == s.digest && s.okSums == len(s.sums) && len(s.sums) == len(s.applied) && dg.Tenants == len(s.sums) {
-		return dg.Tenants, nil // nothing changed
-	}
 	// A store that lost all its data (another epoch, and a revision
 	// below the newest version applied) and was written again: its first
 	// writes (a sign-up) must not make every instance drop every other
 	// tenant. A failover that lost a few writes keeps its epoch: the
-	// store as it is wins.
-	s.recreated = s.behindAt(dg.Revision) && s.epoch != "" && dg.Epoch != "" && dg.Epoch != s.epoch
-	if !s.recreated {
+	// store as it is wins. The epoch is followed even when nothing else
+	// changed: a store written by an older version gets its epoch at its
+	// first write by this one, whose announcement leaves the digests
+	// equal.
+	recreated := s.behindAt(dg.Revision) && s.epoch != "" && dg.Epoch != "" && dg.Epoch != s.epoch
+	if !recreated {
 		s.epoch = dg.Epoch
 	}
+	if !full && dg.Sum == s.digest && s.okSums == len(s.sums) && len(s.sums) == len(s.applied) && dg.Tenants == len(s.sums) {
+		return dg.Tenants, nil // nothing changed
+	}
+	s.recreated = recreated
 	s.kept = 0
 	defer func() {
 		if s.kept > 0 {
