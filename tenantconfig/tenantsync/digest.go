@@ -85,9 +85,10 @@ func (s *Syncer) resyncDigest(ctx context.Context, d tenantconfig.Digester, boot
 	// store as it is wins. The epoch is followed even when nothing else
 	// changed: a store written by an older version gets its epoch at its
 	// first write by this one, whose announcement leaves the digests
-	// equal.
+	// equal. A store without one (its epoch key deleted) keeps the
+	// epoch known until it has another.
 	recreated := s.behindAt(dg.Revision) && s.epoch != "" && dg.Epoch != "" && dg.Epoch != s.epoch
-	if !recreated {
+	if !recreated && dg.Epoch != "" {
 		s.epoch = dg.Epoch
 	}
 	if !full && dg.Sum == s.digest && s.okSums == len(s.sums) && len(s.sums) == len(s.applied) && dg.Tenants == len(s.sums) {

@@ -152,3 +152,32 @@ func restoreAll(t *testing.T, client *redis.Client, dump map[string]string) {
 		}
 	}
 }
+
+// TestEpochDeletedByHandThenFlush: the epoch key is deleted by hand (or
+// by a tool that cleans keys it does not know) and the instances resync
+// before the store's next write. Redis is then flushed and written once:
+// the instances must still tell a store that lost all its data.
+func TestEpochDeletedByHandThenFlush(t *testing.T) {
+	ctx := context.Background()
+	client, store := ownRedis(t)
+	mustApply(t, store, put("a", "a1.db"), put("b", "b1.db"), put("c", "c1.db"))
+	r := newResolver(t)
+	sy := start(t, store, r, tenantsync.WithResyncInterval(-1))
+	if err := client.Del(ctx, epochKey).Err(); err != nil {
+		t.Fatal(err)
+	}
+	resyncWith(t, sy, sy.ResyncFull)
+	if err := client.FlushAll(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	resyncDone(t, sy)
+	mustApply(t, store, put("new", "new.db"))
+	eventually(t, 5*time.Second, "new served", func() bool { return r.Has("new") })
+	resyncDone(t, sy)
+	for _, id := range []string{"a", "b", "c"} {
+		if !r.Has(id) {
+			t.Fatalf("the first write after FLUSHALL removed %q once the epoch key had been deleted: serving %v, stats %+v",
+				id, r.Tenants(), sy.Stats())
+		}
+	}
+}
