@@ -95,12 +95,12 @@ func (s *Syncer) resyncDigest(ctx context.Context, d tenantconfig.Digester, boot
 		return dg.Tenants, nil // nothing changed
 	}
 	s.recreated = recreated
-	s.kept = 0
+	s.kept = s.kept[:0]
 	defer func() {
-		if s.kept > 0 {
-			s.keepOnLostData(ctx, s.kept)
+		if len(s.kept) > 0 {
+			s.keepOnLostData(ctx, s.kept, dg.Revision)
 		}
-		s.recreated, s.kept = false, 0
+		s.recreated, s.kept = false, s.kept[:0]
 	}()
 	refused := s.stats.refused.Load()
 	s.gen++
@@ -165,7 +165,7 @@ func (s *Syncer) readAndPut(ctx context.Context, d tenantconfig.Digester, ids []
 			continue
 		}
 		if s.recreated && s.isApplied(id) {
-			s.kept++
+			s.kept = append(s.kept, id)
 		} else {
 			s.remove(ctx, id, 0)
 		}

@@ -2,11 +2,14 @@ package tenantsync_test
 
 import (
 	"context"
+	"fmt"
+	"log/slog"
 	"net"
 	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -179,5 +182,51 @@ func TestEpochDeletedByHandThenFlush(t *testing.T) {
 			t.Fatalf("the first write after FLUSHALL removed %q once the epoch key had been deleted: serving %v, stats %+v",
 				id, r.Tenants(), sy.Stats())
 		}
+	}
+}
+
+// TestLostDataGuardTellsTheWayOut: Redis is flushed, written once (a
+// sign-up), and the tenants are loaded again, but for c, removed from
+// the file meanwhile. c's version (from its many changes before) stays
+// above the store's revision for long: every resync keeps c and logs an
+// error. The error must name the tenants kept and the store's revision,
+// and say that a restart drops them; a restarted instance serves the
+// store's tenants only.
+func TestLostDataGuardTellsTheWayOut(t *testing.T) {
+	ctx := context.Background()
+	client, store := ownRedis(t)
+	mustApply(t, store, put("a", "a1.db"), put("b", "b1.db"), put("c", "c1.db"))
+	for i := range 5 {
+		mustApply(t, store, put("c", fmt.Sprintf("c%d.db", i+2)))
+	}
+	var logs testenv.Buffer
+	r := newResolver(t)
+	sy := start(t, store, r, tenantsync.WithResyncInterval(-1),
+		tenantsync.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+	if err := client.FlushAll(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	resyncDone(t, sy)
+	mustApply(t, store, put("new", "new.db"))
+	mustApply(t, store, put("a", "a1.db"), put("b", "b1.db")) // the file loaded again, without c
+	resyncDone(t, sy)
+	if !r.Has("c") {
+		t.Fatalf("c dropped at once: %v", r.Tenants())
+	}
+	line := ""
+	for _, l := range strings.Split(logs.String(), "\n") {
+		if strings.Contains(l, "lost its data and was written again") {
+			line = l
+		}
+	}
+	for _, want := range []string{"kept=[c]", "revision=3", "restart"} {
+		if !strings.Contains(line, want) {
+			t.Fatalf("the error logged while the tenants are kept lacks %q: %q", want, line)
+		}
+	}
+	r2 := newResolver(t)
+	start(t, store, r2, tenantsync.WithResyncInterval(-1))
+	if got, want := state(r2), storeState(t, store); !reflect.DeepEqual(got, want) {
+		t.Fatalf("a restarted instance serves %v, the store holds %v", got, want)
 	}
 }

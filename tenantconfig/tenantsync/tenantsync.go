@@ -98,11 +98,11 @@ type Syncer struct {
 	preset map[string]error
 	// epoch is the store's (tenantconfig.Digest.Epoch) as last resynced;
 	// recreated: the store being resynced lost all its data and was
-	// written again, so the tenants it lacks are kept, and counted in
+	// written again, so the tenants it lacks are kept, and named in
 	// kept.
 	epoch     string
 	recreated bool
-	kept      int
+	kept      []string
 
 	stats struct {
 		tenants                                                                 atomic.Int64
