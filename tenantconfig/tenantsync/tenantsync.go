@@ -272,6 +272,9 @@ func (s *Syncer) run(ctx context.Context) {
 		pending, resync, full, arrived := s.pending, s.resync, s.full, s.arrived
 		s.pending, s.resync, s.full, s.arrived = map[string]tenantconfig.Event{}, false, false, nil
 		s.mu.Unlock()
+		// The announcements first: a resync may take long, and those
+		// that arrive during it are applied between its chunks.
+		s.applyEvents(ctx, pending, arrived)
 		if resync {
 			err := s.resyncNow(ctx, full)
 			if err == nil && full {
@@ -283,7 +286,6 @@ func (s *Syncer) run(ctx context.Context) {
 				time.AfterFunc(time.Second, s.requestResync)
 			}
 		}
-		s.applyEvents(ctx, pending, arrived)
 	}
 }
 
