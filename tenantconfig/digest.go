@@ -72,7 +72,11 @@ type Digest struct {
 	// Epoch names the store's life: set by its first write, it stays
 	// through failovers and restarts that keep data, and is another after
 	// the store lost all its data (FLUSHALL, a restart without
-	// persistence) and was written again. Empty when unknown.
+	// persistence) and was written again. A store that already held data
+	// when it got its epoch (written before it kept one) may get one that
+	// names no life in particular (the same for every copy of it): it
+	// still changes when the store loses all its data and is written
+	// again. Empty when unknown.
 	Epoch string
 }
 

@@ -252,6 +252,15 @@ func (s *Store) Records(ctx context.Context, ids []string) (map[string]tenantcon
 
 var _ tenantconfig.Digester = (*Store)(nil)
 
+// keptEpoch is the epoch of a store that held data when it was first
+// written with an epoch: written by a version without it, or its epoch
+// key deleted. Every copy of such a store gets this one, so that a
+// failover to a replica that missed the epoch's creation (it holds the
+// same data, less a few writes) is not taken for a store that lost all
+// its data. A store that lost all its data has no revision: its next
+// write gives it a new epoch.
+const keptEpoch = "kept"
+
 // newEpoch returns a new store's epoch: 16 random bytes in hexadecimal.
 func newEpoch() string {
 	var b [16]byte

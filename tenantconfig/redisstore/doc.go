@@ -17,7 +17,9 @@
 // given), "{<prefix>:<service>}:sums" (hash: tenant → the record's
 // [tenantconfig.Sum]) and "{<prefix>:<service>}:digest" (the XOR of the
 // Sums, with the revision it is of), and "{<prefix>:<service>}:epoch"
-// (set by the store's first write: see [tenantconfig.Digest].Epoch).
+// (set by the store's first write: see [tenantconfig.Digest].Epoch;
+// "kept" when the store already held data, written by a version without
+// the epoch).
 // Changes are announced on
 // "{<prefix>:<service>}:changes" with the
 // tenant and the version only: no configuration, and so no secret, ever

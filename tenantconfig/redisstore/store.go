@@ -173,7 +173,8 @@ func (s *Store) Revision(ctx context.Context) (uint64, error) {
 // change, and no change goes unannounced. It keeps each tenant's Sum
 // (KEYS[4]) and, when the digest (KEYS[5]) is of the revision before
 // this call, the digest: see digest.go. A store's first write sets its
-// epoch (KEYS[6]), unless it has one.
+// epoch (KEYS[6]), unless it has one: a new one (ARGV's last) when the
+// store holds nothing, keptEpoch when it holds data.
 var apply = redis.NewScript(`
 local n = tonumber(ARGV[2])
 local present, touched = {}, {}
@@ -190,8 +191,12 @@ for i = 0, n - 1 do
   touched[tenant] = true
 end
 ` + digestLua + `
-redis.call('SET', KEYS[6], ARGV[3 + n*5], 'NX')
 local rev0 = redis.call('GET', KEYS[3])
+if rev0 then
+  redis.call('SET', KEYS[6], '` + keptEpoch + `', 'NX')
+else
+  redis.call('SET', KEYS[6], ARGV[3 + n*5], 'NX')
+end
 local d = digestOf(redis.call('GET', KEYS[5]), rev0 or '0')
 if not d and not rev0 and redis.call('HLEN', KEYS[1]) == 0 then
   d = '` + zeroSum + `' -- a new store: its digest starts here

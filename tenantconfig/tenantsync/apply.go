@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/tenantrouter/tenantplugin/resolver"
@@ -72,15 +73,24 @@ func (s *Syncer) newestApplied() uint64 {
 	return newest
 }
 
-// keepOnLostData reports a store that lost all its data and was written
-// again: the n tenants it lacks stay, until its revision passes the
-// newest version applied before (highWater: the tenants loaded again),
-// or the instance restarts.
-func (s *Syncer) keepOnLostData(ctx context.Context, n int) {
+// keepOnLostData reports a store at revision rev that lost all its data
+// and was written again: the tenants it lacks (kept) stay, until its
+// revision passes the newest version applied before (highWater: the
+// tenants loaded again),
+// or the instance restarts: a tenant the load does not write again
+// stays until then.
+func (s *Syncer) keepOnLostData(ctx context.Context, kept []string, rev uint64) {
 	s.stats.empty.Add(1)
-	s.log.LogAttrs(ctx, slog.LevelError, "the config store lost its data and was written again: keeping the tenants it no longer holds; load the tenants again",
-		slog.String("store", s.opt.name), slog.Int("tenants_kept", n), slog.Uint64("newest_applied", s.highWater))
+	slices.Sort(kept)
+	named := kept[:min(len(kept), maxKeptNamed)]
+	s.log.LogAttrs(ctx, slog.LevelError, "the config store lost its data and was written again: keeping the tenants it no longer holds "+
+		"until its revision passes the newest version applied; load the tenants again, then restart the instances to drop those the store does not hold",
+		slog.String("store", s.opt.name), slog.Int("tenants_kept", len(kept)), slog.Any("kept", named),
+		slog.Uint64("revision", rev), slog.Uint64("newest_applied", s.highWater))
 }
+
+// maxKeptNamed is how many of the tenants kept keepOnLostData names.
+const maxKeptNamed = 10
 
 // reallyEmpty tells an emptied store from a store that lost its data:
 // removing every tenant on purpose leaves the revision at least at the

@@ -63,6 +63,7 @@ func (s *Syncer) dropSum(id string) {
 // every record, trusting no Sum: a record edited by hand, without its
 // Sum, is found only so.
 func (s *Syncer) resyncDigest(ctx context.Context, d tenantconfig.Digester, boot, full bool) (found int, err error) {
+	eventCtx := ctx
 	ctx = s.beginBatch(ctx)
 	defer func() {
 		if err == nil {
@@ -78,32 +79,39 @@ func (s *Syncer) resyncDigest(ctx context.Context, d tenantconfig.Digester, boot
 		s.keepOnEmptyStore(ctx)
 		return 0, nil
 	}
-	if !full && dg.Sum == s.digest && s.okSums == len(s.sums) && len(s.sums) == len(s.applied) && dg.Tenants == len(s.sums) {
-		return dg.Tenants, nil // nothing changed
-	}
 	// A store that lost all its data (another epoch, and a revision
 	// below the newest version applied) and was written again: its first
 	// writes (a sign-up) must not make every instance drop every other
 	// tenant. A failover that lost a few writes keeps its epoch: the
-	// store as it is wins.
+	// store as it is wins. The epoch is followed even when nothing else
+	// changed: a store written by an older version gets its epoch at its
+	// first write by this one, whose announcement leaves the digests
+	// equal. A store without one (its epoch key deleted) keeps the
+	// epoch known until it has another.
 	// The mark is the newest version applied since the store was last
 	// taken as it is: a tenant loaded again into the new store, at a
 	// lower version, does not lower it.
-	s.recreated = dg.Revision < s.highWater && s.epoch != "" && dg.Epoch != "" && dg.Epoch != s.epoch
-	if !s.recreated {
-		s.epoch = dg.Epoch
+	recreated := dg.Revision < s.highWater && s.epoch != "" && dg.Epoch != "" && dg.Epoch != s.epoch
+	if !recreated {
+		if dg.Epoch != "" {
+			s.epoch = dg.Epoch
+		}
 		defer func() {
 			if err == nil { // the store as it is, taken
 				s.highWater = s.newestApplied()
 			}
 		}()
 	}
-	s.kept = 0
+	if !full && dg.Sum == s.digest && s.okSums == len(s.sums) && len(s.sums) == len(s.applied) && dg.Tenants == len(s.sums) {
+		return dg.Tenants, nil // nothing changed
+	}
+	s.recreated = recreated
+	s.kept = s.kept[:0]
 	defer func() {
-		if s.kept > 0 {
-			s.keepOnLostData(ctx, s.kept)
+		if len(s.kept) > 0 {
+			s.keepOnLostData(ctx, s.kept, dg.Revision)
 		}
-		s.recreated, s.kept = false, 0
+		s.recreated, s.kept = false, s.kept[:0]
 	}()
 	refused := s.stats.refused.Load()
 	s.gen++
@@ -118,7 +126,13 @@ func (s *Syncer) resyncDigest(ctx context.Context, d tenantconfig.Digester, boot
 			}
 			ids = append(ids, id)
 		}
-		return s.readAndPut(ctx, d, ids)
+		if err := s.readAndPut(ctx, d, ids); err != nil {
+			return err
+		}
+		if !boot {
+			s.applyPending(eventCtx)
+		}
+		return nil
 	})
 	if err != nil {
 		return found, err
@@ -148,6 +162,28 @@ func (s *Syncer) resyncDigest(ctx context.Context, d tenantconfig.Digester, boot
 	return found, nil
 }
 
+// applyPending applies the announcements waiting, between two chunks of
+// a resync: a resync that reads every record (the full check) takes over
+// a second for 100,000 tenants in Redis, and the announcements that
+// arrive meanwhile must not wait for all of it. A tenant an announcement
+// sets is read now, with the scan's gen: the scan takes it for given;
+// one it removes is no longer held. The resync's line counts none of
+// them.
+func (s *Syncer) applyPending(ctx context.Context) {
+	s.mu.Lock()
+	pending, arrived := s.pending, s.arrived
+	if len(pending) == 0 {
+		s.mu.Unlock()
+		return
+	}
+	s.pending, s.arrived = map[string]tenantconfig.Event{}, nil
+	s.mu.Unlock()
+	b := s.batch
+	s.batch = nil
+	defer func() { s.batch = b }()
+	s.applyEvents(ctx, pending, arrived)
+}
+
 // readAndPut reads the records of ids and makes the targets hold them;
 // the tenants the store does not hold are removed (unless it was
 // recreated: see resyncDigest), those whose configs do not decode are left as they are.
@@ -168,7 +204,7 @@ func (s *Syncer) readAndPut(ctx context.Context, d tenantconfig.Digester, ids []
 			continue
 		}
 		if s.recreated && s.isApplied(id) {
-			s.kept++
+			s.kept = append(s.kept, id)
 		} else {
 			s.remove(ctx, id, 0)
 		}

@@ -44,7 +44,10 @@
 // The Sums are the store's writes' own: a record edited by hand, without
 // its Sum, does not show in the digest. Every DefaultFullCheckInterval
 // (WithFullCheckInterval) a periodic resync reads every record instead,
-// and Syncer.ResyncFull does so at once.
+// and Syncer.ResyncFull does so at once. A resync reads a chunk (about a
+// thousand tenants) at a time, and applies the announcements that
+// arrived meanwhile between two chunks: a change waits for one chunk,
+// not for the whole resync.
 //
 // # Never stay wrong
 //

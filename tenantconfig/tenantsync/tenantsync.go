@@ -107,13 +107,13 @@ type Syncer struct {
 	freed   bool
 	// epoch is the store's (tenantconfig.Digest.Epoch) as last resynced;
 	// recreated: the store being resynced lost all its data and was
-	// written again, so the tenants it lacks are kept, and counted in
+	// written again, so the tenants it lacks are kept, and named in
 	// kept.
 	// highWater: the newest version applied since a resync last took
 	// the store as it is (one that did not find it recreated).
 	epoch     string
 	recreated bool
-	kept      int
+	kept      []string
 	highWater uint64
 
 	stats struct {
@@ -285,6 +285,9 @@ func (s *Syncer) run(ctx context.Context) {
 		pending, resync, full, arrived := s.pending, s.resync, s.full, s.arrived
 		s.pending, s.resync, s.full, s.arrived = map[string]tenantconfig.Event{}, false, false, nil
 		s.mu.Unlock()
+		// The announcements first: a resync may take long, and those
+		// that arrive during it are applied between its chunks.
+		s.applyEvents(ctx, pending, arrived)
 		if resync {
 			err := s.resyncNow(ctx, full)
 			if err == nil && full {
@@ -296,7 +299,6 @@ func (s *Syncer) run(ctx context.Context) {
 				time.AfterFunc(time.Second, s.requestResync)
 			}
 		}
-		s.applyEvents(ctx, pending, arrived)
 		s.requeueWaiting()
 	}
 }
