@@ -95,6 +95,7 @@ func run(ctx context.Context) error {
 	router.Get("/patients", func(w http.ResponseWriter, req *http.Request) {
 		var patients []Patient
 		if err := db.WithContext(req.Context()).Find(&patients).Error; err != nil {
+			log.Printf("patients: %v", err)
 			http.Error(w, "internal error", http.StatusInternalServerError)
 			return
 		}

@@ -164,7 +164,7 @@ func Open(ctx context.Context, cfg Config) (_ *Stack, err error) {
 	}
 	s.closers = append(s.closers, syncer.Close)
 	if len(s.Resolver.Tenants()) == 0 {
-		cfg.Logger.Warn("the config store holds no tenant of the service yet: add one with tenantctl create", "service", cfg.Service)
+		cfg.Logger.Warn("the config store holds no tenant of the service yet: check -service, or add one with tenantctl create", "service", cfg.Service)
 	}
 	return s, nil
 }
