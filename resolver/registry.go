@@ -3,6 +3,7 @@ package resolver
 import (
 	"context"
 	"database/sql/driver"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -140,10 +141,14 @@ func (r *Resolver) set(ctx context.Context, id string, cfg tenantconfig.Database
 // pingUnlessClosed pings p until ctx ends or Close is called: Close
 // waits for p's lease, which the caller holds while it pings.
 func (r *Resolver) pingUnlessClosed(ctx context.Context, p *pool) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	defer context.AfterFunc(r.closeCtx, cancel)()
-	return p.ping(ctx)
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	defer context.AfterFunc(r.closeCtx, func() { cancel(ErrClosed) })()
+	err := p.ping(ctx)
+	if err != nil && errors.Is(context.Cause(ctx), ErrClosed) {
+		return fmt.Errorf("%w (while pinging the tenant's new databases): %w", ErrClosed, err)
+	}
+	return err
 }
 
 // Verify opens cfg's databases with one connection each, pings them and

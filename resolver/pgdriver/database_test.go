@@ -112,6 +112,7 @@ func TestParamsNamingConnectionSettingsRefused(t *testing.T) {
 		t.Errorf("run-time parameters refused: %v", err)
 	}
 }
+
 // TestDatabaseNamedOffline: without a server, the connector names the database
 // the server gives it: without a dbname, PostgreSQL's default, the
 // database named as the user. Two tenants given their own roles and no

@@ -268,11 +268,20 @@ func (s *Syncer) run(ctx context.Context) {
 		defer t.Stop()
 		tick = t.C
 	}
-	lastFull := time.Now() // the boot read every record
+	lastFull := time.Now()     // the boot read every record
+	var retry <-chan time.Time // a failed resync's retry, nil when none waits
+	retryFull := false
 	for {
 		select {
 		case <-ctx.Done():
 			return
+		case <-retry:
+			retry = nil
+			if retryFull {
+				s.requestFullResync()
+			} else {
+				s.requestResync()
+			}
 		case <-tick:
 			if s.opt.fullCheck > 0 && time.Since(lastFull) >= s.opt.fullCheck {
 				s.requestFullResync()
@@ -296,7 +305,7 @@ func (s *Syncer) run(ctx context.Context) {
 			if err != nil {
 				s.log.LogAttrs(ctx, slog.LevelWarn, "resync failed, will retry",
 					slog.String("store", s.opt.name), slog.String("error", err.Error()))
-				time.AfterFunc(time.Second, s.requestResync)
+				retry, retryFull = time.After(time.Second), full
 			}
 		}
 		s.requeueWaiting()
