@@ -305,7 +305,11 @@ func (s *Syncer) remove(ctx context.Context, id string, version uint64) {
 func (s *Syncer) refuse(ctx context.Context, id string, version uint64, err error) {
 	s.stats.refused.Add(1)
 	if errors.Is(err, resolver.ErrDatabaseShared) {
+		// Reported at the end of its run, which put it again after every
+		// other change of the run: only a later change may free the
+		// database now.
 		s.waiting[id] = version
+		s.freed = false
 	}
 	if b := s.batch; b != nil {
 		b.refused++
