@@ -37,7 +37,11 @@ func TestRedTeam6ChainedMoveApplies(t *testing.T) {
 			mustApply(t, s, put("a", "y.db"), put("b", "z.db"))
 			want := map[string]string{"a": "y.db", "b": "z.db"}
 			eventually(t, 5*time.Second, "both moves applied", func() bool { return reflect.DeepEqual(state(r), want) })
-			if st := sy.Stats(); st.Refused != 0 {
+			// From Redis the two announcements may arrive in two runs: a's
+			// change is then refused once, and applied after b's
+			// (TestRedTeam6ChainedMoveAnnouncedApart). The in-process store
+			// delivers them together.
+			if st := sy.Stats(); kind == "plain" && st.Refused != 0 {
 				t.Errorf("%d refusals on the way: %+v", st.Refused, st)
 			}
 		})
