@@ -113,7 +113,6 @@ func (s *Syncer) resyncDigest(ctx context.Context, d tenantconfig.Digester, boot
 		}
 		s.recreated, s.kept = false, s.kept[:0]
 	}()
-	refused := s.stats.refused.Load()
 	s.gen++
 	err = d.ScanSums(ctx, func(chunk map[string]Sum) error {
 		found += len(chunk)
@@ -150,16 +149,9 @@ func (s *Syncer) resyncDigest(ctx context.Context, d tenantconfig.Digester, boot
 			missing = append(missing, id) // a refused tenant
 		}
 	}
-	removed := s.stats.applied.Load()
-	if err := s.readAndPut(ctx, d, missing); err != nil {
-		return found, err
-	}
-	if s.stats.refused.Load() != refused && s.stats.applied.Load() != removed {
-		// A tenant refused by the scan may have been refused for a
-		// database that a removal after it freed: try it again.
-		s.requestResync()
-	}
-	return found, nil
+	// A tenant the scan refused for a database that a removal here frees
+	// is announced again once the resync ends (requeueWaiting).
+	return found, s.readAndPut(ctx, d, missing)
 }
 
 // applyPending applies the announcements waiting, between two chunks of
@@ -197,8 +189,9 @@ func (s *Syncer) readAndPut(ctx context.Context, d tenantconfig.Digester, ids []
 	if err != nil {
 		return err
 	}
-	// Removals first: a database freed by one tenant may be another's
-	// now (a tenant renamed), which the resolver refuses while both hold it.
+	// Removals first: a database one frees may be a new tenant's now (a
+	// tenant renamed), which the new tenants set together then get at
+	// once; putSharedAgain covers the other orders.
 	for _, id := range ids {
 		if _, ok := recs[id]; ok || undecodable[id] {
 			continue
@@ -277,12 +270,6 @@ func (s *Syncer) applyEventChunk(ctx context.Context, d tenantconfig.Digester, i
 		s.requestResync()
 		return false, false
 	}
-	// Removals first (see readAndPut).
-	slices.SortStableFunc(ids, func(a, b string) int {
-		_, okA := recs[a]
-		_, okB := recs[b]
-		return cmpBool(okA || undecodable[a], okB || undecodable[b])
-	})
 	s.collectShared()
 	for _, id := range ids {
 		e := pending[id]
@@ -309,15 +296,4 @@ func (s *Syncer) applyEventChunk(ctx context.Context, d tenantconfig.Digester, i
 	}
 	s.putSharedAgain(ctx, func(p sharedRefusal) { s.putSummed(ctx, p.id, recs[p.id]) })
 	return true, rewritten
-}
-
-// cmpBool orders false before true.
-func cmpBool(a, b bool) int {
-	switch {
-	case a == b:
-		return 0
-	case a:
-		return 1
-	}
-	return -1
 }

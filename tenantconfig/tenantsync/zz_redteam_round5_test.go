@@ -44,6 +44,20 @@ func newRT5Store(t *testing.T) *rt5Store {
 		sums: tag + ":sums", dig: tag + ":digest", channel: tag + ":changes"}
 }
 
+// flush does to the store's keys what FLUSHALL does (the server is
+// shared).
+func (s *rt5Store) flush(t *testing.T) {
+	t.Helper()
+	ctx := context.Background()
+	keys, err := s.client.Keys(ctx, strings.TrimSuffix(s.configs, "configs")+"*").Result()
+	if err != nil || len(keys) < 5 {
+		t.Fatalf("the store's keys: %v, %v", keys, err)
+	}
+	if err := s.client.Del(ctx, keys...).Err(); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // resyncDone asks s for a resync and waits until one more has run.
 func resyncDone(t *testing.T, s *tenantsync.Syncer) {
 	t.Helper()
@@ -334,19 +348,11 @@ func TestRedTeam5HeldOtherDatabaseNumberSameService(t *testing.T) {
 // instance drops every other tenant at its next resync: all tenants
 // but one go dark on every instance at once.
 func TestRedTeam5FirstWriteAfterFlushKeepsTenants(t *testing.T) {
-	ctx := context.Background()
 	s := newRT5Store(t)
 	mustApply(t, s.store, put("a", "a1.db"), put("b", "b1.db"), put("c", "c1.db"))
 	r := newResolver(t)
 	sy := start(t, s.store, r, tenantsync.WithResyncInterval(-1))
-	// What FLUSHALL does to this store's keys (the server is shared).
-	keys, err := s.client.Keys(ctx, strings.TrimSuffix(s.configs, "configs")+"*").Result()
-	if err != nil || len(keys) < 5 {
-		t.Fatalf("the store's keys: %v, %v", keys, err)
-	}
-	if err := s.client.Del(ctx, keys...).Err(); err != nil {
-		t.Fatal(err)
-	}
+	s.flush(t)
 	resyncDone(t, sy)
 	if st := sy.Stats(); st.EmptyStore == 0 || len(r.Tenants()) != 3 {
 		t.Fatalf("the empty store: stats %+v, tenants %v", st, r.Tenants())
