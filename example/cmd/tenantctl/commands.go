@@ -387,7 +387,7 @@ func checkDSNs(c tenantconfig.Config) error {
 			if db.DSN == "" {
 				continue
 			}
-			pg := db.Driver == pgdriver.DriverName || (db.Driver == "" && (strings.HasPrefix(db.DSN, "postgres://") || strings.HasPrefix(db.DSN, "postgresql://") || keywordDSN(db.DSN)))
+			pg := db.Driver == pgdriver.DriverName || (db.Driver == "" && pgDSN(db.DSN))
 			if !pg {
 				if db.Driver == "" && !sqliteFile(db.DSN) {
 					return fmt.Errorf("orm_config.%s.%s.dsn: neither a PostgreSQL DSN (postgres://…) nor a SQLite file (file:…, or a path ending in .db, .sqlite or .sqlite3)", orm, alias)
