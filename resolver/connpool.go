@@ -194,20 +194,51 @@ func (r *Resolver) openDB(c tenantconfig.DataSource) (db *sql.DB, unprepared boo
 // connector checks c against the template's driver and builds its
 // connector.
 func (r *Resolver) connector(c tenantconfig.DataSource) (driver.Connector, error) {
-	if c.Driver != "" && c.Driver != r.tmpl.Name() {
-		return nil, fmt.Errorf("%w: driver %q, but this resolver's template uses %q (all tenants of one *gorm.DB share its dialect)",
-			ErrInvalidConfig, c.Driver, r.tmpl.Name())
-	}
-	fields := c.Host != "" || c.Name != "" || c.Port != 0 || c.User != "" || c.Password != "" || len(c.Params) > 0
-	switch {
-	case c.DSN == "" && !fields:
-		return nil, fmt.Errorf("%w: no dsn and no field to merge over the template", ErrInvalidConfig)
-	case c.DSN != "" && fields:
-		return nil, fmt.Errorf("%w: a dsn and fields: the fields would be ignored", ErrInvalidConfig)
+	if err := r.checkSource(c); err != nil {
+		return nil, err
 	}
 	conn, err := r.driver().Connector(r.cfg.Template.DSN, c)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
 	}
 	return conn, nil
+}
+
+// databases checks c as connector does and names the databases its
+// connector would reach, without building one when the driver is a
+// [dbdriver.Checker].
+func (r *Resolver) databases(c tenantconfig.DataSource) ([]string, error) {
+	ck, ok := r.driver().(dbdriver.Checker)
+	if !ok {
+		conn, err := r.connector(c)
+		if err != nil {
+			return nil, err
+		}
+		return appendDatabase(nil, conn), nil
+	}
+	if err := r.checkSource(c); err != nil {
+		return nil, err
+	}
+	dbs, err := ck.Check(r.cfg.Template.DSN, c)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
+	}
+	return appendNames(nil, dbs), nil
+}
+
+// checkSource refuses a data source of another driver, and one that
+// gives both a DSN and fields, or neither.
+func (r *Resolver) checkSource(c tenantconfig.DataSource) error {
+	if c.Driver != "" && c.Driver != r.tmpl.Name() {
+		return fmt.Errorf("%w: driver %q, but this resolver's template uses %q (all tenants of one *gorm.DB share its dialect)",
+			ErrInvalidConfig, c.Driver, r.tmpl.Name())
+	}
+	fields := c.Host != "" || c.Name != "" || c.Port != 0 || c.User != "" || c.Password != "" || len(c.Params) > 0
+	switch {
+	case c.DSN == "" && !fields:
+		return fmt.Errorf("%w: no dsn and no field to merge over the template", ErrInvalidConfig)
+	case c.DSN != "" && fields:
+		return fmt.Errorf("%w: a dsn and fields: the fields would be ignored", ErrInvalidConfig)
+	}
+	return nil
 }

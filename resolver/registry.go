@@ -179,17 +179,15 @@ func (r *Resolver) Verify(ctx context.Context, cfg tenantconfig.Database) error 
 
 // check validates a config without opening anything.
 func (r *Resolver) check(cfg tenantconfig.Database) (dbs []string, err error) {
-	c, err := r.connector(cfg.DataSource)
-	if err != nil {
+	if dbs, err = r.databases(cfg.DataSource); err != nil {
 		return nil, err
 	}
-	dbs = appendDatabase(dbs, c)
 	for i, rc := range cfg.Replicas {
-		c, err := r.connector(rc)
+		names, err := r.databases(rc)
 		if err != nil {
 			return nil, fmt.Errorf("replica %d: %w", i, err)
 		}
-		dbs = appendDatabase(dbs, c)
+		dbs = appendNames(dbs, names)
 	}
 	return dbs, nil
 }
@@ -198,12 +196,16 @@ func (r *Resolver) check(cfg tenantconfig.Database) (dbs []string, err error) {
 // (dbdriver.DatabaseConnector), at each of its addresses
 // (dbdriver.DatabasesConnector).
 func appendDatabase(dbs []string, c driver.Connector) []string {
-	var names []string
 	if dc, ok := c.(dbdriver.DatabasesConnector); ok {
-		names = dc.Databases()
+		return appendNames(dbs, dc.Databases())
 	} else if dc, ok := c.(dbdriver.DatabaseConnector); ok {
-		names = []string{dc.Database()}
+		return appendNames(dbs, []string{dc.Database()})
 	}
+	return dbs
+}
+
+// appendNames appends the names of databases not in dbs; "" names none.
+func appendNames(dbs, names []string) []string {
 	for _, db := range names {
 		if db != "" && !slices.Contains(dbs, db) {
 			dbs = append(dbs, db)

@@ -18,6 +18,16 @@ type Driver interface {
 	Connector(templateDSN string, src tenantconfig.DataSource) (driver.Connector, error)
 }
 
+// Checker is an optional interface of a Driver. Check refuses what
+// Connector refuses and names the databases the connector would reach,
+// as its DatabasesConnector (or DatabaseConnector) would, without
+// building the connector: the resolver checks each tenant's config when
+// it is set, and a boot sets every tenant long before their pools open.
+// Without it the resolver builds a connector to check a config.
+type Checker interface {
+	Check(templateDSN string, src tenantconfig.DataSource) (databases []string, err error)
+}
+
 // SessionConnector is an optional interface of the connectors a Driver
 // returns, for databases whose server session can outlive the client's
 // Close: a PostgreSQL backend runs until its process exits, which pgx

@@ -2,7 +2,6 @@ package pgdriver
 
 import (
 	"context"
-	"database/sql/driver"
 	"errors"
 	"fmt"
 	"reflect"
@@ -18,6 +17,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/tenantrouter/tenantplugin/resolver"
+	"github.com/tenantrouter/tenantplugin/resolver/dbdriver"
 	"github.com/tenantrouter/tenantplugin/tenantconfig"
 )
 
@@ -91,16 +91,6 @@ func (d *dialect) same(o *dialect) bool {
 		return d.plain == o.plain
 	}
 	return d.simple == o.simple && (d.from == o.from || len(d.opts) == 0 && len(o.opts) == 0)
-}
-
-// connector builds the connector for cc, parsed from the tenant's DSN or
-// merged over templateDSN, as GORM builds its pool.
-func (d *dialect) connector(cc *pgx.ConnConfig, templateDSN string, c tenantconfig.DataSource) (driver.Connector, error) {
-	opts, err := d.configure(cc, templateDSN, c)
-	if err != nil {
-		return nil, err
-	}
-	return stdlib.GetConnector(*cc, opts...), nil
 }
 
 // configure applies the dialector's settings to cc and returns the
@@ -189,4 +179,7 @@ func fromGORM(o stdlib.OptionOpenDB) bool {
 	return fn != nil && strings.HasPrefix(fn.Name(), "gorm.io/driver/postgres.")
 }
 
-var _ resolver.DialectorDriver = pgDriver{}
+var (
+	_ resolver.DialectorDriver = pgDriver{}
+	_ dbdriver.Checker         = pgDriver{}
+)

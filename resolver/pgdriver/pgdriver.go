@@ -15,6 +15,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/tenantrouter/tenantplugin/resolver/dbdriver"
 	"github.com/tenantrouter/tenantplugin/tenantconfig"
@@ -43,18 +44,48 @@ func (pgDriver) Name() string { return DriverName }
 // (whose connections must not use a mode that keeps them, or the
 // connector is refused with ErrPreparedThroughPooler).
 func (d pgDriver) Connector(templateDSN string, c tenantconfig.DataSource) (driver.Connector, error) {
-	cc, pool, err := connConfig(templateDSN, c)
+	t, err := d.target(templateDSN, c)
 	if err != nil {
 		return nil, err
 	}
-	cc.DialFunc = trackSessions(cc.DialFunc)
-	conn, err := d.dialect.connector(cc, templateDSN, c)
+	conn := stdlib.GetConnector(*t.cc, t.opts...)
+	return connector{Connector: conn, unprepared: t.unprepared, server: t.server, database: t.databases[0], databases: t.databases}, nil
+}
+
+// Check implements dbdriver.Checker: it refuses what Connector refuses
+// and returns the databases its connector's Databases names.
+func (d pgDriver) Check(templateDSN string, c tenantconfig.DataSource) ([]string, error) {
+	t, err := d.target(templateDSN, c)
 	if err != nil {
 		return nil, err
+	}
+	return t.databases, nil
+}
+
+// target is what a connector for c is built from.
+type target struct {
+	cc         *pgx.ConnConfig
+	opts       []stdlib.OptionOpenDB
+	unprepared bool
+	server     string
+	databases  []string
+}
+
+// target merges c over templateDSN, applies the dialector's settings and
+// names the databases reached.
+func (d pgDriver) target(templateDSN string, c tenantconfig.DataSource) (target, error) {
+	cc, pool, err := connConfig(templateDSN, c)
+	if err != nil {
+		return target{}, err
+	}
+	cc.DialFunc = trackSessions(cc.DialFunc)
+	opts, err := d.dialect.configure(cc, templateDSN, c)
+	if err != nil {
+		return target{}, err
 	}
 	unprepared, err := pool.unprepared(cc.DefaultQueryExecMode)
 	if err != nil {
-		return nil, err
+		return target{}, err
 	}
 	server := net.JoinHostPort(canonicalHost(cc.Host), strconv.Itoa(int(cc.Port)))
 	name := databaseName(cc)
@@ -64,7 +95,7 @@ func (d pgDriver) Connector(templateDSN string, c tenantconfig.DataSource) (driv
 			databases = append(databases, db)
 		}
 	}
-	return connector{Connector: conn, unprepared: unprepared, server: server, database: databases[0], databases: databases}, nil
+	return target{cc: cc, opts: opts, unprepared: unprepared, server: server, databases: databases}, nil
 }
 
 // canonicalHost spells alike the hosts that reach one server without a

@@ -218,22 +218,11 @@ func (s *Syncer) putTarget(ctx context.Context, id string, rec tenantconfig.Reco
 	if db.Version < cur.Version {
 		next.Version = 0 // unversioned: replaces the target's newer version
 	}
-	actx, cancel := s.opt.applyContext(ctx)
-	defer cancel()
-	if v, ok := s.target.(Verifier); ok && serving && !same {
-		// A change to a serving tenant must reach databases that answer;
-		// otherwise the tenant stays on its last good config. (With an
-		// open pool the resolver pings anyway; this covers idle ones.)
-		if err := v.Verify(actx, next); err != nil {
-			s.refuse(ctx, id, rec.Version, err)
-			return false, rewritten
-		}
-	}
 	var err error
 	if done, ok := s.preset[id]; ok && !serving {
 		err = done // set already, with the other new tenants of its chunk
 	} else {
-		err = s.setTarget(actx, id, next)
+		err = s.verifyAndSet(ctx, id, next, serving && !same)
 	}
 	if err != nil {
 		if !s.deferShared(id, rec, err) {
@@ -266,6 +255,22 @@ func (s *Syncer) putTarget(ctx context.Context, id string, rec tenantconfig.Reco
 			slog.Uint64("version_applied", cur.Version), slog.Uint64("version", db.Version))
 	}
 	return true, rewritten
+}
+
+// verifyAndSet sets a tenant's database on the target, within the apply
+// timeout. verify: a change to a serving tenant, which must reach
+// databases that answer; otherwise the tenant stays on its last good
+// config. (With an open pool the resolver pings anyway; this covers idle
+// ones.)
+func (s *Syncer) verifyAndSet(ctx context.Context, id string, db tenantconfig.Database, verify bool) error {
+	actx, cancel := s.opt.applyContext(ctx)
+	defer cancel()
+	if v, ok := s.target.(Verifier); ok && verify {
+		if err := v.Verify(actx, db); err != nil {
+			return err
+		}
+	}
+	return s.setTarget(actx, id, db)
 }
 
 // setTarget sets a tenant's database on the target.

@@ -1,0 +1,64 @@
+package pgdriver
+
+import (
+	"slices"
+	"testing"
+
+	"gorm.io/driver/postgres"
+
+	"github.com/tenantrouter/tenantplugin/resolver/dbdriver"
+	"github.com/tenantrouter/tenantplugin/tenantconfig"
+)
+
+// TestCheckAgreesWithConnector: Check refuses what Connector refuses,
+// with its message, and names the databases its connector names, with
+// pgx's defaults and with a dialector's settings (a time zone that does
+// not load is refused only with them).
+func TestCheckAgreesWithConnector(t *testing.T) {
+	simple, err := pgDriver{}.WithDialector(postgres.New(postgres.Config{PreferSimpleProtocol: true}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const tmpl = "postgres://app@db.internal:5432/app?sslmode=disable"
+	srcs := []tenantconfig.DataSource{
+		{Name: "shop"},
+		{Host: "DB.Internal.", Port: 6432, Name: "shop", User: "u", Password: "p"},
+		{Host: "::ffff:127.0.0.1", Name: "shop"},
+		{User: "only_user"},
+		{Name: "shop", Params: map[string]string{"application_name": "x"}},
+		{Name: "shop", Params: map[string]string{"TimeZone": "Europe/Paris"}},
+		{Name: "shop", Params: map[string]string{"TimeZone": "Nowhere/Nothing"}},
+		{Name: "shop", Params: map[string]string{"pgbouncer": "transaction"}},
+		{Name: "shop", Params: map[string]string{"pgbouncer": "sometimes"}},
+		{Name: "shop", Params: map[string]string{"database": "other"}},
+		{Name: "shop", Port: 70000},
+		{Name: "a\x00b"},
+		{Host: "[::1]", Name: "shop"},
+		{DSN: "postgres://u@h1:5432,h2:5433,H1:5432/db?sslmode=disable"},
+		{DSN: "host=/run//pg dbname=d sslmode=disable"},
+		{DSN: "postgres://u@h/db?sslmode=disable&default_query_exec_mode=cache_statement&pgbouncer=transaction"},
+		{DSN: "::not a dsn"},
+	}
+	refused, named := 0, 0
+	for _, d := range []dbdriver.Driver{pgDriver{}, simple} {
+		for _, src := range srcs {
+			dbs, cerr := d.(dbdriver.Checker).Check(tmpl, src)
+			conn, err := d.Connector(tmpl, src)
+			if (cerr == nil) != (err == nil) || cerr != nil && cerr.Error() != err.Error() {
+				t.Errorf("%+v: Check: %v; Connector: %v", src, cerr, err)
+				continue
+			}
+			if err != nil {
+				refused++
+				continue
+			}
+			named++
+			if want := conn.(dbdriver.DatabasesConnector).Databases(); !slices.Equal(dbs, want) {
+				t.Errorf("%+v: Check names %q, the connector %q", src, dbs, want)
+			}
+		}
+	}
+	if refused < 12 || named < 16 {
+		t.Fatalf("%d refused, %d named: the table no longer covers both", refused, named)
+	}
+}
