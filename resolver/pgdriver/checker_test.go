@@ -62,3 +62,36 @@ func TestCheckAgreesWithConnector(t *testing.T) {
 		t.Fatalf("%d refused, %d named: the table no longer covers both", refused, named)
 	}
 }
+
+// FuzzCheckAgreesWithConnector: for any data source, Check and Connector
+// refuse alike and name the same databases, so that the shared-database
+// check reads what the pool will reach.
+func FuzzCheckAgreesWithConnector(f *testing.F) {
+	f.Add("", "db.internal", 0, "shop", "u", "k", "v")
+	f.Add("", "::FFFF:10.0.0.1", 6432, "", "", "TimeZone", "UTC")
+	f.Add("postgres://u@h1,h2:5433/db?sslmode=prefer", "", 0, "", "", "", "")
+	f.Add("host=/tmp dbname=x", "", 0, "", "", "pgbouncer", "transaction")
+	simple, err := pgDriver{}.WithDialector(postgres.New(postgres.Config{PreferSimpleProtocol: true}))
+	if err != nil {
+		f.Fatal(err)
+	}
+	const tmpl = "postgres://app@db.internal:5432/app?sslmode=prefer&host=db.internal,db2.internal"
+	f.Fuzz(func(t *testing.T, dsn, host string, port int, name, user, k, v string) {
+		src := tenantconfig.DataSource{DSN: dsn, Host: host, Port: port, Name: name, User: user}
+		if k != "" {
+			src.Params = map[string]string{k: v}
+		}
+		for _, d := range []dbdriver.Driver{pgDriver{}, simple} {
+			dbs, cerr := d.(dbdriver.Checker).Check(tmpl, src)
+			conn, err := d.Connector(tmpl, src)
+			if (cerr == nil) != (err == nil) || cerr != nil && cerr.Error() != err.Error() {
+				t.Fatalf("%+v: Check: %v; Connector: %v", src, cerr, err)
+			}
+			if err == nil {
+				if want := conn.(dbdriver.DatabasesConnector).Databases(); !slices.Equal(dbs, want) {
+					t.Fatalf("%+v: Check names %q, the connector %q", src, dbs, want)
+				}
+			}
+		}
+	})
+}
