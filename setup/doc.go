@@ -44,7 +44,9 @@
 //     ALIAS=NAME,NAME (aliases separated by ";"), each NAME a table
 //     (audit_logs) or a model's type name (AuditLog, named by the
 //     *gorm.DB's naming strategy): "default=audit_logs,Plan". No query
-//     changes.
+//     changes. A name whose table the central database does not have
+//     once Open is done (migrated) is logged as a warning: misspelt, it
+//     reserves nothing.
 //   - TENANTPLUGIN_BYPASS: URL path patterns that need no tenant
 //     (tenantchi.WithBypassPatterns): "/healthz,/metrics".
 //

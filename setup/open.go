@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"maps"
 	"net/http"
 	"slices"
@@ -73,7 +74,7 @@ func Open(ctx context.Context, db *gorm.DB, opts ...Option) (_ *Tenancy, err err
 	if err != nil {
 		return nil, err
 	}
-	strategies, err := reservedStrategies(db, s.Reserved)
+	strategies, tables, err := reservedStrategies(db, s.Reserved)
 	if err != nil {
 		return nil, err
 	}
@@ -112,17 +113,33 @@ func Open(ctx context.Context, db *gorm.DB, opts ...Option) (_ *Tenancy, err err
 			return nil, err
 		}
 	}
+	t.warnMissingReserved(ctx, o.log, tables)
 	return t, nil
+}
+
+// warnMissingReserved logs a warning for each reserved table that the
+// central database does not have once Open is done: a name misspelt in
+// TENANTPLUGIN_RESERVED reserves nothing, and the statements on the
+// table meant go to the tenants' databases. A table that the
+// application creates after Open is named too.
+func (t *Tenancy) warnMissingReserved(ctx context.Context, log *slog.Logger, tables []string) {
+	central := t.db.WithContext(ctx).Clauses(reserved.Use(tenantplugin.DefaultAlias)).Migrator()
+	for _, name := range tables {
+		if central.HasTable(name) {
+			continue
+		}
+		log.LogAttrs(ctx, slog.LevelWarn, "a reserved table is not in the central database: if its name is misspelt, the table meant is not reserved",
+			slog.String("setting", EnvReserved), slog.String("table", name))
+	}
 }
 
 // reservedStrategies turns the reserved settings into strategies: a
 // model's type name (it starts with an upper-case letter) becomes its
-// table's name by db's naming strategy.
-func reservedStrategies(db *gorm.DB, byAlias map[string][]string) ([]tenantplugin.Strategy, error) {
-	var out []tenantplugin.Strategy
+// table's name by db's naming strategy. It returns the tables too.
+func reservedStrategies(db *gorm.DB, byAlias map[string][]string) (out []tenantplugin.Strategy, all []string, _ error) {
 	for _, alias := range slices.Sorted(maps.Keys(byAlias)) {
 		if alias != tenantplugin.DefaultAlias {
-			return nil, fmt.Errorf("%w: %s: unknown alias %q: the reserved database is %q, the *gorm.DB's own", ErrConfig, EnvReserved, alias, tenantplugin.DefaultAlias)
+			return nil, nil, fmt.Errorf("%w: %s: unknown alias %q: the reserved database is %q, the *gorm.DB's own", ErrConfig, EnvReserved, alias, tenantplugin.DefaultAlias)
 		}
 		tables := make([]string, 0, len(byAlias[alias]))
 		for _, name := range byAlias[alias] {
@@ -132,8 +149,9 @@ func reservedStrategies(db *gorm.DB, byAlias map[string][]string) ([]tenantplugi
 			tables = append(tables, name)
 		}
 		out = append(out, reserved.Tables(alias, tables...))
+		all = append(all, tables...)
 	}
-	return out, nil
+	return out, all, nil
 }
 
 // Middleware puts the tenant named by the request's host into its

@@ -1,6 +1,7 @@
 package tenantsetup_test
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"errors"
@@ -11,6 +12,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -309,5 +311,36 @@ func TestOpenCancelled(t *testing.T) {
 	}
 	if err := db.Exec("CREATE TABLE still_single (id integer)").Error; err != nil {
 		t.Fatalf("db changed by a failed Open: %v", err)
+	}
+}
+
+// TestOpenWarnsOfMissingReservedTable: a reserved name that the central
+// database has no table for (misspelt: Auditlog, audit_log) is logged
+// at Open, naming the setting and the table; a table that exists is not.
+func TestOpenWarnsOfMissingReservedTable(t *testing.T) {
+	dir := t.TempDir()
+	db := openCentral(t, dir)
+	var logged bytes.Buffer
+	tn, err := tenantsetup.Open(t.Context(), db,
+		tenantsetup.WithSettings(tenantsetup.Settings{
+			Tenants:  tenantFile(t, dir, "hospital", "tenant-1.localhost"),
+			Reserved: map[string][]string{"default": {"AuditLog", "Auditlog", "audit_log", "patients"}},
+		}),
+		tenantsetup.Migrate(&Patient{}, &AuditLog{}),
+		tenantsetup.WithLogger(slog.New(slog.NewTextHandler(&logged, &slog.HandlerOptions{Level: slog.LevelWarn}))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = tn.Close() })
+	var warned []string
+	for _, line := range strings.Split(strings.TrimSpace(logged.String()), "\n") {
+		if strings.Contains(line, "reserved table is not in the central database") && strings.Contains(line, tenantsetup.EnvReserved) {
+			_, table, _ := strings.Cut(line, "table=")
+			warned = append(warned, table)
+		}
+	}
+	slices.Sort(warned)
+	if want := []string{"audit_log", "auditlogs"}; !slices.Equal(warned, want) {
+		t.Fatalf("warned of %q; want the two misspelt names only\n%s", warned, logged.String())
 	}
 }
