@@ -1,10 +1,13 @@
 package pgdriver
 
 import (
+	"maps"
 	"slices"
 	"testing"
 
 	"gorm.io/driver/postgres"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/tenantrouter/tenantplugin/resolver/dbdriver"
 	"github.com/tenantrouter/tenantplugin/tenantconfig"
@@ -94,4 +97,51 @@ func FuzzCheckAgreesWithConnector(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestCheckLeavesTheTemplate: Check merges over a shallow copy of the
+// cached template; whatever it merges (host, port, params, a time zone,
+// the simple protocol), the template's config and its fallbacks' stay
+// as parsed, TLS server names included.
+func TestCheckLeavesTheTemplate(t *testing.T) {
+	const tmpl = "postgres://app:pw@db1.internal:5432/app?sslmode=require&host=db1.internal,db2.internal&search_path=public"
+	simple, err := pgDriver{}.WithDialector(postgres.New(postgres.Config{PreferSimpleProtocol: true}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	type fallback struct {
+		host, serverName string
+		port             uint16
+	}
+	snapshot := func() (string, uint16, string, string, map[string]string, pgx.QueryExecMode, string, []fallback) {
+		cc, _, err := templates.parse(tmpl, func(cc *pgx.ConnConfig) *pgx.ConnConfig { return cc })
+		if err != nil {
+			t.Fatal(err)
+		}
+		var fbs []fallback
+		for _, f := range cc.Fallbacks {
+			fbs = append(fbs, fallback{f.Host, f.TLSConfig.ServerName, f.Port})
+		}
+		return cc.Host, cc.Port, cc.Database, cc.User, maps.Clone(cc.RuntimeParams), cc.DefaultQueryExecMode, cc.TLSConfig.ServerName, fbs
+	}
+	h0, p0, d0, u0, rp0, m0, sn0, fb0 := snapshot()
+	if len(fb0) == 0 || sn0 != "db1.internal" {
+		t.Fatalf("the template parsed as %s with fallbacks %+v: the test is wrong", sn0, fb0)
+	}
+	for _, d := range []dbdriver.Driver{pgDriver{}, simple} {
+		for _, src := range []tenantconfig.DataSource{
+			{Host: "other.internal", Port: 6000, Name: "shop", User: "u", Password: "p"},
+			{Port: 7000, Params: map[string]string{"search_path": "tenant", "application_name": "x", "TimeZone": "Europe/Paris"}},
+			{Name: "x", Params: map[string]string{"default_query_exec_mode": "exec", "pgbouncer": "transaction"}},
+		} {
+			if _, err := d.(dbdriver.Checker).Check(tmpl, src); err != nil {
+				t.Fatalf("%+v: %v", src, err)
+			}
+		}
+	}
+	h, p, db, u, rp, m, sn, fb := snapshot()
+	if h != h0 || p != p0 || db != d0 || u != u0 || !maps.Equal(rp, rp0) || m != m0 || sn != sn0 || !slices.Equal(fb, fb0) {
+		t.Fatalf("the template changed: %s:%d/%s user %s params %v mode %v tls %s fallbacks %+v; was %s:%d/%s user %s params %v mode %v tls %s fallbacks %+v",
+			h, p, db, u, rp, m, sn, fb, h0, p0, d0, u0, rp0, m0, sn0, fb0)
+	}
 }

@@ -44,7 +44,7 @@ func (pgDriver) Name() string { return DriverName }
 // (whose connections must not use a mode that keeps them, or the
 // connector is refused with ErrPreparedThroughPooler).
 func (d pgDriver) Connector(templateDSN string, c tenantconfig.DataSource) (driver.Connector, error) {
-	t, err := d.target(templateDSN, c)
+	t, err := d.target(templateDSN, c, (*pgx.ConnConfig).Copy)
 	if err != nil {
 		return nil, err
 	}
@@ -55,7 +55,7 @@ func (d pgDriver) Connector(templateDSN string, c tenantconfig.DataSource) (driv
 // Check implements dbdriver.Checker: it refuses what Connector refuses
 // and returns the databases its connector's Databases names.
 func (d pgDriver) Check(templateDSN string, c tenantconfig.DataSource) ([]string, error) {
-	t, err := d.target(templateDSN, c)
+	t, err := d.target(templateDSN, c, checkCopy)
 	if err != nil {
 		return nil, err
 	}
@@ -71,10 +71,10 @@ type target struct {
 	databases  []string
 }
 
-// target merges c over templateDSN, applies the dialector's settings and
-// names the databases reached.
-func (d pgDriver) target(templateDSN string, c tenantconfig.DataSource) (target, error) {
-	cc, pool, err := connConfig(templateDSN, c)
+// target merges c over a copy of templateDSN's config made by cp, applies
+// the dialector's settings and names the databases reached.
+func (d pgDriver) target(templateDSN string, c tenantconfig.DataSource, cp func(*pgx.ConnConfig) *pgx.ConnConfig) (target, error) {
+	cc, pool, err := mergedConfig(templateDSN, c, cp)
 	if err != nil {
 		return target{}, err
 	}
@@ -125,12 +125,17 @@ func databaseName(cc *pgx.ConnConfig) string {
 // data source declares: its own DSN's, or its params' over the
 // template's.
 func connConfig(templateDSN string, c tenantconfig.DataSource) (*pgx.ConnConfig, pooler, error) {
+	return mergedConfig(templateDSN, c, (*pgx.ConnConfig).Copy)
+}
+
+// mergedConfig is connConfig, copying the template's config with cp.
+func mergedConfig(templateDSN string, c tenantconfig.DataSource, cp func(*pgx.ConnConfig) *pgx.ConnConfig) (*pgx.ConnConfig, pooler, error) {
 	var cc *pgx.ConnConfig
 	var pool pooler
 	var err error
 	if c.DSN != "" {
 		cc, pool, err = parseConfig(c.DSN, true)
-	} else if cc, pool, err = templates.parse(templateDSN); err == nil {
+	} else if cc, pool, err = templates.parse(templateDSN, cp); err == nil {
 		err = mergeFields(cc, c, &pool)
 	}
 	if err == nil {
@@ -140,6 +145,25 @@ func connConfig(templateDSN string, c tenantconfig.DataSource) (*pgx.ConnConfig,
 		return nil, pooler{}, err
 	}
 	return cc, pool, nil
+}
+
+// checkCopy copies a template's config for a check, which never connects
+// with it: what merging a tenant's settings and the dialector's changes
+// in place is copied (the run-time parameters, the fallbacks); the rest,
+// which they read or replace, is shared (a tls.Config is cloned before
+// it is changed: see withServerName). A fraction of Copy's cost, which a
+// boot pays for every tenant.
+func checkCopy(cc *pgx.ConnConfig) *pgx.ConnConfig {
+	c := *cc
+	c.RuntimeParams = maps.Clone(cc.RuntimeParams)
+	if cc.Fallbacks != nil {
+		c.Fallbacks = make([]*pgconn.FallbackConfig, len(cc.Fallbacks))
+		for i, f := range cc.Fallbacks {
+			g := *f
+			c.Fallbacks[i] = &g
+		}
+	}
+	return &c
 }
 
 // parseConfig parses dsn and takes its pooler param out of it.
@@ -178,8 +202,9 @@ type parsedTemplate struct {
 	err  error
 }
 
-// parse returns a copy of the template's parsed config, and its pooler.
-func (t *templateCache) parse(dsn string) (*pgx.ConnConfig, pooler, error) {
+// parse returns a copy of the template's parsed config, made by cp, and
+// its pooler.
+func (t *templateCache) parse(dsn string, cp func(*pgx.ConnConfig) *pgx.ConnConfig) (*pgx.ConnConfig, pooler, error) {
 	t.mu.Lock()
 	p, ok := t.m[dsn]
 	t.mu.Unlock()
@@ -194,7 +219,7 @@ func (t *templateCache) parse(dsn string) (*pgx.ConnConfig, pooler, error) {
 	if p.err != nil {
 		return nil, pooler{}, p.err
 	}
-	return p.cc.Copy(), p.pool, nil
+	return cp(p.cc), p.pool, nil
 }
 
 // mergeFields sets c's fields over the template's config cc, and its

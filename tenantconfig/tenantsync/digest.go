@@ -105,6 +105,13 @@ func (s *Syncer) resyncDigest(ctx context.Context, d tenantconfig.Digester, boot
 	if !full && dg.Sum == s.digest && s.okSums == len(s.sums) && len(s.sums) == len(s.applied) && dg.Tenants == len(s.sums) {
 		return dg.Tenants, nil // nothing changed
 	}
+	if len(s.applied) == 0 && len(s.sums) == 0 && dg.Tenants > 0 {
+		// A boot: the maps are made once at the store's size (not
+		// trusted beyond a bound), not grown a tenant at a time.
+		n := min(dg.Tenants, maxPresize)
+		s.applied = make(map[string]tenantconfig.Database, n)
+		s.sums = make(map[string]heldSum, n)
+	}
 	s.recreated = recreated
 	s.kept = s.kept[:0]
 	defer func() {
@@ -153,6 +160,9 @@ func (s *Syncer) resyncDigest(ctx context.Context, d tenantconfig.Digester, boot
 	// is announced again once the resync ends (requeueWaiting).
 	return found, s.readAndPut(ctx, d, missing)
 }
+
+// maxPresize bounds the tenants the syncer's maps are made for at boot.
+const maxPresize = 1 << 20
 
 // applyPending applies the announcements waiting, between two chunks of
 // a resync: a resync that reads every record (the full check) takes over
