@@ -62,7 +62,7 @@ func TestDatabaseNamesTheDatabaseReached(t *testing.T) {
 // TestDatabaseHostSpelledOtherwise: the host's spellings that reach one
 // server without a look-up (a trailing dot, an IPv6 address written
 // otherwise, an IPv4 address mapped to IPv6, a socket directory with a
-// trailing slash) name one database.
+// trailing slash, the loopback host's names) name one database.
 func TestDatabaseHostSpelledOtherwise(t *testing.T) {
 	const tmpl = "postgres://app@db.internal:5432/app?sslmode=disable"
 	name := func(host string) string {
@@ -74,8 +74,8 @@ func TestDatabaseHostSpelledOtherwise(t *testing.T) {
 	}
 	for _, same := range [][]string{
 		{"db.internal", "DB.Internal.", "db.internal."},
-		{"::1", "0:0:0:0:0:0:0:1", "0::1"},
-		{"127.0.0.1", "::ffff:127.0.0.1"},
+		{"2001:db8::1", "2001:DB8:0:0:0:0:0:1", "2001:db8:0::1"},
+		{"127.0.0.1", "::ffff:127.0.0.1", "localhost", "LOCALHOST.", "::1", "0:0:0:0:0:0:0:1"},
 		{"/var/run/postgresql", "/var/run/postgresql/", "/var/run//postgresql"},
 	} {
 		want := name(same[0])
@@ -85,8 +85,10 @@ func TestDatabaseHostSpelledOtherwise(t *testing.T) {
 			}
 		}
 	}
-	if a, b := name("db.internal"), name("db.internal2"); a == b || !strings.HasSuffix(a, "/shop") {
-		t.Errorf("Database() = %q and %q for two servers", a, b)
+	for _, two := range [][2]string{{"db.internal", "db.internal2"}, {"localhost", "127.0.0.2"}, {"localhost", "localhost.localdomain"}} {
+		if a, b := name(two[0]), name(two[1]); a == b || !strings.HasSuffix(a, "/shop") {
+			t.Errorf("Database() = %q and %q for two servers", a, b)
+		}
 	}
 }
 

@@ -89,9 +89,9 @@ func (d pgDriver) target(templateDSN string, c tenantconfig.DataSource, cp func(
 	}
 	server := net.JoinHostPort(canonicalHost(cc.Host), strconv.Itoa(int(cc.Port)))
 	name := databaseName(cc)
-	databases := []string{server + "/" + name}
+	databases := []string{net.JoinHostPort(databaseHost(cc.Host), strconv.Itoa(int(cc.Port))) + "/" + name}
 	for _, f := range cc.Fallbacks {
-		if db := net.JoinHostPort(canonicalHost(f.Host), strconv.Itoa(int(f.Port))) + "/" + name; !slices.Contains(databases, db) {
+		if db := net.JoinHostPort(databaseHost(f.Host), strconv.Itoa(int(f.Port))) + "/" + name; !slices.Contains(databases, db) {
 			databases = append(databases, db)
 		}
 	}
@@ -111,6 +111,20 @@ func canonicalHost(h string) string {
 	}
 	return strings.TrimSuffix(strings.ToLower(h), ".")
 }
+
+// databaseHost is canonicalHost, with the loopback host's usual names
+// (localhost, 127.0.0.1, ::1) as one, "localhost": a database is named
+// so, for the check that no two tenants share one. (Connection budgets
+// keep them apart, by the host as written: see ServerConnector.)
+func databaseHost(h string) string {
+	h = canonicalHost(h)
+	if a, err := netip.ParseAddr(h); err == nil && (a == loopback4 || a == netip.IPv6Loopback()) {
+		return "localhost"
+	}
+	return h
+}
+
+var loopback4 = netip.AddrFrom4([4]byte{127, 0, 0, 1})
 
 // databaseName returns the database cc reaches: without a name, the
 // server opens the one named after the user.
