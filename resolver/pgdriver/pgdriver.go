@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/netip"
 	"path"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -112,13 +113,22 @@ func canonicalHost(h string) string {
 	return strings.TrimSuffix(strings.ToLower(h), ".")
 }
 
-// databaseHost is canonicalHost, with the loopback host's usual names
-// (localhost, 127.0.0.1, ::1) as one, "localhost": a database is named
-// so, for the check that no two tenants share one. (Connection budgets
-// keep them apart, by the host as written: see ServerConnector.)
+// databaseHost is canonicalHost, with the names of the local host's
+// loopback as one, "localhost" (localhost, 127.0.0.1, ::1, and the
+// unspecified addresses 0.0.0.0 and ::, which reach it too), and a
+// socket directory with its symbolic links followed (/var/run is /run on
+// Debian): a database is named so, for the check that no two tenants
+// share one. (Connection budgets keep them apart, by the host as
+// written: see ServerConnector.)
 func databaseHost(h string) string {
 	h = canonicalHost(h)
-	if a, err := netip.ParseAddr(h); err == nil && (a == loopback4 || a == netip.IPv6Loopback()) {
+	if strings.HasPrefix(h, "/") {
+		if real, err := filepath.EvalSymlinks(h); err == nil {
+			return real
+		}
+		return h
+	}
+	if a, err := netip.ParseAddr(h); err == nil && (a == loopback4 || a == netip.IPv6Loopback() || a.IsUnspecified()) {
 		return "localhost"
 	}
 	return h

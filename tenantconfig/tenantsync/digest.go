@@ -161,8 +161,10 @@ func (s *Syncer) resyncDigest(ctx context.Context, d tenantconfig.Digester, boot
 	return found, s.readAndPut(ctx, d, missing)
 }
 
-// maxPresize bounds the tenants the syncer's maps are made for at boot.
-const maxPresize = 1 << 20
+// maxPresize bounds the tenants the syncer's maps are made for at boot:
+// a digest that claims more (forged, or a store padded) costs at most
+// this; past it the maps grow as tenants come.
+const maxPresize = 1 << 16
 
 // applyPending applies the announcements waiting, between two chunks of
 // a resync: a resync that reads every record (the full check) takes over

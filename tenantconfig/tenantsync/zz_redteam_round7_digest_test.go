@@ -21,13 +21,13 @@ func (s inflatedDigest) Digest(ctx context.Context) (tenantconfig.Digest, error)
 	return d, err
 }
 
-// TestH2ForgedDigestTenantsPresize: the syncer's boot pre-sizes its maps
+// TestRound7ForgedDigestTenantsPresize: the syncer's boot pre-sizes its maps
 // from Digest.Tenants, bounded only at 1<<20 tenants. A store holding
 // one tenant whose digest claims a huge count makes the syncer allocate
 // (and keep for its whole life: Go maps never shrink) on the order of
 // 150 MB. The pre-size should not trust the count that far (or should
 // be bounded by what the scan actually finds).
-func TestH2ForgedDigestTenantsPresize(t *testing.T) {
+func TestRound7ForgedDigestTenantsPresize(t *testing.T) {
 	store := inflatedDigest{memstore.New()}
 	mustApply(t, store, put("a", "a.db"))
 	r := newResolver(t)
