@@ -3,6 +3,7 @@ package pgdriver_test
 import (
 	"context"
 	"database/sql"
+	"net"
 	"net/url"
 	"strings"
 	"testing"
@@ -38,7 +39,11 @@ func TestDatabaseNamesTheDatabaseReached(t *testing.T) {
 		t.Fatal(err)
 	}
 	db := testenv.Databases(t, 1)[0]
-	server := u.Host
+	// The loopback host is named localhost, however written.
+	server := net.JoinHostPort("localhost", u.Port())
+	if h := u.Hostname(); h != "127.0.0.1" && h != "::1" && h != "localhost" {
+		server = u.Host
+	}
 	u.Path = ""
 	noName := u.String()
 	for _, tc := range []struct {
