@@ -207,5 +207,8 @@ func (o options) ping(ctx context.Context, t target) (target, error) {
 	case errors.Is(err, tenant.ErrMissing), ctx.Err() != nil, answered:
 		return t, err
 	}
-	return t, fmt.Errorf("%w (no answer within %v): %w", ErrUnreachable, o.connectTimeout, err)
+	if pctx.Err() != nil {
+		return t, fmt.Errorf("%w (no answer within %v): %w", ErrUnreachable, o.connectTimeout, err)
+	}
+	return t, fmt.Errorf("%w (could not connect): %w", ErrUnreachable, err) // the server refused, or no server
 }

@@ -261,8 +261,23 @@ func TestUnreachableTenant(t *testing.T) {
 			t.Fatalf("%+v", r)
 		}
 	}
-	if !strings.Contains(err.Error(), `tenant "silent"`) {
-		t.Fatalf("the error %q does not name the tenant", err)
+	if !strings.Contains(err.Error(), `tenant "silent"`) || !strings.Contains(err.Error(), "no answer within 500ms") {
+		t.Fatalf("the error %q does not name the tenant and the wait", err)
+	}
+}
+
+// TestMissingTenantDatabase: a tenant whose database does not exist is
+// reported unreachable with the server's refusal, not as a server that
+// did not answer.
+func TestMissingTenantDatabase(t *testing.T) {
+	e := fixture.New(t, fixture.Postgres, fixture.Options{Tenants: 1})
+	ctx := context.Background()
+	if err := e.Resolver.Set(ctx, "gone", tenantconfig.Database{DataSource: tenantconfig.DataSource{Name: "tp_no_such_database"}}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := migrate.AutoMigrate(ctx, e.DB, []string{"gone"}, []any{&Hospital{}}, migrate.WithConnectTimeout(5*time.Second))
+	if !errors.Is(err, migrate.ErrUnreachable) || strings.Contains(err.Error(), "no answer") || !strings.Contains(err.Error(), "does not exist") {
+		t.Fatalf("err = %v, want unreachable with the server's refusal", err)
 	}
 }
 
