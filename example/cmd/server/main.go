@@ -3,7 +3,7 @@
 // (tenant-1.localhost:9500, tenant-2.localhost:9500: *.localhost names
 // reach loopback with no /etc/hosts entry).
 //
-//	server [-addr :9500] [-service hospital] [-data DIR]
+//	server [-addr 127.0.0.1:9500] [-service hospital] [-data DIR]
 //
 // With no REDIS_URL it runs the embedded default, with nothing else
 // installed: the tenants of example/tenant_config.json for the service,
@@ -102,11 +102,11 @@ func parse(args []string, getenv func(string) string, stderr io.Writer) (setting
 	var s settings
 	fs := flag.NewFlagSet("server", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&s.addr, "addr", ":9500", "address to listen on")
+	fs.StringVar(&s.addr, "addr", "127.0.0.1:9500", "address to listen on (:9500 for every interface)")
 	fs.StringVar(&s.service, "service", "hospital", "service whose tenants are served")
 	fs.StringVar(&s.dataDir, "data", "data", "directory of the SQLite databases (embedded default)")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: server [-addr :9500] [-service hospital] [-data DIR]\n\n"+
+		fmt.Fprintf(stderr, "usage: server [-addr 127.0.0.1:9500] [-service hospital] [-data DIR]\n\n"+
 			"Serves the example hospital dashboard; open http://tenant-1.localhost:9500/.\n"+
 			"Without REDIS_URL: the tenants of the embedded tenant_config.json on SQLite files in DIR.\n"+
 			"With REDIS_URL and DATABASE_URL: the tenants of the Redis config store on PostgreSQL, tasks on asynq\n"+
