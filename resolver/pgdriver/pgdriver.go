@@ -123,8 +123,8 @@ func canonicalHost(h string) string {
 func databaseHost(h string) string {
 	h = canonicalHost(h)
 	if strings.HasPrefix(h, "/") {
-		if real, err := filepath.EvalSymlinks(h); err == nil {
-			return real
+		if resolved, err := filepath.EvalSymlinks(h); err == nil {
+			return resolved
 		}
 		return h
 	}

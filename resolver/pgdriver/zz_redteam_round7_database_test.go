@@ -75,8 +75,8 @@ func TestRound7UnspecifiedAddressSharedThroughResolver(t *testing.T) {
 // machine.
 func TestRound7SocketDirectoryThroughSymlink(t *testing.T) {
 	dir := t.TempDir()
-	real := filepath.Join(dir, "run", "postgresql")
-	if err := os.MkdirAll(real, 0o755); err != nil {
+	dirPath := filepath.Join(dir, "run", "postgresql")
+	if err := os.MkdirAll(dirPath, 0o755); err != nil {
 		t.Fatal(err)
 	}
 	link := filepath.Join(dir, "var-run")
@@ -84,7 +84,7 @@ func TestRound7SocketDirectoryThroughSymlink(t *testing.T) {
 		t.Skip(err)
 	}
 	const tmpl = "postgres://app@db.internal:5432/app?sslmode=disable"
-	a := checkedNames(t, tmpl, tenantconfig.DataSource{Host: real, Name: "shop"})
+	a := checkedNames(t, tmpl, tenantconfig.DataSource{Host: dirPath, Name: "shop"})
 	b := checkedNames(t, tmpl, tenantconfig.DataSource{Host: filepath.Join(link, "postgresql"), Name: "shop"})
 	if a[0] != b[0] {
 		t.Errorf("one socket directory named %q and %q", a, b)
