@@ -13,15 +13,23 @@ import (
 	"github.com/tenantrouter/tenantplugin/tenantconfig"
 )
 
+// simpleDriver is the driver configured from a dialector with the simple
+// protocol.
+func simpleDriver(tb testing.TB) dbdriver.Driver {
+	tb.Helper()
+	d, err := pgDriver{}.WithDialector(postgres.New(postgres.Config{PreferSimpleProtocol: true}))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return d
+}
+
 // TestCheckAgreesWithConnector: Check refuses what Connector refuses,
 // with its message, and names the databases its connector names, with
 // pgx's defaults and with a dialector's settings (a time zone that does
 // not load is refused only with them).
 func TestCheckAgreesWithConnector(t *testing.T) {
-	simple, err := pgDriver{}.WithDialector(postgres.New(postgres.Config{PreferSimpleProtocol: true}))
-	if err != nil {
-		t.Fatal(err)
-	}
+	simple := simpleDriver(t)
 	const tmpl = "postgres://app@db.internal:5432/app?sslmode=disable"
 	srcs := []tenantconfig.DataSource{
 		{Name: "shop"},
@@ -74,10 +82,7 @@ func FuzzCheckAgreesWithConnector(f *testing.F) {
 	f.Add("", "::FFFF:10.0.0.1", 6432, "", "", "TimeZone", "UTC")
 	f.Add("postgres://u@h1,h2:5433/db?sslmode=prefer", "", 0, "", "", "", "")
 	f.Add("host=/tmp dbname=x", "", 0, "", "", "pgbouncer", "transaction")
-	simple, err := pgDriver{}.WithDialector(postgres.New(postgres.Config{PreferSimpleProtocol: true}))
-	if err != nil {
-		f.Fatal(err)
-	}
+	simple := simpleDriver(f)
 	const tmpl = "postgres://app@db.internal:5432/app?sslmode=prefer&host=db.internal,db2.internal"
 	f.Fuzz(func(t *testing.T, dsn, host string, port int, name, user, k, v string) {
 		src := tenantconfig.DataSource{DSN: dsn, Host: host, Port: port, Name: name, User: user}
@@ -105,10 +110,7 @@ func FuzzCheckAgreesWithConnector(f *testing.F) {
 // as parsed, TLS server names included.
 func TestCheckLeavesTheTemplate(t *testing.T) {
 	const tmpl = "postgres://app:pw@db1.internal:5432/app?sslmode=require&host=db1.internal,db2.internal&search_path=public"
-	simple, err := pgDriver{}.WithDialector(postgres.New(postgres.Config{PreferSimpleProtocol: true}))
-	if err != nil {
-		t.Fatal(err)
-	}
+	simple := simpleDriver(t)
 	type fallback struct {
 		host, serverName string
 		port             uint16
