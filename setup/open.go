@@ -90,7 +90,14 @@ func Open(ctx context.Context, db *gorm.DB, opts ...Option) (_ *Tenancy, err err
 	if t.Resolver, err = resolver.New(resolver.Config{Template: tpl, Drivers: []dbdriver.Driver{drv}, Logger: o.log}); err != nil {
 		return nil, err
 	}
-	if t.syncer, err = tenantsync.Start(ctx, t.Store, t.Resolver, tenantsync.WithLogger(o.log)); err != nil {
+	syncOpts := []tenantsync.Option{tenantsync.WithLogger(o.log)}
+	if o.allowEmpty {
+		syncOpts = append(syncOpts, tenantsync.WithAllowEmpty())
+	}
+	if t.syncer, err = tenantsync.Start(ctx, t.Store, t.Resolver, syncOpts...); err != nil {
+		if errors.Is(err, tenantsync.ErrEmptyStore) {
+			return nil, fmt.Errorf("tenantsetup: %w (check %s and %s; tenantsetup.WithAllowEmpty starts with none)", err, EnvTenants, EnvService)
+		}
 		return nil, err
 	}
 	mwOpts := o.middleware

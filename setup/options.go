@@ -19,6 +19,7 @@ type options struct {
 	strategies []tenantplugin.Strategy
 	middleware []tenantchi.Option
 	migrate    []any
+	allowEmpty bool
 }
 
 // WithSettings gives the settings, instead of reading them from the
@@ -80,6 +81,18 @@ func Migrate(models ...any) Option {
 			}
 		}
 		o.migrate = append(o.migrate, models...)
+		return nil
+	}
+}
+
+// WithAllowEmpty lets Open start on a store that holds no tenant yet,
+// as when the first tenants are added while the application runs
+// (tenantctl add). Without it, Open returns an error wrapping
+// tenantsync.ErrEmptyStore: an empty store is more often a wrong
+// TENANTPLUGIN_TENANTS or TENANTPLUGIN_SERVICE than a new service.
+func WithAllowEmpty() Option {
+	return func(o *options) error {
+		o.allowEmpty = true
 		return nil
 	}
 }

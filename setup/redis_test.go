@@ -3,8 +3,10 @@ package tenantsetup_test
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -16,8 +18,10 @@ import (
 
 	"github.com/tenantrouter/tenantplugin/internal/testenv"
 	tenantsetup "github.com/tenantrouter/tenantplugin/setup"
+	"github.com/tenantrouter/tenantplugin/tenant"
 	"github.com/tenantrouter/tenantplugin/tenantconfig"
 	"github.com/tenantrouter/tenantplugin/tenantconfig/redisstore"
+	"github.com/tenantrouter/tenantplugin/tenantconfig/tenantsync"
 )
 
 // pgTenant is a tenant config naming a database of the template's
@@ -153,5 +157,72 @@ func TestOpenFollowsRedis(t *testing.T) {
 	var central int
 	if err := sqlDB.QueryRow("SELECT count(*) FROM information_schema.tables WHERE table_name = 'patients'").Scan(&central); err != nil || central != 0 {
 		t.Fatalf("the central database has a patients table (%d, %v)", central, err)
+	}
+}
+
+// TestOpenEmptyRedis: a Redis store with no tenant for the service is
+// refused, naming the remedy, unless WithAllowEmpty; with it, the first
+// tenant added while the application runs is served.
+func TestOpenEmptyRedis(t *testing.T) {
+	redisURL := testenv.RedisURL(t)
+	names := testenv.Databases(t, 2) // central, tenant-1
+	service := fmt.Sprintf("setup-empty-%d", time.Now().UnixNano())
+	ctx := t.Context()
+	open := func(opts ...tenantsetup.Option) (*gorm.DB, *tenantsetup.Tenancy, error) {
+		t.Helper()
+		db, err := gorm.Open(postgres.Open(testenv.DSN(t, names[0])), &gorm.Config{Logger: logger.Discard})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sqlDB, err := db.DB()
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = sqlDB.Close() })
+		opts = append(opts, tenantsetup.WithSettings(tenantsetup.Settings{Tenants: redisURL, Service: service}), tenantsetup.WithLogger(quiet))
+		tn, err := tenantsetup.Open(ctx, db, opts...)
+		return db, tn, err
+	}
+
+	_, tn, err := open()
+	if !errors.Is(err, tenantsync.ErrEmptyStore) || !strings.Contains(err.Error(), "tenantsetup.WithAllowEmpty") || tn != nil {
+		t.Fatalf("Open on an empty store = %v, %v; want ErrEmptyStore naming tenantsetup.WithAllowEmpty", tn, err)
+	}
+
+	db, tn, err := open(tenantsetup.WithAllowEmpty())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if err := tn.Close(); err != nil {
+			t.Error(err)
+		}
+	}()
+	var n int64
+	if err := db.WithContext(tenant.NewContext(ctx, "tenant-1.localhost")).Raw("SELECT 1").Scan(&n).Error; !errors.Is(err, tenant.ErrUnknown) {
+		t.Fatalf("a query for a tenant not yet added = %v, want ErrUnknownTenant", err)
+	}
+	client, err := redis.ParseURL(redisURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc := redis.NewClient(client)
+	defer rc.Close()
+	store, err := redisstore.New(rc, service)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.Apply(ctx, tenantconfig.Change{Kind: tenantconfig.PutTenant, Tenant: "tenant-1.localhost", Config: pgTenant(names[1])}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_, _ = store.Apply(context.Background(), tenantconfig.Change{Kind: tenantconfig.DeleteTenant, Tenant: "tenant-1.localhost"})
+	})
+	eventually(t, "tenant-1 served", func() bool {
+		return db.WithContext(tenant.NewContext(ctx, "tenant-1.localhost")).Raw("SELECT current_database()").Scan(new(string)).Error == nil
+	})
+	var got string
+	if err := db.WithContext(tenant.NewContext(ctx, "tenant-1.localhost")).Raw("SELECT current_database()").Scan(&got).Error; err != nil || got != names[1] {
+		t.Fatalf("tenant-1's database = %q, %v; want %q", got, err, names[1])
 	}
 }
