@@ -348,8 +348,13 @@ func (t boundTx) admits(ctx context.Context, op Op, d decision) error {
 	tenant, hasTenant := tenant.FromContext(ctx)
 	switch {
 	case d.decided && d.route != t.route:
-		return fmt.Errorf("%w: %s statement routes to %s, transaction is on %s",
-			ErrCrossDatabase, op, d.route, t.where())
+		on := ""
+		if d.table != "" {
+			on = fmt.Sprintf(" on table %q", d.table)
+		}
+		return fmt.Errorf("%w: %s statement%s routes to %s, but the transaction is on %s: a transaction holds one database; "+
+			"run the statement outside the transaction (before it or after its Commit), or in a transaction of its own",
+			ErrCrossDatabase, op, on, d.route, t.where())
 	case t.route == TenantRoute() && hasTenant && tenant != t.tenant:
 		return fmt.Errorf("%w: context has tenant %q, transaction is on %s",
 			ErrCrossDatabase, tenant, t.where())

@@ -23,6 +23,8 @@ type decision struct {
 	// tenantTable is the first relation the strategies left to the
 	// tenant, if the statement names one.
 	tenantTable string
+	// table is the first relation the statement names, for messages.
+	table string
 }
 
 // strategyRoute asks the strategies where a statement goes, once for
@@ -132,7 +134,7 @@ func (a *acc) result() (decision, error) {
 	if !a.decided {
 		return decision{tenantTable: a.tenant}, nil
 	}
-	return decision{route: a.route, decided: true, tenantTable: a.tenant}, nil
+	return decision{route: a.route, decided: true, tenantTable: a.tenant, table: a.table}, nil
 }
 
 // rawSQL routes a statement by its SQL text.

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"gorm.io/gorm"
@@ -366,6 +367,12 @@ func TestReservedRouting(t *testing.T) {
 			})
 			if !errors.Is(err, tenantplugin.ErrCrossDatabase) {
 				t.Fatalf("err = %v, want ErrCrossDatabase", err)
+			}
+			// The message names the table and what to do.
+			for _, want := range []string{`table "plans"`, `tenant "` + tenant + `"`, "outside the transaction"} {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("err = %v, want it to say %s", err, want)
+				}
 			}
 		})
 		t.Run("central transaction with reserved.Use", func(t *testing.T) {
