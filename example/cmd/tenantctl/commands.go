@@ -63,11 +63,11 @@ func dispatch(ctx context.Context, args []string, getenv func(string) string, ou
 		run = load
 	case "add":
 		run = func(ctx context.Context, s tenantconfig.Store, a []string, w io.Writer) error {
-			return put(ctx, s, a, w, true, getenv("DATABASE_URL"))
+			return put(ctx, s, a, w, stderr, true, getenv("DATABASE_URL"))
 		}
 	case "update":
 		run = func(ctx context.Context, s tenantconfig.Store, a []string, w io.Writer) error {
-			return put(ctx, s, a, w, false, getenv("DATABASE_URL"))
+			return put(ctx, s, a, w, stderr, false, getenv("DATABASE_URL"))
 		}
 	case "remove":
 		run = remove
@@ -181,12 +181,13 @@ func (s *setFlags) note(err error) {
 
 func hasKey(m map[string]string, k string) bool { _, ok := m[k]; return ok }
 
-func put(ctx context.Context, store tenantconfig.Store, args []string, out io.Writer, create bool, templateDSN string) error {
+func put(ctx context.Context, store tenantconfig.Store, args []string, out, stderr io.Writer, create bool, templateDSN string) error {
 	fs := newFlags("put")
 	dsn := fs.String("dsn", "", "the tenant's database URL")
 	orm := fs.String("orm", tenantconfig.GORM, "ORM id")
 	alias := fs.String("alias", tenantconfig.DefaultAlias, "template alias")
 	shared := fs.Bool("allow-shared-database", false, "accept a database another tenant names (load tests, whose instances set resolver.Config.AllowSharedDatabases)")
+	noConnect := fs.Bool("no-connect", false, "do not try to connect to the tenant's PostgreSQL database before publishing")
 	sets := &setFlags{values: map[string]string{}}
 	fs.Var(sets, "set", "deployment KEY=VALUE (repeatable)")
 	id, err := idAndFlags(fs, args)
@@ -235,6 +236,9 @@ func put(ctx context.Context, store tenantconfig.Store, args []string, out io.Wr
 		if err := checkShared(ctx, store, id, cfg, templateDSN); err != nil {
 			return &tenant.Error{ID: id, Err: err}
 		}
+	}
+	if !*noConnect {
+		warnUnreachable(ctx, cfg, templateDSN, stderr)
 	}
 	change := tenantconfig.Change{Kind: tenantconfig.PutTenant, Tenant: id, Config: cfg, Create: create, Existing: !create}
 	vs, err := store.Apply(ctx, change)

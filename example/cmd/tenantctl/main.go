@@ -14,6 +14,9 @@
 //	load FILE [--dry-run]      make the store hold exactly the file's tenants
 //	add ID (--dsn URL | --set KEY=VALUE ...)     add a tenant (fails if it exists)
 //	update ID (--dsn URL | --set KEY=VALUE ...)  replace a tenant's config
+//	                           (add and update warn when they cannot connect
+//	                           to the tenant's PostgreSQL database, unless
+//	                           --no-connect; they publish it all the same)
 //	remove ID                  remove a tenant from the store (its database stays)
 //	list                       tenant ids, one per line
 //	show ID                    a tenant's config, passwords redacted
@@ -148,8 +151,8 @@ const usage = `usage: tenantctl [-service NAME] [-redis URL] [-prefix PREFIX] [-
   create ID [--db NAME]
   delete ID [--drop-database] [--db NAME] [--drain-timeout DURATION]
   load FILE [--dry-run]
-  add ID (--dsn URL | --set KEY=VALUE ...) [--orm gorm] [--alias default] [--allow-shared-database]
-  update ID (--dsn URL | --set KEY=VALUE ...) [--orm gorm] [--alias default] [--allow-shared-database]
+  add ID (--dsn URL | --set KEY=VALUE ...) [--orm gorm] [--alias default] [--allow-shared-database] [--no-connect]
+  update ID (--dsn URL | --set KEY=VALUE ...) [--orm gorm] [--alias default] [--allow-shared-database] [--no-connect]
   remove ID
   list
   show ID
