@@ -42,6 +42,7 @@ for i in $(seq 1 "$rounds"); do
 	"$out/benchmarks.test" -test.run '^$' -test.bench '^BenchmarkBudget$' -test.benchtime 3x | tee -a "$raw" >&2
 	"$out/benchmarks.test" -test.run '^$' -test.bench 'IdleTenantMemory' -test.benchtime 1x | tee -a "$raw" >&2
 	"$out/benchmarks.test" -test.run '^$' -test.bench '^BenchmarkMigrateAll$' -test.benchtime 2x | tee -a "$raw" >&2
+	"$out/benchmarks.test" -test.run '^$' -test.bench '^BenchmarkMigrateServers$' -test.benchtime 2x | tee -a "$raw" >&2
 	"$out/benchmarks.test" -test.run '^$' -test.bench '^BenchmarkNoisyServer$' -test.benchtime 1x | tee -a "$raw" >&2 || echo "round $i: BenchmarkNoisyServer failed (see above); its other rounds still count" >&2
 	"$out/provision.test" -test.run '^$' -test.bench '^BenchmarkCreate$' -test.benchtime 20x | tee -a "$raw" >&2
 	"$out/chi.test" -test.run '^$' -test.bench '^BenchmarkMiddleware$/host' -test.benchtime 1s | tee -a "$raw" >&2

@@ -195,6 +195,18 @@ func run(in io.Reader, out io.Writer) error {
 		check("migrate-all re-run with nothing to apply, 200 tenants ≤ 1.5 s",
 			fmt.Sprintf("%.0f ms", rerun), rerun <= 1500)
 	}
+	if speedup, ok := med("MigrateServers", "wait-speedup"); ok {
+		one, _ := med("MigrateServers", "one-wait-s")
+		two, _ := med("MigrateServers", "two-wait-s")
+		check("migrate-all over two servers ≈ 2× as fast as over one (40 tenants, each step a 20 ms wait on its server, budget 16 per server)",
+			fmt.Sprintf("%.2f× (%.2f s vs %.2f s)", speedup, one, two), speedup >= 1.8)
+	}
+	if speedup, ok := med("MigrateServers", "models-speedup"); ok {
+		one, _ := med("MigrateServers", "one-models-s")
+		two, _ := med("MigrateServers", "two-models-s")
+		check("... the example's models, both servers and the client on this machine's two cores (reported)",
+			fmt.Sprintf("%.2f× (%.2f s vs %.2f s)", speedup, one, two), true)
+	}
 	if p50, ok := med("Create", "p50-ms"); ok {
 		check("tenant create end to end: database, migration, hooks, publish (PostgreSQL + Redis; p50, reported)",
 			fmt.Sprintf("%.0f ms", p50), true)
