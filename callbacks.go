@@ -71,10 +71,7 @@ func rollBackOnPanic(db *gorm.DB) error {
 			if step == nil {
 				continue
 			}
-			if err := proc.Replace(name, func(db *gorm.DB) {
-				defer rollBackPanicking(db)
-				step(db)
-			}); err != nil {
+			if err := proc.Replace(name, guardStep(step)); err != nil {
 				return fmt.Errorf("tenantplugin: wrap %s: %w", name, err)
 			}
 		}
