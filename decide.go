@@ -9,8 +9,6 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 	"gorm.io/gorm/schema"
-
-	"github.com/tenantrouter/tenantplugin/internal/sqltables"
 )
 
 // decision is what the strategies said of a statement.
@@ -180,8 +178,11 @@ func (a *acc) built(stmt *gorm.Statement, depth int) {
 	if depth > maxDepth || a.err != nil {
 		return
 	}
-	// An explicit Table() beats the model's type.
-	if te := stmt.TableExpr; te != nil {
+	// An explicit Table() beats the model's type. GORM makes a
+	// TableExpr of the model's own table when it names a schema
+	// ("public.ledgers": a TableName method, a NamingStrategy's
+	// TablePrefix): that one is the model's, asked about with its type.
+	if te := stmt.TableExpr; te != nil && !modelTableExpr(stmt, te) {
 		if a.p.cfg.NoTextRouting {
 			a.add(stmt.Table, nil, nil)
 		} else {
@@ -191,6 +192,9 @@ func (a *acc) built(stmt *gorm.Statement, depth int) {
 	} else {
 		sch := stmt.Schema
 		table := stmt.Table
+		if te != nil {
+			table = sch.Table // the qualified name, as a TableName gives it
+		}
 		if table == "" && stmt.Model != nil {
 			if sch = a.p.parse(stmt); sch != nil {
 				table = sch.Table
@@ -214,6 +218,15 @@ func (a *acc) built(stmt *gorm.Statement, depth int) {
 		a.expr(c.AfterExpression, depth)
 	}
 	a.dest(stmt.Dest, depth)
+}
+
+// modelTableExpr reports whether te is the TableExpr GORM makes of a
+// statement's model's schema-qualified table (Statement.Parse), rather
+// than one given with Table().
+func modelTableExpr(stmt *gorm.Statement, te *clause.Expr) bool {
+	sch := stmt.Schema
+	return sch != nil && stmt.Model != nil && len(te.Vars) == 0 && strings.IndexByte(sch.Table, '.') >= 0 &&
+		te.SQL == stmt.Quote(sch.Table)
 }
 
 // dest asks about the SQL expressions among the values a Create or an
@@ -424,41 +437,6 @@ func (p *Plugin) parse(stmt *gorm.Statement) *schema.Schema {
 		return nil
 	}
 	return sch
-}
-
-// isCatalog reports whether r is a relation of the system catalogs,
-// which every database has, that describes the schema. Those that hold
-// the data itself (column statistics with their most common values, a
-// file's raw pages, large objects) are not: they are asked about like
-// any relation, and so go to the tenant unless a strategy says
-// otherwise.
-func isCatalog(r sqltables.Ref) bool {
-	if r.Func {
-		return strings.HasPrefix(r.Name, "pragma_")
-	}
-	switch r.Schema {
-	case "information_schema":
-		return true
-	case "pg_catalog", "":
-		if holdsData(r.Name) {
-			return false
-		}
-		return r.Schema != "" || strings.HasPrefix(r.Name, "pg_") || strings.HasPrefix(r.Name, "sqlite_")
-	}
-	return false
-}
-
-// holdsData reports whether a system relation holds the data of tables:
-// PostgreSQL's statistics (pg_statistic, pg_stats and their extended
-// forms) and large objects; SQLite's sampled statistics and its file's
-// pages.
-func holdsData(name string) bool {
-	for _, prefix := range []string{"pg_stat", "pg_largeobject", "sqlite_stat", "sqlite_dbpage"} {
-		if strings.HasPrefix(name, prefix) {
-			return true
-		}
-	}
-	return false
 }
 
 // The settings keys of gorm.io/plugin/dbresolver's Read and Write

@@ -141,9 +141,18 @@ type tableSet struct {
 func newTableSet(alias string, tables []string) *tableSet {
 	ts := &tableSet{set: make(map[string]bool, len(tables)), route: tenantplugin.ReservedRoute(alias)}
 	for _, t := range tables {
-		ts.set[strings.ToLower(t)] = true
+		ts.set[strings.ToLower(unqualified(t))] = true
 	}
 	return ts
+}
+
+// unqualified returns table without its schema: "public.ledgers" is
+// "ledgers", as match looks it up.
+func unqualified(table string) string {
+	if i := strings.LastIndexByte(table, '.'); i >= 0 {
+		return table[i+1:]
+	}
+	return table
 }
 
 // match reports the route of table, matched case-insensitively and
@@ -152,10 +161,7 @@ func (ts *tableSet) match(table string) (tenantplugin.Route, bool) {
 	if table == "" {
 		return tenantplugin.Route{}, false
 	}
-	t := table
-	if i := strings.LastIndexByte(t, '.'); i >= 0 {
-		t = t[i+1:]
-	}
+	t := unqualified(table)
 	if ts.set[t] || hasUpper(t) && ts.set[strings.ToLower(t)] {
 		return ts.route, true
 	}
@@ -201,15 +207,32 @@ func indirect(t reflect.Type) reflect.Type {
 }
 
 // tableNames names the models' tables with namer (or their TableName
-// methods).
+// methods), and the join tables of their many-to-many associations with
+// one another: GORM keeps those associations in a table of no model,
+// created with the models, and saves and reads them with statements on
+// that table alone. A join table towards a model not among models
+// belongs to no one database; GORM's migration of it is refused
+// (tenantplugin.ErrCrossDatabase).
 func tableNames(models []any, namer schema.Namer) ([]string, error) {
 	tables := make([]string, 0, len(models))
+	types := make(map[reflect.Type]bool, len(models))
+	schemas := make([]*schema.Schema, 0, len(models))
+	cache := &sync.Map{}
 	for _, model := range models {
-		sch, err := schema.Parse(model, &sync.Map{}, namer)
+		sch, err := schema.Parse(model, cache, namer)
 		if err != nil {
 			return nil, fmt.Errorf("reserved: cannot parse model %T: %w", model, err)
 		}
 		tables = append(tables, sch.Table)
+		types[indirect(sch.ModelType)] = true
+		schemas = append(schemas, sch)
+	}
+	for _, sch := range schemas {
+		for _, rel := range sch.Relationships.Many2Many {
+			if rel.JoinTable != nil && rel.FieldSchema != nil && types[indirect(rel.FieldSchema.ModelType)] && !slices.Contains(tables, rel.JoinTable.Table) {
+				tables = append(tables, rel.JoinTable.Table)
+			}
+		}
 	}
 	return tables, nil
 }

@@ -7,12 +7,16 @@ import (
 	"log/slog"
 	"maps"
 	"net/http"
+	"reflect"
 	"slices"
+	"strings"
 	"sync"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/redis/go-redis/v9"
 	"gorm.io/gorm"
+	"gorm.io/gorm/schema"
 
 	tenantplugin "github.com/tenantrouter/tenantplugin"
 	tenantchi "github.com/tenantrouter/tenantplugin/chi"
@@ -74,7 +78,7 @@ func Open(ctx context.Context, db *gorm.DB, opts ...Option) (_ *Tenancy, err err
 	if err != nil {
 		return nil, err
 	}
-	strategies, tables, err := reservedStrategies(db, s.Reserved)
+	strategies, tables, err := reservedStrategies(db, s.Reserved, o.migrate)
 	if err != nil {
 		return nil, err
 	}
@@ -143,22 +147,70 @@ func (t *Tenancy) warnMissingReserved(ctx context.Context, log *slog.Logger, tab
 // reservedStrategies turns the reserved settings into strategies: a
 // model's type name (it starts with an upper-case letter) becomes its
 // table's name by db's naming strategy. It returns the tables too.
-func reservedStrategies(db *gorm.DB, byAlias map[string][]string) (out []tenantplugin.Strategy, all []string, _ error) {
+func reservedStrategies(db *gorm.DB, byAlias map[string][]string, models []any) (out []tenantplugin.Strategy, all []string, _ error) {
+	known, err := modelsByName(models)
+	if err != nil {
+		return nil, nil, err
+	}
 	for _, alias := range slices.Sorted(maps.Keys(byAlias)) {
 		if alias != tenantplugin.DefaultAlias {
 			return nil, nil, fmt.Errorf("%w: %s: unknown alias %q: the reserved database is %q, the *gorm.DB's own", ErrConfig, EnvReserved, alias, tenantplugin.DefaultAlias)
 		}
 		tables := make([]string, 0, len(byAlias[alias]))
+		var typed []any
 		for _, name := range byAlias[alias] {
-			if r := []rune(name); unicode.IsUpper(r[0]) {
-				name = db.NamingStrategy.TableName(name)
+			r, _ := utf8.DecodeRuneInString(name)
+			switch {
+			case strings.TrimSpace(name) == "":
+				return nil, nil, fmt.Errorf("%w: %s: an empty table or model name", ErrConfig, EnvReserved)
+			case !unicode.IsUpper(r):
+				tables = append(tables, name)
+			case known[name] != nil:
+				// A model given to Migrate: reserved by its type, and by
+				// its table as GORM names it (a TableName method too).
+				sch, err := schema.Parse(known[name], &sync.Map{}, db.NamingStrategy)
+				if err != nil {
+					return nil, nil, fmt.Errorf("%w: %s: model %s: %w", ErrConfig, EnvReserved, name, err)
+				}
+				typed = append(typed, known[name])
+				all = append(all, sch.Table)
+			default:
+				// A model type name alone: its table as the naming
+				// strategy names it, which knows no TableName method.
+				tables = append(tables, db.NamingStrategy.TableName(name))
 			}
-			tables = append(tables, name)
 		}
-		out = append(out, reserved.Tables(alias, tables...))
+		if len(tables) > 0 {
+			out = append(out, reserved.Tables(alias, tables...))
+		}
+		if len(typed) > 0 {
+			out = append(out, reserved.Models(alias, typed...))
+		}
 		all = append(all, tables...)
 	}
 	return out, all, nil
+}
+
+// modelsByName maps the type names of models (Migrate's) to the models,
+// for TENANTPLUGIN_RESERVED's model names. Two models of one name in
+// different packages are refused: the setting could not tell them apart.
+func modelsByName(models []any) (map[string]any, error) {
+	known := make(map[string]any, len(models))
+	types := make(map[string]reflect.Type, len(models))
+	for _, m := range models {
+		t := reflect.TypeOf(m)
+		for t != nil && (t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice || t.Kind() == reflect.Array) {
+			t = t.Elem()
+		}
+		if t == nil || t.Name() == "" {
+			continue
+		}
+		if prev, ok := types[t.Name()]; ok && prev != t {
+			return nil, fmt.Errorf("%w: %s: two models are named %s (%s and %s)", ErrConfig, EnvReserved, t.Name(), prev.PkgPath(), t.PkgPath())
+		}
+		known[t.Name()], types[t.Name()] = m, t
+	}
+	return known, nil
 }
 
 // Middleware puts the tenant named by the request's host into its
