@@ -143,3 +143,39 @@ func TestRedTeam8InsertTableFormHidesTenantTable(t *testing.T) {
 		t.Errorf("tenant t00's statement copied %d rows of the central copy of notes into the central archive", n)
 	}
 }
+
+// TestRedTeam8EscapeStringDOBodyRunsOnCentral: a DO block's body is
+// read for the tables it names when written '...' or $$...$$, not when
+// written E'...'. A text that names a central table and runs such a
+// block is sent to the central database whole, where the block reads
+// the central copy of a tenant table. The same block written $$...$$ is
+// refused (ErrCrossDatabase), as it should be.
+func TestRedTeam8EscapeStringDOBodyRunsOnCentral(t *testing.T) {
+	if !hasPostgres(t) {
+		t.Skip("PostgreSQL only")
+	}
+	e := rtEnv(t, fixture.Postgres, fixture.Options{Strategies: append(rtStrategies(),
+		reserved.Models(tenantplugin.DefaultAlias, &R8Archive{}))})
+	central := e.DB.Clauses(reserved.Use(tenantplugin.DefaultAlias))
+	if err := central.AutoMigrate(&R8Archive{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := central.Create(&Note{Tenant: "t01", Body: "t01's secret"}).Error; err != nil {
+		t.Fatal(err)
+	}
+	db := e.DB.WithContext(e.Ctx("t00"))
+
+	d, err := sent(e, func() error {
+		return db.Exec(`SELECT 1 FROM r8_archives LIMIT 0; DO $$BEGIN INSERT INTO r8_archives SELECT * FROM notes; END$$`).Error
+	})
+	wantRefused(t, err, d, tenantplugin.ErrCrossDatabase)
+
+	q := `SELECT 1 FROM r8_archives LIMIT 0; DO E'BEGIN INSERT INTO r8_archives SELECT * FROM notes; END'`
+	d, err = sent(e, func() error { return db.Exec(q).Error })
+	if !errors.Is(err, tenantplugin.ErrCrossDatabase) || len(d) != 0 {
+		t.Errorf("%s with tenant t00: err %v, sent %v; want ErrCrossDatabase, nothing sent", q, err, d)
+	}
+	if n := centralCount(t, e, "SELECT count(*) FROM r8_archives WHERE body = ?", "t01's secret"); n != 0 {
+		t.Errorf("tenant t00's statement copied %d rows of the central copy of notes into the central archive", n)
+	}
+}

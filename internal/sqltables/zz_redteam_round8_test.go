@@ -32,3 +32,25 @@ func TestRedTeam8TableCommandAfterInsertTarget(t *testing.T) {
 		}
 	}
 }
+
+// TestRedTeam8EscapeStringDOBody: the README says the bodies of DO
+// blocks are read. PostgreSQL takes a DO body in any string form; the
+// lexer reads it in '...' and $$...$$ only: in E'...' (and U&'...') it
+// names nothing, so whatever the block reads or writes is not seen.
+func TestRedTeam8EscapeStringDOBody(t *testing.T) {
+	for _, q := range []string{
+		`DO E'BEGIN INSERT INTO archive SELECT * FROM notes; END'`,
+		`DO LANGUAGE plpgsql E'BEGIN PERFORM 1 FROM notes; END'`,
+		`DO U&'BEGIN PERFORM 1 FROM notes; END'`,
+		`SELECT 1 FROM archive LIMIT 0; DO E'BEGIN INSERT INTO archive SELECT * FROM notes; END'`,
+	} {
+		refs, err := Tables(q, Postgres)
+		if err != nil {
+			t.Errorf("%s: %v", q, err)
+			continue
+		}
+		if !slices.ContainsFunc(refs, func(r Ref) bool { return r.Name == "notes" }) {
+			t.Errorf("%s: relations %v, want notes among them", q, refs)
+		}
+	}
+}
