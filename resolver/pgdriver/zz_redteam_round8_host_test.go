@@ -22,8 +22,9 @@ import (
 // Go's cgo resolver (the default on macOS, and on Linux when
 // GODEBUG=netdns=cgo or nsswitch.conf asks for it) returns 127.0.0.1
 // for each, and pgx dials it. "0" is 0.0.0.0, which the kernel connects
-// to loopback (TestRound7UnspecifiedAddressIsLoopback).
-var inetAtonLoopback = []string{"127.1", "127.0.1", "2130706433", "0x7f000001", "0x7f.1", "0177.0.0.1", "127.000.000.001", "0"}
+// to loopback (TestRound7UnspecifiedAddressIsLoopback). ::1 with a zone
+// (%lo, %1) is ::1 too.
+var inetAtonLoopback = []string{"::1%lo", "::1%1", "127.1", "127.0.1", "2130706433", "0x7f000001", "0x7f.1", "0177.0.0.1", "127.000.000.001", "0"}
 
 // TestRedTeam8InetAtonSpellingsOfLoopback: the README says IP addresses
 // are compared "in one form", localhost, 127.0.0.1 and ::1 as one. The
