@@ -1,10 +1,11 @@
 package tenantplugin_test
 
 import (
+	"errors"
 	"fmt"
 	"testing"
 
-	"errors"
+	"gorm.io/gorm"
 
 	tenantplugin "github.com/tenantrouter/tenantplugin"
 	"github.com/tenantrouter/tenantplugin/internal/fixture"
@@ -178,4 +179,56 @@ func TestRedTeam8EscapeStringDOBodyRunsOnCentral(t *testing.T) {
 	if n := centralCount(t, e, "SELECT count(*) FROM r8_archives WHERE body = ?", "t01's secret"); n != 0 {
 		t.Errorf("tenant t00's statement copied %d rows of the central copy of notes into the central archive", n)
 	}
+}
+
+// PgPayment is a tenant model ("PG" for payment gateway): GORM names
+// its table pg_payments.
+type PgPayment struct {
+	ID     uint
+	Tenant string
+	Body   string
+}
+
+// TestRedTeam8PgPrefixedTenantTableTakenForCatalog: a relation whose
+// unqualified name starts with pg_ is taken for a system catalog and
+// never asked about, but PostgreSQL (and SQLite) let applications name
+// their own tables so. A raw statement naming a central table and such a
+// tenant table is not refused: it goes to the central database, where it
+// reads the central copy of the tenant table. The same statement with
+// the tenant table named otherwise is refused with ErrCrossDatabase.
+func TestRedTeam8PgPrefixedTenantTableTakenForCatalog(t *testing.T) {
+	eachBackend(t, func(t *testing.T, b fixture.Backend) {
+		e := rtEnv(t, b, fixture.Options{Strategies: append(rtStrategies(),
+			reserved.Models(tenantplugin.DefaultAlias, &R8Archive{}))})
+		central := func() *gorm.DB { return e.DB.Clauses(reserved.Use(tenantplugin.DefaultAlias)) }
+		if err := central().AutoMigrate(&R8Archive{}, &PgPayment{}); err != nil {
+			t.Fatal(err)
+		}
+		if err := central().Create(&R8Archive{Tenant: "t00", Body: "x"}).Error; err != nil {
+			t.Fatal(err)
+		}
+		// The central copy of the tenant table, from before the split.
+		if err := central().Create(&PgPayment{Tenant: "t01", Body: "t01's card"}).Error; err != nil {
+			t.Fatal(err)
+		}
+		if err := noRelations(e.DB.WithContext(e.Ctx("t00"))).AutoMigrate(&PgPayment{}); err != nil {
+			t.Fatal(err)
+		}
+		db := e.DB.WithContext(e.Ctx("t00"))
+
+		// The control: a tenant table named otherwise is refused.
+		d, err := sent(e, func() error {
+			var rows []map[string]any
+			return db.Raw("SELECT body FROM notes WHERE EXISTS (SELECT 1 FROM r8_archives)").Scan(&rows).Error
+		})
+		wantRefused(t, err, d, tenantplugin.ErrCrossDatabase)
+
+		var bodies []map[string]any
+		d, err = sent(e, func() error {
+			return db.Raw("SELECT body FROM pg_payments WHERE EXISTS (SELECT 1 FROM r8_archives)").Scan(&bodies).Error
+		})
+		if !errors.Is(err, tenantplugin.ErrCrossDatabase) || len(d) != 0 {
+			t.Errorf("tenant t00 reading pg_payments with r8_archives: err %v, sent %v, read %v; want ErrCrossDatabase, nothing sent", err, d, bodies)
+		}
+	})
 }
