@@ -11,26 +11,22 @@ import (
 // the data itself (column statistics with their most common values, a
 // file's raw pages, large objects) are not: they are asked about like
 // any relation, and so go to the tenant unless a strategy says
-// otherwise. An unqualified name is a catalog only when PostgreSQL has a
-// catalog relation of that name, which it finds before the search path's
-// tables: an application's own table may be called pg_payments. SQLite
-// keeps every name that starts with sqlite_ for itself.
-func isCatalog(r sqltables.Ref) bool {
-	if r.Func {
-		return strings.HasPrefix(r.Name, "pragma_")
-	}
-	switch r.Schema {
-	case "information_schema":
+// otherwise. On PostgreSQL, an unqualified name is a catalog only when
+// PostgreSQL has a catalog relation of that name, which it finds before
+// the search path's tables: an application's own table may be called
+// pg_payments. SQLite keeps every name that starts with sqlite_ for
+// itself, and its pragma functions read the schema.
+func isCatalog(r sqltables.Ref, d sqltables.Dialect) bool {
+	switch {
+	case r.Func:
+		return d == sqltables.SQLite && strings.HasPrefix(r.Name, "pragma_")
+	case holdsData(r.Name):
+		return false
+	case d == sqltables.SQLite:
+		return strings.HasPrefix(r.Name, "sqlite_")
+	case r.Schema == "information_schema" || r.Schema == "pg_catalog":
 		return true
-	case "pg_catalog":
-		return !holdsData(r.Name)
-	case "":
-		if holdsData(r.Name) {
-			return false
-		}
-		if strings.HasPrefix(r.Name, "sqlite_") {
-			return true
-		}
+	case r.Schema == "":
 		_, ok := pgCatalogs[r.Name]
 		return ok
 	}

@@ -106,7 +106,7 @@ func (c *tableCache) tables(sql string, from bool) (relations, error) {
 	}
 	e.names = e.inline[:0:len(e.inline)]
 	for _, r := range refs {
-		if isCatalog(r) {
+		if isCatalog(r, c.dialect) {
 			e.catalog = true
 			continue
 		}

@@ -88,6 +88,12 @@ func TestTableCacheRelations(t *testing.T) {
 		{"postgres", "SELECT c.relname FROM pg_catalog.pg_class c JOIN audit_logs a ON true", []string{"audit_logs"}, true},
 		{"postgres", "SELECT * FROM information_schema.tables WHERE table_name = $1", nil, true},
 		{"postgres", "SELECT * FROM pg_tables", nil, true},
+		// An application's own table may start with pg_; only
+		// PostgreSQL's own names are catalogs when unqualified.
+		{"postgres", "SELECT * FROM pg_payments JOIN pg_class ON true", []string{"pg_payments"}, true},
+		{"postgres", "SELECT * FROM public.pg_class", []string{"public.pg_class"}, false},
+		{"postgres", "SELECT * FROM pg_stats JOIN pg_catalog.pg_payments ON true", []string{"pg_stats"}, true},
+		{"sqlite", "SELECT * FROM sqlite_schema JOIN pg_class ON true", []string{"pg_class"}, true},
 		{"postgres", "SELECT 1", nil, false},
 		{"postgres", `SELECT * FROM "Notes", "my schema".t`, []string{"Notes", "my schema.t"}, false},
 		{"sqlite", "SELECT * FROM pragma_table_info(?) JOIN sqlite_master ON true", nil, true},

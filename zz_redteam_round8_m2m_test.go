@@ -48,7 +48,7 @@ func TestRedTeam8CentralManyToManyJoinTable(t *testing.T) {
 		}
 		// The tenant's database has the join table too (a copy of the
 		// former single-tenant database), so that a wrong route succeeds.
-		if err := e.DB.WithContext(e.Ctx("t00")).Exec("CREATE TABLE r8_course_teachers (r8_course_id integer, r8_teacher_id integer, PRIMARY KEY (r8_course_id, r8_teacher_id))").Error; err != nil {
+		if _, err := e.OpenTenantDB(t, "t00").Exec("CREATE TABLE r8_course_teachers (r8_course_id integer, r8_teacher_id integer, PRIMARY KEY (r8_course_id, r8_teacher_id))"); err != nil {
 			t.Fatal(err)
 		}
 

@@ -14,6 +14,23 @@ type Custom struct{ ID uint }
 
 func (Custom) TableName() string { return "my_custom" }
 
+// Ledger's table names a schema, as an application's shared tables may.
+type Ledger struct{ ID uint }
+
+func (Ledger) TableName() string { return "billing.ledgers" }
+
+// Course and Teacher are central models in a many-to-many association;
+// Student is not reserved.
+type (
+	Course struct {
+		ID       uint
+		Teachers []Teacher `gorm:"many2many:course_teachers"`
+		Students []Student `gorm:"many2many:course_students"`
+	}
+	Teacher struct{ ID uint }
+	Student struct{ ID uint }
+)
+
 func TestStrategies(t *testing.T) {
 	ctx := context.Background()
 	central := tenantplugin.ReservedRoute("central")
@@ -33,6 +50,12 @@ func TestStrategies(t *testing.T) {
 		{"schema-qualified", reserved.Tables("central", "audit"), tenantplugin.Statement{Context: ctx, Table: "public.audit"}, central, true},
 		{"no table", reserved.Tables("central", "audit"), tenantplugin.Statement{Context: ctx}, tenantplugin.TenantRoute(), false},
 		{"always", reserved.Always("central"), tenantplugin.Statement{Context: ctx}, central, true},
+		{"qualified reserved table, qualified", reserved.Tables("central", "billing.ledgers"), tenantplugin.Statement{Context: ctx, Table: "billing.ledgers"}, central, true},
+		{"qualified reserved table, bare", reserved.Tables("central", "billing.ledgers"), tenantplugin.Statement{Context: ctx, Table: "ledgers"}, central, true},
+		{"qualified TableName", reserved.Models("central", &Ledger{}), tenantplugin.Statement{Context: ctx, Table: "billing.ledgers"}, central, true},
+		{"qualified TableName, other schema", reserved.Models("central", &Ledger{}), tenantplugin.Statement{Context: ctx, Table: "public.ledgers"}, central, true},
+		{"join table of two reserved models", reserved.Models("central", &Course{}, &Teacher{}), tenantplugin.Statement{Context: ctx, Table: "course_teachers"}, central, true},
+		{"join table towards a model not reserved", reserved.Models("central", &Course{}, &Teacher{}), tenantplugin.Statement{Context: ctx, Table: "course_students"}, tenantplugin.TenantRoute(), false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
