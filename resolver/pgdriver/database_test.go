@@ -3,12 +3,16 @@ package pgdriver_test
 import (
 	"context"
 	"database/sql"
+	"errors"
+	"io"
+	"log/slog"
 	"net"
 	"net/url"
 	"strings"
 	"testing"
 
 	"github.com/tenantrouter/tenantplugin/internal/testenv"
+	"github.com/tenantrouter/tenantplugin/resolver"
 	"github.com/tenantrouter/tenantplugin/resolver/dbdriver"
 	"github.com/tenantrouter/tenantplugin/resolver/pgdriver"
 	"github.com/tenantrouter/tenantplugin/tenantconfig"
@@ -146,5 +150,38 @@ func TestDatabaseNamedOffline(t *testing.T) {
 		if got := dc.Database(); got != tc.want {
 			t.Errorf("%s: Database() = %q, want %q", tc.dsn, got, tc.want)
 		}
+	}
+}
+
+// TestSpellingsOfOneAddressShareOffline: Set refuses a tenant whose host
+// is another spelling of another tenant's address (the C library's
+// forms of an IPv4 address, an IPv6 address with a zone), as it refuses
+// the same spelling; no server is needed.
+func TestSpellingsOfOneAddressShareOffline(t *testing.T) {
+	for _, two := range [][2]string{
+		{"localhost", "127.1"},
+		{"127.0.0.1", "0x7f000001"},
+		{"0.0.0.0", "0"},
+		{"10.0.0.1", "10.1"},
+		{"::1", "::1%lo"},
+		{"fe80::1%eth0", "fe80::1%2"},
+	} {
+		r, err := resolver.New(resolver.Config{
+			Template: resolver.Template{Driver: pgdriver.DriverName, DSN: "postgres://app@db.internal:5432/app?sslmode=disable"},
+			Drivers:  []dbdriver.Driver{pgdriver.New()},
+			Logger:   slog.New(slog.NewTextHandler(io.Discard, nil)),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx := context.Background()
+		if err := r.Set(ctx, "a", tenantconfig.Database{DataSource: tenantconfig.DataSource{Host: two[0], Name: "shop"}}); err != nil {
+			t.Fatal(err)
+		}
+		err = r.Set(ctx, "b", tenantconfig.Database{DataSource: tenantconfig.DataSource{Host: two[1], Name: "shop"}})
+		if !errors.Is(err, resolver.ErrDatabaseShared) {
+			t.Errorf("tenant b on %s:5432/shop, tenant a on %s:5432/shop (one database): Set = %v, want ErrDatabaseShared", two[1], two[0], err)
+		}
+		r.Close()
 	}
 }

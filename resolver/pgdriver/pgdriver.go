@@ -102,37 +102,175 @@ func (d pgDriver) target(templateDSN string, c tenantconfig.DataSource, cp func(
 // canonicalHost spells alike the hosts that reach one server without a
 // look-up: a name in lower case without its trailing dot, an IP address
 // in its shortest form (an IPv4 address mapped to IPv6 as IPv4), a
-// socket directory cleaned.
+// socket directory cleaned. It names a server's connection budget, as
+// written in Config.ServerMaxConns: unlike databaseHost, it keeps apart
+// the loopback host's names, an IPv6 address's zones, and the C
+// library's other spellings of an IPv4 address (127.1), which Go's own
+// resolver looks up as names.
 func canonicalHost(h string) string {
 	if strings.HasPrefix(h, "/") {
 		return path.Clean(h)
 	}
-	if a, err := netip.ParseAddr(h); err == nil {
-		return a.Unmap().String()
+	if mayBeIP(h) {
+		if a, err := netip.ParseAddr(h); err == nil {
+			return addrString(h, a.Unmap())
+		}
 	}
 	return strings.TrimSuffix(strings.ToLower(h), ".")
 }
 
-// databaseHost is canonicalHost, with the names of the local host's
-// loopback as one, "localhost" (localhost, 127.0.0.1, ::1, and the
-// unspecified addresses 0.0.0.0 and ::, which reach it too), and a
-// socket directory with its symbolic links followed (/var/run is /run on
-// Debian): a database is named so, for the check that no two tenants
-// share one. (Connection budgets keep them apart, by the host as
-// written: see ServerConnector.)
+// mayBeIP reports whether netip.ParseAddr could read h (an IPv4 address
+// starts with a digit, an IPv6 address holds a colon): a host name is
+// not parsed, for ParseAddr's error allocates.
+func mayBeIP(h string) bool {
+	return h != "" && (isDigit(h[0]) || strings.IndexByte(h, ':') >= 0)
+}
+
+// addrString is a.String(), without allocating when h spells it so.
+func addrString(h string, a netip.Addr) string {
+	var buf [64]byte
+	if b := a.AppendTo(buf[:0]); string(b) == h {
+		return h
+	}
+	return a.String()
+}
+
+// databaseHost names a database's host, for the check that no two
+// tenants share one: spellings that may reach one server name it alike,
+// and naming two servers alike only refuses more. A name is in lower
+// case without its trailing dot. An IP address is in its shortest form,
+// and also when written as the C library reads it (see inetAton: 127.1,
+// 2130706433, 0x7f.1, 0177.0.0.1 are 127.0.0.1: Go's resolver hands
+// them to getaddrinfo on macOS, and with GODEBUG=netdns=cgo), an IPv4
+// address mapped to IPv6 as IPv4, an IPv6 address without its zone
+// (fe80::1%eth0 and fe80::1%2 may be one host; fe80::1%eth1 may be
+// another, named alike). The local host's loopback is "localhost"
+// (localhost, 127.0.0.1, ::1, and the unspecified addresses 0.0.0.0
+// and ::, which reach it too). A socket directory is cleaned, with its
+// symbolic links followed (/var/run is /run on Debian). (Connection
+// budgets keep the loopback host's names apart, by the host as written:
+// see canonicalHost and ServerConnector.)
+//
+// It makes no look-up, and allocates nothing for a host name in lower
+// case, an IP address in its shortest form, or the loopback host.
 func databaseHost(h string) string {
-	h = canonicalHost(h)
 	if strings.HasPrefix(h, "/") {
+		h = path.Clean(h)
 		if resolved, err := filepath.EvalSymlinks(h); err == nil {
 			return resolved
 		}
 		return h
 	}
-	if a, err := netip.ParseAddr(h); err == nil && (a == loopback4 || a == netip.IPv6Loopback() || a.IsUnspecified()) {
+	h = strings.TrimSuffix(strings.ToLower(h), ".")
+	a, ok := hostAddr(h)
+	if !ok {
+		return h
+	}
+	if a == loopback4 || a == netip.IPv6Loopback() || a.IsUnspecified() {
 		return "localhost"
 	}
-	return h
+	return addrString(h, a)
 }
+
+// hostAddr returns the IP address h spells, as the C library's
+// getaddrinfo or Go's resolver reads it without a look-up: an IPv4
+// address in any of inet_aton's forms, an IPv6 address, without its
+// zone, an IPv4 address mapped to IPv6 as IPv4.
+func hostAddr(h string) (netip.Addr, bool) {
+	if a, ok := inetAton(h); ok {
+		return a, true
+	}
+	if strings.IndexByte(h, ':') < 0 {
+		return netip.Addr{}, false
+	}
+	a, err := netip.ParseAddr(h)
+	if err != nil {
+		return netip.Addr{}, false
+	}
+	return a.WithZone("").Unmap(), true
+}
+
+// inetAton reads h as the C library's inet_aton reads an IPv4 address:
+// one to four parts separated by dots, each decimal, hexadecimal after
+// 0x or 0X, or octal after a 0; each but the last is a byte, and the
+// last fills the bytes left (127.1 is 127.0.0.1, 2130706433 and
+// 0x7f000001 are too, 0 is 0.0.0.0, 10.1 is 10.0.0.1). Where C
+// libraries differ, it takes the reading of the one that accepts more,
+// as naming two databases alike only refuses more: glibc's and musl's
+// getaddrinfo read no more than the above, with no part over
+// 0xffffffff; the BSDs' inet_aton (macOS) also ignore white space and
+// what follows it, read a part "0x" without digits as 0 (but for the
+// last), wrap a part at 64 bits (an unsigned long) and cut a lone
+// part to 32. What both read, they read alike (TestInetAton,
+// FuzzHostAddr).
+func inetAton(h string) (netip.Addr, bool) {
+	var parts [3]uint64 // all but the last, each a byte
+	n := 0
+	for i := 0; ; {
+		v, next, digits, ok := inetAtonPart(h, i)
+		if !ok {
+			return netip.Addr{}, false
+		}
+		if i = next; i < len(h) && h[i] == '.' {
+			if n == len(parts) || v > 0xff {
+				return netip.Addr{}, false
+			}
+			parts[n] = v
+			n++
+			i++
+			continue
+		}
+		if (i < len(h) && !isCSpace(h[i])) || !digits || (n > 0 && v > 0xffffffff>>(8*n)) {
+			return netip.Addr{}, false
+		}
+		a := uint32(v)
+		for k := range n {
+			a |= uint32(parts[k]) << (24 - 8*k)
+		}
+		return netip.AddrFrom4([4]byte{byte(a >> 24), byte(a >> 16), byte(a >> 8), byte(a)}), true
+	}
+}
+
+// inetAtonPart reads the part of an inet_aton address at h[i:], which
+// must start with a digit, up to the next byte that is not one of its
+// digits. digits is false for "0x" alone.
+func inetAtonPart(h string, i int) (v uint64, next int, digits, ok bool) {
+	if i == len(h) || !isDigit(h[i]) {
+		return 0, i, false, false
+	}
+	switch {
+	case h[i] == '0' && i+1 < len(h) && h[i+1]|0x20 == 'x':
+		for i += 2; i < len(h); i++ {
+			switch c := h[i]; {
+			case isDigit(c):
+				v = v<<4 | uint64(c-'0')
+			case 'a' <= (c|0x20) && (c|0x20) <= 'f':
+				v = v<<4 | uint64((c|0x20)-'a'+10)
+			default:
+				return v, i, digits, true
+			}
+			digits = true
+		}
+		return v, i, digits, true
+	case h[i] == '0':
+		for i++; i < len(h) && isDigit(h[i]); i++ {
+			if h[i] > '7' {
+				return 0, i, false, false
+			}
+			v = v*8 + uint64(h[i]-'0')
+		}
+	default:
+		for ; i < len(h) && isDigit(h[i]); i++ {
+			v = v*10 + uint64(h[i]-'0')
+		}
+	}
+	return v, i, true, true
+}
+
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+
+// isCSpace is C's isspace in the C locale.
+func isCSpace(c byte) bool { return c == ' ' || '\t' <= c && c <= '\r' }
 
 var loopback4 = netip.AddrFrom4([4]byte{127, 0, 0, 1})
 
