@@ -16,13 +16,18 @@
 // # What it finds
 //
 // A real lexer (comments, PostgreSQL's nested block comments, string
-// literals in every form, E'...' escape strings, dollar quotes, quoted identifiers,
-// SQLite's `ident` and [ident], parameters) feeds a small finder that
+// literals in every form, E'...' escape strings, literals in several
+// parts, dollar quotes, quoted identifiers, SQLite's `ident` and
+// [ident], parameters) feeds a small finder that
 // knows where a relation may stand: FROM lists and every JOIN, with
-// ONLY, LATERAL and parenthesised joins and subqueries; INSERT, MERGE,
-// REPLACE and SELECT ... INTO targets; UPDATE (not FOR UPDATE, DO UPDATE,
-// ON DUPLICATE KEY UPDATE); DELETE ... USING and MERGE ... USING; TRUNCATE,
-// LOCK, the TABLE statement; CREATE, ALTER and DROP of tables and views,
+// ONLY, ONLY (name), LATERAL and parenthesised joins and subqueries;
+// INSERT, MERGE, REPLACE and SELECT ... INTO targets; UPDATE (not FOR
+// UPDATE, DO UPDATE, ON DUPLICATE KEY UPDATE); DELETE ... USING and
+// MERGE ... USING; TRUNCATE, LOCK; the TABLE command wherever a query
+// may stand (INSERT INTO t TABLE u, EXPLAIN TABLE u, DECLARE c CURSOR
+// FOR TABLE u, (TABLE u), UNION TABLE u, AS TABLE u ...: TABLE names a
+// relation everywhere but in RETURNS TABLE (...) and a trigger's
+// REFERENCING ... TABLE); CREATE, ALTER and DROP of tables and views,
 // CREATE INDEX ... ON, REFERENCES, LIKE, INHERITS, PARTITION OF; COMMENT
 // ON TABLE and COLUMN; GRANT and REVOKE ... ON; COPY; VACUUM, ANALYZE,
 // CLUSTER, REINDEX TABLE, REFRESH MATERIALIZED VIEW; triggers, rules and
@@ -37,7 +42,9 @@
 // trim, overlay and IS DISTINCT FROM, and the FROM of FETCH, MOVE, COPY
 // and REVOKE, is no FROM clause. The body of a DO block runs at once: it
 // is read as SQL too, where an extra relation may be found but none is
-// missed.
+// missed, in any string form PostgreSQL takes: '...', $$...$$, E'...'
+// with its backslash escapes decoded, U&'...' [UESCAPE 'c'] with its
+// Unicode escapes decoded, each in several parts ('a'<newline>'b').
 //
 // # What it cannot see
 //
@@ -45,10 +52,10 @@
 // written by functions and procedures it calls, by triggers and rules,
 // by EXECUTE of dynamic SQL (in a DO body or elsewhere), and those behind
 // a view (the view is found, not its definition). Function bodies
-// (CREATE FUNCTION ... AS $$...$$) run later and are not read; nor are
-// DO bodies given as E'...' strings. A name is resolved by no search_path:
-// Schema is what the text says. Names are what PostgreSQL reads: U&"..."
-// escapes decoded (with UESCAPE), longer names cut to 63 bytes.
+// (CREATE FUNCTION ... AS $$...$$) run later and are not read. A name is
+// resolved by no search_path: Schema is what the text says. Names are
+// what PostgreSQL reads: U&"..." escapes decoded (with UESCAPE), longer
+// names cut to 63 bytes.
 //
 // # Errors
 //
@@ -57,13 +64,18 @@
 // dollar-quoted string (errors.Is(err, ErrUnterminated)); parentheses
 // nested more than 64 deep with more than literals and names inside;
 // DO blocks nested in each other's bodies more than 8 deep; a U&"..."
-// name with an escape PostgreSQL refuses. The finder refuses these
-// rather than guess. Anything else it does not know is read on: it never
-// panics and always ends, in time linear in the text.
+// name with an escape PostgreSQL refuses; a DO body given as E'...' or
+// U&'...' with an escape PostgreSQL refuses, or with \v, which the
+// finder does not decode. (An error in a DO body that had to be decoded
+// is reported at the start of its string.) The finder refuses these
+// rather than guess. Anything else it does not know is read on: it
+// never panics and always ends, in time linear in the text.
 //
 // # Concurrency
 //
 // The functions keep no state between calls and are safe for concurrent
 // use. A call allocates only the slice it returns (none when nothing is
-// found), and a string for a name it must fold or unquote.
+// found), a string for a name it must fold or unquote, and the text of a
+// DO body it must decode (with escapes or in parts) and what that body
+// names.
 package sqltables

@@ -2,8 +2,11 @@ package sqltables
 
 import (
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
+	"unicode/utf16"
+	"unicode/utf8"
 )
 
 // FuzzTables checks that Tables and FromList never panic and always
@@ -335,6 +338,15 @@ func (g *gen) selectStmt() {
 			g.w(" UNION ALL ")
 			g.selectStmt()
 		}
+	case 4:
+		if g.d == Postgres {
+			g.w([]string{" UNION TABLE ", " EXCEPT ALL (TABLE ", " INTERSECT DISTINCT TABLE "}[g.pick(3)])
+			closing := strings.HasSuffix(g.b.String(), "(TABLE ")
+			g.rel()
+			if closing {
+				g.w(")")
+			}
+		}
 	}
 }
 
@@ -343,13 +355,26 @@ func (g *gen) insertStmt() {
 	g.rel()
 	g.w(" (", g.decoy(), ", ", g.decoy(), ")")
 	g.sp()
-	if g.pick(2) == 0 {
+	switch g.pick(4) {
+	case 0:
 		g.w("VALUES (")
 		g.expr()
 		g.w(", ")
 		g.str()
 		g.w(")")
-	} else {
+	case 1:
+		if g.d == Postgres {
+			// The TABLE command, after the columns or the target.
+			if g.pick(2) == 0 {
+				g.w("TABLE ")
+			} else {
+				g.w("OVERRIDING SYSTEM VALUE TABLE ONLY ")
+			}
+			g.rel()
+			break
+		}
+		g.selectStmt()
+	default:
 		g.selectStmt()
 	}
 	switch g.pick(3) {
@@ -521,15 +546,136 @@ func (g *gen) statement() {
 			return
 		}
 		g.inDO = true
-		g.w("DO $do$ BEGIN ")
+		outer := g.b.String()
+		g.b.Reset()
+		g.w("BEGIN ")
 		g.statement()
 		g.w("; ")
 		g.statement()
-		g.w("; END $do$")
+		g.w("; END")
+		body := g.b.String()
+		g.b.Reset()
+		g.w(outer)
+		g.doBlock(body)
 		g.inDO = false
 	default:
 		g.selectStmt()
 	}
+}
+
+// doBlock writes a DO block whose body is body, as a string of any of
+// the forms PostgreSQL takes.
+func (g *gen) doBlock(body string) {
+	seed := uint64(g.pick(256))<<8 | uint64(g.pick(256))
+	switch g.pick(5) {
+	case 0:
+		g.w("DO $do$ ", body, " $do$")
+	case 1:
+		g.w("DO ", encodeBody(body, 'p', '\\', seed))
+	case 2:
+		g.w("DO E", encodeBody(body, 'e', '\\', seed))
+	case 3:
+		g.w("DO LANGUAGE plpgsql U&", encodeBody(body, 'u', '\\', seed))
+	default:
+		g.w("DO U&", encodeBody(body, 'u', '!', seed), " UESCAPE '!'")
+	}
+}
+
+// encodeBody writes body as a string literal PostgreSQL reads as body:
+// form 'p' a '...' literal, 'e' an E'...' one with its escapes, 'u' a
+// U&'...' one with esc for the escape character. seed chooses the
+// escapes and where the literal is cut in parts ('a'\n'b').
+func encodeBody(body string, form, esc byte, seed uint64) string {
+	var b strings.Builder
+	next := func(n uint64) uint64 {
+		seed = seed*6364136223846793005 + 1442695040888963407
+		return seed >> 33 % n
+	}
+	b.WriteByte('\'')
+	for _, r := range body {
+		if next(16) == 0 {
+			b.WriteString([]string{"'\n'", "' -- c\r\n\t'", "'\n\n  \f'"}[next(3)])
+		}
+		switch {
+		case r == '\'':
+			if form == 'e' && next(2) == 0 {
+				b.WriteString(`\'`)
+			} else {
+				b.WriteString("''")
+			}
+		case form == 'e' && r == '\\':
+			b.WriteString(`\\`)
+		case form == 'u' && r == rune(esc):
+			b.WriteString(string([]byte{esc, esc}))
+		case form == 'e':
+			switch k := next(8); {
+			case k == 0 && r < 0x80:
+				fmt.Fprintf(&b, `\x%02x`, r)
+			case k == 1 && r < 0x80:
+				fmt.Fprintf(&b, `\%03o`, r)
+			case k == 2 && r < 0x10000:
+				fmt.Fprintf(&b, `\u%04X`, r)
+			case k == 3 && r >= 0x10000:
+				r1, r2 := utf16.EncodeRune(r)
+				fmt.Fprintf(&b, `\u%04x\U%08x`, r1, r2)
+			case k == 3:
+				fmt.Fprintf(&b, `\U%08x`, r)
+			case k == 4 && strings.ContainsRune("\n\t\r\b\f", r):
+				b.WriteString(map[rune]string{'\n': `\n`, '\t': `\t`, '\r': `\r`, '\b': `\b`, '\f': `\f`}[r])
+			case k == 5 && (r == 'g' || r == 'z' || r == '_' || r == ' '):
+				b.WriteString(`\` + string(r))
+			default:
+				b.WriteRune(r)
+			}
+		case form == 'u' && next(4) == 0:
+			if r >= 0x10000 || next(2) == 0 {
+				fmt.Fprintf(&b, "%c+%06X", esc, r)
+			} else {
+				fmt.Fprintf(&b, "%c%04x", esc, r)
+			}
+		default:
+			b.WriteRune(r)
+		}
+	}
+	b.WriteByte('\'')
+	return b.String()
+}
+
+// FuzzDOBody checks that a DO body given as a '...' literal in parts, an
+// E'...' literal with escapes or a U&'...' one is read as the same body
+// given as a dollar-quoted string is.
+func FuzzDOBody(f *testing.F) {
+	for _, tt := range tableTests {
+		f.Add(tt.sql, uint64(len(tt.sql)))
+	}
+	f.Fuzz(func(t *testing.T, body string, seed uint64) {
+		if strings.Index(body+"$x$", "$x$") < len(body) || !utf8.ValidString(body) || strings.IndexByte(body, 0) >= 0 {
+			return
+		}
+		want, wantErr := Tables("DO $x$ "+body+"$x$", Postgres)
+		for _, form := range []string{"p", "e", "u", "u!"} {
+			esc := byte('\\')
+			if len(form) > 1 {
+				esc = form[1]
+			}
+			// A part of one space first: the body is decoded, not read
+			// in place.
+			lit := "' '\n" + encodeBody(body, form[0], esc, seed)
+			sql := "DO " + lit
+			switch form {
+			case "e":
+				sql = "DO E" + lit
+			case "u":
+				sql = "DO U&" + lit
+			case "u!":
+				sql = "DO U&" + lit + " UESCAPE '!'"
+			}
+			got, err := Tables(sql, Postgres)
+			if (err != nil) != (wantErr != nil) || !reflect.DeepEqual(got, want) {
+				t.Fatalf("%s\ngot  %v, %v\nwant %v, %v (as $x$...$x$)", sql, got, err, want, wantErr)
+			}
+		}
+	})
 }
 
 // script writes one to three statements.

@@ -1,6 +1,11 @@
 package sqltables
 
-import "strings"
+import (
+	"bytes"
+	"strings"
+	"unicode/utf16"
+	"unicode/utf8"
+)
 
 // tokKind is the kind of a token.
 type tokKind uint8
@@ -36,7 +41,9 @@ type lexer struct {
 	pos    int // next byte to read
 	end    int // bytes from end on are not read (the end of a DO body)
 	pg     bool
-	start  int // the current token is src[start:stop]
+	joined bool  // the string literal just read has parts: 'a'\n'b' (in pg's padding)
+	around uint8 // DO bodies the text is itself the body of (readBody)
+	start  int   // the current token is src[start:stop]
 	stop   int
 	tag    int // length of a tDollar token's $tag$
 	nb     int
@@ -98,7 +105,7 @@ func tagCont(c byte) bool { return class[c] == cIdent || class[c] == cDigit }
 // enter makes the lexer read src[start:stop] (a DO body) as SQL, then
 // return tBodyEnd and resume at resume.
 func (l *lexer) enter(start, stop, resume int) bool {
-	if l.nb == maxBodies {
+	if l.nb+int(l.around) >= maxBodies {
 		return false
 	}
 	l.bodies[l.nb] = body{resume: resume, outer: l.end}
@@ -291,9 +298,13 @@ func (l *lexer) prefixed(c byte, i int) tokKind {
 
 // quoted reads from the delimiter q at src[i] to its closing twin; a
 // doubled delimiter stands for itself, and so does any byte after a
-// backslash when backslash is set.
+// backslash when backslash is set. A PostgreSQL string literal goes on
+// in the next one when only white space holding a newline is between
+// them ('a'\n'b' is 'ab'), and the parts after an E'...' one are
+// E'...' parts too.
 func (l *lexer) quoted(i int, q byte, backslash bool, k tokKind) tokKind {
 	src := l.src
+	l.joined = false
 	i++
 	for {
 		j := strings.IndexByte(src[i:l.end], q)
@@ -314,6 +325,13 @@ func (l *lexer) quoted(i int, q byte, backslash bool, k tokKind) tokKind {
 			i++
 			continue
 		}
+		if k != tQuoted && l.pg {
+			if c := continued(src[:l.end], i); c >= 0 {
+				i = c + 1
+				l.joined = true
+				continue
+			}
+		}
 		l.pos, l.stop = i, i
 		return k
 	}
@@ -321,6 +339,34 @@ func (l *lexer) quoted(i int, q byte, backslash bool, k tokKind) tokKind {
 		return l.fail("quoted identifier")
 	}
 	return l.fail("string literal")
+}
+
+// continued returns the position of the quote that continues the
+// PostgreSQL string literal ended before src[i], or -1 when none does:
+// between them only spaces and "--" comments, with at least one line
+// end (PostgreSQL's {whitespace_with_newline}).
+func continued(src string, i int) int {
+	nl := false
+	for i < len(src) {
+		switch c := src[i]; {
+		case c == '\n' || c == '\r':
+			nl = true
+			i++
+		case class[c] == cSpace:
+			i++
+		case c == '-' && i+1 < len(src) && src[i+1] == '-':
+			j := strings.IndexAny(src[i:], "\n\r")
+			if j < 0 {
+				return -1
+			}
+			i += j
+		case c == '\'' && nl:
+			return i
+		default:
+			return -1
+		}
+	}
+	return -1
 }
 
 // comment skips a block comment; PostgreSQL's nest, SQLite's do not.
@@ -433,4 +479,158 @@ func lineCommentEnd(src string, pos int, pg bool) int {
 		return pos + i + 1
 	}
 	return len(src)
+}
+
+// stringText returns the text of the PostgreSQL string literal lit,
+// which starts at its opening quote (after an E or U& prefix) and may
+// be in several parts ('a'\n'b'), as PostgreSQL reads it: the parts
+// joined, a doubled quote one quote, and with e set (an E'...' literal) the backslash
+// escapes decoded. ok is false where PostgreSQL refuses the literal (an
+// invalid \u escape, a zero byte, text that is not UTF-8) and for \v,
+// which PostgreSQL 15 reads as a v and C as a vertical tab: rather than
+// rely on one release's reading, the text is refused.
+func stringText(lit string, e bool) (_ string, ok bool) {
+	b := make([]byte, 0, len(lit))
+	for i := 0; i < len(lit); {
+		// lit[i] opens a part.
+		i++
+		for {
+			if i >= len(lit) {
+				return "", false // unterminated: the lexer does not return it
+			}
+			c := lit[i]
+			if c == '\'' {
+				if i+1 < len(lit) && lit[i+1] == '\'' {
+					b = append(b, '\'')
+					i += 2
+					continue
+				}
+				i++
+				break
+			}
+			if c == '\\' && e {
+				if b, i, ok = unescape(b, lit, i); !ok {
+					return "", false
+				}
+				continue
+			}
+			b = append(b, c)
+			i++
+		}
+		if i < len(lit) {
+			if i = continued(lit, i); i < 0 {
+				return "", false
+			}
+		}
+	}
+	if bytes.IndexByte(b, 0) >= 0 || !utf8.Valid(b) {
+		return "", false
+	}
+	return string(b), true
+}
+
+// unescape appends to b what the backslash escape at s[i] of an E'...'
+// literal stands for (as PostgreSQL's scan.l decodes it), and returns
+// the position after it. ok is false for an escape PostgreSQL refuses,
+// and for \v.
+func unescape(b []byte, s string, i int) (_ []byte, next int, ok bool) {
+	if i+1 >= len(s) {
+		return b, i, false
+	}
+	c := s[i+1]
+	i += 2
+	switch c {
+	case 'b':
+		return append(b, '\b'), i, true
+	case 'f':
+		return append(b, '\f'), i, true
+	case 'n':
+		return append(b, '\n'), i, true
+	case 'r':
+		return append(b, '\r'), i, true
+	case 't':
+		return append(b, '\t'), i, true
+	case 'v':
+		return b, i, false
+	case 'x':
+		// \xh, \xhh; \x and no hex digit is an x.
+		v, n := 0, 0
+		for ; n < 2 && i+n < len(s) && hexDigit(s[i+n]) >= 0; n++ {
+			v = v<<4 | hexDigit(s[i+n])
+		}
+		if n == 0 {
+			return append(b, 'x'), i, true
+		}
+		return append(b, byte(v)), i + n, true
+	case 'u', 'U':
+		r, n := hexRune(s, i, c)
+		if n < 0 {
+			return b, i, false
+		}
+		i += n
+		switch {
+		case r >= 0xD800 && r <= 0xDBFF:
+			// A UTF-16 high surrogate: its pair must follow at once.
+			if i+1 >= len(s) || s[i] != '\\' {
+				return b, i, false
+			}
+			lo, m := hexRune(s, i+2, s[i+1])
+			if m < 0 || lo < 0xDC00 || lo > 0xDFFF {
+				return b, i, false
+			}
+			r, i = utf16.DecodeRune(r, lo), i+2+m
+		case r >= 0xDC00 && r <= 0xDFFF, r == 0, r > utf8.MaxRune:
+			return b, i, false
+		}
+		return utf8.AppendRune(b, r), i, true
+	}
+	if c >= '0' && c <= '7' {
+		// \o, \oo, \ooo: a byte.
+		v, n := int(c-'0'), 0
+		for ; n < 2 && i+n < len(s) && s[i+n] >= '0' && s[i+n] <= '7'; n++ {
+			v = v<<3 | int(s[i+n]-'0')
+		}
+		return append(b, byte(v)), i + n, true
+	}
+	return append(b, c), i, true // \\, \', and any other byte: itself
+}
+
+// hexRune reads the hex digits of a \u (4) or \U (8, when u is 'U')
+// escape at s[i]: the code point, and how many bytes it takes, -1 when
+// u is neither or the digits are not there.
+func hexRune(s string, i int, u byte) (rune, int) {
+	n := 4
+	switch u {
+	case 'u':
+	case 'U':
+		n = 8
+	default:
+		return 0, -1
+	}
+	if i+n > len(s) {
+		return 0, -1
+	}
+	var v uint32
+	for _, c := range []byte(s[i : i+n]) {
+		d := hexDigit(c)
+		if d < 0 {
+			return 0, -1
+		}
+		v = v<<4 | uint32(d)
+	}
+	if v > utf8.MaxRune {
+		return utf8.MaxRune + 1, n
+	}
+	return rune(v), n
+}
+
+// hexDigit returns the value of the hex digit c, or -1.
+func hexDigit(c byte) int {
+	switch {
+	case c >= '0' && c <= '9':
+		return int(c - '0')
+	case c|0x20 >= 'a' && c|0x20 <= 'f':
+		return int(c|0x20-'a') + 10
+	}
+	return -1
 }

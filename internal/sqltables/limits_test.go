@@ -17,6 +17,28 @@ func nestDO(n int, body string) string {
 	return body
 }
 
+// nestDOE wraps body in n DO blocks whose bodies are E'...' strings,
+// quotes and backslashes escaped: each but the innermost is decoded.
+func nestDOE(n int, body string) string {
+	esc := strings.NewReplacer(`\`, `\\`, `'`, `\'`)
+	for i := 0; i < n; i++ {
+		body = fmt.Sprintf("DO E'BEGIN %s; DELETE FROM lve_%d; END'", esc.Replace(body), i)
+	}
+	return body
+}
+
+// lvls lists the relations of nestDO's (prefix "lvl") or nestDOE's
+// ("lve") levels, first the one innermost.
+func lvls(first string, levels ...string) []string {
+	out := []string{first}
+	for _, prefix := range levels {
+		for i := range 4 {
+			out = append(out, fmt.Sprintf("%s_%d", prefix, i))
+		}
+	}
+	return out
+}
+
 // TestTablesLimits reads what goes beyond the parser's fixed-size state:
 // parentheses deeper than it follows (refused, unless they hold only
 // literals and names), more relations and CTEs than fit before it
@@ -53,6 +75,12 @@ func TestTablesLimits(t *testing.T) {
 		pg(`WITH t3 AS (SELECT 1) SELECT * FROM `+strings.Join(many, ", "), append(append([]string{}, manyWant[:3]...), manyWant[4:]...)...),
 		pg(nestDO(3, "TRUNCATE innermost"), "innermost", "lvl_0", "lvl_1", "lvl_2"),
 		pg(nestDO(8, "TRUNCATE innermost"), "innermost", "lvl_0", "lvl_1", "lvl_2", "lvl_3", "lvl_4", "lvl_5", "lvl_6", "lvl_7"),
+		pg(nestDOE(8, "TRUNCATE innermost"), "innermost", "lve_0", "lve_1", "lve_2", "lve_3", "lve_4", "lve_5", "lve_6", "lve_7"),
+		pg(nestDO(4, nestDOE(4, "TRUNCATE innermost")), lvls("innermost", "lve", "lvl")...),
+		pg(nestDOE(4, nestDO(4, "TRUNCATE innermost")), lvls("innermost", "lvl", "lve")...),
+		bad(Postgres, nestDOE(9, "TRUNCATE innermost"), whatDeepDO, 3),
+		bad(Postgres, nestDOE(5, nestDO(4, "TRUNCATE innermost")), whatDeepDO, 3),
+		bad(Postgres, nestDO(4, nestDOE(5, "TRUNCATE innermost")), whatDeepDO, strings.Index(nestDO(4, nestDOE(5, "TRUNCATE innermost")), "DO E'")+3),
 		pg(strings.Repeat("SELECT * FROM t; ", 10000), "t"),
 		pg(strings.Repeat("/* x */ -- y\n", 1000)+"SELECT * FROM t", "t"),
 	}

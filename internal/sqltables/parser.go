@@ -448,12 +448,23 @@ func (p *parser) keyword(f *frame, kw uint8) {
 	case kwWith:
 		f.exp = expCTEName
 	case kwTable:
-		switch p.prev() {
-		case pStart, pSemi, pLParen, pRParen, kwUnion, kwIntersect, kwExcept, kwAll, kwDistinct, kwAs:
-		default:
-			if !p.atStart() {
-				return // RETURNS TABLE, REFERENCING NEW TABLE ...
-			}
+		// TABLE name is SELECT * FROM name, and may stand wherever a
+		// query may: at a statement's start, after '(', UNION, AS, an
+		// INSERT's target, its alias, its columns or OVERRIDING ...
+		// VALUE, EXPLAIN and its options, DECLARE ... FOR, RETURN QUERY
+		// ... The words that take TABLE otherwise are read before it
+		// comes here (CREATE, ALTER, DROP, TRUNCATE, LOCK, COMMENT ON,
+		// GRANT ... ON, REINDEX, SELECT ... INTO), but for two: a
+		// trigger's REFERENCING OLD|NEW TABLE [AS] name, and RETURNS
+		// TABLE (columns). Anywhere else the name after TABLE is taken
+		// for a relation: where it is none (ALTER PUBLICATION ... ADD
+		// TABLE t, SECURITY LABEL ON TABLE t), it still names one.
+		if f.stmt == stOnRel {
+			return
+		}
+		src := p.lx.src[:p.lx.end]
+		if i := skipBlank(src, p.lx.stop, !p.sqlite); i < len(src) && src[i] == '(' {
+			return
 		}
 		f.flags |= flQuery
 		relation(f, rkTable)
@@ -686,6 +697,8 @@ func (p *parser) rel(f *frame, k tokKind, kw uint8, first bool) bool {
 			switch {
 			case modifier(f.rk, kw):
 				return false
+			case kw == kwOnly && f.rk == rkInto && !p.sqlite:
+				return false // MERGE INTO ONLY t
 			case kw == kwOr && (f.rk == rkUpdate || f.rk == rkInto):
 				f.exp = expOrAction // SQLite: UPDATE OR IGNORE t
 				return false
@@ -714,6 +727,13 @@ func (p *parser) rel(f *frame, k tokKind, kw uint8, first bool) bool {
 			return false
 		case rkMaint:
 			p.push(frame{}) // options
+			return false
+		}
+		if p.prev() == kwOnly {
+			// ONLY (name): UPDATE, DELETE, MERGE, TABLE, TRUNCATE,
+			// LOCK, ALTER TABLE, CREATE INDEX ... ON.
+			f.exp = expNone
+			p.push(frame{exp: expRel, rk: f.rk})
 			return false
 		}
 		f.exp = expNone
@@ -889,15 +909,18 @@ func (p *parser) clip(name string) string {
 // (and returns "") when an escape is not one PostgreSQL accepts.
 func (p *parser) unicode(s span) string {
 	src := p.lx.src
-	esc := byte('\\')
-	if i := skipBlank(src, s.stop, true); i+7 <= len(src) && strings.EqualFold(src[i:i+7], "uescape") &&
-		(i+7 == len(src) || class[src[i+7]] > cDollar) {
-		j := skipBlank(src, i+7, true)
-		if j+3 > len(src) || src[j] != '\'' || src[j+2] != '\'' || !escapeChar(src[j+1]) {
-			p.lx.failAt(i, whatEscape)
-			return ""
-		}
-		esc = src[j+1]
+	// The UESCAPE is looked for up to the end of the DO body the name is
+	// in: the lexer's end, or the current token's start when it is the
+	// body's end (tBodyEnd, like tEOF, is empty and starts where the
+	// body ends; the lexer's end is then the outer one).
+	end := p.lx.end
+	if p.lx.start == p.lx.stop && p.lx.start >= s.stop {
+		end = min(end, p.lx.start)
+	}
+	esc, bad := uescape(src[:end], s.stop)
+	if bad >= 0 {
+		p.lx.failAt(bad, whatEscape)
+		return ""
 	}
 	name, ok := decodeUnicode(undouble(src[s.start+3:s.stop-1], '"'), esc)
 	if !ok {
@@ -905,6 +928,22 @@ func (p *parser) unicode(s span) string {
 		return ""
 	}
 	return p.clip(name)
+}
+
+// uescape reads the UESCAPE 'c' that may follow a U&"..." or U&'...'
+// token ending before src[stop]. It returns the escape character c, or
+// '\\' without a UESCAPE; bad is where a UESCAPE whose character
+// PostgreSQL refuses starts, and -1 when there is none.
+func uescape(src string, stop int) (esc byte, bad int) {
+	if i := skipBlank(src, stop, true); i+7 <= len(src) && strings.EqualFold(src[i:i+7], "uescape") &&
+		(i+7 == len(src) || class[src[i+7]] > cDollar) {
+		j := skipBlank(src, i+7, true)
+		if j+3 > len(src) || src[j] != '\'' || src[j+2] != '\'' || !escapeChar(src[j+1]) {
+			return 0, i
+		}
+		return src[j+1], -1
+	}
+	return '\\', -1
 }
 
 // escapeChar reports whether PostgreSQL takes c as a UESCAPE character.
@@ -1176,37 +1215,108 @@ func (p *parser) endStatement() {
 	}
 }
 
-// do reads DO [LANGUAGE name] body: the body, run at once, is read as SQL.
+// do reads DO [LANGUAGE name] body: the body, run at once, is read as
+// SQL. PostgreSQL takes it as any string constant: '...', $tag$...$tag$,
+// E'...' and U&'...' [UESCAPE 'c'], each in one part or in several
+// ('a'\n'b'). A body whose text is a range of the SQL text ('...',
+// $$...$$, and E'...' or U&'...' without escapes, each in one part) is
+// read there; another is decoded first (readBody).
 func (p *parser) do(f *frame, k tokKind, kw uint8) bool {
+	l := &p.lx
 	if f.exp == expDoLanguage {
 		f.exp = expDo
-		return k != tWord && k != tQuoted && k != tString
+		return k != tWord && k != tQuoted && k != tString && k != tXString
 	}
-	switch {
-	case kw == kwLanguage:
+	if kw == kwLanguage {
 		f.exp = expDoLanguage
-		return false
-	case k == tDollar || k == tString:
-		f.exp = expNone
-		f.stmt = stOpaque
-		l := &p.lx
-		start, stop := l.start+1, l.stop-1
-		if k == tDollar {
-			start, stop = l.start+l.tag, l.stop-l.tag
-		}
-		if p.depth == maxDepth-1 || !l.enter(start, stop, l.stop) {
-			// Deeper than the state kept: refuse rather than miss what
-			// the body names.
-			l.fail(whatDeepDO)
-			return false
-		}
-		p.depth++
-		p.frames[p.depth] = frame{flags: flQuery}
-		p.floors[p.body] = p.depth
-		p.body++
-		p.endStatement()
 		return false
 	}
 	f.exp = expNone
-	return true
+	start, stop := l.start+1, l.stop-1
+	switch k {
+	case tDollar:
+		start, stop = l.start+l.tag, l.stop-l.tag
+	case tString:
+		if l.joined {
+			f.stmt = stOpaque
+			body, ok := stringText(l.src[l.start:l.stop], false)
+			p.readBody(body, ok, l.start)
+			return false
+		}
+	case tXString:
+		switch l.src[l.start] | 0x20 {
+		case 'e':
+			start++
+			if l.joined || strings.IndexByte(l.src[start:stop], '\\') >= 0 {
+				f.stmt = stOpaque
+				body, ok := stringText(l.src[start-1:l.stop], true)
+				p.readBody(body, ok, l.start)
+				return false
+			}
+		case 'u':
+			start += 2
+			esc, bad := uescape(l.src[:l.end], l.stop)
+			if bad >= 0 || l.joined || strings.IndexByte(l.src[start:stop], esc) >= 0 {
+				f.stmt = stOpaque
+				body, ok := stringText(l.src[start-1:l.stop], false)
+				if ok && bad < 0 {
+					body, ok = decodeUnicode(body, esc)
+				}
+				p.readBody(body, ok && bad < 0, l.start)
+				return false
+			}
+		default:
+			return true // B'...', X'...', N'...': no body
+		}
+	default:
+		return true
+	}
+	f.stmt = stOpaque
+	if p.depth == maxDepth-1 || !l.enter(start, stop, l.stop) {
+		// Deeper than the state kept: refuse rather than miss what
+		// the body names.
+		l.fail(whatDeepDO)
+		return false
+	}
+	p.depth++
+	p.frames[p.depth] = frame{flags: flQuery}
+	p.floors[p.body] = p.depth
+	p.body++
+	p.endStatement()
+	return false
+}
+
+// readBody reads body, the decoded text of a DO body that is no range of
+// the SQL text, as do reads one that is: a parser of its own reads it as
+// a DO body, and the relations it finds are added. ok is false when the
+// body could not be decoded. An error, or a body that could not be
+// decoded, refuses the text: the error is reported at at, where the
+// body's string starts.
+func (p *parser) readBody(body string, ok bool, at int) {
+	l := &p.lx
+	if !ok {
+		l.failAt(at, whatDOEscape)
+		return
+	}
+	if l.nb+int(l.around) >= maxBodies {
+		l.failAt(at, whatDeepDO)
+		return
+	}
+	var q parser
+	q.init(body, Postgres, false)
+	q.lx.around = uint8(l.nb) + l.around // at most maxBodies
+	q.lx.enter(0, len(body), len(body))
+	q.depth = 1
+	q.frames[1] = frame{flags: flQuery}
+	q.floors[0] = 1
+	q.body = 1
+	refs, err := q.run(nil)
+	if err != nil {
+		l.failAt(at, q.lx.err.What) // err is q.lx.err
+		return
+	}
+	for i := range refs {
+		p.addRef(refs[i])
+	}
+	p.endStatement()
 }

@@ -41,18 +41,25 @@ const (
 	whatDeepDO = "DO block: nested too deeply"
 	whatDeep   = "parentheses: nested too deeply"
 	whatEscape = "U&\"...\" identifier: invalid Unicode escape"
+	// whatDOEscape: a DO body given as E'...' or U&'...' with an escape
+	// PostgreSQL refuses or the finder does not decode.
+	whatDOEscape = "DO body: escape that cannot be read"
 )
 
 // Error reports SQL that cannot be read: an unterminated comment, string,
 // quoted identifier or dollar-quoted string (errors.Is(err,
 // ErrUnterminated) holds); parentheses nested more than 64 deep, or DO
 // blocks nested in each other's bodies more than 8 deep, which the
-// finder does not follow; or a U&"..." identifier with an escape
-// PostgreSQL refuses. Offset is the byte offset where the token, the
-// level too deep or the DO body too deep starts.
+// finder does not follow; a U&"..." identifier with an escape
+// PostgreSQL refuses; or a DO body given as E'...' or U&'...' with an
+// escape PostgreSQL refuses or the finder does not decode (\v). Offset
+// is the byte offset where the token, the level too deep or the DO body
+// too deep starts; for an error inside a DO body that had to be decoded
+// (an escape string, or a string in parts), where that body's string
+// starts.
 type Error struct {
 	Offset int
-	What   string // "block comment", "string literal", "quoted identifier", "dollar-quoted string", or one of the other three
+	What   string // "block comment", "string literal", "quoted identifier", "dollar-quoted string", or one of the other four
 }
 
 // Error names what cannot be read and where it starts.
@@ -73,7 +80,7 @@ func (e *Error) Unwrap() error {
 
 func (e *Error) unterminated() bool {
 	switch e.What {
-	case whatDeepDO, whatDeep, whatEscape:
+	case whatDeepDO, whatDeep, whatEscape, whatDOEscape:
 		return false
 	}
 	return true
