@@ -164,6 +164,20 @@ func (c *checkedTx) PrepareContext(ctx context.Context, query string) (*sql.Stmt
 	return c.Tx.PrepareContext(ctx, query)
 }
 
+// StmtContext checks st's SQL as ExecContext checks: a PrepareStmt
+// session's transaction (*gorm.PreparedStmtTX) runs its statements
+// through it. A refused statement's Exec and Query return the error.
+func (c *checkedTx) StmtContext(ctx context.Context, st *sql.Stmt) *sql.Stmt {
+	query, err := stmtText(st)
+	if err == nil {
+		err = c.p.checkSQL(ctx, c.on, query)
+	}
+	if err != nil {
+		return errStmt(err)
+	}
+	return c.Tx.StmtContext(ctx, st)
+}
+
 // GetDBConn refuses, as the plugin's transactions do.
 func (c *checkedTx) GetDBConn() (*sql.DB, error) {
 	b, _ := txOf(c.Tx)

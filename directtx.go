@@ -63,4 +63,23 @@ func (t *directTx) QueryRowContext(ctx context.Context, query string, args ...an
 	return t.rootTx.QueryRowContext(ctx, query, args...)
 }
 
+// StmtContext implements gorm.Tx. A PrepareStmt session's transaction
+// (*gorm.PreparedStmtTX) prepares a statement through PrepareContext
+// once, then runs it, and every later statement of the same text, in
+// any transaction, through StmtContext: each run is checked here as
+// ExecContext checks, by its context and st's text, and refused with
+// st's Exec and Query returning the error, nothing sent. An admitted
+// text is prepared on this transaction, as rootTx.StmtContext does: st
+// itself may be of another tenant's database.
+func (t *directTx) StmtContext(ctx context.Context, st *sql.Stmt) *sql.Stmt {
+	query, err := stmtText(st)
+	if err == nil {
+		err = t.check(ctx, query)
+	}
+	if err != nil {
+		return errStmt(err)
+	}
+	return t.stmtFor(ctx, query)
+}
+
 var _ gorm.Tx = (*directTx)(nil)

@@ -19,7 +19,9 @@ var (
 
 	// ErrUnreadableSQL is returned when the plugin must read a
 	// statement's SQL to route it (strategies are installed) and cannot:
-	// an unterminated comment, string or quoted identifier. No SQL is
+	// an unterminated comment, string or quoted identifier; or the SQL
+	// text of a *sql.Stmt handed to a transaction's StmtContext, should
+	// database/sql stop keeping it where the plugin reads it. No SQL is
 	// sent.
 	ErrUnreadableSQL = errors.New("tenantplugin: cannot read the SQL to route it")
 

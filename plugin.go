@@ -138,8 +138,9 @@ func (p *Plugin) init(db *gorm.DB) error {
 
 	pools := make(map[string]gorm.ConnPool, len(p.cfg.ReservedPools)+1)
 	boot := db.Config.ConnPool
-	if ps, ok := boot.(*gorm.PreparedStmtDB); ok {
-		boot = ps.ConnPool // keep the raw pool; statements get our own cache
+	gormStmts, _ := boot.(*gorm.PreparedStmtDB)
+	if gormStmts != nil {
+		boot = gormStmts.ConnPool // keep the raw pool; statements get our own cache
 	}
 	if boot != nil {
 		pools[DefaultAlias] = boot
@@ -171,6 +172,18 @@ func (p *Plugin) init(db *gorm.DB) error {
 	db.Config.ConnPool = p.router
 	db.Statement.ConnPool = p.router
 	db.Config.Dialector = &dialector{Dialector: db.Config.Dialector, p: p}
+	if gormStmts != nil {
+		// gorm.Open with Config.PrepareStmt made this statement cache on
+		// the pool it opened, and GORM keeps it for every PrepareStmt
+		// session: their transactions (*gorm.PreparedStmtTX) answer tx.DB()
+		// with its GetDBConn, which would hand out the central database,
+		// and statements it prepared there would run there. On the
+		// router, that GetDBConn is refused; those statements are dropped.
+		gormStmts.Mux.Lock()
+		gormStmts.ConnPool = p.router
+		gormStmts.Mux.Unlock()
+		gormStmts.Close()
+	}
 
 	aliases := make([]string, 0, len(p.reserved))
 	for a := range p.reserved {
