@@ -78,7 +78,12 @@ type Config struct {
 	// set, MaxConns must be left 0.
 	MaxConnsPerServer int
 	// ServerMaxConns maps "host:port" to that server's budget (-1: none),
-	// with MaxConnsPerServer for the servers it does not list.
+	// with MaxConnsPerServer for the servers it does not list. A key is
+	// matched as the driver names its server: a host name whatever its
+	// case and without a trailing dot, an IP address in any form
+	// netip reads ("[::ffff:10.0.0.1]:5432" is "10.0.0.1:5432"), a
+	// socket directory cleaned; two keys of one server with different
+	// budgets are refused.
 	ServerMaxConns map[string]int
 
 	// IdleTimeout closes a tenant pool unused for this long, give or take

@@ -152,7 +152,7 @@ func New(cfg Config) (*Resolver, error) {
 	r.budgets = budgets{
 		perServer: cfg.MaxConnsPerServer > 0,
 		max:       cfg.MaxConns,
-		byServer:  cfg.ServerMaxConns,
+		byServer:  serverKeys(cfg.ServerMaxConns),
 		newBudget: func(limit int) *budget { return newBudget(limit, &r.clock, &r.idleWaiters, r.log) },
 		m:         make(map[string]*budget),
 	}

@@ -3,8 +3,13 @@ package resolver
 import (
 	"database/sql/driver"
 	"fmt"
+	"maps"
 	"net"
+	"net/netip"
+	"path"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/tenantrouter/tenantplugin/resolver/dbdriver"
@@ -87,7 +92,9 @@ func checkServers(c Config) error {
 	if c.MaxConns != 0 {
 		return fmt.Errorf("%w: MaxConns is %d and MaxConnsPerServer %d: MaxConns is one budget for all servers, MaxConnsPerServer one for each; set one", ErrInvalidConfig, c.MaxConns, c.MaxConnsPerServer)
 	}
-	for server, n := range c.ServerMaxConns {
+	seen := make(map[string]string, len(c.ServerMaxConns))
+	for _, server := range slices.Sorted(maps.Keys(c.ServerMaxConns)) {
+		n := c.ServerMaxConns[server]
 		host, port, err := net.SplitHostPort(server)
 		if err != nil || host == "" {
 			return fmt.Errorf("%w: ServerMaxConns key %q: want host:port, as the server's DSN gives them", ErrInvalidConfig, server)
@@ -98,8 +105,48 @@ func checkServers(c Config) error {
 		if n == 0 || n < -1 {
 			return fmt.Errorf("%w: ServerMaxConns[%q] is %d: want a positive value or -1 for no budget", ErrInvalidConfig, server, n)
 		}
+		key := serverKey(server)
+		if other, ok := seen[key]; ok && c.ServerMaxConns[other] != n {
+			return fmt.Errorf("%w: ServerMaxConns keys %q and %q name one server with two budgets", ErrInvalidConfig, other, server)
+		}
+		seen[key] = server
 	}
 	return nil
+}
+
+// serverKeys returns ServerMaxConns keyed as drivers name servers (see
+// serverKey).
+func serverKeys(byServer map[string]int) map[string]int {
+	if len(byServer) == 0 {
+		return nil
+	}
+	out := make(map[string]int, len(byServer))
+	for server, n := range byServer {
+		out[serverKey(server)] = n
+	}
+	return out
+}
+
+// serverKey writes a ServerMaxConns key ("host:port", checked by
+// checkServers) as a driver names its server (dbdriver.ServerConnector;
+// pgdriver's): a host name in lower case without a trailing dot, an IP
+// address in its shortest form (IPv4 mapped to IPv6 as IPv4), a socket
+// directory cleaned. "DB1.example.:5432" is "db1.example:5432", so that
+// the budget given is the one the server gets.
+func serverKey(server string) string {
+	host, port, err := net.SplitHostPort(server)
+	if err != nil {
+		return server
+	}
+	switch a, err := netip.ParseAddr(host); {
+	case strings.HasPrefix(host, "/"):
+		host = path.Clean(host)
+	case err == nil:
+		host = a.Unmap().String()
+	default:
+		host = strings.TrimSuffix(strings.ToLower(host), ".")
+	}
+	return net.JoinHostPort(host, port)
 }
 
 // Server returns the database server of the tenant's primary
@@ -134,7 +181,7 @@ func (r *Resolver) ServerBudget(server string) (int, bool) {
 	if !r.budgets.perServer {
 		return r.cfg.MaxConns, false
 	}
-	if n, ok := r.budgets.byServer[server]; ok {
+	if n, ok := r.budgets.byServer[serverKey(server)]; ok {
 		return n, true
 	}
 	return r.budgets.max, true

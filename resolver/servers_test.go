@@ -28,6 +28,9 @@ func TestServerBudgetConfig(t *testing.T) {
 		{"zero budget", func(c *resolver.Config) {
 			c.MaxConnsPerServer, c.ServerMaxConns = 10, map[string]int{"db1:5432": 0}
 		}, `ServerMaxConns["db1:5432"] is 0`},
+		{"one server, two budgets", func(c *resolver.Config) {
+			c.MaxConnsPerServer, c.ServerMaxConns = 10, map[string]int{"DB1:5432": 3, "db1.:5432": 4}
+		}, `name one server with two budgets`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := sqliteConfig()
@@ -59,5 +62,22 @@ func TestServerBudgetConfig(t *testing.T) {
 	// SQLite files have no server: one budget, under "".
 	if st.MaxConns != -1 || len(st.Servers) != 1 || st.Servers[""].MaxConns != 6 || st.ConnsInUse != st.Servers[""].ConnsInUse {
 		t.Fatalf("stats: MaxConns %d, Servers %+v, ConnsInUse %d", st.MaxConns, st.Servers, st.ConnsInUse)
+	}
+}
+
+// TestServerMaxConnsKeys: a ServerMaxConns key is matched as drivers
+// name their servers, whatever the case of its host, a trailing dot or
+// the spelling of its address.
+func TestServerMaxConnsKeys(t *testing.T) {
+	cfg := sqliteConfig()
+	cfg.MaxConnsPerServer = 10
+	cfg.ServerMaxConns = map[string]int{"DB1.Example.:5432": 3, "[::ffff:10.0.0.1]:5432": 4, "[2001:DB8:0::1]:6432": 5, "/var/run/postgresql/../postgresql:5432": 6, "db2:5432": 7, "DB2.:5432": 7}
+	r := newResolver(t, cfg)
+	for server, want := range map[string]int{
+		"db1.example:5432": 3, "10.0.0.1:5432": 4, "[2001:db8::1]:6432": 5, "/var/run/postgresql:5432": 6, "db2:5432": 7, "db3:5432": 10,
+	} {
+		if got, perServer := r.ServerBudget(server); got != want || !perServer {
+			t.Errorf("ServerBudget(%q) = %d, %v; want %d, true", server, got, perServer, want)
+		}
 	}
 }
