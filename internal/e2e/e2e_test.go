@@ -96,8 +96,11 @@ func TestRedisStoppedAndRestarted(t *testing.T) {
 }
 
 // recoveryBound is how long after Redis accepts connections again every
-// instance must have applied the changes made meanwhile.
-const recoveryBound = 2 * time.Second
+// instance must have applied the changes made meanwhile: a bound of
+// liveness, well past the 2 s target that BenchmarkRecovery measures,
+// so that a test run sharing two cores with other packages' tests does
+// not fail on the machine's speed.
+const recoveryBound = 10 * time.Second
 
 func testRedisRestart(t *testing.T, stop func(*redisServer)) {
 	e := newEnv(t)
