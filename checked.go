@@ -173,7 +173,7 @@ func (c *checkedTx) StmtContext(ctx context.Context, st *sql.Stmt) *sql.Stmt {
 		err = c.p.checkSQL(ctx, c.on, query)
 	}
 	if err != nil {
-		return errStmt(err)
+		return sqlerr.Stmt(err)
 	}
 	return c.Tx.StmtContext(ctx, st)
 }

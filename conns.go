@@ -3,7 +3,6 @@ package tenantplugin
 import (
 	"context"
 	"database/sql"
-	"database/sql/driver"
 	"errors"
 	"fmt"
 	"reflect"
@@ -200,7 +199,7 @@ func (t *rootTx) GetDBConn() (*sql.DB, error) {
 func (t *rootTx) StmtContext(ctx context.Context, st *sql.Stmt) *sql.Stmt {
 	query, err := stmtText(st)
 	if err != nil {
-		return errStmt(err)
+		return sqlerr.Stmt(err)
 	}
 	return t.stmtFor(ctx, query)
 }
@@ -210,13 +209,13 @@ func (t *rootTx) stmtFor(ctx context.Context, query string) *sql.Stmt {
 	if t.prepared != nil {
 		st, err := t.prepared.C.Prepare(ctx, query)
 		if err != nil {
-			return errStmt(err)
+			return sqlerr.Stmt(err)
 		}
 		return t.Tx.StmtContext(ctx, st) // the pool's own: database/sql reuses its connection's
 	}
 	st, err := t.Tx.PrepareContext(ctx, query)
 	if err != nil {
-		return errStmt(err)
+		return sqlerr.Stmt(err)
 	}
 	return st
 }
@@ -321,64 +320,6 @@ func stmtText(st *sql.Stmt) (string, error) {
 	return reflect.ValueOf(st).Elem().FieldByIndex(stmtQuery).String(), nil
 }
 
-// errStmt returns a *sql.Stmt whose Exec, Query and QueryRow return err
-// and send nothing: what StmtContext, which has no error to return,
-// returns for a statement it refuses. database/sql builds no such
-// statement itself; this one is prepared on a connection of a pool of
-// its own, whose driver answers every statement with err. The pool is
-// closed before errStmt returns (no goroutine is left); the connection
-// stays with the statement and holds nothing.
-func errStmt(err error) *sql.Stmt {
-	db := sql.OpenDB(errConnector{err})
-	defer db.Close()
-	ctx := context.Background()
-	c, cerr := db.Conn(ctx)
-	if cerr != nil {
-		panic("tenantplugin: errStmt: " + cerr.Error()) // errConnector never fails
-	}
-	st, perr := c.PrepareContext(ctx, "")
-	if perr != nil {
-		panic("tenantplugin: errStmt: " + perr.Error()) // errConn never fails to prepare
-	}
-	return st
-}
-
-// errConnector, errConn and errDriverStmt are errStmt's driver.
-type errConnector struct{ err error }
-
-func (c errConnector) Connect(context.Context) (driver.Conn, error) { return errConn(c), nil }
-func (c errConnector) Driver() driver.Driver                        { return errDriver(c) }
-
-type errDriver struct{ err error }
-
-func (d errDriver) Open(string) (driver.Conn, error) { return errConn(d), nil }
-
-type errConn struct{ err error }
-
-func (c errConn) Prepare(string) (driver.Stmt, error) { return errDriverStmt(c), nil }
-func (c errConn) Close() error                        { return nil }
-func (c errConn) Begin() (driver.Tx, error)           { return nil, c.err }
-
-// CheckNamedValue takes any argument as it is: the statement runs nothing.
-func (errConn) CheckNamedValue(*driver.NamedValue) error { return nil }
-
-type errDriverStmt struct{ err error }
-
-func (errDriverStmt) Close() error  { return nil }
-func (errDriverStmt) NumInput() int { return -1 }
-func (s errDriverStmt) Exec([]driver.Value) (driver.Result, error) {
-	return nil, s.err
-}
-func (s errDriverStmt) Query([]driver.Value) (driver.Rows, error) {
-	return nil, s.err
-}
-func (s errDriverStmt) ExecContext(context.Context, []driver.NamedValue) (driver.Result, error) {
-	return nil, s.err
-}
-func (s errDriverStmt) QueryContext(context.Context, []driver.NamedValue) (driver.Rows, error) {
-	return nil, s.err
-}
-
 // dryRunPool is installed on DryRun statements. GORM begins no implicit
 // transaction on it (ErrInvalidTransaction tells GORM to go without), and
 // nothing sent to it leaves.
@@ -401,16 +342,12 @@ func (dryRunPool) BeginTx(context.Context, *sql.TxOptions) (gorm.ConnPool, error
 }
 
 var (
-	_ gorm.ConnPool            = (*router)(nil)
-	_ gorm.ConnPoolBeginner    = (*router)(nil)
-	_ gorm.GetDBConnector      = (*router)(nil)
-	_ gorm.Tx                  = (*rootTx)(nil)
-	_ gorm.ConnPoolBeginner    = (*reservedConn)(nil)
-	_ gorm.GetDBConnector      = (*reservedConn)(nil)
-	_ gorm.ConnPoolBeginner    = failPool{}
-	_ gorm.ConnPoolBeginner    = dryRunPool{}
-	_ driver.Connector         = errConnector{}
-	_ driver.NamedValueChecker = errConn{}
-	_ driver.StmtExecContext   = errDriverStmt{}
-	_ driver.StmtQueryContext  = errDriverStmt{}
+	_ gorm.ConnPool         = (*router)(nil)
+	_ gorm.ConnPoolBeginner = (*router)(nil)
+	_ gorm.GetDBConnector   = (*router)(nil)
+	_ gorm.Tx               = (*rootTx)(nil)
+	_ gorm.ConnPoolBeginner = (*reservedConn)(nil)
+	_ gorm.GetDBConnector   = (*reservedConn)(nil)
+	_ gorm.ConnPoolBeginner = failPool{}
+	_ gorm.ConnPoolBeginner = dryRunPool{}
 )

@@ -77,7 +77,7 @@ func (t *directTx) StmtContext(ctx context.Context, st *sql.Stmt) *sql.Stmt {
 		err = t.check(ctx, query)
 	}
 	if err != nil {
-		return errStmt(err)
+		return sqlerr.Stmt(err)
 	}
 	return t.stmtFor(ctx, query)
 }
