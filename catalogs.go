@@ -20,6 +20,10 @@ func isCatalog(r sqltables.Ref, d sqltables.Dialect) bool {
 	switch {
 	case r.Func:
 		return d == sqltables.SQLite && strings.HasPrefix(r.Name, "pragma_")
+	case r.Schema == "" && !strings.HasPrefix(r.Name, "pg_") && !strings.HasPrefix(r.Name, "sqlite_"):
+		// An application's table, the common case: every name below,
+		// unqualified, starts with one of these.
+		return false
 	case holdsData(r.Name):
 		return false
 	case d == sqltables.SQLite:
