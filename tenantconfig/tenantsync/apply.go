@@ -75,8 +75,9 @@ func (s *Syncer) newestApplied() uint64 {
 
 // keepOnLostData reports a store at revision rev that lost all its data
 // and was written again: the tenants it lacks (kept) stay, until its
-// revision passes the newest version applied before (highWater: the
-// tenants loaded again),
+// revision passes the one seen before the loss (highWater: its revision
+// at the last resync, or a newer version applied since; not lowered by
+// the tenants loaded again),
 // or the instance restarts: a tenant the load does not write again
 // stays until then.
 func (s *Syncer) keepOnLostData(ctx context.Context, kept []string, rev uint64) {
@@ -84,7 +85,7 @@ func (s *Syncer) keepOnLostData(ctx context.Context, kept []string, rev uint64) 
 	slices.Sort(kept)
 	named := kept[:min(len(kept), maxKeptNamed)]
 	s.log.LogAttrs(ctx, slog.LevelError, "the config store lost its data and was written again: keeping the tenants it no longer holds "+
-		"until its revision passes the newest version applied; load the tenants again, then restart the instances to drop those the store does not hold",
+		"until its revision passes the one seen before; load the tenants again, then restart the instances to drop those the store does not hold",
 		slog.String("store", s.opt.name), slog.Int("tenants_kept", len(kept)), slog.Any("kept", named),
 		slog.Uint64("revision", rev), slog.Uint64("newest_applied", s.highWater))
 }

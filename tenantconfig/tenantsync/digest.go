@@ -88,9 +88,11 @@ func (s *Syncer) resyncDigest(ctx context.Context, d tenantconfig.Digester, boot
 	// first write by this one, whose announcement leaves the digests
 	// equal. A store without one (its epoch key deleted) keeps the
 	// epoch known until it has another.
-	// The mark is the newest version applied since the store was last
-	// taken as it is: a tenant loaded again into the new store, at a
-	// lower version, does not lower it.
+	// The mark is the store's revision when it was last taken as it is,
+	// or the newest version applied since if higher: its last writes may
+	// have been removals, which leave every version applied below its
+	// revision. A tenant loaded again into the new store, at a lower
+	// version, does not lower it.
 	recreated := dg.Revision < s.highWater && s.epoch != "" && dg.Epoch != "" && dg.Epoch != s.epoch
 	if !recreated {
 		if dg.Epoch != "" {
@@ -98,7 +100,7 @@ func (s *Syncer) resyncDigest(ctx context.Context, d tenantconfig.Digester, boot
 		}
 		defer func() {
 			if err == nil { // the store as it is, taken
-				s.highWater = s.newestApplied()
+				s.highWater = max(s.newestApplied(), dg.Revision)
 			}
 		}()
 	}

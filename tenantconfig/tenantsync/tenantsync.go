@@ -109,8 +109,9 @@ type Syncer struct {
 	// recreated: the store being resynced lost all its data and was
 	// written again, so the tenants it lacks are kept, and named in
 	// kept.
-	// highWater: the newest version applied since a resync last took
-	// the store as it is (one that did not find it recreated).
+	// highWater: the store's revision when a resync last took it as it
+	// is (one that did not find it recreated), or the newest version
+	// applied since if higher.
 	epoch     string
 	recreated bool
 	kept      []string

@@ -1,0 +1,39 @@
+package tenantsync_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/tenantrouter/tenantplugin/tenantconfig"
+	"github.com/tenantrouter/tenantplugin/tenantconfig/tenantsync"
+)
+
+// TestRedTeam9FlushAfterRemovalsKeepsTenants: the store's last writes
+// before it lost its data were removals, so its revision (6) is above
+// every version of the tenants served (a 1, b 2). After the loss, two
+// sign-ups bring the new store to revision 2: still below the revision
+// this instance saw from the store it lost, so it lost data, and the
+// tenants it lacks stay.
+func TestRedTeam9FlushAfterRemovalsKeepsTenants(t *testing.T) {
+	s := newRT5Store(t)
+	del := func(id string) tenantconfig.Change {
+		return tenantconfig.Change{Kind: tenantconfig.DeleteTenant, Tenant: id}
+	}
+	mustApply(t, s.store, put("a", "r9ld-a1.db"), put("b", "r9ld-b1.db"), put("c", "r9ld-c1.db"), put("d", "r9ld-d1.db"))
+	mustApply(t, s.store, del("d"))
+	mustApply(t, s.store, del("c")) // revision 6; served: a 1, b 2
+	r := newResolver(t)
+	sy := start(t, s.store, r, tenantsync.WithResyncInterval(-1))
+	s.flush(t)
+	resyncDone(t, sy)
+	mustApply(t, s.store, put("new1", "r9ld-new1.db")) // revision 1
+	mustApply(t, s.store, put("new2", "r9ld-new2.db")) // revision 2
+	eventually(t, 5*time.Second, "the sign-ups served", func() bool { return r.Has("new1") && r.Has("new2") })
+	resyncDone(t, sy)
+	for _, id := range []string{"a", "b"} {
+		if !r.Has(id) {
+			t.Errorf("tenant %q removed by a store that lost its data, written again to revision 2 of 6: serving %v, stats %+v",
+				id, r.Tenants(), sy.Stats())
+		}
+	}
+}
