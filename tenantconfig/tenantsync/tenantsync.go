@@ -155,21 +155,26 @@ func Start(ctx context.Context, store tenantconfig.Store, target Target, opts ..
 		}
 		s.stopWatch = stop
 	}
+	// A boot or a hook that failed, or panicked (a caller may recover),
+	// set some tenants: nobody would follow them, nor stop the watch.
+	started := false
+	defer func() {
+		if !started {
+			s.abandon(ctx)
+		}
+	}()
 	if err := s.boot(ctx); err != nil {
-		// A boot that failed part way set some tenants: nobody would
-		// follow them.
-		s.abandon(ctx)
 		return nil, err
 	}
 	for i, h := range opt.hooks {
 		if err := h(ctx); err != nil {
-			s.abandon(ctx)
 			return nil, fmt.Errorf("tenantsync: hook %d: %w", i, err)
 		}
 	}
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	s.cancel = cancel
 	go s.run(runCtx)
+	started = true
 	return s, nil
 }
 

@@ -1,10 +1,15 @@
 package tenantsync_test
 
 import (
+	"context"
 	"testing"
 	"time"
 
+	"go.uber.org/goleak"
+
+	"github.com/tenantrouter/tenantplugin/internal/fixture"
 	"github.com/tenantrouter/tenantplugin/tenantconfig"
+	"github.com/tenantrouter/tenantplugin/tenantconfig/memstore"
 	"github.com/tenantrouter/tenantplugin/tenantconfig/tenantsync"
 )
 
@@ -35,5 +40,33 @@ func TestRedTeam9FlushAfterRemovalsKeepsTenants(t *testing.T) {
 			t.Errorf("tenant %q removed by a store that lost its data, written again to revision 2 of 6: serving %v, stats %+v",
 				id, r.Tenants(), sy.Stats())
 		}
+	}
+}
+
+// TestRedTeam9PanickingHookLeavesNothing: a hook (the application's
+// bootstrap code) panics, and the caller of Start recovers (a framework
+// that turns panics into errors). As when a hook fails, the tenants the
+// boot set are removed and the watch is stopped: nothing keeps running
+// that nobody can stop.
+func TestRedTeam9PanickingHookLeavesNothing(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	store := memstore.New()
+	mustApply(t, store, put("a", "r9hook-a.db"))
+	r := newResolver(t)
+	defer r.Close() // before the goroutines are counted
+	func() {
+		defer func() {
+			if p := recover(); p == nil {
+				t.Error("the hook's panic did not reach the caller of Start")
+			}
+		}()
+		sy, err := tenantsync.Start(context.Background(), store, r, tenantsync.WithLogger(fixture.Quiet()),
+			tenantsync.WithHooks(func(context.Context) error { panic("bootstrap bug") }))
+		if err == nil {
+			_ = sy.Close()
+		}
+	}()
+	if got := r.Tenants(); len(got) != 0 {
+		t.Errorf("a hook panicked and Start left tenants %v on the resolver, followed by nobody", got)
 	}
 }
