@@ -298,6 +298,9 @@ func (s *Syncer) remove(ctx context.Context, id string, version uint64) {
 		s.batch.removed++
 	}
 	s.bump(version)
+	// The store's revision passed version: a store that loses its data
+	// must pass it again before it is taken as it is (see resyncDigest).
+	s.highWater = max(s.highWater, version)
 	if err := s.target.Remove(ctx, id); err != nil && !errors.Is(err, tenant.ErrUnknown) {
 		s.log.LogAttrs(ctx, slog.LevelWarn, "removing a tenant failed", slog.String("tenant", id), slog.String("error", err.Error()))
 	}

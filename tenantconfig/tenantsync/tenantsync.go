@@ -111,7 +111,7 @@ type Syncer struct {
 	// kept.
 	// highWater: the store's revision when a resync last took it as it
 	// is (one that did not find it recreated), or the newest version
-	// applied since if higher.
+	// applied or removed since if higher.
 	epoch     string
 	recreated bool
 	kept      []string

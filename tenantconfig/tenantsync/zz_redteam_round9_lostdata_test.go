@@ -43,6 +43,35 @@ func TestRedTeam9FlushAfterRemovalsKeepsTenants(t *testing.T) {
 	}
 }
 
+// TestRedTeam9FlushAfterAnnouncedRemovalsKeepsTenants: as above, but
+// the removals reach the instance by announcement after its last resync,
+// and the store loses its data before the next one.
+func TestRedTeam9FlushAfterAnnouncedRemovalsKeepsTenants(t *testing.T) {
+	s := newRT5Store(t)
+	del := func(id string) tenantconfig.Change {
+		return tenantconfig.Change{Kind: tenantconfig.DeleteTenant, Tenant: id}
+	}
+	mustApply(t, s.store, put("a", "r9lda-a1.db"), put("b", "r9lda-b1.db"), put("c", "r9lda-c1.db"), put("d", "r9lda-d1.db"))
+	r := newResolver(t)
+	sy := start(t, s.store, r, tenantsync.WithResyncInterval(-1))
+	mustApply(t, s.store, del("d"))
+	mustApply(t, s.store, del("c")) // revision 6; served: a 1, b 2
+	eventually(t, 5*time.Second, "the removals applied", func() bool { return !r.Has("c") && !r.Has("d") })
+	s.flush(t)
+	resyncDone(t, sy)
+	for _, id := range []string{"new1", "new2", "new3", "new4"} { // revisions 1 to 4
+		mustApply(t, s.store, put(id, "r9lda-"+id+".db"))
+	}
+	eventually(t, 5*time.Second, "the sign-ups served", func() bool { return r.Has("new4") })
+	resyncDone(t, sy)
+	for _, id := range []string{"a", "b"} {
+		if !r.Has(id) {
+			t.Errorf("tenant %q removed by a store that lost its data, written again to revision 4 of 6: serving %v, stats %+v",
+				id, r.Tenants(), sy.Stats())
+		}
+	}
+}
+
 // TestRedTeam9PanickingHookLeavesNothing: a hook (the application's
 // bootstrap code) panics, and the caller of Start recovers (a framework
 // that turns panics into errors). As when a hook fails, the tenants the
