@@ -141,6 +141,7 @@ func (s *Syncer) applyEvents(ctx context.Context, pending map[string]tenantconfi
 		refused := s.stats.refused.Load()
 		rec, err := s.store.Get(ctx, id)
 		switch {
+		case errors.Is(err, tenant.ErrUnknown) && s.lostRead(ctx, id, e):
 		case errors.Is(err, tenant.ErrUnknown):
 			if !e.Deleted {
 				s.stats.stale.Add(1) // removed since: its announcement follows
@@ -179,6 +180,28 @@ func (s *Syncer) staleRead(ctx context.Context, id string, rec tenantconfig.Reco
 	s.stats.staleReads.Add(1)
 	s.log.LogAttrs(ctx, slog.LevelWarn, "read a tenant's config older than its announcement, resyncing",
 		slog.String("tenant", id), slog.Uint64("read_version", rec.Version), slog.Uint64("announced_version", e.Version))
+	s.requestResync()
+	return true
+}
+
+// lostRead reports an announced change of a tenant served whose record
+// is absent from a store now below the announced version: the store lost
+// the write after announcing it (a restart without persistence, a
+// failover), which says nothing of a removal. The tenant is not removed;
+// a resync follows, which keeps the tenants of a store that lost its
+// data. A store whose revision cannot be read is taken to have lost it.
+func (s *Syncer) lostRead(ctx context.Context, id string, e tenantconfig.Event) bool {
+	r, ok := s.store.(tenantconfig.Reviser)
+	if e.Deleted || !ok || !s.isApplied(id) {
+		return false
+	}
+	rev, err := r.Revision(ctx)
+	if err == nil && rev >= e.Version {
+		return false // removed since: its announcement follows
+	}
+	s.stats.staleReads.Add(1)
+	s.log.LogAttrs(ctx, slog.LevelWarn, "an announced tenant is gone from a store below the announced version, resyncing",
+		slog.String("tenant", id), slog.Uint64("revision", rev), slog.Uint64("announced_version", e.Version))
 	s.requestResync()
 	return true
 }

@@ -3,6 +3,7 @@ package tenantsync
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"slices"
 	"time"
@@ -75,6 +76,8 @@ func (s *Syncer) resyncDigest(ctx context.Context, d tenantconfig.Digester, boot
 	if err != nil {
 		return 0, err
 	}
+	s.from = &dg
+	defer func() { s.from = nil }()
 	if dg.Tenants == 0 && len(s.applied) > 0 && !s.emptiedAt(dg.Revision) {
 		s.keepOnEmptyStore(ctx)
 		return 0, nil
@@ -203,6 +206,9 @@ func (s *Syncer) readAndPut(ctx context.Context, d tenantconfig.Digester, ids []
 	if err != nil {
 		return err
 	}
+	if err := s.checkNotWentBack(ctx, d, ids, recs, undecodable); err != nil {
+		return err
+	}
 	// Removals first: a database one frees may be a new tenant's now (a
 	// tenant renamed), which the new tenants set together then get at
 	// once; putSharedAgain covers the other orders.
@@ -230,6 +236,36 @@ func (s *Syncer) readAndPut(ctx context.Context, d tenantconfig.Digester, ids []
 	}
 	s.preset = nil // set again one by one
 	s.putSharedAgain(ctx, func(p sharedRefusal) { s.putSummed(ctx, p.id, recs[p.id]) })
+	return nil
+}
+
+// errWentBack fails a resync during which the store went back.
+var errWentBack = errors.New("tenantsync: the store went back during the resync (lost its data, or a failover lost writes)")
+
+// checkNotWentBack, before a resync removes tenants the store no longer
+// holds (some of ids, absent from recs), reads the store's digest again:
+// a store that lost its data (another epoch, or its revision below the
+// one the resync began at) while the resync ran lost those tenants, and
+// they are not removed. The resync fails and is retried: it then finds
+// the store empty, or recreated, and keeps them.
+func (s *Syncer) checkNotWentBack(ctx context.Context, d tenantconfig.Digester, ids []string, recs map[string]tenantconfig.SummedRecord, undecodable map[string]bool) error {
+	if s.from == nil || s.recreated {
+		return nil
+	}
+	removes := slices.ContainsFunc(ids, func(id string) bool {
+		_, held := recs[id]
+		return !held && !undecodable[id] && s.isApplied(id)
+	})
+	if !removes {
+		return nil
+	}
+	now, err := d.Digest(ctx)
+	if err != nil {
+		return err
+	}
+	if now.Revision < s.from.Revision || s.from.Epoch != "" && now.Epoch != "" && now.Epoch != s.from.Epoch {
+		return fmt.Errorf("%w: revision %d when it began, %d now", errWentBack, s.from.Revision, now.Revision)
+	}
 	return nil
 }
 
@@ -300,6 +336,7 @@ func (s *Syncer) applyEventChunk(ctx context.Context, d tenantconfig.Digester, i
 		case undecodable[id]:
 			s.refuse(ctx, id, e.Version, errors.New("its config does not decode"))
 			s.setSum(id, Sum{}, false)
+		case s.lostRead(ctx, id, e):
 		default:
 			if !e.Deleted {
 				s.stats.stale.Add(1) // removed since: its announcement follows

@@ -112,6 +112,9 @@ type Syncer struct {
 	// highWater: the store's revision when a resync last took it as it
 	// is (one that did not find it recreated), or the newest version
 	// applied or removed since if higher.
+	// from: the store's digest when the resync under way began; nil
+	// between resyncs.
+	from      *tenantconfig.Digest
 	epoch     string
 	recreated bool
 	kept      []string
