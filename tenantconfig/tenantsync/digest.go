@@ -163,7 +163,15 @@ func (s *Syncer) resyncDigest(ctx context.Context, d tenantconfig.Digester, boot
 	}
 	// A tenant the scan refused for a database that a removal here frees
 	// is announced again once the resync ends (requeueWaiting).
-	return found, s.readAndPut(ctx, d, missing)
+	if err := s.readAndPut(ctx, d, missing); err != nil {
+		return found, err
+	}
+	if boot {
+		// All of the store's tenants or none: a boot that read part of
+		// them before the store lost its data fails (Start undoes it).
+		return found, s.notWentBack(ctx, d)
+	}
+	return found, nil
 }
 
 // maxPresize bounds the tenants the syncer's maps are made for at boot:
@@ -259,6 +267,12 @@ func (s *Syncer) checkNotWentBack(ctx context.Context, d tenantconfig.Digester, 
 	if !removes {
 		return nil
 	}
+	return s.notWentBack(ctx, d)
+}
+
+// notWentBack fails when the store's digest now shows that it went back
+// since the resync under way began: another epoch, or a lower revision.
+func (s *Syncer) notWentBack(ctx context.Context, d tenantconfig.Digester) error {
 	now, err := d.Digest(ctx)
 	if err != nil {
 		return err

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tenantrouter/tenantplugin/internal/fixture"
 	"github.com/tenantrouter/tenantplugin/tenantconfig"
 	"github.com/tenantrouter/tenantplugin/tenantconfig/redisstore"
 	"github.com/tenantrouter/tenantplugin/tenantconfig/tenantsync"
@@ -89,5 +90,28 @@ func TestRedTeam9AnnouncedChangeReadAfterLossKeepsTenant(t *testing.T) {
 	resyncDone(t, sy)
 	if !r.Has("a") {
 		t.Errorf("tenant a removed: its announced change was read from a store that had lost its data; stats %+v", sy.Stats())
+	}
+}
+
+// TestRedTeam9StoreLostDuringBootFailsStart: the store loses its data
+// while Start reads it. An instance serves all of the store's tenants or
+// none: Start must not return serving the part it read before the loss.
+func TestRedTeam9StoreLostDuringBootFailsStart(t *testing.T) {
+	s := newRT5Store(t)
+	const n = 2500 // several chunks of the scan
+	changes := make([]tenantconfig.Change, 0, n)
+	for i := range n {
+		changes = append(changes, put(fmt.Sprintf("t%04d", i), fmt.Sprintf("r9boot-t%04d.db", i)))
+	}
+	mustApply(t, s.store, changes...)
+	store := &midScanLoss{Store: s.store, t: t, s: s, armed: true}
+	r := newResolver(t)
+	sy, err := tenantsync.Start(context.Background(), store, r, tenantsync.WithLogger(fixture.Quiet()), tenantsync.WithResyncInterval(-1))
+	if err == nil {
+		_ = sy.Close()
+		t.Fatalf("Start succeeded serving %d of the %d tenants the store held when it began", len(r.Tenants()), n)
+	}
+	if got := len(r.Tenants()); got != 0 {
+		t.Errorf("Start failed (%v) and left %d tenants on the resolver", err, got)
 	}
 }
