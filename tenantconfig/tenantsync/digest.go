@@ -247,8 +247,9 @@ func (s *Syncer) readAndPut(ctx context.Context, d tenantconfig.Digester, ids []
 	return nil
 }
 
-// errWentBack fails a resync during which the store went back.
-var errWentBack = errors.New("tenantsync: the store went back during the resync (lost its data, or a failover lost writes)")
+// errWentBack fails a resync, a boot or a Load during which the store
+// went back.
+var errWentBack = errors.New("tenantsync: the store went back while it was read (lost its data, or a failover lost writes)")
 
 // checkNotWentBack, before a resync removes tenants the store no longer
 // holds (some of ids, absent from recs), reads the store's digest again:
@@ -270,15 +271,21 @@ func (s *Syncer) checkNotWentBack(ctx context.Context, d tenantconfig.Digester, 
 	return s.notWentBack(ctx, d)
 }
 
-// notWentBack fails when the store's digest now shows that it went back
-// since the resync under way began: another epoch, or a lower revision.
+// notWentBack fails when the store went back since the resync under way
+// began.
 func (s *Syncer) notWentBack(ctx context.Context, d tenantconfig.Digester) error {
+	return notWentBackSince(ctx, d, *s.from)
+}
+
+// notWentBackSince fails when the store's digest now shows that it went
+// back since it was from: another epoch, or a lower revision.
+func notWentBackSince(ctx context.Context, d tenantconfig.Digester, from tenantconfig.Digest) error {
 	now, err := d.Digest(ctx)
 	if err != nil {
 		return err
 	}
-	if now.Revision < s.from.Revision || s.from.Epoch != "" && now.Epoch != "" && now.Epoch != s.from.Epoch {
-		return fmt.Errorf("%w: revision %d when it began, %d now", errWentBack, s.from.Revision, now.Revision)
+	if now.Revision < from.Revision || from.Epoch != "" && now.Epoch != "" && now.Epoch != from.Epoch {
+		return fmt.Errorf("%w: revision %d when it began, %d now", errWentBack, from.Revision, now.Revision)
 	}
 	return nil
 }

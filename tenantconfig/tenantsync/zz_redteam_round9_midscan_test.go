@@ -115,3 +115,22 @@ func TestRedTeam9StoreLostDuringBootFailsStart(t *testing.T) {
 		t.Errorf("Start failed (%v) and left %d tenants on the resolver", err, got)
 	}
 }
+
+// TestRedTeam9StoreLostDuringLoadFails: the store loses its data while
+// Load reads it. Load (a migration of every tenant, a report) must not
+// report success having set only the tenants read before the loss.
+func TestRedTeam9StoreLostDuringLoadFails(t *testing.T) {
+	s := newRT5Store(t)
+	const n = 2500 // several chunks of the scan
+	changes := make([]tenantconfig.Change, 0, n)
+	for i := range n {
+		changes = append(changes, put(fmt.Sprintf("t%04d", i), fmt.Sprintf("r9load-t%04d.db", i)))
+	}
+	mustApply(t, s.store, changes...)
+	store := &midScanLoss{Store: s.store, t: t, s: s, armed: true}
+	r := newResolver(t)
+	err := tenantsync.Load(context.Background(), store, r, tenantsync.WithLogger(fixture.Quiet()))
+	if err == nil {
+		t.Errorf("Load succeeded having set %d of the %d tenants the store held when it began", len(r.Tenants()), n)
+	}
+}
