@@ -153,11 +153,18 @@ func (r *Resolver) pingUnlessClosed(ctx context.Context, p *pool) error {
 
 // Verify opens cfg's databases with one connection each, pings them and
 // closes them: it tells whether a config can serve before it is applied.
-// The connections count against the connection budget.
+// The connections count against the connection budget. After Close it
+// returns ErrClosed, and Close stops a ping under way.
 func (r *Resolver) Verify(ctx context.Context, cfg tenantconfig.Database) error {
+	if r.closed.Load() {
+		return ErrClosed
+	}
 	if _, err := r.check(cfg); err != nil {
 		return err
 	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	defer context.AfterFunc(r.closeCtx, func() { cancel(ErrClosed) })()
 	dbs := append([]tenantconfig.DataSource{cfg.DataSource}, cfg.Replicas...)
 	for i, c := range dbs {
 		db, _, _, err := r.openDB(c)
@@ -167,6 +174,9 @@ func (r *Resolver) Verify(ctx context.Context, cfg tenantconfig.Database) error 
 		db.SetMaxOpenConns(1)
 		err = db.PingContext(ctx)
 		_ = db.Close()
+		if err != nil && errors.Is(context.Cause(ctx), ErrClosed) {
+			return fmt.Errorf("%w (while verifying a config): %w", ErrClosed, err)
+		}
 		if err != nil {
 			if i == 0 {
 				return fmt.Errorf("ping primary: %w", err)

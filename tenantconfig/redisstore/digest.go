@@ -135,7 +135,9 @@ return {value, count, epoch}
 // master, as scripts run), unless the digest must be computed (see
 // above).
 func (s *Store) Digest(ctx context.Context) (tenantconfig.Digest, error) {
-	res, err := digestCompute.Run(ctx, s.client, []string{s.configs, s.versions, s.revision, s.sums, s.digest, s.epoch}).Slice()
+	octx, cancel := s.bounded(ctx)
+	defer cancel()
+	res, err := digestCompute.Run(octx, s.client, []string{s.configs, s.versions, s.revision, s.sums, s.digest, s.epoch}).Slice()
 	if err != nil {
 		return tenantconfig.Digest{}, s.failed(ctx, "digest", err)
 	}
@@ -177,10 +179,12 @@ func (s *Store) ScanSums(ctx context.Context, fn func(map[string]tenantconfig.Su
 	var cursor uint64
 	for {
 		var scan *redis.ScanCmd
-		_, err := s.client.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		octx, cancel := s.bounded(ctx)
+		_, err := s.client.TxPipelined(octx, func(p redis.Pipeliner) error {
 			scan = p.HScan(ctx, s.sums, cursor, "", scanCount)
 			return nil
 		})
+		cancel()
 		if err != nil {
 			return s.failed(ctx, "scan", err)
 		}
@@ -221,11 +225,13 @@ func (s *Store) Records(ctx context.Context, ids []string) (map[string]tenantcon
 		chunk := ids[:min(len(ids), scanCount)]
 		ids = ids[len(chunk):]
 		var cfgs, vers *redis.SliceCmd
-		_, err := s.client.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		octx, cancel := s.bounded(ctx)
+		_, err := s.client.TxPipelined(octx, func(p redis.Pipeliner) error {
 			cfgs = p.HMGet(ctx, s.configs, chunk...)
 			vers = p.HMGet(ctx, s.versions, chunk...)
 			return nil
 		})
+		cancel()
 		if err != nil {
 			return nil, s.failed(ctx, "read", err)
 		}

@@ -18,6 +18,9 @@ const (
 	// announcements still arrive when WithPingInterval is not given or
 	// given 0.
 	DefaultPingInterval = 500 * time.Millisecond
+	// DefaultTimeout bounds each of the store's reads whose context has
+	// no deadline when WithTimeout is not given or given 0.
+	DefaultTimeout = 10 * time.Second
 )
 
 // Option configures a Store. Each option checks its own input; New
@@ -30,6 +33,7 @@ type options struct {
 	codec        Codec
 	logger       *slog.Logger
 	pingInterval time.Duration // -1: never ping
+	timeout      time.Duration // -1: none
 }
 
 // WithPrefix sets the key prefix, which lets several applications share
@@ -74,6 +78,24 @@ func WithPingInterval(d time.Duration) Option {
 	}
 }
 
+// WithTimeout bounds each of the store's reads (Get, List, Snapshot,
+// Revision, Mapping, Digest, and each step of ScanSums and Records) whose
+// context has no deadline: a client that takes its deadlines from
+// contexts (ContextTimeoutEnabled) with no ReadTimeout of its own would
+// otherwise wait for good on a connection that stopped answering, and
+// with it a Syncer, whose reads have no deadline. Clients that do not
+// take deadlines from contexts keep their ReadTimeout. 0 means
+// DefaultTimeout; -1 sets no bound. Any other negative is refused.
+func WithTimeout(d time.Duration) Option {
+	return func(o *options) error {
+		if d < 0 && d != -1 {
+			return fmt.Errorf("WithTimeout(%v): negative timeout (0: the default, -1: none)", d)
+		}
+		o.timeout = d
+		return nil
+	}
+}
+
 // WithLogger sets the logger of the watcher. Default: slog.Default(). It
 // may not be nil.
 func WithLogger(l *slog.Logger) Option {
@@ -104,6 +126,9 @@ func newOptions(opts []Option) (options, error) {
 	}
 	if o.pingInterval == 0 {
 		o.pingInterval = DefaultPingInterval
+	}
+	if o.timeout == 0 {
+		o.timeout = DefaultTimeout
 	}
 	return o, nil
 }

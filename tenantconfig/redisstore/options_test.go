@@ -29,6 +29,7 @@ func TestNewRefusesBadOptions(t *testing.T) {
 		{"brace in prefix", redisstore.WithPrefix("a}b"), `redisstore: WithPrefix("a}b"): empty, or holds a brace`},
 		{"nil codec", redisstore.WithCodec(nil), "redisstore: WithCodec(nil): nil codec"},
 		{"negative ping interval", redisstore.WithPingInterval(-2 * time.Second), "redisstore: WithPingInterval(-2s): negative interval"},
+		{"negative timeout", redisstore.WithTimeout(-2 * time.Second), "redisstore: WithTimeout(-2s): negative timeout"},
 		{"nil logger", redisstore.WithLogger(nil), "redisstore: WithLogger(nil): nil logger"},
 		{"nil option", nil, "redisstore: option 1 is nil"},
 	}

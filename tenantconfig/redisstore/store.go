@@ -22,6 +22,7 @@ type Store struct {
 	codec        Codec
 	log          *slog.Logger
 	pingInterval time.Duration // -1: never ping
+	timeout      time.Duration // bounds reads without a deadline; -1: none
 	// reload asks a Cluster client to reload its slot map; nil for other
 	// clients.
 	reload func(context.Context)
@@ -47,7 +48,7 @@ func New(client redis.UniversalClient, service string, opts ...Option) (*Store, 
 	if err != nil {
 		return nil, err
 	}
-	s := &Store{client: client, service: service, codec: o.codec, log: o.logger, pingInterval: o.pingInterval}
+	s := &Store{client: client, service: service, codec: o.codec, log: o.logger, pingInterval: o.pingInterval, timeout: o.timeout}
 	if r, ok := client.(reloader); ok {
 		s.reload = r.ReloadState
 	}
@@ -74,8 +75,10 @@ func (s *Store) String() string {
 // runs in MULTI/EXEC, which clients send to the master even when they
 // read from replicas.
 func (s *Store) List(ctx context.Context) ([]string, error) {
+	octx, cancel := s.bounded(ctx)
+	defer cancel()
 	var ids *redis.StringSliceCmd
-	_, err := s.client.TxPipelined(ctx, func(p redis.Pipeliner) error {
+	_, err := s.client.TxPipelined(octx, func(p redis.Pipeliner) error {
 		ids = p.HKeys(ctx, s.versions)
 		return nil
 	})
@@ -85,11 +88,22 @@ func (s *Store) List(ctx context.Context) ([]string, error) {
 	return ids.Val(), nil
 }
 
+// bounded bounds a read whose context has no deadline by the store's
+// timeout (see WithTimeout).
+func (s *Store) bounded(ctx context.Context) (context.Context, context.CancelFunc) {
+	if _, ok := ctx.Deadline(); ok || s.timeout < 0 {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, s.timeout)
+}
+
 // Get implements tenantconfig.Store, reading from the master (in
 // MULTI/EXEC).
 func (s *Store) Get(ctx context.Context, id string) (tenantconfig.Record, error) {
+	octx, cancel := s.bounded(ctx)
+	defer cancel()
 	var cfg, ver *redis.StringCmd
-	_, err := s.client.TxPipelined(ctx, func(p redis.Pipeliner) error {
+	_, err := s.client.TxPipelined(octx, func(p redis.Pipeliner) error {
 		cfg = p.HGet(ctx, s.configs, id)
 		ver = p.HGet(ctx, s.versions, id)
 		return nil
@@ -119,8 +133,10 @@ func (s *Store) decode(tenant, data, version string) (tenantconfig.Record, error
 // Snapshot implements tenantconfig.Store: both hashes are read in one
 // MULTI/EXEC (on the master), so the configs and versions match.
 func (s *Store) Snapshot(ctx context.Context) (map[string]tenantconfig.Record, error) {
+	octx, cancel := s.bounded(ctx)
+	defer cancel()
 	var cfgs, vers *redis.MapStringStringCmd
-	_, err := s.client.TxPipelined(ctx, func(p redis.Pipeliner) error {
+	_, err := s.client.TxPipelined(octx, func(p redis.Pipeliner) error {
 		cfgs = p.HGetAll(ctx, s.configs)
 		vers = p.HGetAll(ctx, s.versions)
 		return nil
@@ -150,8 +166,10 @@ func (s *Store) Snapshot(ctx context.Context) (map[string]tenantconfig.Record, e
 // MULTI/EXEC): the last version given, 0 for a store that never gave one
 // (or lost its data).
 func (s *Store) Revision(ctx context.Context) (uint64, error) {
+	octx, cancel := s.bounded(ctx)
+	defer cancel()
 	var rev *redis.StringCmd
-	_, err := s.client.TxPipelined(ctx, func(p redis.Pipeliner) error {
+	_, err := s.client.TxPipelined(octx, func(p redis.Pipeliner) error {
 		rev = p.Get(ctx, s.revision)
 		return nil
 	})
@@ -307,8 +325,10 @@ func parseMessage(payload string) (tenantconfig.Event, error) {
 // Mapping implements tenantconfig.Mapper, reading from the master (in
 // MULTI/EXEC).
 func (s *Store) Mapping(ctx context.Context) (map[string]string, error) {
+	octx, cancel := s.bounded(ctx)
+	defer cancel()
 	var m *redis.MapStringStringCmd
-	_, err := s.client.TxPipelined(ctx, func(p redis.Pipeliner) error {
+	_, err := s.client.TxPipelined(octx, func(p redis.Pipeliner) error {
 		m = p.HGetAll(ctx, s.mapping)
 		return nil
 	})

@@ -75,8 +75,9 @@ func (s *Syncer) newestApplied() uint64 {
 
 // keepOnLostData reports a store at revision rev that lost all its data
 // and was written again: the tenants it lacks (kept) stay, until its
-// revision passes the newest version applied before (highWater: the
-// tenants loaded again),
+// revision passes the one seen before the loss (highWater: its revision
+// at the last resync, or a newer version applied since; not lowered by
+// the tenants loaded again),
 // or the instance restarts: a tenant the load does not write again
 // stays until then.
 func (s *Syncer) keepOnLostData(ctx context.Context, kept []string, rev uint64) {
@@ -84,7 +85,7 @@ func (s *Syncer) keepOnLostData(ctx context.Context, kept []string, rev uint64) 
 	slices.Sort(kept)
 	named := kept[:min(len(kept), maxKeptNamed)]
 	s.log.LogAttrs(ctx, slog.LevelError, "the config store lost its data and was written again: keeping the tenants it no longer holds "+
-		"until its revision passes the newest version applied; load the tenants again, then restart the instances to drop those the store does not hold",
+		"until its revision passes the one seen before; load the tenants again, then restart the instances to drop those the store does not hold",
 		slog.String("store", s.opt.name), slog.Int("tenants_kept", len(kept)), slog.Any("kept", named),
 		slog.Uint64("revision", rev), slog.Uint64("newest_applied", s.highWater))
 }
@@ -140,6 +141,7 @@ func (s *Syncer) applyEvents(ctx context.Context, pending map[string]tenantconfi
 		refused := s.stats.refused.Load()
 		rec, err := s.store.Get(ctx, id)
 		switch {
+		case errors.Is(err, tenant.ErrUnknown) && s.lostRead(ctx, id, e):
 		case errors.Is(err, tenant.ErrUnknown):
 			if !e.Deleted {
 				s.stats.stale.Add(1) // removed since: its announcement follows
@@ -178,6 +180,28 @@ func (s *Syncer) staleRead(ctx context.Context, id string, rec tenantconfig.Reco
 	s.stats.staleReads.Add(1)
 	s.log.LogAttrs(ctx, slog.LevelWarn, "read a tenant's config older than its announcement, resyncing",
 		slog.String("tenant", id), slog.Uint64("read_version", rec.Version), slog.Uint64("announced_version", e.Version))
+	s.requestResync()
+	return true
+}
+
+// lostRead reports an announced change of a tenant served whose record
+// is absent from a store now below the announced version: the store lost
+// the write after announcing it (a restart without persistence, a
+// failover), which says nothing of a removal. The tenant is not removed;
+// a resync follows, which keeps the tenants of a store that lost its
+// data. A store whose revision cannot be read is taken to have lost it.
+func (s *Syncer) lostRead(ctx context.Context, id string, e tenantconfig.Event) bool {
+	r, ok := s.store.(tenantconfig.Reviser)
+	if e.Deleted || !ok || !s.isApplied(id) {
+		return false
+	}
+	rev, err := r.Revision(ctx)
+	if err == nil && rev >= e.Version {
+		return false // removed since: its announcement follows
+	}
+	s.stats.staleReads.Add(1)
+	s.log.LogAttrs(ctx, slog.LevelWarn, "an announced tenant is gone from a store below the announced version, resyncing",
+		slog.String("tenant", id), slog.Uint64("revision", rev), slog.Uint64("announced_version", e.Version))
 	s.requestResync()
 	return true
 }
@@ -297,6 +321,9 @@ func (s *Syncer) remove(ctx context.Context, id string, version uint64) {
 		s.batch.removed++
 	}
 	s.bump(version)
+	// The store's revision passed version: a store that loses its data
+	// must pass it again before it is taken as it is (see resyncDigest).
+	s.highWater = max(s.highWater, version)
 	if err := s.target.Remove(ctx, id); err != nil && !errors.Is(err, tenant.ErrUnknown) {
 		s.log.LogAttrs(ctx, slog.LevelWarn, "removing a tenant failed", slog.String("tenant", id), slog.String("error", err.Error()))
 	}

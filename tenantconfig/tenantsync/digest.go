@@ -3,6 +3,7 @@ package tenantsync
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"slices"
 	"time"
@@ -75,6 +76,8 @@ func (s *Syncer) resyncDigest(ctx context.Context, d tenantconfig.Digester, boot
 	if err != nil {
 		return 0, err
 	}
+	s.from = &dg
+	defer func() { s.from = nil }()
 	if dg.Tenants == 0 && len(s.applied) > 0 && !s.emptiedAt(dg.Revision) {
 		s.keepOnEmptyStore(ctx)
 		return 0, nil
@@ -88,9 +91,11 @@ func (s *Syncer) resyncDigest(ctx context.Context, d tenantconfig.Digester, boot
 	// first write by this one, whose announcement leaves the digests
 	// equal. A store without one (its epoch key deleted) keeps the
 	// epoch known until it has another.
-	// The mark is the newest version applied since the store was last
-	// taken as it is: a tenant loaded again into the new store, at a
-	// lower version, does not lower it.
+	// The mark is the store's revision when it was last taken as it is,
+	// or the newest version applied since if higher: its last writes may
+	// have been removals, which leave every version applied below its
+	// revision. A tenant loaded again into the new store, at a lower
+	// version, does not lower it.
 	recreated := dg.Revision < s.highWater && s.epoch != "" && dg.Epoch != "" && dg.Epoch != s.epoch
 	if !recreated {
 		if dg.Epoch != "" {
@@ -98,7 +103,7 @@ func (s *Syncer) resyncDigest(ctx context.Context, d tenantconfig.Digester, boot
 		}
 		defer func() {
 			if err == nil { // the store as it is, taken
-				s.highWater = s.newestApplied()
+				s.highWater = max(s.newestApplied(), dg.Revision)
 			}
 		}()
 	}
@@ -158,7 +163,15 @@ func (s *Syncer) resyncDigest(ctx context.Context, d tenantconfig.Digester, boot
 	}
 	// A tenant the scan refused for a database that a removal here frees
 	// is announced again once the resync ends (requeueWaiting).
-	return found, s.readAndPut(ctx, d, missing)
+	if err := s.readAndPut(ctx, d, missing); err != nil {
+		return found, err
+	}
+	if boot {
+		// All of the store's tenants or none: a boot that read part of
+		// them before the store lost its data fails (Start undoes it).
+		return found, s.notWentBack(ctx, d)
+	}
+	return found, nil
 }
 
 // maxPresize bounds the tenants the syncer's maps are made for at boot:
@@ -201,6 +214,9 @@ func (s *Syncer) readAndPut(ctx context.Context, d tenantconfig.Digester, ids []
 	if err != nil {
 		return err
 	}
+	if err := s.checkNotWentBack(ctx, d, ids, recs, undecodable); err != nil {
+		return err
+	}
 	// Removals first: a database one frees may be a new tenant's now (a
 	// tenant renamed), which the new tenants set together then get at
 	// once; putSharedAgain covers the other orders.
@@ -228,6 +244,49 @@ func (s *Syncer) readAndPut(ctx context.Context, d tenantconfig.Digester, ids []
 	}
 	s.preset = nil // set again one by one
 	s.putSharedAgain(ctx, func(p sharedRefusal) { s.putSummed(ctx, p.id, recs[p.id]) })
+	return nil
+}
+
+// errWentBack fails a resync, a boot or a Load during which the store
+// went back.
+var errWentBack = errors.New("tenantsync: the store went back while it was read (lost its data, or a failover lost writes)")
+
+// checkNotWentBack, before a resync removes tenants the store no longer
+// holds (some of ids, absent from recs), reads the store's digest again:
+// a store that lost its data (another epoch, or its revision below the
+// one the resync began at) while the resync ran lost those tenants, and
+// they are not removed. The resync fails and is retried: it then finds
+// the store empty, or recreated, and keeps them.
+func (s *Syncer) checkNotWentBack(ctx context.Context, d tenantconfig.Digester, ids []string, recs map[string]tenantconfig.SummedRecord, undecodable map[string]bool) error {
+	if s.from == nil || s.recreated {
+		return nil
+	}
+	removes := slices.ContainsFunc(ids, func(id string) bool {
+		_, held := recs[id]
+		return !held && !undecodable[id] && s.isApplied(id)
+	})
+	if !removes {
+		return nil
+	}
+	return s.notWentBack(ctx, d)
+}
+
+// notWentBack fails when the store went back since the resync under way
+// began.
+func (s *Syncer) notWentBack(ctx context.Context, d tenantconfig.Digester) error {
+	return notWentBackSince(ctx, d, *s.from)
+}
+
+// notWentBackSince fails when the store's digest now shows that it went
+// back since it was from: another epoch, or a lower revision.
+func notWentBackSince(ctx context.Context, d tenantconfig.Digester, from tenantconfig.Digest) error {
+	now, err := d.Digest(ctx)
+	if err != nil {
+		return err
+	}
+	if now.Revision < from.Revision || from.Epoch != "" && now.Epoch != "" && now.Epoch != from.Epoch {
+		return fmt.Errorf("%w: revision %d when it began, %d now", errWentBack, from.Revision, now.Revision)
+	}
 	return nil
 }
 
@@ -298,6 +357,7 @@ func (s *Syncer) applyEventChunk(ctx context.Context, d tenantconfig.Digester, i
 		case undecodable[id]:
 			s.refuse(ctx, id, e.Version, errors.New("its config does not decode"))
 			s.setSum(id, Sum{}, false)
+		case s.lostRead(ctx, id, e):
 		default:
 			if !e.Deleted {
 				s.stats.stale.Add(1) // removed since: its announcement follows

@@ -93,8 +93,9 @@
 // says so) removes them. Nor does the first write after such a loss: a
 // Digester's epoch ([tenantconfig.Digest].Epoch) tells a store that lost
 // all its data and was written again, and while its revision is below
-// the newest version applied before (tenants loaded again into it, at
-// lower versions, do not lower that mark), a resync removes none of the
+// the revision seen before the loss, or the newest version applied
+// before if higher (tenants loaded again into it, at lower versions, do
+// not lower that mark), a resync removes none of the
 // tenants it lacks
 // (logged as an error and counted the same way). A failover that lost a
 // few writes keeps its epoch: the store as it is wins. When a store lost

@@ -17,7 +17,9 @@ import (
 // target is reported in the joined error, and the others are set all
 // the same. A store with no tenant returns ErrEmptyStore unless
 // WithAllowEmpty is given. A [tenantconfig.Digester] store is read a
-// thousand tenants at a time, else with one snapshot. The tenants are
+// thousand tenants at a time, else with one snapshot; one that went back
+// meanwhile (its digest shows another epoch or a lower revision: it lost
+// its data) fails Load, having given only part of its tenants. The tenants are
 // set under [resolver.WithoutTenantLog]: Load logs one line for all
 // ("tenants loaded from the store", with the counts set and refused).
 //
@@ -42,15 +44,23 @@ func Load(ctx context.Context, store tenantconfig.Store, target Target, opts ...
 	l := loader{opt: &opt, target: target}
 	ctx = resolver.WithoutTenantLog(ctx)
 	if d, ok := store.(tenantconfig.Digester); ok {
-		err = d.ScanSums(ctx, func(chunk map[string]tenantconfig.Sum) error {
-			recs, err := d.Records(ctx, sortedKeys(chunk))
-			undecodable, err := undecodableOf(err)
-			if err != nil {
-				return err
-			}
-			l.load(ctx, recs, undecodable)
-			return nil
-		})
+		// The digest before and after: a store that lost its data
+		// meanwhile gave only part of its tenants.
+		var from tenantconfig.Digest
+		if from, err = d.Digest(ctx); err == nil {
+			err = d.ScanSums(ctx, func(chunk map[string]tenantconfig.Sum) error {
+				recs, err := d.Records(ctx, sortedKeys(chunk))
+				undecodable, err := undecodableOf(err)
+				if err != nil {
+					return err
+				}
+				l.load(ctx, recs, undecodable)
+				return nil
+			})
+		}
+		if err == nil {
+			err = notWentBackSince(ctx, d, from)
+		}
 	} else {
 		var snap map[string]tenantconfig.Record
 		snap, err = store.Snapshot(ctx)

@@ -109,8 +109,12 @@ type Syncer struct {
 	// recreated: the store being resynced lost all its data and was
 	// written again, so the tenants it lacks are kept, and named in
 	// kept.
-	// highWater: the newest version applied since a resync last took
-	// the store as it is (one that did not find it recreated).
+	// highWater: the store's revision when a resync last took it as it
+	// is (one that did not find it recreated), or the newest version
+	// applied or removed since if higher.
+	// from: the store's digest when the resync under way began; nil
+	// between resyncs.
+	from      *tenantconfig.Digest
 	epoch     string
 	recreated bool
 	kept      []string
@@ -154,21 +158,26 @@ func Start(ctx context.Context, store tenantconfig.Store, target Target, opts ..
 		}
 		s.stopWatch = stop
 	}
+	// A boot or a hook that failed, or panicked (a caller may recover),
+	// set some tenants: nobody would follow them, nor stop the watch.
+	started := false
+	defer func() {
+		if !started {
+			s.abandon(ctx)
+		}
+	}()
 	if err := s.boot(ctx); err != nil {
-		// A boot that failed part way set some tenants: nobody would
-		// follow them.
-		s.abandon(ctx)
 		return nil, err
 	}
 	for i, h := range opt.hooks {
 		if err := h(ctx); err != nil {
-			s.abandon(ctx)
 			return nil, fmt.Errorf("tenantsync: hook %d: %w", i, err)
 		}
 	}
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	s.cancel = cancel
 	go s.run(runCtx)
+	started = true
 	return s, nil
 }
 
