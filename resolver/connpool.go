@@ -197,11 +197,23 @@ func (r *Resolver) connector(c tenantconfig.DataSource) (driver.Connector, error
 	if err := r.checkSource(c); err != nil {
 		return nil, err
 	}
-	conn, err := r.driver().Connector(r.cfg.Template.DSN, c)
+	conn, err := buildConnector(r.driver(), r.cfg.Template.DSN, c)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
 	}
 	return conn, nil
+}
+
+// buildConnector calls d.Connector, turning a panic of the driver into an
+// error: the resolver holds a MaxPools slot and the tenant's open lock
+// while it builds a pool, which a panic going through would keep.
+func buildConnector(d dbdriver.Driver, tmpl string, c tenantconfig.DataSource) (conn driver.Connector, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			conn, err = nil, fmt.Errorf("driver %q panicked building a connector: %v", d.Name(), v)
+		}
+	}()
+	return d.Connector(tmpl, c)
 }
 
 // databases checks c as connector does and names the databases its

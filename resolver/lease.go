@@ -56,9 +56,13 @@ func (r *Resolver) Lease(ctx context.Context, id string) (*Lease, error) {
 		l.Release()
 		return nil, ErrClosed
 	}
-	if !l.done.Load() { // else ctx ended already
-		r.leases[l] = struct{}{}
+	if l.done.Load() || ctx.Err() != nil {
+		// ctx ended while the pool opened: the lease ended, or ends now.
+		r.leaseMu.Unlock()
+		l.Release()
+		return nil, ctx.Err()
 	}
+	r.leases[l] = struct{}{}
 	r.leaseMu.Unlock()
 	return l, nil
 }
