@@ -111,7 +111,7 @@ func (p *Plugin) route(db *gorm.DB, op Op) {
 	}
 	if err := p.routeStatement(db.Statement, op); err != nil {
 		p.refused(err)
-		db.Statement.ConnPool = failPool{err}
+		db.Statement.ConnPool = refusing(db.Statement.ConnPool, err)
 		_ = db.AddError(err)
 		if op == OpRow {
 			// db.Row() returns Dest as a *sql.Row, nil after an error:
@@ -134,6 +134,9 @@ func (p *Plugin) route(db *gorm.DB, op Op) {
 // the alias).
 func (p *Plugin) unroute(db *gorm.DB) {
 	switch c := db.Statement.ConnPool.(type) {
+	case failTx:
+		db.Statement.ConnPool = c.tx // refused: nothing to count
+		return
 	case gorm.TxCommitter:
 		if !db.DryRun {
 			if alias, ok := explicitAlias(db.Statement); ok {
