@@ -371,6 +371,13 @@ func (t boundTx) admits(ctx context.Context, op Op, d decision) error {
 		// send it there.
 		return fmt.Errorf("%w: %s statement for tenant %q, transaction is on %s (use reserved.Use to send it there)",
 			ErrCrossDatabase, op, tenant, t.where())
+	case t.route != TenantRoute() && !t.pinned && !d.decided && d.unread && ctx.Value(txControl{}) == nil:
+		// Raw SQL unread (Config.NoTextRouting) goes to the tenant,
+		// without one as with one: not into a reserved database's
+		// transaction. The dialector's savepoints are the plugin's own.
+		return fmt.Errorf("%w: raw SQL inside a transaction on %s: with Config.NoTextRouting raw SQL goes to the tenant; "+
+			"run it outside the transaction with the tenant in the context, or send it with reserved.Use if it is the reserved database's",
+			ErrCrossDatabase, t.where())
 	}
 	return nil
 }
