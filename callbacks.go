@@ -111,7 +111,7 @@ func (p *Plugin) route(db *gorm.DB, op Op) {
 	}
 	if err := p.routeStatement(db.Statement, op); err != nil {
 		p.refused(err)
-		db.Statement.ConnPool = failPool{err}
+		db.Statement.ConnPool = refusing(db.Statement.ConnPool, err)
 		_ = db.AddError(err)
 		if op == OpRow {
 			// db.Row() returns Dest as a *sql.Row, nil after an error:
@@ -134,6 +134,9 @@ func (p *Plugin) route(db *gorm.DB, op Op) {
 // the alias).
 func (p *Plugin) unroute(db *gorm.DB) {
 	switch c := db.Statement.ConnPool.(type) {
+	case failTx:
+		db.Statement.ConnPool = c.tx // refused: nothing to count
+		return
 	case gorm.TxCommitter:
 		if !db.DryRun {
 			if alias, ok := explicitAlias(db.Statement); ok {
@@ -368,6 +371,13 @@ func (t boundTx) admits(ctx context.Context, op Op, d decision) error {
 		// send it there.
 		return fmt.Errorf("%w: %s statement for tenant %q, transaction is on %s (use reserved.Use to send it there)",
 			ErrCrossDatabase, op, tenant, t.where())
+	case t.route != TenantRoute() && !t.pinned && !d.decided && d.unread && ctx.Value(txControl{}) == nil:
+		// Raw SQL unread (Config.NoTextRouting) goes to the tenant,
+		// without one as with one: not into a reserved database's
+		// transaction. The dialector's savepoints are the plugin's own.
+		return fmt.Errorf("%w: raw SQL inside a transaction on %s: with Config.NoTextRouting raw SQL goes to the tenant; "+
+			"run it outside the transaction with the tenant in the context, or send it with reserved.Use if it is the reserved database's",
+			ErrCrossDatabase, t.where())
 	}
 	return nil
 }

@@ -295,6 +295,28 @@ func (f failPool) BeginTx(context.Context, *sql.TxOptions) (gorm.ConnPool, error
 	return nil, f.err
 }
 
+// failTx is the failPool of a statement refused on a transaction: it
+// refuses every statement, and Commit and Rollback end the transaction,
+// which stays the *gorm.DB's (unroute puts it back). Else the *gorm.DB
+// of a transaction kept from a chain (tx.Where(...)) could not end it
+// after a refused statement: the transaction, its connection and its
+// pool's lease would be held until the context ends.
+type failTx struct {
+	failPool
+	tx gorm.ConnPool // a gorm.TxCommitter
+}
+
+func (f failTx) Commit() error   { return f.tx.(gorm.TxCommitter).Commit() }
+func (f failTx) Rollback() error { return f.tx.(gorm.TxCommitter).Rollback() }
+
+// refusing returns the pool of a statement on cur refused with err.
+func refusing(cur gorm.ConnPool, err error) gorm.ConnPool {
+	if _, ok := cur.(gorm.TxCommitter); ok {
+		return failTx{failPool{err}, cur}
+	}
+	return failPool{err}
+}
+
 // stmtQuery is the path to the SQL text of a *sql.Stmt. database/sql
 // keeps it unexported, and StmtContext is handed nothing else to tell
 // what a statement runs; nil if database/sql no longer has it, and then
@@ -349,5 +371,6 @@ var (
 	_ gorm.ConnPoolBeginner = (*reservedConn)(nil)
 	_ gorm.GetDBConnector   = (*reservedConn)(nil)
 	_ gorm.ConnPoolBeginner = failPool{}
+	_ gorm.TxCommitter      = failTx{}
 	_ gorm.ConnPoolBeginner = dryRunPool{}
 )

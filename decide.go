@@ -23,6 +23,9 @@ type decision struct {
 	tenantTable string
 	// table is the first relation the statement names, for messages.
 	table string
+	// unread: raw SQL that Config.NoTextRouting leaves unread, which
+	// goes to the tenant.
+	unread bool
 }
 
 // strategyRoute asks the strategies where a statement goes, once for
@@ -41,7 +44,7 @@ func (p *Plugin) strategyRoute(stmt *gorm.Statement, op Op) (decision, error) {
 		// statements): its text alone says what it reads, never the
 		// destination's model.
 		if p.cfg.NoTextRouting {
-			return decision{}, nil
+			return decision{unread: true}, nil
 		}
 		text := stmt.SQL.String()
 		a.rawSQL(text)

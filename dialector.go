@@ -1,6 +1,10 @@
 package tenantplugin
 
-import "gorm.io/gorm"
+import (
+	"context"
+
+	"gorm.io/gorm"
+)
 
 // dialector wraps the *gorm.DB's dialector so that savepoints are checked
 // like statements (GORM's PostgreSQL and SQLite dialectors run SAVEPOINT
@@ -23,7 +27,7 @@ func (d *dialector) SavePoint(tx *gorm.DB, name string) error {
 		d.p.refused(err)
 		return err
 	}
-	return sp.SavePoint(tx, name)
+	return sp.SavePoint(txControlOf(tx), name)
 }
 
 // RollbackTo checks the transaction, then lets the wrapped dialector roll
@@ -37,7 +41,19 @@ func (d *dialector) RollbackTo(tx *gorm.DB, name string) error {
 		d.p.refused(err)
 		return err
 	}
-	return sp.RollbackTo(tx, name)
+	return sp.RollbackTo(txControlOf(tx), name)
+}
+
+// txControl is the context key that marks the statements the wrapped
+// dialector sends for SavePoint and RollbackTo, checked above: raw SQL
+// that the plugin does not read otherwise (Config.NoTextRouting).
+type txControl struct{}
+
+// txControlOf returns a session of tx for the wrapped dialector's
+// savepoint statements: a new statement on tx's pool (tx's may be one
+// of a hook, with the values of the statement running).
+func txControlOf(tx *gorm.DB) *gorm.DB {
+	return tx.Session(&gorm.Session{NewDB: true, Context: context.WithValue(tx.Statement.Context, txControl{}, true)})
 }
 
 // Migrator returns the wrapped dialector's migrator for db, wrapped so

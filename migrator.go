@@ -41,13 +41,25 @@ func (m migrator) own() (Route, bool) {
 	return r, false
 }
 
-// routeOf is where the strategies send value's table.
+// routeOf is where the strategies send the table a method about value
+// works on: value's, or the session's Table(), which GORM's migrator
+// takes instead of a model's (RunWithValue), as statements do.
 func (m migrator) routeOf(value any) (Route, string) {
+	return m.routeOfTable(value, m.db.Statement.Table)
+}
+
+// routeOfTable is where the strategies send value's table, or table
+// when it is not empty and value is a model.
+func (m migrator) routeOfTable(value any, table string) (Route, string) {
 	s := Statement{Context: m.db.Statement.Context, Op: OpMigrate}
 	switch v := value.(type) {
 	case string:
 		s.Table = v
 	default:
+		if table != "" {
+			s.Table = table
+			break
+		}
 		if sch, err := schema.Parse(value, &m.p.schemas, m.db.NamingStrategy); err == nil {
 			s.Schema, s.Table = sch, sch.Table
 		}
@@ -63,6 +75,12 @@ func (m migrator) routeOf(value any) (Route, string) {
 // on returns the migrator to run a method about value with: this one, or
 // one on a session pinned to the reserved database value belongs to.
 func (m migrator) on(value any) (gorm.Migrator, error) {
+	return m.onTable(value, m.db.Statement.Table)
+}
+
+// onTable is on for a method that works on table, when not empty,
+// instead of a model value's.
+func (m migrator) onTable(value any, table string) (gorm.Migrator, error) {
 	if len(m.p.strategies) == 0 {
 		return m.Migrator, nil
 	}
@@ -70,7 +88,7 @@ func (m migrator) on(value any) (gorm.Migrator, error) {
 	if explicit {
 		return m.Migrator, nil
 	}
-	r, _ := m.routeOf(value)
+	r, _ := m.routeOfTable(value, table)
 	return m.pinned(r, own)
 }
 
@@ -240,8 +258,14 @@ func (m migrator) HasTable(value any) bool {
 	return m.ask(value, func(mg gorm.Migrator) bool { return mg.HasTable(value) })
 }
 
+// RenameTable renames oldName's own table: GORM does not take the
+// session's Table() here.
 func (m migrator) RenameTable(oldName, newName any) error {
-	return m.do(oldName, func(mg gorm.Migrator) error { return mg.RenameTable(oldName, newName) })
+	mg, err := m.onTable(oldName, "")
+	if err != nil {
+		return err
+	}
+	return mg.RenameTable(oldName, newName)
 }
 
 func (m migrator) TableType(value any) (t gorm.TableType, err error) {
