@@ -295,6 +295,8 @@ func txOf(cur gorm.ConnPool) (boundTx, bool) {
 			return t.bound(), true
 		case *directTx:
 			return t.bound(), true
+		case *checkedTx: // the session of a statement's transaction, in a hook
+			return txOf(t.Tx)
 		case TenantTx:
 			return boundTx{route: TenantRoute(), tenant: t.TxTenant(), conn: t}, true
 		}

@@ -63,10 +63,11 @@ func (p *Plugin) textRoute(ctx context.Context, sql string) (decision, error) {
 	if len(p.strategies) == 0 {
 		return decision{}, nil
 	}
-	a := acc{p: p, base: Statement{Context: ctx, Op: OpRaw}}
-	if !p.cfg.NoTextRouting {
-		a.rawSQL(sql)
+	if p.cfg.NoTextRouting {
+		return decision{unread: true}, nil // to the tenant, as Raw's
 	}
+	a := acc{p: p, base: Statement{Context: ctx, Op: OpRaw}}
+	a.rawSQL(sql)
 	return a.result()
 }
 

@@ -1,6 +1,7 @@
 package tenantplugin_test
 
 import (
+	"context"
 	"errors"
 	"testing"
 
@@ -81,6 +82,43 @@ func TestRedTeam9NoTextRoutingRawInReservedTransaction(t *testing.T) {
 		}
 		if n := centralCount(t, e, `SELECT count(*) FROM r9_nesteds`); n != 1 {
 			t.Errorf("%d r9_nesteds rows, want 1", n)
+		}
+	})
+}
+
+// r9CentralTx marks a context whose transactions a strategy begins on
+// the central database.
+type r9CentralTx struct{}
+
+// TestRedTeam9NoTextRoutingRawInDirectReservedTransaction is
+// TestRedTeam9NoTextRoutingRawInReservedTransaction for a transaction
+// begun on the router's own pool by code outside GORM (sqlc-style), on
+// the central database because a strategy sends its begin there: with
+// Config.NoTextRouting its raw statements go to the tenant, not into
+// that transaction, without a tenant as with one.
+func TestRedTeam9NoTextRoutingRawInDirectReservedTransaction(t *testing.T) {
+	eachBackend(t, func(t *testing.T, b fixture.Backend) {
+		central := tenantplugin.StrategyFunc(func(s tenantplugin.Statement) (tenantplugin.Route, bool) {
+			if s.Op == tenantplugin.OpBegin && s.Context.Value(r9CentralTx{}) != nil {
+				return tenantplugin.ReservedRoute(tenantplugin.DefaultAlias), true
+			}
+			return tenantplugin.Route{}, false
+		})
+		e := rtEnv(t, b, fixture.Options{Tenants: 1, Strategies: append(rtStrategies(), central), NoTextRouting: true})
+		ctx := context.WithValue(context.Background(), r9CentralTx{}, true)
+		c, err := e.DB.ConnPool.(gorm.ConnPoolBeginner).BeginTx(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = c.ExecContext(ctx, "INSERT INTO rt_patients (name) VALUES ('direct')")
+		if !errors.Is(err, tenant.ErrMissing) && !errors.Is(err, tenantplugin.ErrCrossDatabase) {
+			t.Errorf("raw statement in a direct transaction on the central database, no tenant: err = %v, want tenant.ErrMissing or ErrCrossDatabase", err)
+		}
+		if err := c.(gorm.TxCommitter).Commit(); err != nil {
+			t.Fatal(err)
+		}
+		if n := centralCount(t, e, `SELECT count(*) FROM rt_patients`); n != 0 {
+			t.Errorf("the central database holds %d rows of the tenant table rt_patients", n)
 		}
 	})
 }
