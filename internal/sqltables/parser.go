@@ -240,12 +240,8 @@ func (p *parser) setPrev(k tokKind, kw uint8) {
 	case k == tSemi || k == tBodyEnd:
 		h |= histStart
 	case p.body > 0 && (kw == kwBegin || kw == kwThen || kw == kwElse || kw == kwLoop):
-		// PL/pgSQL: a statement follows. After FOR r IN query LOOP, the
-		// query's CTEs are out of scope.
+		// PL/pgSQL: a statement follows.
 		h |= histStart
-		if kw == kwLoop {
-			p.endStatement()
-		}
 	}
 	p.hist = h
 }
@@ -513,8 +509,11 @@ func (p *parser) keyword(f *frame, kw uint8) {
 			return
 		}
 		// A ',' goes on with another relation: CREATE PUBLICATION p FOR
-		// TABLE a, b.
-		f.flags |= flQuery | flList
+		// TABLE a, b (not after a label: SELECT 1 AS table, x.y).
+		f.flags |= flQuery
+		if p.prev() != kwAs {
+			f.flags |= flList
+		}
 		relation(f, rkTable)
 	case kwReferences:
 		relation(f, rkRef)
@@ -550,6 +549,12 @@ func (p *parser) keyword(f *frame, kw uint8) {
 		if f.stmt == stCreate {
 			f.stmt = stGrant // CREATE SCHEMA s GRANT ... ON t
 			f.flags &^= flList
+		}
+	case kwLoop:
+		if p.body > 0 {
+			// PL/pgSQL: after FOR r IN query LOOP, the query's CTEs are
+			// out of scope.
+			p.endStatement()
 		}
 	case kwInherits:
 		f.exp = expInherits

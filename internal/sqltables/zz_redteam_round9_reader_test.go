@@ -181,6 +181,7 @@ func TestRedTeam9CreateLabel(t *testing.T) {
 		pg(`SELECT 1 AS create, 2 AS grant FROM audit_logs, notes`, "audit_logs", "notes"),
 		pg(`CREATE VIEW v AS SELECT 1 AS grant FROM audit_logs`, "v", "audit_logs"),
 		pg(`CREATE TABLE t AS SELECT 1 AS create FROM audit_logs`, "t", "audit_logs"),
+		pg(`SELECT 1 AS table, x.y FROM audit_logs`, "audit_logs"),
 	} {
 		got, err := Tables(tt.sql, tt.d)
 		if err != nil || !slices.Equal(got, tt.want) {
