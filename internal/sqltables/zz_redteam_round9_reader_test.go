@@ -199,3 +199,34 @@ func TestRedTeam9LoopEndsForQuery(t *testing.T) {
 	r9want(t, Postgres, `DO $$ DECLARE r record; BEGIN FOR r IN WITH audit_logs AS (SELECT 1 AS id) SELECT * FROM audit_logs LOOP PERFORM * FROM audit_logs; END LOOP; END $$`,
 		"audit_logs")
 }
+
+// TestRedTeam9SQLiteTclVariables: SQLite reads a parameter $name, :name,
+// @name or #name (and $1, :1 ...) with Tcl's suffixes: "::" parts and
+// a "(...)" running to the next ')' or space, all one token. The reader
+// ended the parameter at its name, so that a "/*" or "--" in the suffix
+// hid the rest of the statement: SQLite runs the SELECT below on
+// audit_logs, the reader saw no relation.
+func TestRedTeam9SQLiteTclVariables(t *testing.T) {
+	for _, q := range []string{
+		`SELECT :x(/*) FROM audit_logs --*/)`,
+		`SELECT @x(/*) FROM audit_logs --*/)`,
+		`SELECT $x(/*) FROM audit_logs --*/)`,
+		`SELECT #x(/*) FROM audit_logs --*/)`,
+		`SELECT $x::y(/*) FROM audit_logs --*/)`,
+		`SELECT :1(/*) FROM audit_logs --*/)`,
+		`SELECT $1(/*) FROM audit_logs --*/)`,
+		`SELECT * FROM notes WHERE id = :id(') UNION SELECT * FROM audit_logs --')`,
+	} {
+		r9want(t, SQLite, q, "audit_logs")
+	}
+	for _, tt := range []tcase{
+		lite(`SELECT * FROM notes WHERE a = :a AND b = @b AND c = $c AND d = #d AND e = :e::f(g) AND f = $1`, "notes"),
+		pg(`SELECT a[1:n], x::int, a[2:f(n)] FROM notes`, "notes"),
+		pg(`SELECT x # y, $1 FROM notes`, "notes"),
+	} {
+		got, err := Tables(tt.sql, tt.d)
+		if err != nil || !slices.Equal(got, tt.want) {
+			t.Errorf("Tables(%q) = %v, %v; want %v", tt.sql, got, err, tt.want)
+		}
+	}
+}
