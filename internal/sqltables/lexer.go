@@ -18,7 +18,7 @@ const (
 	tXString         // prefixed string literal: E'...', B'...', X'...', N'...', U&'...'
 	tDollar          // dollar-quoted string $tag$...$tag$
 	tNumber          // numeric literal
-	tParam           // placeholder: ?, ?1, $1, :name, @name, $name
+	tParam           // placeholder: ?, ?1, $1, :name, @name, $name, SQLite's #name
 	tLParen          // (
 	tRParen          // )
 	tComma           // ,
@@ -74,6 +74,7 @@ const (
 	cQuestion
 	cColon
 	cAt
+	cHash
 )
 
 var class = func() (t [256]uint8) {
@@ -90,7 +91,7 @@ var class = func() (t [256]uint8) {
 	}
 	for c, k := range map[byte]uint8{'(': cLParen, ')': cRParen, ',': cComma, ';': cSemi, '.': cDot,
 		'\'': cQuote, '"': cDQuote, '`': cBacktick, '[': cLBracket, '-': cMinus, '/': cSlash,
-		'$': cDollar, '?': cQuestion, ':': cColon, '@': cAt} {
+		'$': cDollar, '?': cQuestion, ':': cColon, '@': cAt, '#': cHash} {
 		t[c] = k
 	}
 	return t
@@ -222,12 +223,14 @@ func (l *lexer) next() tokKind {
 				case n == ':':
 					l.pos, l.stop = pos+2, pos+2
 					return tOp
-				case class[n] == cIdent:
+				case class[n] == cIdent || !l.pg && identCont(n):
 					return l.param()
 				}
 			}
-		case cAt:
-			if pos+1 < len(src) && class[src[pos+1]] == cIdent {
+		case cAt, cHash:
+			// SQLite reads #name as it reads @name; PostgreSQL's # is an
+			// operator.
+			if pos+1 < len(src) && (cl == cAt && class[src[pos+1]] == cIdent || !l.pg && identCont(src[pos+1])) {
 				return l.param()
 			}
 		}
@@ -255,11 +258,34 @@ func (l *lexer) one(k tokKind) tokKind {
 	return k
 }
 
-// param reads :name, @name or $name.
+// param reads :name, @name or $name (SQLite's #name, :1, $1 ...
+// too). SQLite reads Tcl's suffixes as part of the name, as its
+// tokenizer does: "::" and another part, and after a part a "(...)"
+// that runs to the first ')' or space ($a::b(c), :x(/*)).
 func (l *lexer) param() tokKind {
-	i := l.pos + 2
-	for i < l.end && identCont(l.src[i]) {
-		i++
+	src := l.src[:l.end]
+	i := l.pos + 1
+	n := 0
+	for i < len(src) {
+		switch c := src[i]; {
+		case identCont(c):
+			n++
+			i++
+			continue
+		case l.pg:
+		case c == ':' && i+1 < len(src) && src[i+1] == ':':
+			i += 2
+			continue
+		case c == '(' && n > 0:
+			i++
+			for i < len(src) && src[i] != ')' && class[src[i]] != cSpace {
+				i++
+			}
+			if i < len(src) && src[i] == ')' {
+				i++
+			}
+		}
+		break
 	}
 	l.pos, l.stop = i, i
 	return tParam
@@ -406,6 +432,9 @@ func (l *lexer) dollar() tokKind {
 	src := l.src
 	i := l.pos + 1
 	if i < l.end && class[src[i]] == cDigit {
+		if !l.pg {
+			return l.param() // $1(...) is one parameter too
+		}
 		for i < l.end && class[src[i]] == cDigit {
 			i++
 		}

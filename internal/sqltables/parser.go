@@ -355,7 +355,49 @@ func (p *parser) aliasAt(f *frame, kw uint8) bool {
 	}
 	src := p.lx.src[:p.lx.end]
 	i := skipBlank(src, p.lx.stop, !p.sqlite)
-	return i < len(src) && (src[i] == ',' || src[i] == '(')
+	if i == len(src) {
+		return false
+	}
+	if src[i] == ',' || src[i] == '(' {
+		return true
+	}
+	return joinWord(src, i)
+}
+
+// createsRelation reports whether the word after src[:i] (CREATE) is
+// one a CREATE of a table, view or index goes on with.
+func createsRelation(src string, i int, nest bool) bool {
+	i = skipBlank(src, i, nest)
+	j := i
+	for j < len(src) && identCont(src[j]) {
+		j++
+	}
+	switch lookup(src, i, j) {
+	case kwTable, kwMaterialized, kwView, kwIndex, kwUnique, kwTemp, kwTemporary, kwUnlogged,
+		kwGlobal, kwLocal, kwOr, kwRecursive, kwTrigger:
+		return true
+	}
+	return false
+}
+
+// joinWord reports whether the word at src[i] is one that follows a
+// relation's alias in a FROM list and goes on with it: JOIN and the
+// words before it (INNER, LEFT, RIGHT, FULL, CROSS, NATURAL), and the
+// ON or USING of the join the relation ends.
+func joinWord(src string, i int) bool {
+	j := i
+	for j < len(src) && identCont(src[j]) {
+		j++
+	}
+	switch lookup(src, i, j) {
+	case kwJoin, kwOn, kwUsing, kwFull:
+		return true
+	case kwReserved:
+		w := src[i:j]
+		return strings.EqualFold(w, "inner") || strings.EqualFold(w, "left") || strings.EqualFold(w, "right") ||
+			strings.EqualFold(w, "cross") || strings.EqualFold(w, "natural")
+	}
+	return false
 }
 
 // sticky reports whether st stays the statement kind whatever follows.
@@ -466,7 +508,12 @@ func (p *parser) keyword(f *frame, kw uint8) {
 		if i := skipBlank(src, p.lx.stop, !p.sqlite); i < len(src) && src[i] == '(' {
 			return
 		}
+		// A ',' goes on with another relation: CREATE PUBLICATION p FOR
+		// TABLE a, b (not after a label: SELECT 1 AS table, x.y).
 		f.flags |= flQuery
+		if p.prev() != kwAs {
+			f.flags |= flList
+		}
 		relation(f, rkTable)
 	case kwReferences:
 		relation(f, rkRef)
@@ -489,6 +536,25 @@ func (p *parser) keyword(f *frame, kw uint8) {
 	case kwPartition:
 		if p.prev() == kwAttach || p.prev() == kwDetach {
 			relation(f, rkRef)
+		}
+	case kwCreate:
+		// EXPLAIN ANALYZE CREATE TABLE|MATERIALIZED VIEW ... AS, and the
+		// CREATE elements of CREATE SCHEMA, run as at a statement's
+		// start. (Elsewhere CREATE is a label: SELECT 1 AS create.)
+		if !sticky(f.stmt) && createsRelation(p.lx.src[:p.lx.end], p.lx.stop, !p.sqlite) {
+			f.stmt = stCreate
+			f.exp = expCreate
+		}
+	case kwGrant:
+		if f.stmt == stCreate {
+			f.stmt = stGrant // CREATE SCHEMA s GRANT ... ON t
+			f.flags &^= flList
+		}
+	case kwLoop:
+		if p.body > 0 {
+			// PL/pgSQL: after FOR r IN query LOOP, the query's CTEs are
+			// out of scope.
+			p.endStatement()
 		}
 	case kwInherits:
 		f.exp = expInherits
@@ -639,7 +705,7 @@ func (p *parser) preamble(f *frame, k tokKind, kw uint8) bool {
 			relation(f, rkDDL)
 		case kwColumn:
 			relation(f, rkColumn)
-		case kwTrigger, kwPolicy, kwRule:
+		case kwTrigger, kwPolicy, kwRule, kwConstraint:
 			f.stmt = stOnRel
 			f.exp = expNone
 		default:
@@ -689,12 +755,84 @@ func modifier(rk, kw uint8) bool {
 	return false
 }
 
+// liteNames marks the keywords SQLite takes as a table's name: words
+// that are none of its keywords (FETCH, GRANT, ONLY, LATERAL ...), and
+// those of its keywords that fall back to names (DO, FOR, OF, OFFSET,
+// WINDOW ...).
+var liteNames = func() (t [kwLast]bool) {
+	for _, kw := range []uint8{kwAnalyze, kwConcurrently, kwDo, kwFetch, kwFor, kwFreeze, kwFull,
+		kwGrant, kwLateral, kwLike, kwOf, kwOffset, kwOnly, kwVerbose, kwWindow} {
+		t[kw] = true
+	}
+	return t
+}()
+
+// liteReservedNames are the words of kwReserved SQLite takes as a
+// table's name.
+var liteReservedNames = [...]string{"inner", "left", "right", "cross", "natural", "outer", "any", "some",
+	"array", "cast", "end", "true", "false", "tablesample", "asc", "desc", "ilike", "similar"}
+
+// keywordName reports whether keyword kw, read where f expects a
+// relation, is the relation's name: PostgreSQL takes OF, EXISTS, SET
+// and VALUES unquoted as a table's name (unless EXISTS ends IF [NOT]
+// EXISTS, SET starts an UPDATE's SET clause, or VALUES a VALUES list,
+// first in its parentheses), SQLite the words of liteNames.
+func (p *parser) keywordName(f *frame, kw uint8, first bool) bool {
+	if p.sqlite {
+		if kw == kwOnly || kw == kwLateral {
+			// No keyword of SQLite's, but read as one by the finder: a
+			// name only where no name or subquery follows (FROM only,
+			// FROM only AS o), not in PostgreSQL's FROM ONLY t.
+			src := p.lx.src[:p.lx.end]
+			i := skipBlank(src, p.lx.stop, false)
+			if i == len(src) {
+				return true
+			}
+			switch class[src[i]] {
+			case cIdent:
+				j := i + 1
+				for j < len(src) && identCont(src[j]) {
+					j++
+				}
+				return lookup(src, i, j) != kwNone
+			case cDQuote, cBacktick, cLBracket, cQuote, cLParen:
+				return false
+			}
+			return true
+		}
+		if kw == kwReserved {
+			// The join words and a few others fall back to names.
+			w := p.lx.src[p.lx.start:p.lx.stop]
+			for _, n := range liteReservedNames {
+				if strings.EqualFold(w, n) {
+					return true
+				}
+			}
+			return false
+		}
+		return liteNames[kw]
+	}
+	switch kw {
+	case kwOf:
+		return true
+	case kwExists:
+		return p.prev() != kwIf && p.prev() != kwNot
+	case kwSet:
+		return f.rk != rkUpdate
+	case kwValues:
+		return !first
+	}
+	return false
+}
+
 // rel handles a token where a relation is expected.
 func (p *parser) rel(f *frame, k tokKind, kw uint8, first bool) bool {
 	switch k {
 	case tWord:
 		if kw != kwNone {
 			switch {
+			case p.keywordName(f, kw, first):
+				// The relation's name: read below.
 			case modifier(f.rk, kw):
 				return false
 			case kw == kwOnly && f.rk == rkInto && !p.sqlite:

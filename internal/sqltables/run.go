@@ -286,6 +286,20 @@ const (
 	quietSelect
 )
 
+// tclCast reports whether the "::" at src[i] is followed by a name and
+// a '(' or another ':': SQLite reads $1::x(...) as one parameter.
+func tclCast(src string, i uint) bool {
+	n := uint(len(src))
+	if i+1 >= n || src[i+1] != ':' {
+		return false
+	}
+	i += 2
+	for i < n && class[src[i]] <= cDollar {
+		i++
+	}
+	return i < n && (src[i] == '(' || src[i] == ':')
+}
+
 // shortRead is how far scan reads a string literal or a comment itself.
 const shortRead = 64
 
@@ -537,8 +551,8 @@ loop:
 			for j < n && class[src[j]] == cDigit {
 				j++
 			}
-			if mode&scanOne != 0 || c == cDollar && j == pos+1 {
-				break loop
+			if mode&scanOne != 0 || c == cDollar && (j == pos+1 || j < n && (src[j] == '(' || src[j] == ':' && tclCast(src, j))) {
+				break loop // or SQLite's $1(...), $1::x(...): the lexer reads them
 			}
 			h = h&0xFF<<8 | uint32(pOther)
 			pos = j
@@ -551,9 +565,12 @@ loop:
 			j := pos + 1
 			if j < n && src[j] == ':' {
 				j++
-			} else if j < n && class[src[j]] == cIdent {
+			} else if j < n && class[src[j]] <= cDollar {
 				for j < n && class[src[j]] <= cDollar {
 					j++
+				}
+				if j < n && (src[j] == '(' || src[j] == ':') || class[src[pos+1]] != cIdent {
+					break loop // SQLite's :1, :x(...), :x::y: the lexer reads them
 				}
 			}
 			h = h&0xFF<<8 | uint32(pOther)

@@ -13,8 +13,9 @@ const (
 	// dollar-quoted strings, $1 parameters. It is the zero value.
 	Postgres Dialect = iota
 	// SQLite reads SQLite: `ident` and [ident] quoting, flat block
-	// comments, ?NNN, :name, @name and $name parameters, and a string
-	// literal in a table position read as a table name.
+	// comments, ?NNN, :name, @name, #name and $name parameters (with
+	// Tcl's "::" and "(...)" suffixes, as SQLite reads them), and a
+	// string literal in a table position read as a table name.
 	SQLite
 )
 
