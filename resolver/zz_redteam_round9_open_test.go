@@ -91,7 +91,10 @@ func TestRedTeam9PanickingConnectorGivesSlotBack(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- r.Close() }()
 	select {
-	case <-done:
+	case err := <-done:
+		if err != nil {
+			t.Errorf("Close: %v", err)
+		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("Close blocked after a driver panicked while a pool opened")
 	}

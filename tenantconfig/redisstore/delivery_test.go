@@ -37,8 +37,8 @@ func TestWatcherNoticesMessagesStopArriving(t *testing.T) {
 func testMessagesStopArriving(t *testing.T, addr string) {
 	ctx := context.Background()
 	service := fmt.Sprintf("muted-%d", time.Now().UnixNano())
-	px := newProxy(t, addr)
-	client := redis.NewClient(&redis.Options{Addr: px.ln.Addr().String(), ContextTimeoutEnabled: true})
+	px := testenv.NewProxy(t, addr)
+	client := redis.NewClient(&redis.Options{Addr: px.Addr(), ContextTimeoutEnabled: true})
 	defer client.Close()
 	store, err := redisstore.New(client, service, redisstore.WithLogger(fixture.Quiet()),
 		redisstore.WithPingInterval(100*time.Millisecond))
@@ -72,7 +72,7 @@ func testMessagesStopArriving(t *testing.T, addr string) {
 		return vs[0]
 	}
 
-	px.mute()
+	px.Mute()
 	put("lost")
 	deadline := time.After(5 * time.Second)
 	for resyncing := true; resyncing; {

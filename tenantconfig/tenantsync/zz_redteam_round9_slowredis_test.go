@@ -3,10 +3,7 @@ package tenantsync_test
 import (
 	"context"
 	"fmt"
-	"net"
 	"reflect"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -17,87 +14,6 @@ import (
 	"github.com/tenantrouter/tenantplugin/tenantconfig/redisstore"
 	"github.com/tenantrouter/tenantplugin/tenantconfig/tenantsync"
 )
-
-// freezer forwards TCP to a server; freeze makes the connections open so
-// far swallow everything in both directions, as a half-open connection
-// does, while new connections work.
-type freezer struct {
-	ln     net.Listener
-	target string
-	mu     sync.Mutex
-	frozen []*atomic.Bool
-	conns  []net.Conn
-	wg     sync.WaitGroup
-}
-
-func newFreezer(t *testing.T, target string) *freezer {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := &freezer{ln: ln, target: target}
-	f.wg.Add(1)
-	go func() {
-		defer f.wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			up, err := net.Dial("tcp", target)
-			if err != nil {
-				c.Close()
-				continue
-			}
-			st := new(atomic.Bool)
-			f.mu.Lock()
-			f.frozen = append(f.frozen, st)
-			f.conns = append(f.conns, c, up)
-			f.mu.Unlock()
-			f.wg.Add(2)
-			go f.pipe(c, up, st)
-			go f.pipe(up, c, st)
-		}
-	}()
-	t.Cleanup(f.close)
-	return f
-}
-
-func (f *freezer) pipe(dst, src net.Conn, frozen *atomic.Bool) {
-	defer f.wg.Done()
-	buf := make([]byte, 4096)
-	for {
-		n, err := src.Read(buf)
-		if n > 0 && !frozen.Load() {
-			if _, werr := dst.Write(buf[:n]); werr != nil {
-				return
-			}
-		}
-		if err != nil {
-			return
-		}
-	}
-}
-
-func (f *freezer) freeze() {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	for _, st := range f.frozen {
-		st.Store(true)
-	}
-}
-
-// close closes every proxied connection, which unblocks whoever reads
-// one.
-func (f *freezer) close() {
-	f.ln.Close()
-	f.mu.Lock()
-	for _, c := range f.conns {
-		c.Close()
-	}
-	f.mu.Unlock()
-	f.wg.Wait()
-}
 
 // TestRedTeam9FrozenRedisConnectionDoesNotStallSyncer: a client that
 // bounds its operations by their contexts (ContextTimeoutEnabled, no
@@ -110,10 +26,10 @@ func TestRedTeam9FrozenRedisConnectionDoesNotStallSyncer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fz := newFreezer(t, opts.Addr)
+	fz := testenv.NewProxy(t, opts.Addr)
 	service := fmt.Sprintf("%s-%d", t.Name(), time.Now().UnixNano())
 	pOpts := *opts
-	pOpts.Addr = fz.ln.Addr().String()
+	pOpts.Addr = fz.Addr()
 	pOpts.ReadTimeout, pOpts.WriteTimeout, pOpts.ContextTimeoutEnabled = -1, -1, true
 	client := redis.NewClient(&pOpts)
 	defer client.Close()
@@ -141,13 +57,13 @@ func TestRedTeam9FrozenRedisConnectionDoesNotStallSyncer(t *testing.T) {
 		select {
 		case <-closed:
 		case <-time.After(10 * time.Second):
-			fz.close() // unblock it, then fail
+			fz.Close() // unblock it, then fail
 			<-closed
 			t.Error("Close still waited 10 s after it was called, on a frozen Redis connection")
 		}
 	}()
 
-	fz.freeze()
+	fz.Freeze()
 	mustApply(t, writer, put("a", "r9frozen-a2.db"))
 	s.Resync()
 	deadline := time.Now().Add(15 * time.Second)
