@@ -55,8 +55,8 @@ func NewProxy(t testing.TB, target string) *Proxy {
 			p.conns = append(p.conns, c, up)
 			p.mu.Unlock()
 			p.wg.Add(2)
-			go p.pipe(c, up, st, false)
-			go p.pipe(up, c, st, true)
+			go p.pipe(c, up, st, true) // from the server
+			go p.pipe(up, c, st, false)
 		}
 	}()
 	t.Cleanup(p.Close)
