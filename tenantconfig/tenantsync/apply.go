@@ -313,20 +313,26 @@ func (s *Syncer) setTarget(ctx context.Context, id string, db tenantconfig.Datab
 // store holds for it next is applied, whatever its version. version is
 // the announced removal's, or 0.
 func (s *Syncer) remove(ctx context.Context, id string, version uint64) {
-	s.dropSum(id)
 	if _, ok := s.applied[id]; !ok {
+		s.dropSum(id)
 		return
 	}
-	if s.batch != nil {
-		s.batch.removed++
-	}
-	s.bump(version)
 	// The store's revision passed version: a store that loses its data
 	// must pass it again before it is taken as it is (see resyncDigest).
 	s.highWater = max(s.highWater, version)
 	if err := s.target.Remove(ctx, id); err != nil && !errors.Is(err, tenant.ErrUnknown) {
-		s.log.LogAttrs(ctx, slog.LevelWarn, "removing a tenant failed", slog.String("tenant", id), slog.String("error", err.Error()))
+		// Still served, and its Sum kept: the digests differ, and the
+		// next resync removes it again.
+		s.stats.refused.Add(1)
+		s.log.LogAttrs(ctx, slog.LevelError, "removing a tenant failed, still served until a resync removes it",
+			slog.String("tenant", id), slog.String("error", err.Error()))
+		return
 	}
+	s.dropSum(id)
+	if s.batch != nil {
+		s.batch.removed++
+	}
+	s.bump(version)
 	delete(s.applied, id)
 	s.applyDone(id)
 	s.forgetConfig(ctx, id)
