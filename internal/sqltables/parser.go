@@ -368,11 +368,7 @@ func (p *parser) aliasAt(f *frame, kw uint8) bool {
 // one a CREATE of a table, view or index goes on with.
 func createsRelation(src string, i int, nest bool) bool {
 	i = skipBlank(src, i, nest)
-	j := i
-	for j < len(src) && identCont(src[j]) {
-		j++
-	}
-	switch lookup(src, i, j) {
+	switch lookup(src, i, wordEnd(src, i)) {
 	case kwTable, kwMaterialized, kwView, kwIndex, kwUnique, kwTemp, kwTemporary, kwUnlogged,
 		kwGlobal, kwLocal, kwOr, kwRecursive, kwTrigger:
 		return true
@@ -380,15 +376,21 @@ func createsRelation(src string, i int, nest bool) bool {
 	return false
 }
 
+// wordEnd returns where the word at src[i] ends: i when none starts
+// there.
+func wordEnd(src string, i int) int {
+	for i < len(src) && identCont(src[i]) {
+		i++
+	}
+	return i
+}
+
 // joinWord reports whether the word at src[i] is one that follows a
 // relation's alias in a FROM list and goes on with it: JOIN and the
 // words before it (INNER, LEFT, RIGHT, FULL, CROSS, NATURAL), and the
 // ON or USING of the join the relation ends.
 func joinWord(src string, i int) bool {
-	j := i
-	for j < len(src) && identCont(src[j]) {
-		j++
-	}
+	j := wordEnd(src, i)
 	switch lookup(src, i, j) {
 	case kwJoin, kwOn, kwUsing, kwFull:
 		return true
@@ -790,11 +792,7 @@ func (p *parser) keywordName(f *frame, kw uint8, first bool) bool {
 			}
 			switch class[src[i]] {
 			case cIdent:
-				j := i + 1
-				for j < len(src) && identCont(src[j]) {
-					j++
-				}
-				return lookup(src, i, j) != kwNone
+				return lookup(src, i, wordEnd(src, i)) != kwNone
 			case cDQuote, cBacktick, cLBracket, cQuote, cLParen:
 				return false
 			}

@@ -639,13 +639,7 @@ func TestTables(t *testing.T) {
 			name = "SQLite/" + name
 		}
 		t.Run(name, func(t *testing.T) {
-			var got []Ref
-			var err error
-			if tt.list {
-				got, err = FromList(tt.sql, tt.d)
-			} else {
-				got, err = Tables(tt.sql, tt.d)
-			}
+			got, err := read(tt.sql, tt.d, tt.list)
 			if tt.errWhat != "" {
 				var e *Error
 				if !errors.As(err, &e) || errors.Is(err, ErrUnterminated) != e.unterminated() {
@@ -731,4 +725,12 @@ func TestAppendTables(t *testing.T) {
 	if got, err := AppendTables(buf[:1], "SELECT 'x", Postgres); err == nil || !reflect.DeepEqual(got, refs("kept")) {
 		t.Fatalf("AppendTables of unreadable SQL = %v, %v; want dst unchanged and an error", got, err)
 	}
+}
+
+// read reads sql with FromList when list is set, else with Tables.
+func read(sql string, d Dialect, list bool) ([]Ref, error) {
+	if list {
+		return FromList(sql, d)
+	}
+	return Tables(sql, d)
 }

@@ -131,13 +131,7 @@ func TestRedTeam9KeywordTableNames(t *testing.T) {
 		lite(`SELECT * FROM (VALUES (1)) v, notes`, "notes"),
 		lite(`INSERT INTO notes VALUES (1) ON CONFLICT DO NOTHING`, "notes"),
 	} {
-		var got []Ref
-		var err error
-		if tt.list {
-			got, err = FromList(tt.sql, tt.d)
-		} else {
-			got, err = Tables(tt.sql, tt.d)
-		}
+		got, err := read(tt.sql, tt.d, tt.list)
 		if err != nil || !slices.Equal(got, tt.want) {
 			t.Errorf("Tables(%q) = %v, %v; want %v", tt.sql, got, err, tt.want)
 		}

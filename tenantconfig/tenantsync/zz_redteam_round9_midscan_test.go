@@ -39,31 +39,41 @@ func (m *midScanLoss) ScanSums(ctx context.Context, fn func(map[string]tenantcon
 	})
 }
 
+// midScanTenants is how many tenants the store holds: several chunks of
+// a scan.
+const midScanTenants = 2500
+
+// fillStore writes midScanTenants tenants, t0000 on, each on a database
+// file named after prefix.
+func fillStore(t *testing.T, s *rt5Store, prefix string) {
+	t.Helper()
+	changes := make([]tenantconfig.Change, 0, midScanTenants)
+	for i := range midScanTenants {
+		changes = append(changes, put(fmt.Sprintf("t%04d", i), fmt.Sprintf("%s-t%04d.db", prefix, i)))
+	}
+	mustApply(t, s.store, changes...)
+}
+
 // TestRedTeam9StoreLostDuringResyncKeepsTenants: the store loses its data
 // while a resync scans it. The tenants the scan had not reached yet are
 // not in the store when the resync reads them: a store that went back
 // meanwhile must not be taken for one whose tenants were removed.
 func TestRedTeam9StoreLostDuringResyncKeepsTenants(t *testing.T) {
 	s := newRT5Store(t)
-	const n = 2500 // several chunks of the scan
-	changes := make([]tenantconfig.Change, 0, n)
-	for i := range n {
-		changes = append(changes, put(fmt.Sprintf("t%04d", i), fmt.Sprintf("r9scan-t%04d.db", i)))
-	}
-	mustApply(t, s.store, changes...)
+	fillStore(t, s, "r9scan")
 	store := &midScanLoss{Store: s.store, t: t, s: s}
 	r := newResolver(t)
 	sy := start(t, store, r, tenantsync.WithResyncInterval(-1))
-	if got := len(r.Tenants()); got != n {
-		t.Fatalf("booted with %d tenants, want %d", got, n)
+	if got := len(r.Tenants()); got != midScanTenants {
+		t.Fatalf("booted with %d tenants, want %d", got, midScanTenants)
 	}
 	store.mu.Lock()
 	store.armed = true
 	store.mu.Unlock()
 	resyncWith(t, sy, sy.ResyncFull)
 	resyncDone(t, sy) // the store, empty now, is seen as such
-	if got := len(r.Tenants()); got != n {
-		t.Errorf("the store lost its data during a resync: %d of %d tenants removed; stats %+v", n-got, n, sy.Stats())
+	if got := len(r.Tenants()); got != midScanTenants {
+		t.Errorf("the store lost its data during a resync: %d of %d tenants removed; stats %+v", midScanTenants-got, midScanTenants, sy.Stats())
 	}
 }
 
@@ -98,18 +108,13 @@ func TestRedTeam9AnnouncedChangeReadAfterLossKeepsTenant(t *testing.T) {
 // none: Start must not return serving the part it read before the loss.
 func TestRedTeam9StoreLostDuringBootFailsStart(t *testing.T) {
 	s := newRT5Store(t)
-	const n = 2500 // several chunks of the scan
-	changes := make([]tenantconfig.Change, 0, n)
-	for i := range n {
-		changes = append(changes, put(fmt.Sprintf("t%04d", i), fmt.Sprintf("r9boot-t%04d.db", i)))
-	}
-	mustApply(t, s.store, changes...)
+	fillStore(t, s, "r9boot")
 	store := &midScanLoss{Store: s.store, t: t, s: s, armed: true}
 	r := newResolver(t)
 	sy, err := tenantsync.Start(context.Background(), store, r, tenantsync.WithLogger(fixture.Quiet()), tenantsync.WithResyncInterval(-1))
 	if err == nil {
 		_ = sy.Close()
-		t.Fatalf("Start succeeded serving %d of the %d tenants the store held when it began", len(r.Tenants()), n)
+		t.Fatalf("Start succeeded serving %d of the %d tenants the store held when it began", len(r.Tenants()), midScanTenants)
 	}
 	if got := len(r.Tenants()); got != 0 {
 		t.Errorf("Start failed (%v) and left %d tenants on the resolver", err, got)
@@ -121,16 +126,11 @@ func TestRedTeam9StoreLostDuringBootFailsStart(t *testing.T) {
 // report success having set only the tenants read before the loss.
 func TestRedTeam9StoreLostDuringLoadFails(t *testing.T) {
 	s := newRT5Store(t)
-	const n = 2500 // several chunks of the scan
-	changes := make([]tenantconfig.Change, 0, n)
-	for i := range n {
-		changes = append(changes, put(fmt.Sprintf("t%04d", i), fmt.Sprintf("r9load-t%04d.db", i)))
-	}
-	mustApply(t, s.store, changes...)
+	fillStore(t, s, "r9load")
 	store := &midScanLoss{Store: s.store, t: t, s: s, armed: true}
 	r := newResolver(t)
 	err := tenantsync.Load(context.Background(), store, r, tenantsync.WithLogger(fixture.Quiet()))
 	if err == nil {
-		t.Errorf("Load succeeded having set %d of the %d tenants the store held when it began", len(r.Tenants()), n)
+		t.Errorf("Load succeeded having set %d of the %d tenants the store held when it began", len(r.Tenants()), midScanTenants)
 	}
 }
